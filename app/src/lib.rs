@@ -1,0 +1,89 @@
+//! Ferry's user interface: routes, pages and the types shared by the server and the browser.
+//!
+//! Built twice: with `ssr` into the server (rendering HTML), and with `hydrate` into the
+//! WebAssembly bundle that takes over the server-rendered page in the browser.
+
+pub mod domain;
+pub mod error;
+mod layout;
+mod pages;
+pub mod site;
+pub mod theme;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Meta, MetaTags, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+pub use site::SiteAssets;
+
+/// The whole HTML document rendered by the server. Only `<body>` is hydrated.
+pub fn shell(options: LeptosOptions, assets: SiteAssets) -> impl IntoView {
+    let _ = options;
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                {theme::early_theme_script()}
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="icon" href="/favicon.ico" sizes="32x32" />
+                <site::HeadAssets assets />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: layout around the routed pages.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    mark_hydrated();
+
+    view! {
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Ferry".to_string() } else { format!("{page} · Ferry") }
+        } />
+        <Meta
+            name="description"
+            content="Ferry: drop files, they go straight to S3; browse every asset's status and metadata."
+        />
+        <Router>
+            <layout::Layout>
+                <Routes fallback=|| view! { <pages::NotFound /> }>
+                    <Route path=path!("") view=pages::UploadPage />
+                    <Route path=path!("/assets") view=pages::BrowsePage />
+                    <Route path=path!("/assets/:id") view=pages::AssetPage />
+                </Routes>
+            </layout::Layout>
+        </Router>
+    }
+}
+
+/// Sets `data-hydrated="true"` on `<html>` once the WebAssembly side has taken over.
+/// Effects never run during server rendering, so the attribute is a reliable signal for
+/// people (and tests) that interactive controls now work.
+fn mark_hydrated() {
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
+}
+
+/// Entry point called by the hydration script in the browser.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

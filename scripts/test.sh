@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Ferry's whole test suite: formatting and lints, Rust tests, then the browser tests against a
+# real `ferry serve` on a free port with a throw-away data directory.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$FERRY_ROOT"
+
+scripts/bootstrap.sh --browser
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+say "cargo clippy (server side, then browser side)"
+cargo clippy -q --workspace --all-targets -- -D warnings
+cargo clippy -q -p app --lib --no-default-features --features hydrate -- -D warnings
+
+say "Rust tests"
+cargo test --workspace
+
+scripts/build-site.sh
+say "building the server for the browser tests"
+cargo build -p server --bin ferry
+
+port="$(free_port)"
+data_dir="$(mktemp -d -t ferry-e2e.XXXXXX)"
+trap 'rm -rf "$data_dir"' EXIT
+say "browser tests (Playwright, Chromium) against http://127.0.0.1:$port"
+cd end2end
+FERRY_E2E_PORT="$port" FERRY_E2E_DATA_DIR="$data_dir" npx playwright test

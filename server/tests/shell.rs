@@ -1,0 +1,301 @@
+//! The app shell over HTTP: every route and static file through the real router (`oneshot`).
+
+use axum::{
+    body::Body,
+    http::{header, Request, StatusCode},
+    Router,
+};
+use http_body_util::BodyExt;
+use server::site::Site;
+use std::path::Path;
+use tower::ServiceExt;
+
+const CSS: &str = "ferry.0123456789abcdef.css";
+const JS: &str = "ferry.fedcba9876543210.js";
+const WASM: &str = "ferry.00112233aabbccdd.wasm";
+const VALID_ID: &str = "01JDQ7ZK3M5X9V2B8N4C6T1R0W";
+
+/// A built site in a temp dir: hashed bundle files, a gzip variant, a manifest, a favicon.
+fn hashed_site() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = dir.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join(CSS), "body{color:red}").unwrap();
+    std::fs::write(pkg.join(format!("{CSS}.gz")), gzip(b"body{color:red}")).unwrap();
+    std::fs::write(pkg.join(JS), "export default function(){}").unwrap();
+    std::fs::write(pkg.join(WASM), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(
+        pkg.join("manifest.json"),
+        format!(r#"{{"css":"{CSS}","js":"{JS}","wasm":"{WASM}","hashed":true}}"#),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("favicon.ico"), [0u8, 0, 1, 0]).unwrap();
+    dir
+}
+
+// A stored-block gzip member: enough for a precompressed file without a compression crate.
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    out.push(1);
+    let len = data.len() as u16;
+    out.extend(len.to_le_bytes());
+    out.extend((!len).to_le_bytes());
+    out.extend(data);
+    out.extend(crc32(data).to_le_bytes());
+    out.extend((data.len() as u32).to_le_bytes());
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+fn router(site_root: &Path) -> Router {
+    server::app(Site::load(site_root).expect("site loads"))
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+async fn get(app: &Router, uri: &str) -> Reply {
+    send(app, Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+async fn send(app: &Router, req: Request<Body>) -> Reply {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+fn title(html: &str) -> &str {
+    let start = html.find("<title>").expect("has a title") + "<title>".len();
+    let end = html[start..].find("</title>").unwrap() + start;
+    &html[start..end]
+}
+
+#[tokio::test]
+async fn upload_page_is_server_rendered_with_layout_and_hashed_assets() {
+    let site = hashed_site();
+    let app = router(site.path());
+    let r = get(&app, "/").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert_eq!(title(&r.body), "Upload · Ferry");
+    assert!(r.body.starts_with("<!DOCTYPE html>"));
+    assert!(r.body.contains("<h1>Upload files</h1>"));
+    assert!(r.body.contains(r#"<nav aria-label="Main">"#));
+    assert!(r
+        .body
+        .contains(r#"<a href="/" aria-current="page">Upload</a>"#));
+    assert!(r.body.contains("Colour theme: system"));
+    // The hashed bundle from the manifest, and the favicon.
+    assert!(r
+        .body
+        .contains(&format!(r#"<link rel="stylesheet" href="/pkg/{CSS}">"#)));
+    assert!(r
+        .body
+        .contains(&format!(r#"<link rel="modulepreload" href="/pkg/{JS}">"#)));
+    assert!(r
+        .body
+        .contains(&format!(r#"init({{ module_or_path: "/pkg/{WASM}" }})"#)));
+    assert!(r.body.contains(r#"<link rel="icon" href="/favicon.ico""#));
+}
+
+#[tokio::test]
+async fn browse_and_detail_routes_render() {
+    let site = hashed_site();
+    let app = router(site.path());
+
+    let r = get(&app, "/assets").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(title(&r.body), "Assets · Ferry");
+    assert!(r
+        .body
+        .contains(r#"<a href="/assets" aria-current="page">Assets</a>"#));
+
+    let r = get(&app, &format!("/assets/{VALID_ID}")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(title(&r.body), format!("Asset {VALID_ID} · Ferry"));
+    assert!(r.body.contains(VALID_ID));
+
+    // Lower-case ids are the same asset, shown in canonical form.
+    let r = get(&app, &format!("/assets/{}", VALID_ID.to_lowercase())).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r
+        .body
+        .contains(&format!(r#"<h1 class="mono">{VALID_ID}</h1>"#)));
+}
+
+#[tokio::test]
+async fn unknown_routes_get_the_404_page_with_status_404() {
+    let site = hashed_site();
+    let app = router(site.path());
+    for uri in ["/nope", "/assets/a/b", "/upload"] {
+        let r = get(&app, uri).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{uri}");
+        assert_eq!(title(&r.body), "Page not found · Ferry", "{uri}");
+        assert!(
+            r.body.contains("<h1 id=\"nf-title\">Page not found</h1>"),
+            "{uri}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn trailing_slashes_redirect_to_the_canonical_url() {
+    let site = hashed_site();
+    let app = router(site.path());
+    for (uri, location) in [
+        ("/assets/", "/assets"),
+        ("/assets///", "/assets"),
+        ("/assets/?status=UPLOADED", "/assets?status=UPLOADED"),
+        (
+            &format!("/assets/{VALID_ID}/") as &str,
+            &format!("/assets/{VALID_ID}") as &str,
+        ),
+    ] {
+        let r = get(&app, uri).await;
+        assert_eq!(r.status, StatusCode::PERMANENT_REDIRECT, "{uri}");
+        assert_eq!(r.headers[header::LOCATION], location, "{uri}");
+    }
+    // Never an open redirect to another host.
+    let r = get(&app, "//evil.example/").await;
+    assert_ne!(r.status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(get(&app, "/").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn malformed_asset_id_is_a_404_from_the_error_boundary() {
+    let site = hashed_site();
+    let app = router(site.path());
+    for (uri, echoed) in [
+        ("/assets/not-an-id", "`not-an-id`"),
+        (
+            "/assets/01JDQ7ZK3M5X9V2B8N4C6T1R0",
+            "`01JDQ7ZK3M5X9V2B8N4C6T1R0`",
+        ),
+        ("/assets/%3Cscript%3E", "`&lt;script&gt;`"),
+    ] {
+        let r = get(&app, uri).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{uri}");
+        assert!(r.body.contains(r#"role="alert""#), "{uri}");
+        assert!(
+            r.body
+                .contains(&format!("{echoed} is not a valid asset id")),
+            "{uri}: {}",
+            r.body
+        );
+        assert!(!r.body.contains("`<script>`"), "user input is escaped");
+    }
+}
+
+#[tokio::test]
+async fn hashed_bundle_files_are_cached_forever_and_served_gzipped() {
+    let site = hashed_site();
+    let app = router(site.path());
+
+    let r = get(&app, &format!("/pkg/{CSS}")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers[header::CONTENT_TYPE], "text/css");
+    assert_eq!(
+        r.headers[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(r.headers[header::VARY], "accept-encoding");
+    assert_eq!(r.body, "body{color:red}");
+
+    let req = Request::get(format!("/pkg/{CSS}"))
+        .header(header::ACCEPT_ENCODING, "gzip, br")
+        .body(Body::empty())
+        .unwrap();
+    let r = send(&app, req).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(r.headers[header::CONTENT_TYPE], "text/css");
+
+    let r = get(&app, &format!("/pkg/{WASM}")).await;
+    assert_eq!(r.headers[header::CONTENT_TYPE], "application/wasm");
+    let r = get(&app, &format!("/pkg/{JS}")).await;
+    assert!(r.headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .contains("javascript"));
+
+    let r = get(&app, "/pkg/ferry.missing.js").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn public_files_are_served_and_traversal_is_refused() {
+    let site = hashed_site();
+    // A file next to the site root that must never be reachable.
+    std::fs::write(site.path().parent().unwrap().join("secret.txt"), "secret").ok();
+    let app = router(site.path());
+
+    let r = get(&app, "/favicon.ico").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers[header::CONTENT_TYPE], "image/x-icon");
+
+    for uri in [
+        "/pkg/../../secret.txt",
+        "/pkg/%2e%2e/%2e%2e/secret.txt",
+        "/../secret.txt",
+        "/%2e%2e/secret.txt",
+    ] {
+        let r = get(&app, uri).await;
+        assert_ne!(r.status, StatusCode::OK, "{uri}");
+        assert!(!r.body.contains("secret"), "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn without_a_manifest_unhashed_names_are_used_and_revalidated() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("pkg")).unwrap();
+    std::fs::write(dir.path().join("pkg/ferry.css"), "a{}").unwrap();
+    let app = router(dir.path());
+
+    let r = get(&app, "/").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains(r#"href="/pkg/ferry.css""#));
+    assert!(r.body.contains(r#"module_or_path: "/pkg/ferry.wasm""#));
+
+    let r = get(&app, "/pkg/ferry.css").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers[header::CACHE_CONTROL], "no-cache");
+}
+
+#[test]
+fn a_corrupt_manifest_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("pkg")).unwrap();
+    std::fs::write(dir.path().join("pkg/manifest.json"), "{not json").unwrap();
+    let err = Site::load(dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("manifest.json is not a valid site manifest"),
+        "{err}"
+    );
+}
