@@ -28,9 +28,20 @@ pub struct ServeArgs {
     /// Directory holding Ferry's data (created if missing).
     #[arg(long, env = "FERRY_DATA_DIR", default_value = "./.ferry")]
     pub data_dir: PathBuf,
+    /// Storage: `embedded` runs DynamoDB- and S3-compatible endpoints on loopback with data
+    /// under the data dir; `aws` uses the AWS SDK's environment (AWS_REGION, credentials,
+    /// AWS_ENDPOINT_URL*) with TABLE_NAME and BUCKET_NAME.
+    #[arg(long, env = "FERRY_BACKEND", value_enum, default_value = "embedded")]
+    pub backend: Backend,
     /// The built site (CSS, JS, wasm and public files), as written by scripts/build-site.sh.
     #[arg(long, env = "FERRY_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    Embedded,
+    Aws,
 }
 
 #[cfg(test)]
@@ -53,12 +64,15 @@ mod tests {
             "/tmp/x",
             "--site-root",
             "/tmp/site",
+            "--backend",
+            "aws",
         ])
         .unwrap();
         let Command::Serve(args) = cli.command;
         assert_eq!(args.addr, "127.0.0.1:4555".parse().unwrap());
         assert_eq!(args.data_dir, PathBuf::from("/tmp/x"));
         assert_eq!(args.site_root, PathBuf::from("/tmp/site"));
+        assert_eq!(args.backend, Backend::Aws);
     }
 
     #[test]
@@ -66,5 +80,6 @@ mod tests {
         assert!(Cli::try_parse_from(["ferry", "serve", "--addr", "nowhere"]).is_err());
         assert!(Cli::try_parse_from(["ferry", "launch"]).is_err());
         assert!(Cli::try_parse_from(["ferry"]).is_err());
+        assert!(Cli::try_parse_from(["ferry", "serve", "--backend", "memory"]).is_err());
     }
 }

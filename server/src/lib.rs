@@ -1,8 +1,16 @@
 //! Ferry's server: server-side rendering, static files and (soon) the asset API, as one axum
 //! [`Router`] that runs the same under `ferry serve` and inside AWS Lambda.
 
+pub mod aws;
 pub mod cli;
+pub mod error;
+pub mod events;
+#[cfg(feature = "local")]
+pub mod local;
+pub mod objects;
+pub mod services;
 pub mod site;
+pub mod store;
 
 use app::{shell, App, SiteAssets};
 use axum::{

@@ -1,0 +1,189 @@
+//! S3 event notifications → asset state. One handler for the embedded S3 and for Lambda.
+//!
+//! S3 delivers at least once and in any order, and a notification can carry many records.
+//! Every record is decoded on its own (keys are URL-encoded with `+` for spaces) and applied
+//! through [`AssetStore::apply_event`], which orders events per object by `sequencer`.
+
+use crate::store::{AssetStore, EventOutcome, ObjectEvent, ObjectEventKind, Sequencer};
+use aws_lambda_events::s3::{S3Event, S3EventRecord};
+
+/// Why a record cannot be applied. Such records are skipped (retrying cannot fix them).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidRecord {
+    #[error("record has no {0}")]
+    Missing(&'static str),
+    #[error("object key is not valid percent-encoded UTF-8")]
+    BadKey,
+    #[error("object key is empty or longer than 1024 bytes")]
+    KeyLength,
+    #[error(transparent)]
+    BadSequencer(#[from] crate::store::InvalidSequencer),
+    #[error("object size is negative")]
+    BadSize,
+    #[error("event `{0}` is neither ObjectCreated nor ObjectRemoved")]
+    UnsupportedEvent(String),
+}
+
+/// Decodes an S3 event key: `+` is a space, then percent-decoding, then UTF-8.
+pub fn decode_key(raw: &str) -> Result<String, InvalidRecord> {
+    let plus_decoded = raw.replace('+', " ");
+    let key = percent_encoding::percent_decode_str(&plus_decoded)
+        .decode_utf8()
+        .map_err(|_| InvalidRecord::BadKey)?
+        .into_owned();
+    if key.is_empty() || key.len() > 1024 {
+        return Err(InvalidRecord::KeyLength);
+    }
+    Ok(key)
+}
+
+/// Encodes a key the way S3 does in event notifications (the inverse of [`decode_key`]).
+pub fn encode_key(key: &str) -> String {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    const KEEP: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~')
+        .remove(b'/')
+        .remove(b' ');
+    utf8_percent_encode(key, KEEP).to_string().replace(' ', "+")
+}
+
+/// Turns one notification record into an [`ObjectEvent`].
+pub fn decode_record(r: &S3EventRecord) -> Result<ObjectEvent, InvalidRecord> {
+    let name = r
+        .event_name
+        .as_deref()
+        .ok_or(InvalidRecord::Missing("eventName"))?;
+    let name = name.strip_prefix("s3:").unwrap_or(name);
+    let bucket =
+        r.s3.bucket
+            .name
+            .clone()
+            .filter(|b| !b.is_empty())
+            .ok_or(InvalidRecord::Missing("bucket name"))?;
+    let key = decode_key(
+        r.s3.object
+            .key
+            .as_deref()
+            .ok_or(InvalidRecord::Missing("object key"))?,
+    )?;
+    let sequencer = Sequencer::parse(
+        r.s3.object
+            .sequencer
+            .as_deref()
+            .ok_or(InvalidRecord::Missing("sequencer"))?,
+    )?;
+    let kind = if name.starts_with("ObjectCreated:") {
+        let size =
+            r.s3.object
+                .size
+                .ok_or(InvalidRecord::Missing("object size"))?;
+        ObjectEventKind::Created {
+            size: u64::try_from(size).map_err(|_| InvalidRecord::BadSize)?,
+            // Some producers quote ETags; store the bare value.
+            etag: r
+                .s3
+                .object
+                .e_tag
+                .as_deref()
+                .unwrap_or_default()
+                .trim_matches('"')
+                .to_string(),
+        }
+    } else if name.starts_with("ObjectRemoved:") {
+        ObjectEventKind::Removed
+    } else {
+        return Err(InvalidRecord::UnsupportedEvent(
+            name.chars().take(80).collect(),
+        ));
+    };
+    Ok(ObjectEvent {
+        bucket,
+        key,
+        kind,
+        event_name: name.to_string(),
+        event_time: r.event_time,
+        sequencer,
+    })
+}
+
+/// What happened to each record of a notification.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub outcomes: Vec<(usize, EventOutcome)>,
+    /// Records that can never apply (malformed): logged and skipped.
+    pub invalid: Vec<(usize, InvalidRecord)>,
+    /// Records that failed for a passing reason (backend error): the notification should be
+    /// delivered again; re-applying the others is harmless (sequencer ordering).
+    pub failed: Vec<(usize, String)>,
+}
+
+impl Report {
+    pub fn is_retryable_failure(&self) -> bool {
+        !self.failed.is_empty()
+    }
+}
+
+/// Applies every record of a notification.
+pub async fn handle_notification(store: &AssetStore, event: &S3Event) -> Report {
+    let mut report = Report::default();
+    for (i, record) in event.records.iter().enumerate() {
+        let ev = match decode_record(record) {
+            Ok(ev) => ev,
+            Err(e) => {
+                tracing::warn!(record = i, error = %e, "skipping invalid S3 event record");
+                report.invalid.push((i, e));
+                continue;
+            }
+        };
+        match store.apply_event(&ev).await {
+            Ok(outcome) => {
+                tracing::debug!(bucket = %ev.bucket, key = %ev.key, ?outcome, "S3 event applied");
+                report.outcomes.push((i, outcome));
+            }
+            Err(e) => {
+                tracing::error!(bucket = %ev.bucket, key = %ev.key, error = %e, "S3 event failed");
+                report.failed.push((i, e.to_string()));
+            }
+        }
+    }
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_url_decoded_with_plus_as_space() {
+        assert_eq!(decode_key("my+file.txt").unwrap(), "my file.txt");
+        assert_eq!(decode_key("a%2Bb.txt").unwrap(), "a+b.txt");
+        assert_eq!(decode_key("100%25.txt").unwrap(), "100%.txt");
+        assert_eq!(
+            decode_key("photos/%C3%A9t%C3%A9+%F0%9F%8C%8A.jpg").unwrap(),
+            "photos/été 🌊.jpg"
+        );
+        assert_eq!(decode_key("%FF%FE"), Err(InvalidRecord::BadKey));
+        assert_eq!(decode_key(""), Err(InvalidRecord::KeyLength));
+        assert_eq!(decode_key(&"a".repeat(1025)), Err(InvalidRecord::KeyLength));
+    }
+
+    #[test]
+    fn encoding_round_trips_awkward_keys() {
+        for key in [
+            "plain.txt",
+            "with space.txt",
+            "a+b.txt",
+            "100%.txt",
+            "dir/sub dir/é 🌊 (1).jpg",
+            "q?x=1&y=2#frag",
+        ] {
+            let encoded = encode_key(key);
+            assert!(!encoded.contains(' '), "{encoded}");
+            assert_eq!(decode_key(&encoded).unwrap(), key);
+        }
+        assert_eq!(encode_key("my file+1.txt"), "my+file%2B1.txt");
+    }
+}

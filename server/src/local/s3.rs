@@ -1,0 +1,389 @@
+//! An S3-compatible endpoint on loopback: `s3s` (real SigV4 checks, presigned URLs, expiry,
+//! multipart) over `s3s-fs` (objects as files under the data dir), with CORS for the app's
+//! origin, and S3-format event records sent to the same handler Lambda uses.
+
+use super::Credentials;
+use crate::events::encode_key;
+use aws_lambda_events::s3::{S3Event, S3EventRecord};
+use axum::{error_handling::HandleError, Router};
+use futures::future::BoxFuture;
+use http::{header, HeaderValue, Method, StatusCode};
+use s3s::{
+    auth::SimpleAuth, dto::*, service::S3ServiceBuilder, S3Request, S3Response, S3Result, S3,
+};
+use std::{
+    path::{Path, PathBuf},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::{SystemTime, UNIX_EPOCH},
+};
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+
+/// Receives each event notification (one record each), like an S3 → Lambda trigger.
+pub type EventSink = Arc<dyn Fn(S3Event) -> BoxFuture<'static, ()> + Send + Sync>;
+
+/// The running endpoint; stops when [`EmbeddedS3::shutdown`] is called or it is dropped.
+pub struct EmbeddedS3 {
+    pub endpoint: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl EmbeddedS3 {
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for EmbeddedS3 {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Starts the endpoint on 127.0.0.1 (a free port) serving objects under `root`.
+pub async fn start(
+    root: &Path,
+    credentials: &Credentials,
+    region: &str,
+    allowed_origins: &[String],
+    sink: EventSink,
+) -> std::io::Result<EmbeddedS3> {
+    std::fs::create_dir_all(root)?;
+    let fs = s3s_fs::FileSystem::new(root).map_err(|e| std::io::Error::other(format!("{e:?}")))?;
+    let notifying = Notifying {
+        inner: fs,
+        root: root.canonicalize()?,
+        region: region.to_string(),
+        clock: SequencerClock::default(),
+        sink,
+    };
+    let mut builder = S3ServiceBuilder::new(notifying);
+    builder.set_auth(SimpleAuth::from_single(
+        credentials.access_key.clone(),
+        credentials.secret_key.clone(),
+    ));
+    let service = HandleError::new(builder.build(), |e: s3s::HttpError| async move {
+        tracing::error!(error = ?e, "embedded S3 failed");
+        StatusCode::INTERNAL_SERVER_ERROR
+    });
+
+    let origins: Vec<HeaderValue> = allowed_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    // The browser PUTs/GETs presigned URLs from the app's origin; multipart needs ETag.
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([
+            Method::GET,
+            Method::PUT,
+            Method::POST,
+            Method::DELETE,
+            Method::HEAD,
+        ])
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers([header::ETAG])
+        .max_age(std::time::Duration::from_secs(3600));
+    // At the root (not nested): a path prefix would be stripped before SigV4 verification.
+    let app = Router::new().fallback_service(service).layer(cors);
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let result = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, "embedded S3 stopped with an error");
+        }
+    });
+    Ok(EmbeddedS3 {
+        endpoint: format!("http://{addr}"),
+        stop: Some(stop),
+        task: Some(task),
+    })
+}
+
+/// Sequencers that grow across restarts: nanoseconds since the epoch, bumped when two events
+/// land in the same nanosecond, as fixed-width upper-case hex.
+#[derive(Default)]
+struct SequencerClock {
+    last: AtomicU64,
+}
+
+impl SequencerClock {
+    fn next(&self) -> String {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        let mut prev = self.last.load(Ordering::SeqCst);
+        loop {
+            let next = now.max(prev + 1);
+            match self
+                .last
+                .compare_exchange(prev, next, Ordering::SeqCst, Ordering::SeqCst)
+            {
+                Ok(_) => return format!("{next:016X}"),
+                Err(actual) => prev = actual,
+            }
+        }
+    }
+}
+
+/// `s3s-fs` plus event notifications after every successful write or delete.
+struct Notifying {
+    inner: s3s_fs::FileSystem,
+    root: PathBuf,
+    region: String,
+    clock: SequencerClock,
+    sink: EventSink,
+}
+
+impl Notifying {
+    async fn size_of(&self, bucket: &str, key: &str, fallback: Option<i64>) -> i64 {
+        match tokio::fs::metadata(self.root.join(bucket).join(key)).await {
+            Ok(m) => m.len() as i64,
+            Err(_) => fallback.unwrap_or(0),
+        }
+    }
+
+    async fn notify(&self, name: &str, bucket: &str, key: &str, created: Option<(i64, String)>) {
+        let mut record = S3EventRecord::default();
+        record.event_version = Some("2.1".into());
+        record.event_source = Some("aws:s3".into());
+        record.aws_region = Some(self.region.clone());
+        record.event_time = chrono::Utc::now();
+        record.event_name = Some(name.into());
+        record.s3.schema_version = Some("1.0".into());
+        record.s3.configuration_id = Some("ferry-embedded".into());
+        record.s3.bucket.name = Some(bucket.into());
+        record.s3.bucket.arn = Some(format!("arn:aws:s3:::{bucket}"));
+        record.s3.object.key = Some(encode_key(key));
+        record.s3.object.sequencer = Some(self.clock.next());
+        if let Some((size, etag)) = created {
+            record.s3.object.size = Some(size);
+            record.s3.object.e_tag = Some(etag);
+        }
+        let mut event = S3Event::default();
+        event.records = vec![record];
+        (self.sink)(event).await;
+    }
+}
+
+fn etag_value(etag: &Option<ETag>) -> String {
+    etag.as_ref()
+        .map(|e| e.value().to_string())
+        .unwrap_or_default()
+}
+
+#[async_trait::async_trait]
+impl S3 for Notifying {
+    async fn put_object(
+        &self,
+        req: S3Request<PutObjectInput>,
+    ) -> S3Result<S3Response<PutObjectOutput>> {
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let declared = req.input.content_length;
+        // Browser form uploads (PostObject) arrive here through the trait's default.
+        let name = if req.method == Method::POST {
+            "ObjectCreated:Post"
+        } else {
+            "ObjectCreated:Put"
+        };
+        let resp = self.inner.put_object(req).await?;
+        let size = self.size_of(&bucket, &key, declared).await;
+        self.notify(
+            name,
+            &bucket,
+            &key,
+            Some((size, etag_value(&resp.output.e_tag))),
+        )
+        .await;
+        Ok(resp)
+    }
+
+    async fn copy_object(
+        &self,
+        req: S3Request<CopyObjectInput>,
+    ) -> S3Result<S3Response<CopyObjectOutput>> {
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let resp = self.inner.copy_object(req).await?;
+        let etag = resp
+            .output
+            .copy_object_result
+            .as_ref()
+            .map(|r| etag_value(&r.e_tag))
+            .unwrap_or_default();
+        let size = self.size_of(&bucket, &key, None).await;
+        self.notify("ObjectCreated:Copy", &bucket, &key, Some((size, etag)))
+            .await;
+        Ok(resp)
+    }
+
+    async fn complete_multipart_upload(
+        &self,
+        req: S3Request<CompleteMultipartUploadInput>,
+    ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let mut resp = self.inner.complete_multipart_upload(req).await?;
+        // s3s-fs finishes the upload in a future (keep-alive style); finish it here so the
+        // event is sent only once the object really exists.
+        if let Some(finish) = resp.output.future.take() {
+            resp.output = finish.await?;
+        }
+        let size = self.size_of(&bucket, &key, None).await;
+        let etag = etag_value(&resp.output.e_tag);
+        self.notify(
+            "ObjectCreated:CompleteMultipartUpload",
+            &bucket,
+            &key,
+            Some((size, etag)),
+        )
+        .await;
+        Ok(resp)
+    }
+
+    async fn delete_object(
+        &self,
+        req: S3Request<DeleteObjectInput>,
+    ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let resp = self.inner.delete_object(req).await?;
+        self.notify("ObjectRemoved:Delete", &bucket, &key, None)
+            .await;
+        Ok(resp)
+    }
+
+    async fn delete_objects(
+        &self,
+        req: S3Request<DeleteObjectsInput>,
+    ) -> S3Result<S3Response<DeleteObjectsOutput>> {
+        let bucket = req.input.bucket.clone();
+        let resp = self.inner.delete_objects(req).await?;
+        let keys: Vec<String> = resp
+            .output
+            .deleted
+            .iter()
+            .flatten()
+            .filter_map(|d| d.key.clone())
+            .collect();
+        for key in keys {
+            self.notify("ObjectRemoved:Delete", &bucket, &key, None)
+                .await;
+        }
+        Ok(resp)
+    }
+
+    // Everything else s3s-fs implements, unchanged.
+    async fn create_bucket(
+        &self,
+        req: S3Request<CreateBucketInput>,
+    ) -> S3Result<S3Response<CreateBucketOutput>> {
+        self.inner.create_bucket(req).await
+    }
+
+    async fn delete_bucket(
+        &self,
+        req: S3Request<DeleteBucketInput>,
+    ) -> S3Result<S3Response<DeleteBucketOutput>> {
+        self.inner.delete_bucket(req).await
+    }
+
+    async fn get_bucket_location(
+        &self,
+        req: S3Request<GetBucketLocationInput>,
+    ) -> S3Result<S3Response<GetBucketLocationOutput>> {
+        self.inner.get_bucket_location(req).await
+    }
+
+    async fn get_object(
+        &self,
+        req: S3Request<GetObjectInput>,
+    ) -> S3Result<S3Response<GetObjectOutput>> {
+        self.inner.get_object(req).await
+    }
+
+    async fn head_bucket(
+        &self,
+        req: S3Request<HeadBucketInput>,
+    ) -> S3Result<S3Response<HeadBucketOutput>> {
+        self.inner.head_bucket(req).await
+    }
+
+    async fn head_object(
+        &self,
+        req: S3Request<HeadObjectInput>,
+    ) -> S3Result<S3Response<HeadObjectOutput>> {
+        self.inner.head_object(req).await
+    }
+
+    async fn list_buckets(
+        &self,
+        req: S3Request<ListBucketsInput>,
+    ) -> S3Result<S3Response<ListBucketsOutput>> {
+        self.inner.list_buckets(req).await
+    }
+
+    async fn list_objects(
+        &self,
+        req: S3Request<ListObjectsInput>,
+    ) -> S3Result<S3Response<ListObjectsOutput>> {
+        self.inner.list_objects(req).await
+    }
+
+    async fn list_objects_v2(
+        &self,
+        req: S3Request<ListObjectsV2Input>,
+    ) -> S3Result<S3Response<ListObjectsV2Output>> {
+        self.inner.list_objects_v2(req).await
+    }
+
+    async fn create_multipart_upload(
+        &self,
+        req: S3Request<CreateMultipartUploadInput>,
+    ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+        self.inner.create_multipart_upload(req).await
+    }
+
+    async fn upload_part(
+        &self,
+        req: S3Request<UploadPartInput>,
+    ) -> S3Result<S3Response<UploadPartOutput>> {
+        self.inner.upload_part(req).await
+    }
+
+    async fn upload_part_copy(
+        &self,
+        req: S3Request<UploadPartCopyInput>,
+    ) -> S3Result<S3Response<UploadPartCopyOutput>> {
+        self.inner.upload_part_copy(req).await
+    }
+
+    async fn list_parts(
+        &self,
+        req: S3Request<ListPartsInput>,
+    ) -> S3Result<S3Response<ListPartsOutput>> {
+        self.inner.list_parts(req).await
+    }
+
+    async fn abort_multipart_upload(
+        &self,
+        req: S3Request<AbortMultipartUploadInput>,
+    ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
+        self.inner.abort_multipart_upload(req).await
+    }
+}

@@ -1,0 +1,140 @@
+//! Wiring: the settings Ferry reads, and the services built from them once per process.
+
+use crate::{aws, objects::ObjectStore, store::AssetStore};
+use std::sync::Arc;
+
+/// Settings from the environment (`TABLE_NAME`, `BUCKET_NAME`).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub table_name: String,
+    pub bucket_name: String,
+}
+
+impl Settings {
+    pub const DEFAULT_TABLE: &'static str = "ferry-assets";
+    pub const DEFAULT_BUCKET: &'static str = "ferry-uploads";
+
+    pub fn from_env() -> Settings {
+        let var = |name: &str, default: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| default.to_string())
+        };
+        Settings {
+            table_name: var("TABLE_NAME", Self::DEFAULT_TABLE),
+            bucket_name: var("BUCKET_NAME", Self::DEFAULT_BUCKET),
+        }
+    }
+}
+
+/// Everything handlers need: the asset table and the object store.
+#[derive(Clone)]
+pub struct Services {
+    pub settings: Settings,
+    pub store: Arc<AssetStore>,
+    pub objects: Arc<ObjectStore>,
+}
+
+impl Services {
+    /// Against AWS (or any compatible service named by `AWS_ENDPOINT_URL*`).
+    pub async fn from_env(settings: Settings) -> Services {
+        let config = aws::config_from_env().await;
+        Services {
+            store: Arc::new(AssetStore::new(
+                aws::dynamodb_client(&config),
+                &settings.table_name,
+            )),
+            objects: Arc::new(ObjectStore::new(aws::s3_client(
+                &config,
+                aws::custom_s3_endpoint_in_env(),
+            ))),
+            settings,
+        }
+    }
+}
+
+/// The embedded backends and the services wired to them.
+#[cfg(feature = "local")]
+pub struct Embedded {
+    pub services: Services,
+    pub credentials: crate::local::Credentials,
+    pub dynamodb_endpoint: String,
+    pub s3_endpoint: String,
+    s3: crate::local::s3::EmbeddedS3,
+    dynamo: crate::local::dynamo::EmbeddedDynamo,
+}
+
+#[cfg(feature = "local")]
+impl Embedded {
+    pub const REGION: &'static str = "us-east-1";
+
+    /// Starts DynamoDB and S3 endpoints keeping their data under `data_dir`, creates the
+    /// table and bucket if missing, and routes S3 events into the asset store.
+    pub async fn start(
+        data_dir: &std::path::Path,
+        settings: Settings,
+        allowed_origins: &[String],
+    ) -> Result<Embedded, Box<dyn std::error::Error + Send + Sync>> {
+        use crate::local::{self, Credentials};
+        let credentials = Credentials::load_or_create(data_dir)?;
+        let endpoint_config = |endpoint: &str| {
+            aws::config_for_endpoint(
+                endpoint,
+                Self::REGION,
+                &credentials.access_key,
+                &credentials.secret_key,
+            )
+        };
+
+        let dynamo = local::dynamo::start(&data_dir.join("dynamodb.sqlite"))?;
+        let store = Arc::new(AssetStore::new(
+            aws::dynamodb_client(&endpoint_config(&dynamo.endpoint)),
+            &settings.table_name,
+        ));
+        store.ensure_table().await?;
+
+        let sink: local::s3::EventSink = {
+            let store = store.clone();
+            Arc::new(move |event| {
+                let store = store.clone();
+                Box::pin(async move {
+                    crate::events::handle_notification(&store, &event).await;
+                })
+            })
+        };
+        let s3 = local::s3::start(
+            &data_dir.join("s3"),
+            &credentials,
+            Self::REGION,
+            allowed_origins,
+            sink,
+        )
+        .await?;
+        let objects = Arc::new(ObjectStore::new(aws::s3_client(
+            &endpoint_config(&s3.endpoint),
+            true,
+        )));
+        objects.ensure_bucket(&settings.bucket_name).await?;
+
+        Ok(Embedded {
+            services: Services {
+                settings,
+                store,
+                objects,
+            },
+            dynamodb_endpoint: dynamo.endpoint.clone(),
+            s3_endpoint: s3.endpoint.clone(),
+            credentials,
+            s3,
+            dynamo,
+        })
+    }
+
+    /// Stops S3 first (no more events), then DynamoDB.
+    pub async fn shutdown(self) {
+        self.s3.shutdown().await;
+        let dynamo = self.dynamo;
+        let _ = tokio::task::spawn_blocking(move || dynamo.shutdown()).await;
+    }
+}

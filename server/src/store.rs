@@ -1,0 +1,1048 @@
+//! The asset store: DynamoDB through `aws-sdk-dynamodb`, the only boundary to the table.
+//!
+//! # Table design (one table, `TABLE_NAME`, partition key `pk` only)
+//!
+//! | item | `pk` | what it holds |
+//! |---|---|---|
+//! | asset | `ASSET#<ulid>` | the [`Asset`] record; `list_pk = "ASSET"`, `status`, `object_ref` feed the indexes |
+//! | object | `OBJECT#<bucket>/<key>` | per-object event state: owning `asset_id`, newest `sequencer` (and its padded `seq_key`), `present`, and the S3 metadata of the newest `ObjectCreated` event |
+//!
+//! Global secondary indexes (sparse: only asset items carry their keys), all projecting ALL:
+//!
+//! | index | partition | sort | used for |
+//! |---|---|---|---|
+//! | `by_created` | `list_pk` | `id` | list newest-first (ULIDs sort by time) |
+//! | `by_status` | `status` | `id` | list one status newest-first |
+//! | `by_object` | `object_ref` | – | asset by (bucket, key) in one Query |
+//!
+//! Every request-path read is a GetItem or a Query; nothing Scans. Get by id is one GetItem,
+//! `/metadata` is one GetItem of the object item.
+//!
+//! S3 events are applied in one `TransactWriteItems` that writes the object item (conditioned
+//! on the exact state that was read, so concurrent events serialise) and the asset item
+//! (conditioned on its status as read). An event whose sequencer is not newer than the object
+//! item's is ignored, so duplicates and late deliveries never regress anything. After a
+//! removal the object item stays as a tombstone (`present = false`) remembering the sequencer.
+
+use crate::error::StoreError;
+use app::domain::{Asset, AssetId, AssetStatus, ObjectMetadata};
+use aws_sdk_dynamodb::{
+    error::SdkError,
+    operation::update_item::UpdateItemError,
+    types::{
+        AttributeDefinition, AttributeValue, BillingMode, Delete, GlobalSecondaryIndex,
+        KeySchemaElement, KeyType, Projection, ProjectionType, Put, ReturnValue,
+        ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TransactWriteItem, Update,
+    },
+    Client,
+};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use chrono::{DateTime, SecondsFormat, Utc};
+use std::{collections::HashMap, sync::Mutex};
+
+pub const INDEX_BY_CREATED: &str = "by_created";
+pub const INDEX_BY_STATUS: &str = "by_status";
+pub const INDEX_BY_OBJECT: &str = "by_object";
+const LIST_PK: &str = "ASSET";
+/// Largest page a caller may ask for.
+pub const MAX_PAGE_SIZE: usize = 100;
+pub const DEFAULT_PAGE_SIZE: usize = 50;
+/// Sequencers are hex strings of varying length; padded to this width they compare as text.
+const SEQ_WIDTH: usize = 64;
+/// Attempts at an event transaction that loses a race before giving up (the caller retries).
+const EVENT_ATTEMPTS: usize = 8;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// What a new upload declares about its file.
+#[derive(Debug, Clone)]
+pub struct NewAsset {
+    pub bucket: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: Option<u64>,
+}
+
+/// One object event, already decoded and validated (see [`crate::events`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectEvent {
+    pub bucket: String,
+    pub key: String,
+    pub kind: ObjectEventKind,
+    pub event_name: String,
+    pub event_time: DateTime<Utc>,
+    pub sequencer: Sequencer,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectEventKind {
+    Created { size: u64, etag: String },
+    Removed,
+}
+
+/// What applying an event did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventOutcome {
+    /// The asset now reflects the event (created or updated).
+    Applied {
+        asset_id: AssetId,
+        status: AssetStatus,
+    },
+    /// The asset record was removed.
+    Removed { asset_id: Option<AssetId> },
+    /// A newer (or the same) event was already applied: nothing changed.
+    Stale,
+}
+
+/// An S3 event sequencer: upper-case hex, compared after right-padding with zeros.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sequencer(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an S3 sequencer (1 to 64 hexadecimal digits)")]
+pub struct InvalidSequencer(pub String);
+
+impl Sequencer {
+    pub fn parse(s: &str) -> Result<Sequencer, InvalidSequencer> {
+        if s.is_empty() || s.len() > SEQ_WIDTH || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(InvalidSequencer(s.chars().take(80).collect()));
+        }
+        Ok(Sequencer(s.to_ascii_uppercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The sortable form: right-padded with `0` to a fixed width, as S3 documents.
+    pub fn sort_key(&self) -> String {
+        format!("{:0<width$}", self.0, width = SEQ_WIDTH)
+    }
+}
+
+/// Which page of which listing: opaque to callers (base64url of `v1:<status|*>:<last id>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    status: Option<AssetStatus>,
+    after: AssetId,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        let status = self.status.map(AssetStatus::as_str).unwrap_or("*");
+        URL_SAFE_NO_PAD.encode(format!("v1:{status}:{}", self.after))
+    }
+
+    pub fn decode(s: &str, status: Option<AssetStatus>) -> Result<Cursor, StoreError> {
+        let bad = || StoreError::InvalidCursor;
+        if s.len() > 200 {
+            return Err(bad());
+        }
+        let raw = URL_SAFE_NO_PAD.decode(s).map_err(|_| bad())?;
+        let raw = String::from_utf8(raw).map_err(|_| bad())?;
+        let mut parts = raw.splitn(3, ':');
+        let (Some("v1"), Some(st), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(bad());
+        };
+        let cursor_status = match st {
+            "*" => None,
+            other => Some(other.parse::<AssetStatus>().map_err(|_| bad())?),
+        };
+        // A cursor only continues the listing it came from.
+        if cursor_status != status {
+            return Err(StoreError::CursorMismatch);
+        }
+        Ok(Cursor {
+            status,
+            after: id.parse().map_err(|_| bad())?,
+        })
+    }
+}
+
+/// A page of assets, newest first.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub items: Vec<Asset>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub status: Option<AssetStatus>,
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+/// The asset table.
+pub struct AssetStore {
+    db: Client,
+    table: String,
+    ids: Mutex<ulid::Generator>,
+}
+
+impl AssetStore {
+    pub fn new(db: Client, table: impl Into<String>) -> AssetStore {
+        AssetStore {
+            db,
+            table: table.into(),
+            ids: Mutex::new(ulid::Generator::new()),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// A new id, strictly greater than every id this process made before.
+    fn new_id(&self) -> AssetId {
+        let mut generator = self.ids.lock().unwrap_or_else(|e| e.into_inner());
+        let ulid = generator
+            .generate()
+            .unwrap_or_else(|_| ulid::Ulid::generate());
+        AssetId::from_ulid(ulid)
+    }
+
+    /// Creates the table and its indexes if missing (embedded backend, first start).
+    pub async fn ensure_table(&self) -> Result<(), StoreError> {
+        match self
+            .db
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_resource_not_found_exception()) => {}
+            Err(e) => return Err(StoreError::backend(e)),
+        }
+        let attr = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute definition")
+        };
+        let key = |name: &str, kind: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .expect("key schema")
+        };
+        let index = |name: &str, keys: Vec<KeySchemaElement>| {
+            GlobalSecondaryIndex::builder()
+                .index_name(name)
+                .set_key_schema(Some(keys))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .expect("index")
+        };
+        let result = self
+            .db
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .set_attribute_definitions(Some(vec![
+                attr("pk"),
+                attr("list_pk"),
+                attr("id"),
+                attr("status"),
+                attr("object_ref"),
+            ]))
+            .key_schema(key("pk", KeyType::Hash))
+            .global_secondary_indexes(index(
+                INDEX_BY_CREATED,
+                vec![key("list_pk", KeyType::Hash), key("id", KeyType::Range)],
+            ))
+            .global_secondary_indexes(index(
+                INDEX_BY_STATUS,
+                vec![key("status", KeyType::Hash), key("id", KeyType::Range)],
+            ))
+            .global_secondary_indexes(index(
+                INDEX_BY_OBJECT,
+                vec![key("object_ref", KeyType::Hash)],
+            ))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Created concurrently by another process: fine.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_resource_in_use_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(StoreError::backend(e)),
+        }
+    }
+
+    /// Records a new asset in state CREATED, with its object key `uploads/<id>/<filename>`.
+    pub async fn create(&self, new: NewAsset) -> Result<Asset, StoreError> {
+        let filename = app::domain::validate_filename(&new.filename)?;
+        validate_content_type(&new.content_type)?;
+        let id = self.new_id();
+        let now = now_millis();
+        let asset = Asset {
+            id,
+            bucket: new.bucket,
+            object_key: format!("uploads/{id}/{filename}"),
+            filename,
+            content_type: new.content_type,
+            size: new.size,
+            etag: None,
+            status: AssetStatus::Created,
+            deleted_from: None,
+            created_at: now,
+            updated_at: now,
+            event_time: None,
+            event_name: None,
+            sequencer: None,
+        };
+        let pointer = ObjectItem {
+            bucket: asset.bucket.clone(),
+            key: asset.object_key.clone(),
+            asset_id: Some(id),
+            seq_key: String::new(),
+            present: false,
+            meta: None,
+        };
+        self.db
+            .transact_write_items()
+            .transact_items(put(
+                &self.table,
+                asset_item(&asset),
+                "attribute_not_exists(pk)",
+            ))
+            .transact_items(put(
+                &self.table,
+                pointer.to_item(),
+                "attribute_not_exists(pk)",
+            ))
+            .send()
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(asset)
+    }
+
+    /// The asset with this id (one strongly consistent GetItem).
+    pub async fn get(&self, id: AssetId) -> Result<Asset, StoreError> {
+        self.find(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    async fn find(&self, id: AssetId) -> Result<Option<Asset>, StoreError> {
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(asset_pk(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::backend)?;
+        out.item.map(|item| asset_from_item(&item)).transpose()
+    }
+
+    /// The asset whose object is `bucket`/`key` (one Query on `by_object`).
+    pub async fn get_by_object(&self, bucket: &str, key: &str) -> Result<Asset, StoreError> {
+        let out = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name(INDEX_BY_OBJECT)
+            .key_condition_expression("object_ref = :r")
+            .expression_attribute_values(":r", s(object_ref(bucket, key)))
+            .limit(1)
+            .send()
+            .await
+            .map_err(StoreError::backend)?;
+        match out.items.unwrap_or_default().first() {
+            Some(item) => asset_from_item(item),
+            None => Err(StoreError::NotFound),
+        }
+    }
+
+    /// The S3 metadata of the object, as recorded from its newest `ObjectCreated` event.
+    pub async fn object_metadata(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<ObjectMetadata, StoreError> {
+        match self.object_item(bucket, key).await? {
+            Some(ObjectItem {
+                present: true,
+                meta: Some(meta),
+                ..
+            }) => Ok(meta),
+            _ => Err(StoreError::NotFound),
+        }
+    }
+
+    async fn object_item(&self, bucket: &str, key: &str) -> Result<Option<ObjectItem>, StoreError> {
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(object_pk(bucket, key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::backend)?;
+        out.item
+            .map(|item| ObjectItem::from_item(&item))
+            .transpose()
+    }
+
+    /// One page of assets, newest first: a single Query whatever the table size.
+    pub async fn list(&self, query: ListQuery) -> Result<Page, StoreError> {
+        let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
+        if limit == 0 || limit > MAX_PAGE_SIZE {
+            return Err(StoreError::InvalidLimit);
+        }
+        let cursor = query
+            .cursor
+            .as_deref()
+            .map(|c| Cursor::decode(c, query.status))
+            .transpose()?;
+
+        let mut request = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .scan_index_forward(false)
+            // One more than asked: tells whether another page exists without a second call.
+            .limit(limit as i32 + 1);
+        request = match query.status {
+            Some(status) => request
+                .index_name(INDEX_BY_STATUS)
+                .key_condition_expression("#st = :st")
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_values(":st", s(status.as_str())),
+            None => request
+                .index_name(INDEX_BY_CREATED)
+                .key_condition_expression("list_pk = :l")
+                .expression_attribute_values(":l", s(LIST_PK)),
+        };
+        if let Some(c) = &cursor {
+            let mut start = HashMap::from([
+                ("pk".to_string(), s(asset_pk(c.after))),
+                ("id".to_string(), s(c.after.to_string())),
+            ]);
+            match c.status {
+                Some(st) => start.insert("status".into(), s(st.as_str())),
+                None => start.insert("list_pk".into(), s(LIST_PK)),
+            };
+            request = request.set_exclusive_start_key(Some(start));
+        }
+        let out = request.send().await.map_err(StoreError::backend)?;
+        let mut items = out
+            .items
+            .unwrap_or_default()
+            .iter()
+            .map(asset_from_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|last| {
+                Cursor {
+                    status: query.status,
+                    after: last.id,
+                }
+                .encode()
+            })
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    /// RECEIVED or UPLOADED → UPLOADED (the client confirms its upload).
+    pub async fn mark_uploaded(&self, id: AssetId) -> Result<Asset, StoreError> {
+        let now = timestamp(now_millis());
+        let result = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(asset_pk(id)))
+            .update_expression("SET #st = :uploaded, updated_at = :now")
+            .condition_expression("attribute_exists(pk) AND #st IN (:received, :uploaded)")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":uploaded", s(AssetStatus::Uploaded.as_str()))
+            .expression_attribute_values(":received", s(AssetStatus::Received.as_str()))
+            .expression_attribute_values(":now", s(now))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        self.transition_result(result, "mark uploaded", |_| None)
+    }
+
+    /// Any state → DELETED, remembering the state to restore. Deleting twice is a no-op.
+    pub async fn soft_delete(&self, id: AssetId) -> Result<Asset, StoreError> {
+        let now = timestamp(now_millis());
+        let result = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(asset_pk(id)))
+            // Operands read the item as it was: deleted_from gets the old status.
+            .update_expression("SET deleted_from = #st, #st = :deleted, updated_at = :now")
+            .condition_expression("attribute_exists(pk) AND #st <> :deleted")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":deleted", s(AssetStatus::Deleted.as_str()))
+            .expression_attribute_values(":now", s(now))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        // Already DELETED: idempotent success with the record as it stands.
+        self.transition_result(result, "delete", |old| {
+            (old.status == AssetStatus::Deleted).then(|| old.clone())
+        })
+    }
+
+    /// DELETED → the state it was deleted from.
+    pub async fn restore(&self, id: AssetId) -> Result<Asset, StoreError> {
+        let now = timestamp(now_millis());
+        let result = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(asset_pk(id)))
+            .update_expression("SET #st = deleted_from, updated_at = :now REMOVE deleted_from")
+            .condition_expression("#st = :deleted AND attribute_exists(deleted_from)")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":deleted", s(AssetStatus::Deleted.as_str()))
+            .expression_attribute_values(":now", s(now))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        self.transition_result(result, "restore", |_| None)
+    }
+
+    /// Maps a conditional transition's outcome: the new record, NotFound, or (with the
+    /// record as it was) either an idempotent success or InvalidTransition.
+    fn transition_result(
+        &self,
+        result: Result<
+            aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
+            SdkError<UpdateItemError>,
+        >,
+        action: &'static str,
+        idempotent: impl Fn(&Asset) -> Option<Asset>,
+    ) -> Result<Asset, StoreError> {
+        match result {
+            Ok(out) => asset_from_item(&out.attributes.unwrap_or_default()),
+            Err(e) => match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(ccf)) => {
+                    let Some(old) = ccf.item() else {
+                        return Err(StoreError::NotFound);
+                    };
+                    let old = asset_from_item(old)?;
+                    idempotent(&old).ok_or(StoreError::InvalidTransition {
+                        action,
+                        from: old.status,
+                    })
+                }
+                _ => Err(StoreError::backend(e)),
+            },
+        }
+    }
+
+    /// Applies one S3 object event, in sequencer order per object (see the module docs).
+    pub async fn apply_event(&self, ev: &ObjectEvent) -> Result<EventOutcome, StoreError> {
+        let seq_key = ev.sequencer.sort_key();
+        for _ in 0..EVENT_ATTEMPTS {
+            let pointer = self.object_item(&ev.bucket, &ev.key).await?;
+            if pointer.as_ref().is_some_and(|p| p.seq_key >= seq_key) {
+                return Ok(EventOutcome::Stale);
+            }
+            let asset_id = pointer.as_ref().and_then(|p| p.asset_id);
+            let asset = match asset_id {
+                Some(id) => self.find(id).await?,
+                None => None,
+            };
+
+            let (pointer_condition, read_seq) = match &pointer {
+                None => ("attribute_not_exists(pk)", None),
+                Some(p) => ("seq_key = :read_seq", Some(p.seq_key.clone())),
+            };
+            let (outcome, asset_write, new_pointer) = match &ev.kind {
+                ObjectEventKind::Created { size, etag } => {
+                    let meta = ObjectMetadata {
+                        bucket: ev.bucket.clone(),
+                        object_key: ev.key.clone(),
+                        size: *size,
+                        etag: etag.clone(),
+                        event_time: ev.event_time,
+                        event_name: ev.event_name.clone(),
+                        sequencer: ev.sequencer.as_str().to_string(),
+                    };
+                    let (asset_id, status, write) = match &asset {
+                        Some(a) => {
+                            let status = match a.status {
+                                AssetStatus::Created => AssetStatus::Received,
+                                other => other,
+                            };
+                            (a.id, status, self.update_from_event(a, status, &meta))
+                        }
+                        None => {
+                            let id = asset_id.unwrap_or_else(|| self.new_id());
+                            (id, AssetStatus::Received, self.asset_from_event(id, &meta))
+                        }
+                    };
+                    let pointer = ObjectItem {
+                        bucket: ev.bucket.clone(),
+                        key: ev.key.clone(),
+                        asset_id: Some(asset_id),
+                        seq_key: seq_key.clone(),
+                        present: true,
+                        meta: Some(meta),
+                    };
+                    (
+                        EventOutcome::Applied { asset_id, status },
+                        Some(write),
+                        pointer,
+                    )
+                }
+                ObjectEventKind::Removed => {
+                    let write = asset.as_ref().map(|a| {
+                        TransactWriteItem::builder()
+                            .delete(
+                                Delete::builder()
+                                    .table_name(&self.table)
+                                    .key("pk", s(asset_pk(a.id)))
+                                    .build()
+                                    .expect("delete"),
+                            )
+                            .build()
+                    });
+                    let pointer = ObjectItem {
+                        bucket: ev.bucket.clone(),
+                        key: ev.key.clone(),
+                        asset_id,
+                        seq_key: seq_key.clone(),
+                        present: false,
+                        meta: None,
+                    };
+                    (
+                        EventOutcome::Removed {
+                            asset_id: asset.as_ref().map(|a| a.id),
+                        },
+                        write,
+                        pointer,
+                    )
+                }
+            };
+
+            let mut pointer_put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(new_pointer.to_item()))
+                .condition_expression(pointer_condition);
+            if let Some(read_seq) = read_seq {
+                pointer_put = pointer_put.expression_attribute_values(":read_seq", s(read_seq));
+            }
+            let mut tx = self.db.transact_write_items().transact_items(
+                TransactWriteItem::builder()
+                    .put(pointer_put.build().expect("put"))
+                    .build(),
+            );
+            if let Some(write) = asset_write {
+                tx = tx.transact_items(write);
+            }
+            match tx.send().await {
+                Ok(_) => return Ok(outcome),
+                Err(e) if is_condition_conflict(&e) => continue, // lost a race: read again
+                Err(e) => return Err(StoreError::backend(e)),
+            }
+        }
+        Err(StoreError::Contention)
+    }
+
+    /// Update of an existing asset by a newer ObjectCreated event, conditioned on the status
+    /// that was read (a concurrent delete or confirm makes the transaction retry).
+    fn update_from_event(
+        &self,
+        asset: &Asset,
+        status: AssetStatus,
+        meta: &ObjectMetadata,
+    ) -> TransactWriteItem {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(asset_pk(asset.id)))
+            .update_expression(
+                "SET #st = :st, #size = :size, etag = :etag, event_time = :et, \
+                 event_name = :en, sequencer = :seq, updated_at = :now",
+            )
+            .condition_expression("#st = :read_st")
+            .expression_attribute_names("#st", "status")
+            // `size` is a DynamoDB reserved word.
+            .expression_attribute_names("#size", "size")
+            .expression_attribute_values(":st", s(status.as_str()))
+            .expression_attribute_values(":read_st", s(asset.status.as_str()))
+            .expression_attribute_values(":size", n(meta.size))
+            .expression_attribute_values(":etag", s(&meta.etag))
+            .expression_attribute_values(":et", s(timestamp(meta.event_time)))
+            .expression_attribute_values(":en", s(&meta.event_name))
+            .expression_attribute_values(":seq", s(&meta.sequencer))
+            .expression_attribute_values(":now", s(timestamp(now_millis())))
+            .build()
+            .expect("update");
+        TransactWriteItem::builder().update(update).build()
+    }
+
+    /// A record for an object Ferry did not create (e.g. `aws s3 cp`), or re-created after
+    /// its record was removed.
+    fn asset_from_event(&self, id: AssetId, meta: &ObjectMetadata) -> TransactWriteItem {
+        let now = now_millis();
+        let filename = meta
+            .object_key
+            .rsplit('/')
+            .find(|seg| !seg.is_empty())
+            .unwrap_or(&meta.object_key)
+            .to_string();
+        let asset = Asset {
+            id,
+            bucket: meta.bucket.clone(),
+            object_key: meta.object_key.clone(),
+            content_type: guess_content_type(&filename).to_string(),
+            filename,
+            size: Some(meta.size),
+            etag: Some(meta.etag.clone()),
+            status: AssetStatus::Received,
+            deleted_from: None,
+            created_at: now,
+            updated_at: now,
+            event_time: Some(meta.event_time),
+            event_name: Some(meta.event_name.clone()),
+            sequencer: Some(meta.sequencer.clone()),
+        };
+        put(&self.table, asset_item(&asset), "attribute_not_exists(pk)")
+    }
+}
+
+fn is_condition_conflict<R>(
+    e: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
+) -> bool {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
+    match e.as_service_error() {
+        Some(E::TransactionCanceledException(tc)) => tc.cancellation_reasons().iter().any(|r| {
+            matches!(
+                r.code(),
+                Some("ConditionalCheckFailed") | Some("TransactionConflict")
+            )
+        }),
+        _ => false,
+    }
+}
+
+/// Content types are echoed in signed headers and HTTP responses: keep them to the RFC's
+/// visible ASCII, with a sane length.
+pub fn validate_content_type(ct: &str) -> Result<(), StoreError> {
+    let ok = !ct.is_empty()
+        && ct.len() <= 255
+        && ct.contains('/')
+        && ct.bytes().all(|b| (0x20..0x7f).contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidContentType)
+    }
+}
+
+/// A best guess for objects that arrive without Ferry knowing their type.
+fn guess_content_type(filename: &str) -> &'static str {
+    let ext = filename
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "txt" | "log" | "md" => "text/plain",
+        "csv" => "text/csv",
+        "html" | "htm" => "text/html",
+        "json" => "application/json",
+        "pdf" => "application/pdf",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "svg" => "image/svg+xml",
+        "mp4" => "video/mp4",
+        "mp3" => "audio/mpeg",
+        "zip" => "application/zip",
+        "gz" => "application/gzip",
+        _ => "application/octet-stream",
+    }
+}
+
+// ---- item encoding -------------------------------------------------------------------------
+
+fn asset_pk(id: AssetId) -> String {
+    format!("ASSET#{id}")
+}
+
+fn object_pk(bucket: &str, key: &str) -> String {
+    // Bucket names cannot contain `/`, so this is unambiguous.
+    format!("OBJECT#{bucket}/{key}")
+}
+
+fn object_ref(bucket: &str, key: &str) -> String {
+    format!("{bucket}/{key}")
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: u64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// The current time at the precision stored (milliseconds), so a record read back equals
+/// the one written.
+fn now_millis() -> DateTime<Utc> {
+    let now = Utc::now();
+    DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+}
+
+fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn put(table: &str, item: Item, condition: &str) -> TransactWriteItem {
+    TransactWriteItem::builder()
+        .put(
+            Put::builder()
+                .table_name(table)
+                .set_item(Some(item))
+                .condition_expression(condition)
+                .build()
+                .expect("put"),
+        )
+        .build()
+}
+
+fn asset_item(a: &Asset) -> Item {
+    let mut item = HashMap::from([
+        ("pk".to_string(), s(asset_pk(a.id))),
+        ("kind".to_string(), s("asset")),
+        ("list_pk".to_string(), s(LIST_PK)),
+        ("id".to_string(), s(a.id.to_string())),
+        ("bucket".to_string(), s(&a.bucket)),
+        ("object_key".to_string(), s(&a.object_key)),
+        (
+            "object_ref".to_string(),
+            s(object_ref(&a.bucket, &a.object_key)),
+        ),
+        ("filename".to_string(), s(&a.filename)),
+        ("content_type".to_string(), s(&a.content_type)),
+        ("status".to_string(), s(a.status.as_str())),
+        ("created_at".to_string(), s(timestamp(a.created_at))),
+        ("updated_at".to_string(), s(timestamp(a.updated_at))),
+    ]);
+    let mut opt = |k: &str, v: Option<AttributeValue>| {
+        if let Some(v) = v {
+            item.insert(k.to_string(), v);
+        }
+    };
+    opt("size", a.size.map(n));
+    opt("etag", a.etag.clone().map(s));
+    opt("deleted_from", a.deleted_from.map(|st| s(st.as_str())));
+    opt("event_time", a.event_time.map(|t| s(timestamp(t))));
+    opt("event_name", a.event_name.clone().map(s));
+    opt("sequencer", a.sequencer.clone().map(s));
+    item
+}
+
+fn get_s<'a>(item: &'a Item, key: &str) -> Result<&'a str, StoreError> {
+    item.get(key)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+        .ok_or_else(|| StoreError::Corrupt(format!("missing string attribute `{key}`")))
+}
+
+fn opt_s<'a>(item: &'a Item, key: &str) -> Option<&'a str> {
+    item.get(key)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+}
+
+fn opt_n(item: &Item, key: &str) -> Result<Option<u64>, StoreError> {
+    item.get(key)
+        .and_then(|v| v.as_n().ok())
+        .map(|v| {
+            v.parse()
+                .map_err(|_| StoreError::Corrupt(format!("`{key}` is not a size")))
+        })
+        .transpose()
+}
+
+fn parse_time(v: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(v)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| StoreError::Corrupt(format!("`{v}` is not a timestamp")))
+}
+
+fn parse_status(v: &str) -> Result<AssetStatus, StoreError> {
+    v.parse()
+        .map_err(|_| StoreError::Corrupt(format!("`{v}` is not a status")))
+}
+
+fn asset_from_item(item: &Item) -> Result<Asset, StoreError> {
+    let corrupt = |what: &str| StoreError::Corrupt(what.to_string());
+    Ok(Asset {
+        id: get_s(item, "id")?
+            .parse()
+            .map_err(|_| corrupt("bad asset id"))?,
+        bucket: get_s(item, "bucket")?.to_string(),
+        object_key: get_s(item, "object_key")?.to_string(),
+        filename: get_s(item, "filename")?.to_string(),
+        content_type: get_s(item, "content_type")?.to_string(),
+        size: opt_n(item, "size")?,
+        etag: opt_s(item, "etag").map(str::to_string),
+        status: parse_status(get_s(item, "status")?)?,
+        deleted_from: opt_s(item, "deleted_from").map(parse_status).transpose()?,
+        created_at: parse_time(get_s(item, "created_at")?)?,
+        updated_at: parse_time(get_s(item, "updated_at")?)?,
+        event_time: opt_s(item, "event_time").map(parse_time).transpose()?,
+        event_name: opt_s(item, "event_name").map(str::to_string),
+        sequencer: opt_s(item, "sequencer").map(str::to_string),
+    })
+}
+
+/// The object item: per-object event state and metadata.
+#[derive(Debug, Clone)]
+struct ObjectItem {
+    bucket: String,
+    key: String,
+    asset_id: Option<AssetId>,
+    seq_key: String,
+    present: bool,
+    meta: Option<ObjectMetadata>,
+}
+
+impl ObjectItem {
+    fn to_item(&self) -> Item {
+        let mut item = HashMap::from([
+            ("pk".to_string(), s(object_pk(&self.bucket, &self.key))),
+            ("kind".to_string(), s("object")),
+            ("bucket".to_string(), s(&self.bucket)),
+            ("object_key".to_string(), s(&self.key)),
+            ("seq_key".to_string(), s(&self.seq_key)),
+            ("present".to_string(), AttributeValue::Bool(self.present)),
+        ]);
+        if let Some(id) = self.asset_id {
+            item.insert("asset_id".into(), s(id.to_string()));
+        }
+        if let Some(m) = &self.meta {
+            item.insert("size".into(), n(m.size));
+            item.insert("etag".into(), s(&m.etag));
+            item.insert("event_time".into(), s(timestamp(m.event_time)));
+            item.insert("event_name".into(), s(&m.event_name));
+            item.insert("sequencer".into(), s(&m.sequencer));
+        }
+        item
+    }
+
+    fn from_item(item: &Item) -> Result<ObjectItem, StoreError> {
+        let bucket = get_s(item, "bucket")?.to_string();
+        let key = get_s(item, "object_key")?.to_string();
+        let meta = match opt_s(item, "sequencer") {
+            Some(seq) => Some(ObjectMetadata {
+                bucket: bucket.clone(),
+                object_key: key.clone(),
+                size: opt_n(item, "size")?.unwrap_or(0),
+                etag: opt_s(item, "etag").unwrap_or_default().to_string(),
+                event_time: parse_time(get_s(item, "event_time")?)?,
+                event_name: get_s(item, "event_name")?.to_string(),
+                sequencer: seq.to_string(),
+            }),
+            None => None,
+        };
+        Ok(ObjectItem {
+            asset_id: opt_s(item, "asset_id")
+                .map(|v| {
+                    v.parse()
+                        .map_err(|_| StoreError::Corrupt("bad asset_id".into()))
+                })
+                .transpose()?,
+            seq_key: opt_s(item, "seq_key").unwrap_or_default().to_string(),
+            present: item
+                .get("present")
+                .and_then(|v| v.as_bool().ok())
+                .copied()
+                .unwrap_or(false),
+            bucket,
+            key,
+            meta,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequencers_compare_after_right_padding() {
+        let a = Sequencer::parse("0055AED6DCD90281E5").unwrap();
+        let b = Sequencer::parse("0055AED6DCD90281E6").unwrap();
+        assert!(a.sort_key() < b.sort_key());
+        // A shorter sequencer is padded with zeros on the right, as S3 documents.
+        let short = Sequencer::parse("0055AED6DCD9028").unwrap();
+        let long = Sequencer::parse("0055AED6DCD90280").unwrap();
+        assert_eq!(short.sort_key(), long.sort_key());
+        let longer = Sequencer::parse("0055AED6DCD902801").unwrap();
+        assert!(short.sort_key() < longer.sort_key());
+        // Case-insensitive input, canonical upper case.
+        assert_eq!(Sequencer::parse("00ab").unwrap().as_str(), "00AB");
+        for bad in ["", "xyz", "00-11", &"A".repeat(65)] {
+            assert!(Sequencer::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_tampering() {
+        let id: AssetId = "01JDQ7ZK3M5X9V2B8N4C6T1R0W".parse().unwrap();
+        for status in [None, Some(AssetStatus::Uploaded)] {
+            let c = Cursor { status, after: id };
+            assert_eq!(Cursor::decode(&c.encode(), status).unwrap(), c);
+        }
+        let c = Cursor {
+            status: None,
+            after: id,
+        }
+        .encode();
+        assert!(matches!(
+            Cursor::decode(&c, Some(AssetStatus::Created)),
+            Err(StoreError::CursorMismatch)
+        ));
+        for bad in ["", "!!!", "djE6Kjpub3Bl", &"A".repeat(500)] {
+            assert!(
+                matches!(Cursor::decode(bad, None), Err(StoreError::InvalidCursor)),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn content_types_are_checked() {
+        assert!(validate_content_type("image/png").is_ok());
+        assert!(validate_content_type("text/plain; charset=utf-8").is_ok());
+        for bad in [
+            "",
+            "png",
+            "text/plain\r\nX-Evil: 1",
+            &format!("a/{}", "b".repeat(300)),
+        ] {
+            assert!(validate_content_type(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,707 @@
+//! The asset store's contract, run against the embedded DynamoDB and S3 through the real SDK.
+
+mod common;
+
+use app::domain::{AssetStatus, InvalidFilename};
+use common::{eventually, notification, record, Env};
+use server::{
+    error::StoreError,
+    events::{decode_record, encode_key, handle_notification},
+    store::{EventOutcome, ListQuery, NewAsset},
+};
+use std::collections::HashSet;
+
+fn new_asset(env: &Env, name: &str) -> NewAsset {
+    NewAsset {
+        bucket: env.bucket().to_string(),
+        filename: name.to_string(),
+        content_type: "text/plain".to_string(),
+        size: Some(5),
+    }
+}
+
+async fn all_ids(env: &Env, status: Option<AssetStatus>) -> Vec<String> {
+    let mut ids = vec![];
+    let mut cursor = None;
+    loop {
+        let page = env
+            .store()
+            .list(ListQuery {
+                status,
+                limit: Some(100),
+                cursor,
+            })
+            .await
+            .unwrap();
+        ids.extend(page.items.iter().map(|a| a.id.to_string()));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return ids,
+        }
+    }
+}
+
+#[tokio::test]
+async fn create_then_get_by_id_and_by_object() {
+    let env = Env::start().await;
+    let a = env
+        .store()
+        .create(new_asset(&env, "notes/hello world.txt"))
+        .await
+        .unwrap();
+    assert_eq!(a.status, AssetStatus::Created);
+    assert_eq!(
+        a.object_key,
+        format!("uploads/{}/notes/hello world.txt", a.id)
+    );
+    assert_eq!(a.filename, "notes/hello world.txt");
+    assert_eq!(a.size, Some(5));
+    assert!(a.etag.is_none() && a.sequencer.is_none());
+
+    assert_eq!(env.store().get(a.id).await.unwrap(), a);
+    let by_key = eventually(|| async {
+        env.store()
+            .get_by_object(env.bucket(), &a.object_key)
+            .await
+            .ok()
+    })
+    .await;
+    assert_eq!(by_key, a);
+    // No S3 event yet: no object metadata.
+    assert!(matches!(
+        env.store()
+            .object_metadata(env.bucket(), &a.object_key)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn unknown_ids_and_keys_are_not_found() {
+    let env = Env::start().await;
+    let id = "01JDQ7ZK3M5X9V2B8N4C6T1R0W".parse().unwrap();
+    assert!(matches!(
+        env.store().get(id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        env.store().mark_uploaded(id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        env.store().soft_delete(id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        env.store().restore(id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        env.store().get_by_object(env.bucket(), "nope").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        env.store().object_metadata(env.bucket(), "nope").await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_and_stores_nothing() {
+    let env = Env::start().await;
+    for (name, expected) in [
+        ("", InvalidFilename::Empty),
+        ("../../etc/passwd", InvalidFilename::BadSegment),
+        ("a/../../b", InvalidFilename::BadSegment),
+        ("a\u{0}b", InvalidFilename::BadCharacter),
+        ("c:\\windows", InvalidFilename::BadCharacter),
+    ] {
+        match env.store().create(new_asset(&env, name)).await {
+            Err(StoreError::InvalidFilename(e)) => assert_eq!(e, expected, "{name:?}"),
+            other => panic!("{name:?}: {other:?}"),
+        }
+    }
+    let long = "x".repeat(2000);
+    assert!(matches!(
+        env.store().create(new_asset(&env, &long)).await,
+        Err(StoreError::InvalidFilename(InvalidFilename::TooLong))
+    ));
+    for ct in ["", "nonsense", "text/plain\r\nX: y"] {
+        let mut n = new_asset(&env, "ok.txt");
+        n.content_type = ct.to_string();
+        assert!(matches!(
+            env.store().create(n).await,
+            Err(StoreError::InvalidContentType)
+        ));
+    }
+    assert!(all_ids(&env, None).await.is_empty(), "nothing was stored");
+
+    // Paging parameters.
+    for limit in [0, 101] {
+        assert!(matches!(
+            env.store()
+                .list(ListQuery {
+                    limit: Some(limit),
+                    ..Default::default()
+                })
+                .await,
+            Err(StoreError::InvalidLimit)
+        ));
+    }
+    assert!(matches!(
+        env.store()
+            .list(ListQuery {
+                cursor: Some("garbage".into()),
+                ..Default::default()
+            })
+            .await,
+        Err(StoreError::InvalidCursor)
+    ));
+}
+
+#[tokio::test]
+async fn listing_500_assets_in_pages_of_50_is_complete_and_newest_first() {
+    let env = Env::start().await;
+    let mut created = vec![];
+    for i in 0..500 {
+        let a = env
+            .store()
+            .create(new_asset(&env, &format!("f{i}.txt")))
+            .await
+            .unwrap();
+        created.push(a.id.to_string());
+    }
+    let mut seen = vec![];
+    let mut cursor = None;
+    let mut pages = 0;
+    loop {
+        let page = env
+            .store()
+            .list(ListQuery {
+                status: None,
+                limit: Some(50),
+                cursor: cursor.clone(),
+            })
+            .await
+            .unwrap();
+        pages += 1;
+        assert!(page.items.len() <= 50);
+        seen.extend(page.items.iter().map(|a| a.id.to_string()));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 10, "exactly ten full pages, no empty trailing page");
+    let unique: HashSet<_> = seen.iter().collect();
+    assert_eq!(unique.len(), 500, "no duplicates");
+    created.reverse();
+    assert_eq!(seen, created, "newest first, no gaps");
+
+    // A cursor from the unfiltered listing does not continue a filtered one.
+    let page = env
+        .store()
+        .list(ListQuery {
+            limit: Some(50),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(matches!(
+        env.store()
+            .list(ListQuery {
+                status: Some(AssetStatus::Created),
+                limit: Some(50),
+                cursor: page.next_cursor,
+            })
+            .await,
+        Err(StoreError::CursorMismatch)
+    ));
+}
+
+#[tokio::test]
+async fn every_legal_and_illegal_transition() {
+    let env = Env::start().await;
+    let store = env.store();
+    let a = store.create(new_asset(&env, "t.txt")).await.unwrap();
+
+    // CREATED: cannot be confirmed or restored.
+    assert!(matches!(
+        store.mark_uploaded(a.id).await,
+        Err(StoreError::InvalidTransition {
+            from: AssetStatus::Created,
+            ..
+        })
+    ));
+    assert!(matches!(
+        store.restore(a.id).await,
+        Err(StoreError::InvalidTransition {
+            from: AssetStatus::Created,
+            ..
+        })
+    ));
+
+    // CREATED → RECEIVED only through the S3 event.
+    let ev = decode_record(&record(
+        "ObjectCreated:Put",
+        env.bucket(),
+        &encode_key(&a.object_key),
+        5,
+        "abc",
+        "0A",
+    ))
+    .unwrap();
+    assert_eq!(
+        store.apply_event(&ev).await.unwrap(),
+        EventOutcome::Applied {
+            asset_id: a.id,
+            status: AssetStatus::Received
+        }
+    );
+    let received = store.get(a.id).await.unwrap();
+    assert_eq!(received.status, AssetStatus::Received);
+    assert_eq!(
+        (received.size, received.etag.as_deref()),
+        (Some(5), Some("abc"))
+    );
+    assert_eq!(received.sequencer.as_deref(), Some("0A"));
+    assert_eq!(received.event_name.as_deref(), Some("ObjectCreated:Put"));
+    assert!(received.updated_at >= a.updated_at);
+
+    // RECEIVED → UPLOADED, and UPLOADED → UPLOADED again.
+    assert_eq!(
+        store.mark_uploaded(a.id).await.unwrap().status,
+        AssetStatus::Uploaded
+    );
+    assert_eq!(
+        store.mark_uploaded(a.id).await.unwrap().status,
+        AssetStatus::Uploaded
+    );
+
+    // UPLOADED → DELETED (soft), idempotent, remembering where it came from.
+    let deleted = store.soft_delete(a.id).await.unwrap();
+    assert_eq!(deleted.status, AssetStatus::Deleted);
+    assert_eq!(deleted.deleted_from, Some(AssetStatus::Uploaded));
+    let again = store.soft_delete(a.id).await.unwrap();
+    assert_eq!(again, deleted, "second delete changes nothing");
+
+    // DELETED cannot be confirmed; a new upload event does not revive it.
+    assert!(matches!(
+        store.mark_uploaded(a.id).await,
+        Err(StoreError::InvalidTransition {
+            from: AssetStatus::Deleted,
+            ..
+        })
+    ));
+    let ev2 = decode_record(&record(
+        "ObjectCreated:Put",
+        env.bucket(),
+        &encode_key(&a.object_key),
+        9,
+        "def",
+        "0B",
+    ))
+    .unwrap();
+    store.apply_event(&ev2).await.unwrap();
+    let still = store.get(a.id).await.unwrap();
+    assert_eq!(still.status, AssetStatus::Deleted);
+    assert_eq!(still.size, Some(9), "metadata follows the newest object");
+
+    // DELETED → restore → UPLOADED; restoring again is illegal.
+    let restored = store.restore(a.id).await.unwrap();
+    assert_eq!(restored.status, AssetStatus::Uploaded);
+    assert_eq!(restored.deleted_from, None);
+    assert!(matches!(
+        store.restore(a.id).await,
+        Err(StoreError::InvalidTransition {
+            from: AssetStatus::Uploaded,
+            ..
+        })
+    ));
+
+    // A soft delete from CREATED restores to CREATED.
+    let b = store.create(new_asset(&env, "b.txt")).await.unwrap();
+    store.soft_delete(b.id).await.unwrap();
+    assert_eq!(
+        store.restore(b.id).await.unwrap().status,
+        AssetStatus::Created
+    );
+
+    // Status filter lists each asset under its current state.
+    assert_eq!(
+        all_ids(&env, Some(AssetStatus::Uploaded)).await,
+        vec![a.id.to_string()]
+    );
+    assert_eq!(
+        all_ids(&env, Some(AssetStatus::Created)).await,
+        vec![b.id.to_string()]
+    );
+    assert!(all_ids(&env, Some(AssetStatus::Deleted)).await.is_empty());
+}
+
+#[tokio::test]
+async fn foreign_objects_get_a_record_and_removal_hard_deletes_it() {
+    let env = Env::start().await;
+    let key = "imports/2024 report (final).pdf";
+    let event = notification(vec![record(
+        "ObjectCreated:Put",
+        env.bucket(),
+        &encode_key(key),
+        1234,
+        "\"d41d8cd98f00b204e9800998ecf8427e\"",
+        "0055AED6DCD90281E5",
+    )]);
+    let report = handle_notification(env.store(), &event).await;
+    assert!(report.invalid.is_empty() && report.failed.is_empty());
+    let a = env.store().get_by_object(env.bucket(), key).await.unwrap();
+    assert_eq!(a.status, AssetStatus::Received);
+    assert_eq!(a.filename, "2024 report (final).pdf");
+    assert_eq!(a.content_type, "application/pdf");
+    assert_eq!(a.etag.as_deref(), Some("d41d8cd98f00b204e9800998ecf8427e"));
+
+    let meta = env
+        .store()
+        .object_metadata(env.bucket(), key)
+        .await
+        .unwrap();
+    assert_eq!(meta.size, 1234);
+    assert_eq!(meta.object_key, key);
+    assert_eq!(meta.event_name, "ObjectCreated:Put");
+    assert_eq!(meta.sequencer, "0055AED6DCD90281E5");
+
+    let removal = notification(vec![record(
+        "ObjectRemoved:Delete",
+        env.bucket(),
+        &encode_key(key),
+        0,
+        "",
+        "0055AED6DCD90281E6",
+    )]);
+    handle_notification(env.store(), &removal).await;
+    assert!(matches!(
+        env.store().get(a.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        env.store().object_metadata(env.bucket(), key).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn duplicates_and_late_events_never_regress_state() {
+    let env = Env::start().await;
+    let store = env.store();
+    let key = "dup.txt";
+    let created = |seq: &str, size: i64| {
+        decode_record(&record(
+            "ObjectCreated:Put",
+            env.bucket(),
+            key,
+            size,
+            &format!("etag{size}"),
+            seq,
+        ))
+        .unwrap()
+    };
+    let removed = |seq: &str| {
+        decode_record(&record(
+            "ObjectRemoved:Delete",
+            env.bucket(),
+            key,
+            0,
+            "",
+            seq,
+        ))
+        .unwrap()
+    };
+
+    // Duplicate delivery: the second is stale.
+    assert!(matches!(
+        store.apply_event(&created("0100", 1)).await.unwrap(),
+        EventOutcome::Applied { .. }
+    ));
+    assert_eq!(
+        store.apply_event(&created("0100", 1)).await.unwrap(),
+        EventOutcome::Stale
+    );
+
+    // An older overwrite arriving late does not replace newer metadata.
+    assert!(matches!(
+        store.apply_event(&created("0300", 3)).await.unwrap(),
+        EventOutcome::Applied { .. }
+    ));
+    assert_eq!(
+        store.apply_event(&created("0200", 2)).await.unwrap(),
+        EventOutcome::Stale
+    );
+    assert_eq!(
+        store.object_metadata(env.bucket(), key).await.unwrap().size,
+        3
+    );
+
+    // Reordered create/delete: the delete (newer) arrives first, the create (older) after.
+    assert!(matches!(
+        store.apply_event(&removed("0500")).await.unwrap(),
+        EventOutcome::Removed { .. }
+    ));
+    assert_eq!(
+        store.apply_event(&created("0400", 4)).await.unwrap(),
+        EventOutcome::Stale
+    );
+    assert!(matches!(
+        store.get_by_object(env.bucket(), key).await,
+        Err(StoreError::NotFound)
+    ));
+
+    // A genuinely newer upload after the delete brings the record back.
+    assert!(matches!(
+        store.apply_event(&created("0600", 6)).await.unwrap(),
+        EventOutcome::Applied { .. }
+    ));
+    assert_eq!(
+        store.object_metadata(env.bucket(), key).await.unwrap().size,
+        6
+    );
+
+    // Shorter sequencers are right-padded: "07" is 0700…, newer than 0600.
+    assert!(matches!(
+        store.apply_event(&created("07", 7)).await.unwrap(),
+        EventOutcome::Applied { .. }
+    ));
+    assert_eq!(
+        store.apply_event(&created("0650", 65)).await.unwrap(),
+        EventOutcome::Stale
+    );
+
+    // Deleting an object Ferry never saw leaves a tombstone that stops older creates.
+    let ghost = |name: &str, seq: &str| {
+        decode_record(&record(name, env.bucket(), "ghost.bin", 1, "e", seq)).unwrap()
+    };
+    assert_eq!(
+        store
+            .apply_event(&ghost("ObjectRemoved:Delete", "0900"))
+            .await
+            .unwrap(),
+        EventOutcome::Removed { asset_id: None }
+    );
+    assert_eq!(
+        store
+            .apply_event(&ghost("ObjectCreated:Put", "0800"))
+            .await
+            .unwrap(),
+        EventOutcome::Stale
+    );
+    assert!(matches!(
+        store.get_by_object(env.bucket(), "ghost.bin").await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+/// 24 creates and deletes for one new key, applied concurrently in shuffled order.
+fn racing_events(env: &Env, key: &str, removed_when: u32) -> Vec<server::store::ObjectEvent> {
+    (0..24u32)
+        .map(|i| {
+            let n = 0x100 + (i * 7919) % 24; // a permutation of 0x100..0x117
+            let seq = format!("{n:04X}");
+            let name = if n % 3 == removed_when {
+                "ObjectRemoved:Delete"
+            } else {
+                "ObjectCreated:Put"
+            };
+            decode_record(&record(
+                name,
+                env.bucket(),
+                key,
+                i as i64 + 1,
+                &format!("e{seq}"),
+                &seq,
+            ))
+            .unwrap()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn concurrent_events_for_one_key_settle_on_the_newest() {
+    let env = Env::start().await;
+    let store = env.store();
+
+    // The newest (0x117, 279 % 3 == 0) is a create.
+    let key = "race/created.bin";
+    let events = racing_events(&env, key, 1);
+    let newest = events
+        .iter()
+        .max_by_key(|e| e.sequencer.sort_key())
+        .unwrap()
+        .clone();
+    assert!(matches!(
+        newest.kind,
+        server::store::ObjectEventKind::Created { .. }
+    ));
+    let results = futures::future::join_all(events.iter().map(|e| store.apply_event(e))).await;
+    for r in &results {
+        assert!(r.is_ok(), "{r:?}");
+    }
+    let meta = store.object_metadata(env.bucket(), key).await.unwrap();
+    assert_eq!(meta.sequencer, newest.sequencer.as_str());
+    assert_eq!(format!("e{}", meta.sequencer), meta.etag);
+    // Exactly one asset for the key, whatever the interleaving.
+    let assets = all_ids(&env, None).await;
+    assert_eq!(assets.len(), 1, "{assets:?}");
+    let a = store.get_by_object(env.bucket(), key).await.unwrap();
+    assert_eq!(a.sequencer.as_deref(), Some(newest.sequencer.as_str()));
+
+    // The newest is a delete: no record and no metadata survive.
+    let key = "race/removed.bin";
+    let events = racing_events(&env, key, 0);
+    let results = futures::future::join_all(events.iter().map(|e| store.apply_event(e))).await;
+    for r in &results {
+        assert!(r.is_ok(), "{r:?}");
+    }
+    assert!(matches!(
+        store.object_metadata(env.bucket(), key).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.get_by_object(env.bucket(), key).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        all_ids(&env, None).await.len(),
+        1,
+        "only the first key's asset"
+    );
+}
+
+#[tokio::test]
+async fn every_record_of_a_notification_is_handled_and_keys_are_decoded() {
+    let env = Env::start().await;
+    let keys = [
+        "with space.txt",
+        "plus+sign.txt",
+        "100% done.txt",
+        "été/🌊 wave.jpg",
+    ];
+    let mut records: Vec<_> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            record(
+                "ObjectCreated:Put",
+                env.bucket(),
+                &encode_key(k),
+                i as i64 + 10,
+                "e",
+                &format!("0{}", i + 1),
+            )
+        })
+        .collect();
+    // A hand-written encoding, exactly as S3 sends it.
+    records.push(record(
+        "ObjectCreated:CompleteMultipartUpload",
+        env.bucket(),
+        "my+holiday+%281%29.png",
+        99,
+        "abc-3",
+        "0A",
+    ));
+    // Bad records are skipped without stopping the others.
+    records.insert(
+        2,
+        record("ObjectCreated:Put", env.bucket(), "%FF%FE", 1, "e", "0B"),
+    );
+    records.insert(
+        3,
+        record(
+            "ObjectCreated:Put",
+            env.bucket(),
+            "bad-seq.txt",
+            1,
+            "e",
+            "not-hex",
+        ),
+    );
+    records.insert(
+        4,
+        record(
+            "ObjectRestore:Completed",
+            env.bucket(),
+            "x.txt",
+            1,
+            "e",
+            "0C",
+        ),
+    );
+
+    let report = handle_notification(env.store(), &notification(records)).await;
+    assert_eq!(report.outcomes.len(), 5, "{report:?}");
+    assert_eq!(report.invalid.len(), 3, "{report:?}");
+    assert!(report.failed.is_empty());
+    for (i, k) in keys.iter().enumerate() {
+        let meta = env.store().object_metadata(env.bucket(), k).await.unwrap();
+        assert_eq!(meta.size, i as u64 + 10, "{k}");
+    }
+    let mp = env
+        .store()
+        .get_by_object(env.bucket(), "my holiday (1).png")
+        .await
+        .unwrap();
+    assert_eq!(
+        mp.event_name.as_deref(),
+        Some("ObjectCreated:CompleteMultipartUpload")
+    );
+    assert_eq!(mp.content_type, "image/png");
+}
+
+#[tokio::test]
+async fn data_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = common::start_in(dir.path()).await;
+    let bucket = first.services.settings.bucket_name.clone();
+    let a = first
+        .services
+        .store
+        .create(NewAsset {
+            bucket: bucket.clone(),
+            filename: "keep.txt".into(),
+            content_type: "text/plain".into(),
+            size: None,
+        })
+        .await
+        .unwrap();
+    first
+        .services
+        .objects
+        .client()
+        .put_object()
+        .bucket(&bucket)
+        .key(&a.object_key)
+        .body(b"kept".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    first.shutdown().await;
+
+    let second = common::start_in(dir.path()).await;
+    let again = second.services.store.get(a.id).await.unwrap();
+    assert_eq!(again.status, AssetStatus::Received);
+    assert_eq!(again.size, Some(4));
+    let body = second
+        .services
+        .objects
+        .client()
+        .get_object()
+        .bucket(&bucket)
+        .key(&a.object_key)
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    assert_eq!(&body[..], b"kept");
+    second.shutdown().await;
+}
