@@ -34,16 +34,20 @@ impl Env {
 }
 
 pub async fn start_in(dir: &std::path::Path) -> Embedded {
-    Embedded::start(
+    start_with(
         dir,
         Settings {
             table_name: "ferry-test".into(),
             bucket_name: "ferry-test-bucket".into(),
         },
-        &["http://127.0.0.1:3000".to_string()],
     )
     .await
-    .expect("embedded backends start")
+}
+
+pub async fn start_with(dir: &std::path::Path, settings: Settings) -> Embedded {
+    Embedded::start(dir, settings, &["http://127.0.0.1:3000".to_string()])
+        .await
+        .expect("embedded backends start")
 }
 
 /// An S3 notification record as S3 sends it (the key given here is encoded by the caller).

@@ -1,0 +1,192 @@
+//! `kill -9` during a burst of uploads: no half-written record, and every upload S3
+//! acknowledged is recorded (the embedded S3 answers only after its event is applied).
+
+mod common;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use server::{aws, services::Settings};
+use std::{
+    collections::HashMap,
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_server_leaves_consistent_durable_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .arg("serve")
+        .env("FERRY_ADDR", "127.0.0.1:0")
+        .env("FERRY_DATA_DIR", dir.path())
+        .env("FERRY_SITE_ROOT", dir.path().join("no-site"))
+        .env("RUST_LOG", "info")
+        .env_remove("TABLE_NAME")
+        .env_remove("BUCKET_NAME")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The log line naming the embedded endpoints.
+    let stdout = child.stdout.take().unwrap();
+    let s3_endpoint = tokio::task::spawn_blocking(move || {
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            if let Some(rest) = line.split(" s3=").nth(1) {
+                return rest.split_whitespace().next().unwrap().to_string();
+            }
+        }
+        panic!("ferry exited before its backends came up");
+    })
+    .await
+    .unwrap();
+    let creds: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("credentials.json")).unwrap(),
+    )
+    .unwrap();
+    let s3 = aws::s3_client(
+        &aws::config_for_endpoint(
+            &s3_endpoint,
+            "us-east-1",
+            creds["access_key"].as_str().unwrap(),
+            creds["secret_key"].as_str().unwrap(),
+        ),
+        true,
+    );
+
+    // Upload in 8 parallel streams until the server dies under them.
+    let acknowledged = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sent = Arc::new(AtomicUsize::new(0));
+    let mut workers = vec![];
+    for w in 0..8 {
+        let (s3, acknowledged, sent) = (s3.clone(), acknowledged.clone(), sent.clone());
+        workers.push(tokio::spawn(async move {
+            for i in 0..500 {
+                let key = format!("crash/w{w}/object {i}.bin");
+                sent.fetch_add(1, Ordering::SeqCst);
+                let put = s3
+                    .put_object()
+                    .bucket(Settings::DEFAULT_BUCKET)
+                    .key(&key)
+                    .body(vec![w as u8; 1024 + i].into())
+                    .send()
+                    .await;
+                match put {
+                    Ok(_) => acknowledged.lock().unwrap().push(key),
+                    Err(_) => return, // the server is gone
+                }
+            }
+        }));
+    }
+    while acknowledged.lock().unwrap().len() < 60 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    child.kill().unwrap(); // SIGKILL: no shutdown code runs
+    child.wait().unwrap();
+    for w in workers {
+        let _ = w.await;
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(
+        sent.load(Ordering::SeqCst) > acknowledged.len(),
+        "the kill interrupted uploads"
+    );
+
+    // Reopen the same data dir and check every item of the table.
+    let env = common::start_with(
+        dir.path(),
+        Settings {
+            table_name: Settings::DEFAULT_TABLE.into(),
+            bucket_name: Settings::DEFAULT_BUCKET.into(),
+        },
+    )
+    .await;
+    let db = aws::dynamodb_client(&aws::config_for_endpoint(
+        &env.dynamodb_endpoint,
+        "us-east-1",
+        &env.credentials.access_key,
+        &env.credentials.secret_key,
+    ));
+    // A test-only full read of the table (the app itself never Scans).
+    let mut items = vec![];
+    let mut start = None;
+    loop {
+        let out = db
+            .scan()
+            .table_name(Settings::DEFAULT_TABLE)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
+        items.extend(out.items.unwrap_or_default());
+        start = out.last_evaluated_key;
+        if start.is_none() {
+            break;
+        }
+    }
+    let s = |item: &HashMap<String, AttributeValue>, k: &str| {
+        item.get(k).and_then(|v| v.as_s().ok()).cloned()
+    };
+    let assets: Vec<_> = items
+        .iter()
+        .filter(|i| s(i, "kind").as_deref() == Some("asset"))
+        .collect();
+    let objects: HashMap<String, _> = items
+        .iter()
+        .filter(|i| s(i, "kind").as_deref() == Some("object"))
+        .map(|i| (s(i, "object_key").unwrap(), i))
+        .collect();
+
+    // Every acknowledged upload has its record, complete.
+    for key in &acknowledged {
+        let a = env
+            .services
+            .store
+            .get_by_object(Settings::DEFAULT_BUCKET, key)
+            .await;
+        let a = a.unwrap_or_else(|e| panic!("acknowledged upload {key} lost: {e}"));
+        assert_eq!(a.status, app::domain::AssetStatus::Received);
+        assert!(
+            a.size.is_some() && a.etag.is_some() && a.sequencer.is_some(),
+            "{a:?}"
+        );
+    }
+    // Asset and object items always come in pairs that agree.
+    for a in &assets {
+        let key = s(a, "object_key").unwrap();
+        let o = objects
+            .get(&key)
+            .unwrap_or_else(|| panic!("asset without object item: {key}"));
+        assert_eq!(s(o, "asset_id"), s(a, "id"));
+        assert_eq!(s(o, "sequencer"), s(a, "sequencer"));
+    }
+    for (key, o) in &objects {
+        if o.get("present").and_then(|v| v.as_bool().ok()) == Some(&true) {
+            assert!(assets
+                .iter()
+                .any(|a| s(a, "object_key").as_deref() == Some(key.as_str())));
+        }
+    }
+    assert!(assets.len() >= acknowledged.len());
+    // Stored objects are whole: each recorded size is the size S3 has.
+    for a in &assets {
+        let key = s(a, "object_key").unwrap();
+        let head = env
+            .services
+            .objects
+            .client()
+            .head_object()
+            .bucket(Settings::DEFAULT_BUCKET)
+            .key(&key)
+            .send()
+            .await
+            .unwrap();
+        let recorded: i64 = a["size"].as_n().unwrap().parse().unwrap();
+        assert_eq!(head.content_length(), Some(recorded), "{key}");
+    }
+    env.shutdown().await;
+}
