@@ -3,6 +3,7 @@
 //! Built twice: with `ssr` into the server (rendering HTML), and with `hydrate` into the
 //! WebAssembly bundle that takes over the server-rendered page in the browser.
 
+pub mod api;
 pub mod domain;
 pub mod error;
 mod layout;

@@ -32,7 +32,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
         .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     let addr = listener.local_addr()?;
 
-    let settings = Settings::from_env();
+    let settings = Settings::from_env()?;
     let (services, embedded) = match args.backend {
         #[cfg(feature = "local")]
         Backend::Embedded => {
@@ -59,7 +59,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
         bucket = %services.settings.bucket_name,
         "storage ready"
     );
-    let router = server::app(site);
+    let router = server::app(site, &services);
     tracing::info!(
         "Ferry listening on http://{} (data in {})",
         listener.local_addr()?,

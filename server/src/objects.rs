@@ -50,22 +50,20 @@ impl ObjectStore {
         }
     }
 
-    /// A presigned PUT. Content-Type and, when known, Content-Length are signed: the upload
+    /// A presigned PUT. Content-Type and Content-Length, when given, are signed: the upload
     /// must send exactly these or S3 answers 403.
     pub async fn presign_put(
         &self,
         bucket: &str,
         key: &str,
-        content_type: &str,
+        content_type: Option<&str>,
         content_length: Option<u64>,
         ttl: Duration,
     ) -> Result<PresignedRequest, StoreError> {
-        let mut request = self
-            .s3
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .content_type(content_type);
+        let mut request = self.s3.put_object().bucket(bucket).key(key);
+        if let Some(ct) = content_type {
+            request = request.content_type(ct);
+        }
         if let Some(len) = content_length {
             request = request.content_length(len as i64);
         }

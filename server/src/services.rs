@@ -1,56 +1,86 @@
 //! Wiring: the settings Ferry reads, and the services built from them once per process.
 
-use crate::{aws, objects::ObjectStore, store::AssetStore};
+use crate::{
+    aws,
+    objects::ObjectStore,
+    service::{AssetService, Limits},
+    store::AssetStore,
+};
 use std::sync::Arc;
 
-/// Settings from the environment (`TABLE_NAME`, `BUCKET_NAME`).
+/// Settings from the environment (`TABLE_NAME`, `BUCKET_NAME`, `FERRY_*` limits).
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub table_name: String,
     pub bucket_name: String,
+    pub limits: Limits,
 }
 
 impl Settings {
     pub const DEFAULT_TABLE: &'static str = "ferry-assets";
     pub const DEFAULT_BUCKET: &'static str = "ferry-uploads";
 
-    pub fn from_env() -> Settings {
+    /// Table and bucket names with the default limits.
+    pub fn named(table_name: &str, bucket_name: &str) -> Settings {
+        Settings {
+            table_name: table_name.into(),
+            bucket_name: bucket_name.into(),
+            limits: Limits::default(),
+        }
+    }
+
+    pub fn from_env() -> Result<Settings, String> {
         let var = |name: &str, default: &str| {
             std::env::var(name)
                 .ok()
                 .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| default.to_string())
         };
-        Settings {
+        Ok(Settings {
             table_name: var("TABLE_NAME", Self::DEFAULT_TABLE),
             bucket_name: var("BUCKET_NAME", Self::DEFAULT_BUCKET),
-        }
+            limits: Limits::from_env()?,
+        })
     }
 }
 
-/// Everything handlers need: the asset table and the object store.
+/// Everything handlers need: the asset service, and the stores under it.
 #[derive(Clone)]
 pub struct Services {
     pub settings: Settings,
     pub store: Arc<AssetStore>,
     pub objects: Arc<ObjectStore>,
+    pub assets: Arc<AssetService>,
 }
 
 impl Services {
+    pub fn new(settings: Settings, store: Arc<AssetStore>, objects: Arc<ObjectStore>) -> Services {
+        let assets = Arc::new(AssetService::new(
+            store.clone(),
+            objects.clone(),
+            &settings.bucket_name,
+            settings.limits.clone(),
+        ));
+        Services {
+            settings,
+            store,
+            objects,
+            assets,
+        }
+    }
+
     /// Against AWS (or any compatible service named by `AWS_ENDPOINT_URL*`).
     pub async fn from_env(settings: Settings) -> Services {
         let config = aws::config_from_env().await;
-        Services {
-            store: Arc::new(AssetStore::new(
-                aws::dynamodb_client(&config),
-                &settings.table_name,
-            )),
-            objects: Arc::new(ObjectStore::new(aws::s3_client(
-                &config,
-                aws::custom_s3_endpoint_in_env(),
-            ))),
-            settings,
-        }
+        let store = Arc::new(AssetStore::new(
+            aws::dynamodb_client(&config),
+            &settings.table_name,
+        ));
+        let objects = Arc::new(ObjectStore::new(aws::s3_client(
+            &config,
+            aws::custom_s3_endpoint_in_env(),
+        )));
+        Services::new(settings, store, objects)
     }
 }
 
@@ -118,11 +148,7 @@ impl Embedded {
         objects.ensure_bucket(&settings.bucket_name).await?;
 
         Ok(Embedded {
-            services: Services {
-                settings,
-                store,
-                objects,
-            },
+            services: Services::new(settings, store, objects),
             dynamodb_endpoint: dynamo.endpoint.clone(),
             s3_endpoint: s3.endpoint.clone(),
             credentials,

@@ -58,7 +58,8 @@ type Item = HashMap<String, AttributeValue>;
 #[derive(Debug, Clone)]
 pub struct NewAsset {
     pub bucket: String,
-    pub filename: String,
+    /// `None`: the object key is `uploads/<id>` and the id doubles as the name.
+    pub filename: Option<String>,
     pub content_type: String,
     pub size: Option<u64>,
 }
@@ -285,14 +286,22 @@ impl AssetStore {
 
     /// Records a new asset in state CREATED, with its object key `uploads/<id>/<filename>`.
     pub async fn create(&self, new: NewAsset) -> Result<Asset, StoreError> {
-        let filename = app::domain::validate_filename(&new.filename)?;
+        let filename = new
+            .filename
+            .as_deref()
+            .map(app::domain::validate_filename)
+            .transpose()?;
         validate_content_type(&new.content_type)?;
         let id = self.new_id();
         let now = now_millis();
+        let (filename, object_key) = match filename {
+            Some(name) => (name.clone(), format!("uploads/{id}/{name}")),
+            None => (id.to_string(), format!("uploads/{id}")),
+        };
         let asset = Asset {
             id,
             bucket: new.bucket,
-            object_key: format!("uploads/{id}/{filename}"),
+            object_key,
             filename,
             content_type: new.content_type,
             size: new.size,

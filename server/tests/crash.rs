@@ -7,8 +7,6 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use server::{aws, services::Settings};
 use std::{
     collections::HashMap,
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
     sync::{
         atomic::{AtomicUsize, Ordering},
         Arc,
@@ -19,44 +17,8 @@ use std::{
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_server_leaves_consistent_durable_records() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ferry"))
-        .arg("serve")
-        .env("FERRY_ADDR", "127.0.0.1:0")
-        .env("FERRY_DATA_DIR", dir.path())
-        .env("FERRY_SITE_ROOT", dir.path().join("no-site"))
-        .env("RUST_LOG", "info")
-        .env_remove("TABLE_NAME")
-        .env_remove("BUCKET_NAME")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // The log line naming the embedded endpoints.
-    let stdout = child.stdout.take().unwrap();
-    let s3_endpoint = tokio::task::spawn_blocking(move || {
-        for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            if let Some(rest) = line.split(" s3=").nth(1) {
-                return rest.split_whitespace().next().unwrap().to_string();
-            }
-        }
-        panic!("ferry exited before its backends came up");
-    })
-    .await
-    .unwrap();
-    let creds: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("credentials.json")).unwrap(),
-    )
-    .unwrap();
-    let s3 = aws::s3_client(
-        &aws::config_for_endpoint(
-            &s3_endpoint,
-            "us-east-1",
-            creds["access_key"].as_str().unwrap(),
-            creds["secret_key"].as_str().unwrap(),
-        ),
-        true,
-    );
+    let mut ferry = common::FerryProcess::spawn(dir.path()).await;
+    let s3 = ferry.s3_client();
 
     // Upload in 8 parallel streams until the server dies under them.
     let acknowledged = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
@@ -85,8 +47,8 @@ async fn a_killed_server_leaves_consistent_durable_records() {
     while acknowledged.lock().unwrap().len() < 60 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    child.kill().unwrap(); // SIGKILL: no shutdown code runs
-    child.wait().unwrap();
+    ferry.child.kill().unwrap(); // SIGKILL: no shutdown code runs
+    ferry.child.wait().unwrap();
     for w in workers {
         let _ = w.await;
     }
@@ -99,10 +61,7 @@ async fn a_killed_server_leaves_consistent_durable_records() {
     // Reopen the same data dir and check every item of the table.
     let env = common::start_with(
         dir.path(),
-        Settings {
-            table_name: Settings::DEFAULT_TABLE.into(),
-            bucket_name: Settings::DEFAULT_BUCKET.into(),
-        },
+        Settings::named(Settings::DEFAULT_TABLE, Settings::DEFAULT_BUCKET),
     )
     .await;
     let db = aws::dynamodb_client(&aws::config_for_endpoint(

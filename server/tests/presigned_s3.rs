@@ -20,7 +20,7 @@ async fn new_upload(
         .store()
         .create(NewAsset {
             bucket: env.bucket().to_string(),
-            filename: name.to_string(),
+            filename: Some(name.to_string()),
             content_type: ct.to_string(),
             size: Some(size),
         })
@@ -30,7 +30,7 @@ async fn new_upload(
         .embedded
         .services
         .objects
-        .presign_put(env.bucket(), &asset.object_key, ct, Some(size), TTL)
+        .presign_put(env.bucket(), &asset.object_key, Some(ct), Some(size), TTL)
         .await
         .unwrap();
     (asset, put)
@@ -191,7 +191,7 @@ async fn expired_urls_are_refused() {
         .presign_put(
             env.bucket(),
             &asset.object_key,
-            "text/plain",
+            Some("text/plain"),
             Some(3),
             Duration::from_secs(1),
         )
@@ -318,7 +318,7 @@ async fn multipart_upload_with_presigned_part_urls_completes_with_one_event() {
         .store()
         .create(NewAsset {
             bucket: env.bucket().to_string(),
-            filename: "big.bin".into(),
+            filename: Some("big.bin".into()),
             content_type: "application/octet-stream".into(),
             size: Some(total as u64),
         })

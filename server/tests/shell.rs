@@ -1,5 +1,7 @@
 //! The app shell over HTTP: every route and static file through the real router (`oneshot`).
 
+mod common;
+
 use axum::{
     body::Body,
     http::{header, Request, StatusCode},
@@ -61,8 +63,14 @@ fn crc32(data: &[u8]) -> u32 {
     !crc
 }
 
-fn router(site_root: &Path) -> Router {
-    server::app(Site::load(site_root).expect("site loads"))
+/// The whole app over a built site, with its own embedded backends (kept alive by the Env).
+async fn router(site_root: &Path) -> (Router, common::Env) {
+    let env = common::Env::start().await;
+    let app = server::app(
+        Site::load(site_root).expect("site loads"),
+        &env.embedded.services,
+    );
+    (app, env)
 }
 
 struct Reply {
@@ -96,7 +104,7 @@ fn title(html: &str) -> &str {
 #[tokio::test]
 async fn upload_page_is_server_rendered_with_layout_and_hashed_assets() {
     let site = hashed_site();
-    let app = router(site.path());
+    let (app, _env) = router(site.path()).await;
     let r = get(&app, "/").await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.headers[header::CONTENT_TYPE]
@@ -127,7 +135,7 @@ async fn upload_page_is_server_rendered_with_layout_and_hashed_assets() {
 #[tokio::test]
 async fn browse_and_detail_routes_render() {
     let site = hashed_site();
-    let app = router(site.path());
+    let (app, _env) = router(site.path()).await;
 
     let r = get(&app, "/assets").await;
     assert_eq!(r.status, StatusCode::OK);
@@ -152,7 +160,7 @@ async fn browse_and_detail_routes_render() {
 #[tokio::test]
 async fn unknown_routes_get_the_404_page_with_status_404() {
     let site = hashed_site();
-    let app = router(site.path());
+    let (app, _env) = router(site.path()).await;
     for uri in ["/nope", "/assets/a/b", "/upload"] {
         let r = get(&app, uri).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{uri}");
@@ -167,7 +175,7 @@ async fn unknown_routes_get_the_404_page_with_status_404() {
 #[tokio::test]
 async fn trailing_slashes_redirect_to_the_canonical_url() {
     let site = hashed_site();
-    let app = router(site.path());
+    let (app, _env) = router(site.path()).await;
     for (uri, location) in [
         ("/assets/", "/assets"),
         ("/assets///", "/assets"),
@@ -190,7 +198,7 @@ async fn trailing_slashes_redirect_to_the_canonical_url() {
 #[tokio::test]
 async fn malformed_asset_id_is_a_404_from_the_error_boundary() {
     let site = hashed_site();
-    let app = router(site.path());
+    let (app, _env) = router(site.path()).await;
     for (uri, echoed) in [
         ("/assets/not-an-id", "`not-an-id`"),
         (
@@ -215,7 +223,7 @@ async fn malformed_asset_id_is_a_404_from_the_error_boundary() {
 #[tokio::test]
 async fn hashed_bundle_files_are_cached_forever_and_served_gzipped() {
     let site = hashed_site();
-    let app = router(site.path());
+    let (app, _env) = router(site.path()).await;
 
     let r = get(&app, &format!("/pkg/{CSS}")).await;
     assert_eq!(r.status, StatusCode::OK);
@@ -253,7 +261,7 @@ async fn public_files_are_served_and_traversal_is_refused() {
     let site = hashed_site();
     // A file next to the site root that must never be reachable.
     std::fs::write(site.path().parent().unwrap().join("secret.txt"), "secret").ok();
-    let app = router(site.path());
+    let (app, _env) = router(site.path()).await;
 
     let r = get(&app, "/favicon.ico").await;
     assert_eq!(r.status, StatusCode::OK);
@@ -276,7 +284,7 @@ async fn without_a_manifest_unhashed_names_are_used_and_revalidated() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("pkg")).unwrap();
     std::fs::write(dir.path().join("pkg/ferry.css"), "a{}").unwrap();
-    let app = router(dir.path());
+    let (app, _env) = router(dir.path()).await;
 
     let r = get(&app, "/").await;
     assert_eq!(r.status, StatusCode::OK);

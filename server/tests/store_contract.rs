@@ -14,7 +14,7 @@ use std::collections::HashSet;
 fn new_asset(env: &Env, name: &str) -> NewAsset {
     NewAsset {
         bucket: env.bucket().to_string(),
-        filename: name.to_string(),
+        filename: Some(name.to_string()),
         content_type: "text/plain".to_string(),
         size: Some(5),
     }
@@ -664,7 +664,7 @@ async fn data_survives_a_restart() {
         .store
         .create(NewAsset {
             bucket: bucket.clone(),
-            filename: "keep.txt".into(),
+            filename: Some("keep.txt".into()),
             content_type: "text/plain".into(),
             size: None,
         })

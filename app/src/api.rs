@@ -1,0 +1,199 @@
+//! What the UI asks of the server: shared request/response types, the one error type (with
+//! its HTTP status), and the `#[server]` functions. REST handlers and server functions both
+//! call the same [`AssetBackend`] on the server: there is no second implementation.
+
+use crate::domain::{Asset, AssetId, AssetStatus};
+use leptos::prelude::*;
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What a client declares about a file it is about to upload. Everything is optional (the
+/// seed API takes no body); what is given is signed into the upload URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUpload {
+    pub filename: Option<String>,
+    pub content_type: Option<String>,
+    pub size: Option<u64>,
+}
+
+/// A presigned upload: PUT the bytes to `upload_url` with exactly `headers`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadTicket {
+    pub id: AssetId,
+    pub upload_url: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub method: String,
+    pub headers: BTreeMap<String, String>,
+    pub bucket: String,
+    pub object_key: String,
+}
+
+/// A presigned download.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadLink {
+    pub download_url: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListParams {
+    pub status: Option<AssetStatus>,
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssetList {
+    pub items: Vec<Asset>,
+    pub next_cursor: Option<String>,
+}
+
+/// Limits a client should know before it uploads (also enforced by the signature).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadLimits {
+    pub max_upload_bytes: u64,
+    /// `type/subtype` patterns; `*` wildcards allowed (`image/*`, `*/*`).
+    pub allowed_types: Vec<String>,
+    pub upload_url_ttl_secs: u64,
+}
+
+/// Every error Ferry reports, to REST clients and to the UI alike.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum FerryError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
+    PreconditionFailed(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Internal(String),
+    /// The call itself failed (network, serialisation) before reaching the service.
+    #[error("request failed: {0}")]
+    Transport(String),
+}
+
+impl FerryError {
+    /// The one mapping from errors to HTTP status codes.
+    pub fn status(&self) -> u16 {
+        match self {
+            FerryError::BadRequest(_) => 400,
+            FerryError::Forbidden(_) => 403,
+            FerryError::NotFound(_) => 404,
+            FerryError::MethodNotAllowed(_) => 405,
+            FerryError::PreconditionFailed(_) => 412,
+            FerryError::PayloadTooLarge(_) => 413,
+            FerryError::UnsupportedMediaType(_) => 415,
+            FerryError::Unprocessable(_) => 422,
+            FerryError::Unavailable(_) => 503,
+            FerryError::Internal(_) | FerryError::Transport(_) => 500,
+        }
+    }
+}
+
+impl FromServerFnError for FerryError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::Deserialization(m) => {
+                FerryError::BadRequest(m)
+            }
+            other => FerryError::Transport(other.to_string()),
+        }
+    }
+}
+
+/// The service behind both the REST API and the server functions (implemented in `server`).
+#[cfg(feature = "ssr")]
+#[async_trait::async_trait]
+pub trait AssetBackend: Send + Sync + 'static {
+    fn limits(&self) -> UploadLimits;
+    async fn create_upload(&self, upload: NewUpload) -> Result<UploadTicket, FerryError>;
+    async fn list(&self, params: ListParams) -> Result<AssetList, FerryError>;
+    async fn get(&self, id: AssetId) -> Result<Asset, FerryError>;
+    /// `ttl_secs`: `None` for the default; longer than the maximum is capped.
+    async fn download_link(
+        &self,
+        id: AssetId,
+        ttl_secs: Option<u64>,
+    ) -> Result<DownloadLink, FerryError>;
+    async fn mark_uploaded(&self, id: AssetId) -> Result<Asset, FerryError>;
+    async fn delete(&self, id: AssetId) -> Result<Asset, FerryError>;
+    async fn restore(&self, id: AssetId) -> Result<Asset, FerryError>;
+    async fn metadata(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<crate::domain::ObjectMetadata, FerryError>;
+}
+
+/// The backend provided to server functions through context.
+#[cfg(feature = "ssr")]
+pub type SharedBackend = std::sync::Arc<dyn AssetBackend>;
+
+#[cfg(feature = "ssr")]
+fn backend() -> Result<SharedBackend, FerryError> {
+    use_context::<SharedBackend>()
+        .ok_or_else(|| FerryError::Internal("no asset backend in context".into()))
+}
+
+#[server(prefix = "/api", endpoint = "upload_limits", input = leptos::server_fn::codec::Json)]
+pub async fn get_upload_limits() -> Result<UploadLimits, FerryError> {
+    Ok(backend()?.limits())
+}
+
+#[server(prefix = "/api", endpoint = "create_upload", input = leptos::server_fn::codec::Json)]
+pub async fn create_upload(upload: NewUpload) -> Result<UploadTicket, FerryError> {
+    backend()?.create_upload(upload).await
+}
+
+#[server(prefix = "/api", endpoint = "list_assets", input = leptos::server_fn::codec::Json)]
+pub async fn list_assets(params: ListParams) -> Result<AssetList, FerryError> {
+    backend()?.list(params).await
+}
+
+#[server(prefix = "/api", endpoint = "get_asset", input = leptos::server_fn::codec::Json)]
+pub async fn get_asset(id: AssetId) -> Result<Asset, FerryError> {
+    backend()?.get(id).await
+}
+
+#[server(prefix = "/api", endpoint = "download_link", input = leptos::server_fn::codec::Json)]
+pub async fn create_download_link(
+    id: AssetId,
+    ttl_secs: Option<u64>,
+) -> Result<DownloadLink, FerryError> {
+    backend()?.download_link(id, ttl_secs).await
+}
+
+#[server(prefix = "/api", endpoint = "mark_uploaded", input = leptos::server_fn::codec::Json)]
+pub async fn mark_uploaded(id: AssetId) -> Result<Asset, FerryError> {
+    backend()?.mark_uploaded(id).await
+}
+
+#[server(prefix = "/api", endpoint = "delete_asset", input = leptos::server_fn::codec::Json)]
+pub async fn delete_asset(id: AssetId) -> Result<Asset, FerryError> {
+    backend()?.delete(id).await
+}
+
+#[server(prefix = "/api", endpoint = "restore_asset", input = leptos::server_fn::codec::Json)]
+pub async fn restore_asset(id: AssetId) -> Result<Asset, FerryError> {
+    backend()?.restore(id).await
+}

@@ -1,0 +1,763 @@
+//! The REST API and server functions over HTTP (`oneshot`), against the embedded backends.
+
+mod common;
+
+use axum::{
+    body::Body,
+    http::{header, Method, Request, StatusCode},
+    Router,
+};
+use common::Env;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use server::{service::Limits, services::Settings, site::Site};
+use std::collections::BTreeSet;
+use tower::ServiceExt;
+
+struct Api {
+    app: Router,
+    env: Env,
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Value,
+    raw: String,
+}
+
+impl Api {
+    async fn start() -> Api {
+        Api::with_limits(Limits::default()).await
+    }
+
+    async fn with_limits(limits: Limits) -> Api {
+        let mut settings = Settings::named("ferry-api", "ferry-api-bucket");
+        settings.limits = limits;
+        let env = Env::with_settings(settings).await;
+        // No built site is needed for the API.
+        let site = Site::load(env.dir.path()).unwrap();
+        let app = server::app(site, &env.embedded.services);
+        Api { app, env }
+    }
+
+    async fn send(&self, method: Method, uri: &str, body: Option<(&str, &str)>) -> Reply {
+        let mut req = Request::builder().method(method).uri(uri);
+        let body = match body {
+            Some((ct, b)) => {
+                req = req.header(header::CONTENT_TYPE, ct);
+                Body::from(b.to_string())
+            }
+            None => Body::empty(),
+        };
+        let res = self
+            .app
+            .clone()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let raw = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            raw,
+        }
+    }
+
+    async fn get(&self, uri: &str) -> Reply {
+        self.send(Method::GET, uri, None).await
+    }
+
+    async fn post_json(&self, uri: &str, body: &str) -> Reply {
+        self.send(Method::POST, uri, Some(("application/json", body)))
+            .await
+    }
+
+    /// Creates an asset and uploads `bytes` to its presigned URL, as a browser would.
+    async fn uploaded(&self, name: &str, bytes: &[u8]) -> String {
+        let r = self
+            .post_json(
+                "/asset",
+                &json!({"filename": name, "content_type": "text/plain", "size": bytes.len()})
+                    .to_string(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
+        let put = reqwest::Client::new()
+            .put(r.body["upload_url"].as_str().unwrap())
+            .header("content-type", "text/plain")
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status(), 200);
+        r.body["id"].as_str().unwrap().to_string()
+    }
+}
+
+fn keys(v: &Value) -> BTreeSet<&str> {
+    v.as_object().unwrap().keys().map(String::as_str).collect()
+}
+
+fn assert_error(r: &Reply, status: StatusCode, contains: &str) {
+    assert_eq!(r.status, status, "{}", r.raw);
+    assert_eq!(r.headers[header::CONTENT_TYPE], "application/json");
+    assert_eq!(
+        keys(&r.body),
+        BTreeSet::from(["error", "error_message"]),
+        "{}",
+        r.raw
+    );
+    let msg = r.body["error"].as_str().unwrap();
+    assert_eq!(r.body["error_message"], r.body["error"]);
+    assert!(
+        msg.contains(contains),
+        "{msg:?} should contain {contains:?}"
+    );
+}
+
+const UNKNOWN_ID: &str = "01JDQ7ZK3M5X9V2B8N4C6T1R0W";
+
+#[tokio::test]
+async fn post_asset_without_a_body_is_the_seed_call() {
+    let api = Api::start().await;
+    let r = api.send(Method::POST, "/asset", None).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
+    assert_eq!(
+        keys(&r.body),
+        BTreeSet::from([
+            "id",
+            "asset_id",
+            "upload_url",
+            "expires_at",
+            "method",
+            "headers",
+            "bucket",
+            "object_key"
+        ])
+    );
+    let id = r.body["id"].as_str().unwrap();
+    assert_eq!(r.body["asset_id"], id);
+    assert_eq!(r.body["method"], "PUT");
+    assert_eq!(r.body["headers"], json!({}));
+    assert_eq!(r.body["object_key"], format!("uploads/{id}"));
+    assert_eq!(r.headers[header::LOCATION], format!("/asset/{id}"));
+    let expires: chrono::DateTime<chrono::Utc> =
+        r.body["expires_at"].as_str().unwrap().parse().unwrap();
+    let ttl = expires - chrono::Utc::now();
+    assert!(
+        ttl > chrono::Duration::seconds(890) && ttl <= chrono::Duration::seconds(900),
+        "{ttl}"
+    );
+
+    // Without a declared type, any Content-Type uploads (nothing was signed).
+    let put = reqwest::Client::new()
+        .put(r.body["upload_url"].as_str().unwrap())
+        .header("content-type", "image/whatever")
+        .body("abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let list = api.get("/asset").await;
+    assert_eq!(list.body["items"][0]["asset_id"], id);
+    assert_eq!(list.body["items"][0]["state"], "RECEIVED");
+}
+
+#[tokio::test]
+async fn post_asset_signs_what_the_client_declares() {
+    let api = Api::start().await;
+    let r = api
+        .post_json(
+            "/asset",
+            r#"{"filename": "photos/cat 1.png", "content_type": "image/png", "size": 3}"#,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
+    assert_eq!(
+        r.body["headers"],
+        json!({"content-type": "image/png", "content-length": "3"})
+    );
+    let url = r.body["upload_url"].as_str().unwrap().to_ascii_lowercase();
+    assert!(
+        url.contains("x-amz-signedheaders=content-length%3bcontent-type%3bhost"),
+        "{url}"
+    );
+    assert!(r.body["object_key"]
+        .as_str()
+        .unwrap()
+        .ends_with("/photos/cat 1.png"));
+    // A different type than declared is refused by S3 itself.
+    let put = reqwest::Client::new()
+        .put(r.body["upload_url"].as_str().unwrap())
+        .header("content-type", "image/jpeg")
+        .body("abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 403);
+}
+
+#[tokio::test]
+async fn post_asset_bad_input() {
+    let api = Api::with_limits(Limits {
+        max_upload_bytes: 1000,
+        allowed_types: vec!["image/*".into(), "text/plain".into()],
+        ..Limits::default()
+    })
+    .await;
+    assert_error(
+        &api.post_json("/asset", r#"{"size": 1001, "content_type": "image/png"}"#)
+            .await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "1001 bytes",
+    );
+    assert_error(
+        &api.post_json(
+            "/asset",
+            r#"{"size": 10, "content_type": "application/zip"}"#,
+        )
+        .await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "application/zip",
+    );
+    // No declared type means octet-stream, which this server does not allow.
+    assert_error(
+        &api.post_json("/asset", r#"{"size": 10}"#).await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "content_type",
+    );
+    assert_error(
+        &api.post_json("/asset", r#"{"filename": "#).await,
+        StatusCode::BAD_REQUEST,
+        "malformed JSON",
+    );
+    assert_error(
+        &api.post_json("/asset", r#"{"file_name": "typo.png"}"#)
+            .await,
+        StatusCode::BAD_REQUEST,
+        "unknown field",
+    );
+    assert_error(
+        &api.post_json("/asset", r#"{"size": -1}"#).await,
+        StatusCode::BAD_REQUEST,
+        "malformed JSON",
+    );
+    assert_error(
+        &api.post_json("/asset", r#"{"size": "big"}"#).await,
+        StatusCode::BAD_REQUEST,
+        "malformed JSON",
+    );
+    assert_error(
+        &api.post_json("/asset", r#"[1, 2]"#).await,
+        StatusCode::BAD_REQUEST,
+        "malformed JSON",
+    );
+    assert_error(
+        &api.post_json(
+            "/asset",
+            r#"{"filename": "../../etc/passwd", "content_type": "text/plain"}"#,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "invalid file name",
+    );
+    assert_error(
+        &api.post_json(
+            "/asset",
+            r#"{"filename": "", "content_type": "text/plain"}"#,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "empty",
+    );
+    assert_error(
+        &api.post_json(
+            "/asset",
+            &json!({"filename": "x".repeat(5000), "content_type": "text/plain"}).to_string(),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "longer than",
+    );
+    assert_error(
+        &api.post_json("/asset", r#"{"content_type": "text/plain\r\nx-evil: 1"}"#)
+            .await,
+        StatusCode::BAD_REQUEST,
+        "content type",
+    );
+    assert_error(
+        &api.send(Method::POST, "/asset", Some(("text/plain", "hello")))
+            .await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "application/json",
+    );
+    // Non-UTF-8 in a JSON body.
+    let req = Request::post("/asset")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(vec![b'{', b'"', 0xff, 0xfe, b'"', b'}']))
+        .unwrap();
+    let res = api.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // Bodies over 1 MiB.
+    let huge = format!(r#"{{"filename": "{}"}}"#, "a".repeat(1024 * 1024 + 10));
+    assert_error(
+        &api.post_json("/asset", &huge).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "larger than",
+    );
+    // Nothing was stored by any of it.
+    assert_eq!(api.get("/asset").await.body["items"], json!([]));
+}
+
+#[tokio::test]
+async fn list_assets_pages_filters_and_shapes() {
+    let api = Api::start().await;
+    let mut ids = vec![];
+    for i in 0..5 {
+        let r = api
+            .post_json(
+                "/asset",
+                &json!({"filename": format!("f{i}.txt"), "content_type": "text/plain"}).to_string(),
+            )
+            .await;
+        ids.push(r.body["id"].as_str().unwrap().to_string());
+    }
+    let uploaded = api.uploaded("u.txt", b"hello").await;
+
+    let r = api.get("/asset").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(keys(&r.body), BTreeSet::from(["items", "next_cursor"]));
+    assert_eq!(r.body["next_cursor"], Value::Null);
+    let items = r.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 6);
+    let first = &items[0];
+    assert_eq!(
+        keys(first),
+        BTreeSet::from([
+            "asset_id",
+            "filename",
+            "state",
+            "size",
+            "createdAt",
+            "updatedAt",
+            "content_type",
+            "bucket",
+            "object_key",
+            "etag",
+            "event_time",
+            "event_name",
+            "sequencer",
+            "deleted_from"
+        ])
+    );
+    assert_eq!(first["asset_id"], uploaded, "newest first");
+    assert_eq!(first["state"], "RECEIVED");
+    assert_eq!(first["size"], 5);
+    assert_eq!(first["event_name"], "ObjectCreated:Put");
+    assert_eq!(items[1]["state"], "CREATED");
+    assert_eq!(items[1]["etag"], Value::Null);
+
+    // Pages of two, following next_cursor.
+    let mut seen = vec![];
+    let mut uri = "/asset?limit=2".to_string();
+    loop {
+        let r = api.get(&uri).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+        seen.extend(
+            r.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["asset_id"].as_str().unwrap().to_string()),
+        );
+        match r.body["next_cursor"].as_str() {
+            Some(c) => uri = format!("/asset?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    let mut expected = ids.clone();
+    expected.push(uploaded.clone());
+    expected.reverse();
+    assert_eq!(seen, expected);
+
+    let r = api.get("/asset?status=received").await;
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
+    let r = api.get("/asset?status=CREATED&limit=1000").await; // limit is capped, not refused
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 5);
+    assert_eq!(api.get("/asset?_=12345").await.status, StatusCode::OK);
+
+    assert_error(
+        &api.get("/asset?limit=0").await,
+        StatusCode::BAD_REQUEST,
+        "limit",
+    );
+    assert_error(
+        &api.get("/asset?limit=ten").await,
+        StatusCode::BAD_REQUEST,
+        "limit",
+    );
+    assert_error(
+        &api.get("/asset?status=GONE").await,
+        StatusCode::BAD_REQUEST,
+        "not an asset status",
+    );
+    assert_error(
+        &api.get("/asset?cursor=bogus").await,
+        StatusCode::BAD_REQUEST,
+        "cursor",
+    );
+    assert_error(
+        &api.get("/asset?limit=1&limit=2").await,
+        StatusCode::BAD_REQUEST,
+        "query",
+    );
+}
+
+#[tokio::test]
+async fn download_links_follow_state_and_ttl_rules() {
+    let api = Api::start().await;
+    let r = api
+        .post_json(
+            "/asset",
+            r#"{"filename": "d.txt", "content_type": "text/plain"}"#,
+        )
+        .await;
+    let created = r.body["id"].as_str().unwrap().to_string();
+    assert_error(
+        &api.get(&format!("/asset/{created}")).await,
+        StatusCode::FORBIDDEN,
+        "CREATED",
+    );
+
+    let id = api.uploaded("hello.txt", b"hello bytes").await;
+    let r = api.get(&format!("/asset/{id}")).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.raw);
+    assert_eq!(
+        keys(&r.body),
+        BTreeSet::from(["download_url", "expires_at"])
+    );
+    let expires: chrono::DateTime<chrono::Utc> =
+        r.body["expires_at"].as_str().unwrap().parse().unwrap();
+    let ttl = expires - chrono::Utc::now();
+    assert!(
+        ttl > chrono::Duration::seconds(55) && ttl <= chrono::Duration::seconds(60),
+        "default 60 s: {ttl}"
+    );
+    let got = reqwest::get(r.body["download_url"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(&got.bytes().await.unwrap()[..], b"hello bytes");
+
+    let r = api.get(&format!("/asset/{id}?timeout=3600")).await;
+    let expires: chrono::DateTime<chrono::Utc> =
+        r.body["expires_at"].as_str().unwrap().parse().unwrap();
+    assert!((expires - chrono::Utc::now()) > chrono::Duration::seconds(3590));
+    // Capped at 7 days.
+    let r = api.get(&format!("/asset/{id}?timeout=99999999")).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    let expires: chrono::DateTime<chrono::Utc> =
+        r.body["expires_at"].as_str().unwrap().parse().unwrap();
+    assert!((expires - chrono::Utc::now()) <= chrono::Duration::days(7));
+    assert!(r.body["download_url"]
+        .as_str()
+        .unwrap()
+        .contains("X-Amz-Expires=604800"));
+
+    for bad in ["abc", "0", "-5", "1.5", ""] {
+        assert_error(
+            &api.get(&format!("/asset/{id}?timeout={bad}")).await,
+            StatusCode::BAD_REQUEST,
+            "timeout",
+        );
+    }
+    assert_error(
+        &api.get("/asset/not-an-id").await,
+        StatusCode::BAD_REQUEST,
+        "not a valid asset id",
+    );
+    assert_error(
+        &api.get(&format!("/asset/{UNKNOWN_ID}")).await,
+        StatusCode::NOT_FOUND,
+        "Asset not found",
+    );
+
+    // Deleted assets cannot be downloaded.
+    assert_eq!(
+        api.send(Method::DELETE, &format!("/asset/{id}"), None)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_error(
+        &api.get(&format!("/asset/{id}")).await,
+        StatusCode::FORBIDDEN,
+        "DELETED",
+    );
+}
+
+#[tokio::test]
+async fn confirm_delete_and_restore() {
+    let api = Api::start().await;
+    let r = api.send(Method::POST, "/asset", None).await;
+    let created = r.body["id"].as_str().unwrap().to_string();
+    assert_error(
+        &api.send(Method::PUT, &format!("/asset/{created}"), None)
+            .await,
+        StatusCode::PRECONDITION_FAILED,
+        "CREATED",
+    );
+
+    let id = api.uploaded("c.txt", b"abc").await;
+    let r = api.send(Method::PUT, &format!("/asset/{id}"), None).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    assert_eq!(r.body, json!({"status": "UPLOADED"}));
+    let r = api.send(Method::PUT, &format!("/asset/{id}"), None).await;
+    assert_eq!(
+        (r.status, r.body.clone()),
+        (StatusCode::ACCEPTED, json!({"status": "UPLOADED"}))
+    );
+    assert_error(
+        &api.send(Method::PUT, &format!("/asset/{UNKNOWN_ID}"), None)
+            .await,
+        StatusCode::NOT_FOUND,
+        "not found",
+    );
+    assert_error(
+        &api.send(Method::PUT, "/asset/bad", None).await,
+        StatusCode::BAD_REQUEST,
+        "asset id",
+    );
+
+    // Soft delete: 204, idempotent, object kept.
+    let r = api
+        .send(Method::DELETE, &format!("/asset/{id}"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert!(r.raw.is_empty());
+    assert_eq!(
+        api.send(Method::DELETE, &format!("/asset/{id}"), None)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_error(
+        &api.send(Method::DELETE, &format!("/asset/{UNKNOWN_ID}"), None)
+            .await,
+        StatusCode::NOT_FOUND,
+        "not found",
+    );
+    assert_error(
+        &api.send(Method::DELETE, "/asset/bad", None).await,
+        StatusCode::BAD_REQUEST,
+        "asset id",
+    );
+    assert_error(
+        &api.send(Method::PUT, &format!("/asset/{id}"), None).await,
+        StatusCode::PRECONDITION_FAILED,
+        "DELETED",
+    );
+    let list = api.get("/asset?status=DELETED").await;
+    assert_eq!(list.body["items"][0]["deleted_from"], "UPLOADED");
+    let key = list.body["items"][0]["object_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        api.env
+            .s3()
+            .head_object()
+            .bucket(api.env.bucket())
+            .key(&key)
+            .send()
+            .await
+            .is_ok(),
+        "object kept"
+    );
+
+    // Restore brings it back to where it was.
+    let r = api
+        .send(Method::POST, &format!("/asset/{id}/restore"), None)
+        .await;
+    assert_eq!(
+        (r.status, r.body.clone()),
+        (StatusCode::OK, json!({"status": "UPLOADED"}))
+    );
+    assert_error(
+        &api.send(Method::POST, &format!("/asset/{id}/restore"), None)
+            .await,
+        StatusCode::PRECONDITION_FAILED,
+        "restore",
+    );
+}
+
+#[tokio::test]
+async fn metadata_route_matches_the_seed_lesson() {
+    let api = Api::start().await;
+    let r = api.get("/metadata").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.body["error"],
+        "Missing required query parameters: bucket and key"
+    );
+    assert_error(
+        &api.get("/metadata?bucket=b").await,
+        StatusCode::BAD_REQUEST,
+        "bucket and key",
+    );
+    assert_error(
+        &api.get("/metadata?key=k").await,
+        StatusCode::BAD_REQUEST,
+        "bucket and key",
+    );
+    assert_error(
+        &api.get("/metadata?bucket=&key=k").await,
+        StatusCode::BAD_REQUEST,
+        "bucket and key",
+    );
+    let r = api.get("/metadata?bucket=b&key=nope").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.body["error"], "Metadata not found");
+
+    // An object put straight into S3 (not through POST /asset), with an awkward key.
+    let key = "inbox/Q3 report+final (v2).pdf";
+    api.env
+        .s3()
+        .put_object()
+        .bucket(api.env.bucket())
+        .key(key)
+        .body(b"%PDF-1.7".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let uri = format!(
+        "/metadata?bucket={}&key={}",
+        api.env.bucket(),
+        urlencode(key)
+    );
+    let r = api.get(&uri).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+    assert_eq!(
+        keys(&r.body),
+        BTreeSet::from([
+            "bucket",
+            "object_key",
+            "size",
+            "etag",
+            "event_time",
+            "event_name",
+            "sequencer"
+        ])
+    );
+    assert_eq!(r.body["bucket"], api.env.bucket());
+    assert_eq!(r.body["object_key"], key);
+    assert_eq!(r.body["size"], 8);
+    assert_eq!(r.body["event_name"], "ObjectCreated:Put");
+    assert!(!r.body["etag"].as_str().unwrap().is_empty());
+    assert!(!r.body["sequencer"].as_str().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn unknown_api_routes_and_wrong_methods_answer_json() {
+    let api = Api::start().await;
+    assert_error(
+        &api.get(&format!("/asset/{UNKNOWN_ID}/thumbnail")).await,
+        StatusCode::NOT_FOUND,
+        "No such API route",
+    );
+    assert_error(
+        &api.get("/metadata/extra").await,
+        StatusCode::NOT_FOUND,
+        "No such API route",
+    );
+    assert_error(
+        &api.send(Method::PATCH, "/asset", None).await,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "not allowed",
+    );
+    assert_error(
+        &api.send(Method::DELETE, "/asset", None).await,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "not allowed",
+    );
+    assert_error(
+        &api.send(Method::POST, "/metadata", None).await,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "not allowed",
+    );
+    assert_error(
+        &api.send(Method::POST, &format!("/asset/{UNKNOWN_ID}"), None)
+            .await,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "not allowed",
+    );
+    assert_error(
+        &api.get(&format!("/asset/{UNKNOWN_ID}/restore")).await,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "not allowed",
+    );
+}
+
+#[tokio::test]
+async fn server_functions_share_the_service_and_its_status_codes() {
+    let api = Api::start().await;
+    let r = api
+        .post_json(
+            "/api/create_upload",
+            r#"{"upload": {"filename": "sf.txt", "content_type": "text/plain", "size": 2}}"#,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    assert_eq!(r.body["headers"]["content-type"], "text/plain");
+
+    // The same record is visible through REST.
+    let rest = api.get("/asset").await;
+    assert_eq!(rest.body["items"][0]["asset_id"], id);
+
+    let r = api
+        .post_json("/api/mark_uploaded", &json!({"id": id}).to_string())
+        .await;
+    assert_eq!(r.status, StatusCode::PRECONDITION_FAILED, "{}", r.raw);
+    assert!(r.raw.contains("PreconditionFailed"), "{}", r.raw);
+    let r = api
+        .post_json("/api/get_asset", &json!({"id": UNKNOWN_ID}).to_string())
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.raw);
+    let r = api.post_json("/api/get_asset", r#"{"id": "nope"}"#).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.raw);
+
+    let r = api
+        .post_json("/api/list_assets", r#"{"params": {"limit": 10}}"#)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+    assert_eq!(r.body["items"][0]["status"], "CREATED");
+    let r = api.post_json("/api/upload_limits", "{}").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+    assert_eq!(r.body["allowed_types"], json!(["*/*"]));
+    let r = api
+        .post_json("/api/delete_asset", &json!({"id": id}).to_string())
+        .await;
+    assert_eq!(
+        (r.status, r.body["status"].clone()),
+        (StatusCode::OK, json!("DELETED"))
+    );
+    let r = api
+        .post_json("/api/restore_asset", &json!({"id": id}).to_string())
+        .await;
+    assert_eq!(
+        (r.status, r.body["status"].clone()),
+        (StatusCode::OK, json!("CREATED"))
+    );
+}
+
+fn urlencode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}

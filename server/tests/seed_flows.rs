@@ -1,0 +1,195 @@
+//! The two seed systems' flows end to end over real HTTP against `ferry serve`, with curl
+//! moving the bytes as any client would.
+
+mod common;
+
+use common::FerryProcess;
+use serde_json::{json, Value};
+use std::{process::Command, time::Duration};
+
+fn curl(args: &[&str]) -> (u16, Vec<u8>) {
+    let out = Command::new("curl")
+        .args(["-sS", "-o", "-", "-w", "\n%{http_code}"])
+        .args(args)
+        .output()
+        .expect("curl runs");
+    assert!(
+        out.status.success(),
+        "curl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let split = out.stdout.iter().rposition(|&b| b == b'\n').unwrap();
+    let code = String::from_utf8_lossy(&out.stdout[split + 1..])
+        .parse()
+        .unwrap();
+    (code, out.stdout[..split].to_vec())
+}
+
+async fn json_call(method: reqwest::Method, url: &str, body: Option<Value>) -> (u16, Value) {
+    let mut req = reqwest::Client::new().request(method, url);
+    if let Some(b) = body {
+        req = req
+            .header("content-type", "application/json")
+            .body(b.to_string());
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_two_flow_upload_confirm_download_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let ferry = FerryProcess::spawn(dir.path()).await;
+    let base = &ferry.base_url;
+    let file = dir.path().join("report 2024.txt");
+    let bytes: Vec<u8> = (0..70_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(&file, &bytes).unwrap();
+
+    // POST /asset → 201 with an upload URL.
+    let (status, created) = json_call(
+        reqwest::Method::POST,
+        &format!("{base}/asset"),
+        Some(json!({"filename": "report 2024.txt", "content_type": "text/plain", "size": bytes.len()})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+
+    // PUT the bytes with curl, straight to S3.
+    let (code, _) = curl(&[
+        "-X",
+        "PUT",
+        "-H",
+        "Content-Type: text/plain",
+        "--data-binary",
+        &format!("@{}", file.display()),
+        created["upload_url"].as_str().unwrap(),
+    ]);
+    assert_eq!(code, 200);
+
+    // The S3 event makes it RECEIVED.
+    let mut state = Value::Null;
+    for _ in 0..50 {
+        let (_, list) = json_call(
+            reqwest::Method::GET,
+            &format!("{base}/asset?status=RECEIVED"),
+            None,
+        )
+        .await;
+        if let Some(item) = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["asset_id"] == id.as_str())
+        {
+            state = item.clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state["state"], "RECEIVED", "asset never became RECEIVED");
+    assert_eq!(state["size"], bytes.len());
+
+    // PUT /asset/{id} → UPLOADED.
+    let (status, body) = json_call(reqwest::Method::PUT, &format!("{base}/asset/{id}"), None).await;
+    assert_eq!((status, body), (202, json!({"status": "UPLOADED"})));
+
+    // GET /asset/{id} → a download URL that returns the same bytes.
+    let (status, link) = json_call(
+        reqwest::Method::GET,
+        &format!("{base}/asset/{id}?timeout=120"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 202, "{link}");
+    let (code, downloaded) = curl(&[link["download_url"].as_str().unwrap()]);
+    assert_eq!(code, 200);
+    assert_eq!(downloaded, bytes, "downloaded bytes are identical");
+
+    // DELETE → 204; then downloads are refused and unknown ids are 404.
+    let (status, _) = json_call(reqwest::Method::DELETE, &format!("{base}/asset/{id}"), None).await;
+    assert_eq!(status, 204);
+    let (status, err) = json_call(reqwest::Method::GET, &format!("{base}/asset/{id}"), None).await;
+    assert_eq!(status, 403, "{err}");
+    let (status, _) = json_call(
+        reqwest::Method::GET,
+        &format!("{base}/asset/01JDQ7ZK3M5X9V2B8N4C6T1R0W"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_one_flow_object_put_directly_then_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let ferry = FerryProcess::spawn(dir.path()).await;
+    let s3 = ferry.s3_client();
+    let key = "incoming/photo 1+1 ünïcode.jpg";
+    let presigned = s3
+        .put_object()
+        .bucket(server::services::Settings::DEFAULT_BUCKET)
+        .key(key)
+        .content_type("image/jpeg")
+        .presigned(
+            aws_sdk_s3::presigning::PresigningConfig::expires_in(Duration::from_secs(60)).unwrap(),
+        )
+        .await
+        .unwrap();
+    let (code, _) = curl(&[
+        "-X",
+        "PUT",
+        "-H",
+        "Content-Type: image/jpeg",
+        "--data-binary",
+        "jpeg-bytes",
+        presigned.uri(),
+    ]);
+    assert_eq!(code, 200);
+
+    let encoded_key =
+        percent_encoding::utf8_percent_encode(key, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let url = format!(
+        "{}/metadata?bucket={}&key={encoded_key}",
+        ferry.base_url,
+        server::services::Settings::DEFAULT_BUCKET
+    );
+    let (status, meta) = json_call(reqwest::Method::GET, &url, None).await;
+    assert_eq!(status, 200, "{meta}");
+    assert_eq!(meta["bucket"], server::services::Settings::DEFAULT_BUCKET);
+    assert_eq!(meta["object_key"], key);
+    assert_eq!(meta["size"], 10);
+    assert_eq!(meta["event_name"], "ObjectCreated:Put");
+    for field in ["etag", "event_time", "sequencer"] {
+        assert!(
+            !meta[field].as_str().unwrap_or_default().is_empty(),
+            "{field}: {meta}"
+        );
+    }
+
+    let (status, body) = json_call(
+        reqwest::Method::GET,
+        &format!("{}/metadata?bucket=x", ferry.base_url),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].clone()),
+        (
+            400,
+            json!("Missing required query parameters: bucket and key")
+        )
+    );
+    let (status, body) = json_call(
+        reqwest::Method::GET,
+        &format!("{}/metadata?bucket=x&key=y", ferry.base_url),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].clone()),
+        (404, json!("Metadata not found"))
+    );
+}
