@@ -9,8 +9,9 @@ scripts/bootstrap.sh --browser
 
 say "cargo fmt --check"
 cargo fmt --all -- --check
-say "cargo clippy (server side, then browser side)"
+say "cargo clippy (server side, the Lambda-only build, then the browser side)"
 cargo clippy -q --workspace --all-targets -- -D warnings
+cargo clippy -q -p server --no-default-features --features lambda -- -D warnings
 cargo clippy -q -p app --lib --no-default-features --features hydrate -- -D warnings
 
 say "Rust tests"

@@ -6,6 +6,8 @@ pub mod aws;
 pub mod cli;
 pub mod error;
 pub mod events;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod objects;

@@ -1,3 +1,6 @@
+// The Lambda and serve futures nest the whole Leptos router type: deeper than the default.
+#![recursion_limit = "256"]
+
 use clap::Parser;
 use server::{
     cli::{Backend, Cli, Command, ServeArgs},
@@ -18,9 +21,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
 
+    // Lambda starts the binary with no arguments: run the function its Handler names.
+    #[cfg(feature = "lambda")]
+    if std::env::args_os().len() == 1 && server::lambda::in_lambda() {
+        let handler = server::lambda::Handler::from_env()?;
+        let site_root = std::env::var("FERRY_SITE_ROOT").unwrap_or_else(|_| "site".into());
+        return lambda(handler, site_root.into()).await;
+    }
+
     match Cli::parse().command {
         Command::Serve(args) => serve(args).await,
+        #[cfg(feature = "lambda")]
+        Command::Lambda(args) => lambda(args.handler, args.site_root).await,
     }
+}
+
+/// Builds the AWS clients once (cold start), then serves invocations until Lambda stops us.
+#[cfg(feature = "lambda")]
+async fn lambda(
+    handler: server::lambda::Handler,
+    site_root: std::path::PathBuf,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let services = Services::from_env(Settings::from_env()?).await;
+    let site = Site::load(&site_root)?;
+    server::lambda::run(handler, services, site).await
 }
 
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -33,7 +57,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
     let addr = listener.local_addr()?;
 
     let settings = Settings::from_env()?;
-    let (services, embedded) = match args.backend {
+    let (services, embedded): (Services, Option<EmbeddedHandle>) = match args.backend {
         #[cfg(feature = "local")]
         Backend::Embedded => {
             let origins = app_origins(addr);
@@ -62,7 +86,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
     let router = server::app(site, &services);
     tracing::info!(
         "Ferry listening on http://{} (data in {})",
-        listener.local_addr()?,
+        addr,
         args.data_dir.display()
     );
     axum::serve(listener, router)
@@ -79,6 +103,13 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
     Ok(())
 }
 
+/// The embedded backends, when this build has them.
+#[cfg(feature = "local")]
+type EmbeddedHandle = server::services::Embedded;
+#[cfg(not(feature = "local"))]
+type EmbeddedHandle = std::convert::Infallible;
+
+#[cfg(feature = "local")]
 /// Origins the embedded S3 accepts browser uploads from: the app's own address, and its
 /// `localhost` spelling when bound to loopback.
 fn app_origins(addr: std::net::SocketAddr) -> Vec<String> {

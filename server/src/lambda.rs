@@ -1,0 +1,76 @@
+//! AWS Lambda entry points, in the same `ferry` binary:
+//!
+//! - `web`: the whole axum router (pages, server functions, REST API, static files) behind
+//!   `lambda_http` — API Gateway HTTP API (payload v2) and Lambda Function URLs.
+//! - `s3-events`: S3 event notifications into the same handler the embedded S3 feeds.
+//!
+//! Which one runs is `ferry lambda <web|s3-events>`, or, when Lambda starts the binary with no
+//! arguments, the function's `Handler` setting (the `_HANDLER` variable). SDK clients are built
+//! once at cold start and shared by every invocation.
+
+use crate::{events, services::Services, site::Site};
+use aws_lambda_events::s3::S3Event;
+use lambda_runtime::{service_fn, LambdaEvent};
+
+pub type Error = lambda_runtime::Error;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Handler {
+    Web,
+    S3Events,
+}
+
+impl Handler {
+    /// From the function's `Handler` setting (`_HANDLER`): `web` (default) or `s3-events`.
+    pub fn from_env() -> Result<Handler, String> {
+        match std::env::var("_HANDLER").as_deref() {
+            Err(_) | Ok("") | Ok("web") | Ok("bootstrap") => Ok(Handler::Web),
+            Ok("s3-events") => Ok(Handler::S3Events),
+            Ok(other) => Err(format!(
+                "unknown Lambda handler `{other}` (expected `web` or `s3-events`)"
+            )),
+        }
+    }
+}
+
+/// Whether this process was started by the Lambda runtime.
+pub fn in_lambda() -> bool {
+    std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some()
+}
+
+pub async fn run(handler: Handler, services: Services, site: Site) -> Result<(), Error> {
+    match handler {
+        Handler::Web => lambda_http::run(crate::app(site, &services)).await,
+        Handler::S3Events => {
+            lambda_runtime::run(service_fn(move |event: LambdaEvent<S3Event>| {
+                let services = services.clone();
+                async move { handle_s3_event(&services, event.payload).await }
+            }))
+            .await
+        }
+    }
+}
+
+/// Applies every record. Malformed records are logged and skipped; a passing failure
+/// (e.g. DynamoDB unavailable) fails the invocation so Lambda delivers it again, which is safe:
+/// records already applied are then ignored by their sequencer.
+pub async fn handle_s3_event(services: &Services, event: S3Event) -> Result<(), Error> {
+    let report = events::handle_notification(&services.store, &event).await;
+    tracing::info!(
+        records = event.records.len(),
+        applied = report.outcomes.len(),
+        invalid = report.invalid.len(),
+        failed = report.failed.len(),
+        "S3 notification handled"
+    );
+    if report.is_retryable_failure() {
+        let (index, reason) = &report.failed[0];
+        return Err(format!(
+            "{} of {} records failed (first: record {index}: {reason}); retry the notification",
+            report.failed.len(),
+            event.records.len()
+        )
+        .into());
+    }
+    Ok(())
+}
