@@ -57,7 +57,7 @@ export default defineConfig({
       FERRY_ADDR: `127.0.0.1:${port}`,
       FERRY_DATA_DIR: dataDir,
       FERRY_SITE_ROOT: path.join(repoRoot, 'target', 'site'),
-      RUST_LOG: 'info,tower_http=warn',
+      RUST_LOG: 'info,tower_http=warn,dynoxide=error',
     },
   },
 });

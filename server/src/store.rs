@@ -473,81 +473,75 @@ impl AssetStore {
 
     /// RECEIVED or UPLOADED → UPLOADED (the client confirms its upload).
     pub async fn mark_uploaded(&self, id: AssetId) -> Result<Asset, StoreError> {
-        let now = timestamp(now_millis());
-        let result = self
-            .db
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(asset_pk(id)))
-            .update_expression("SET #st = :uploaded, updated_at = :now")
-            .condition_expression("attribute_exists(pk) AND #st IN (:received, :uploaded)")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":uploaded", s(AssetStatus::Uploaded.as_str()))
-            .expression_attribute_values(":received", s(AssetStatus::Received.as_str()))
-            .expression_attribute_values(":now", s(now))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        self.transition_result(result, "mark uploaded", |_| None)
+        self.transition(
+            id,
+            "mark uploaded",
+            "SET #st = :uploaded, updated_at = :now",
+            "attribute_exists(pk) AND #st IN (:received, :uploaded)",
+            &[
+                (":uploaded", AssetStatus::Uploaded),
+                (":received", AssetStatus::Received),
+            ],
+            |_| None,
+        )
+        .await
     }
 
     /// Any state → DELETED, remembering the state to restore. Deleting twice is a no-op.
     pub async fn soft_delete(&self, id: AssetId) -> Result<Asset, StoreError> {
-        let now = timestamp(now_millis());
-        let result = self
-            .db
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(asset_pk(id)))
+        self.transition(
+            id,
+            "delete",
             // Operands read the item as it was: deleted_from gets the old status.
-            .update_expression("SET deleted_from = #st, #st = :deleted, updated_at = :now")
-            .condition_expression("attribute_exists(pk) AND #st <> :deleted")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":deleted", s(AssetStatus::Deleted.as_str()))
-            .expression_attribute_values(":now", s(now))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        // Already DELETED: idempotent success with the record as it stands.
-        self.transition_result(result, "delete", |old| {
-            (old.status == AssetStatus::Deleted).then(|| old.clone())
-        })
+            "SET deleted_from = #st, #st = :deleted, updated_at = :now",
+            "attribute_exists(pk) AND #st <> :deleted",
+            &[(":deleted", AssetStatus::Deleted)],
+            // Already DELETED: idempotent success with the record as it stands.
+            |old| (old.status == AssetStatus::Deleted).then(|| old.clone()),
+        )
+        .await
     }
 
     /// DELETED → the state it was deleted from.
     pub async fn restore(&self, id: AssetId) -> Result<Asset, StoreError> {
-        let now = timestamp(now_millis());
-        let result = self
+        self.transition(
+            id,
+            "restore",
+            "SET #st = deleted_from, updated_at = :now REMOVE deleted_from",
+            "#st = :deleted AND attribute_exists(deleted_from)",
+            &[(":deleted", AssetStatus::Deleted)],
+            |_| None,
+        )
+        .await
+    }
+
+    /// One conditional state change of an asset (`#st` is its status, `:now` the time).
+    /// Returns the new record; when the condition fails, the record as it was decides:
+    /// missing → NotFound, else `idempotent` may accept it, else InvalidTransition.
+    async fn transition(
+        &self,
+        id: AssetId,
+        action: &'static str,
+        update: &str,
+        condition: &str,
+        statuses: &[(&str, AssetStatus)],
+        idempotent: impl Fn(&Asset) -> Option<Asset>,
+    ) -> Result<Asset, StoreError> {
+        let mut request = self
             .db
             .update_item()
             .table_name(&self.table)
             .key("pk", s(asset_pk(id)))
-            .update_expression("SET #st = deleted_from, updated_at = :now REMOVE deleted_from")
-            .condition_expression("#st = :deleted AND attribute_exists(deleted_from)")
+            .update_expression(update)
+            .condition_expression(condition)
             .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":deleted", s(AssetStatus::Deleted.as_str()))
-            .expression_attribute_values(":now", s(now))
+            .expression_attribute_values(":now", s(timestamp(now_millis())))
             .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        self.transition_result(result, "restore", |_| None)
-    }
-
-    /// Maps a conditional transition's outcome: the new record, NotFound, or (with the
-    /// record as it was) either an idempotent success or InvalidTransition.
-    fn transition_result(
-        &self,
-        result: Result<
-            aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
-            SdkError<UpdateItemError>,
-        >,
-        action: &'static str,
-        idempotent: impl Fn(&Asset) -> Option<Asset>,
-    ) -> Result<Asset, StoreError> {
-        match result {
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        for (placeholder, status) in statuses {
+            request = request.expression_attribute_values(*placeholder, s(status.as_str()));
+        }
+        match request.send().await {
             Ok(out) => asset_from_item(&out.attributes.unwrap_or_default()),
             Err(e) => match e.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(ccf)) => {
