@@ -58,6 +58,8 @@ export default defineConfig({
       FERRY_DATA_DIR: dataDir,
       FERRY_SITE_ROOT: path.join(repoRoot, 'target', 'site'),
       RUST_LOG: 'info,tower_http=warn,dynoxide=error',
+      // 120 MiB: room for the multipart test file, and a limit the tests can exceed.
+      FERRY_MAX_UPLOAD_BYTES: String(120 * 1024 * 1024),
     },
   },
 });

@@ -60,6 +60,7 @@ pub struct UploadLimits {
     /// `type/subtype` patterns; `*` wildcards allowed (`image/*`, `*/*`).
     pub allowed_types: Vec<String>,
     pub upload_url_ttl_secs: u64,
+    pub max_files_per_batch: usize,
 }
 
 /// Every error Ferry reports, to REST clients and to the UI alike.

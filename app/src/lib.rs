@@ -1,3 +1,6 @@
+// Leptos view types nest deeply; the upload page needs more than the default limit.
+#![recursion_limit = "256"]
+
 //! Ferry's user interface: routes, pages and the types shared by the server and the browser.
 //!
 //! Built twice: with `ssr` into the server (rendering HTML), and with `hydrate` into the
@@ -10,6 +13,7 @@ mod layout;
 mod pages;
 pub mod site;
 pub mod theme;
+pub mod upload;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Meta, MetaTags, Title};
@@ -60,7 +64,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <layout::Layout>
                 <Routes fallback=|| view! { <pages::NotFound /> }>
-                    <Route path=path!("") view=pages::UploadPage />
+                    <Route path=path!("") view=upload::UploadPage />
                     <Route path=path!("/assets") view=pages::BrowsePage />
                     <Route path=path!("/assets/:id") view=pages::AssetPage />
                 </Routes>

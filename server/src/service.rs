@@ -28,6 +28,8 @@ pub struct Limits {
     pub download_ttl: Duration,
     /// `FERRY_MAX_DOWNLOAD_TTL_SECS` (default and at most 7 days).
     pub max_download_ttl: Duration,
+    /// `FERRY_MAX_FILES_PER_BATCH` (default 100): how many files the UI takes in one drop.
+    pub max_files_per_batch: usize,
 }
 
 impl Default for Limits {
@@ -38,6 +40,7 @@ impl Default for Limits {
             upload_ttl: Duration::from_secs(900),
             download_ttl: Duration::from_secs(60),
             max_download_ttl: MAX_PRESIGN_TTL,
+            max_files_per_batch: 100,
         }
     }
 }
@@ -84,6 +87,13 @@ impl Limits {
             upload_ttl: secs("FERRY_UPLOAD_TTL_SECS", d.upload_ttl)?,
             download_ttl: secs("FERRY_DOWNLOAD_TTL_SECS", d.download_ttl)?,
             max_download_ttl: secs("FERRY_MAX_DOWNLOAD_TTL_SECS", d.max_download_ttl)?,
+            max_files_per_batch: match num(
+                "FERRY_MAX_FILES_PER_BATCH",
+                d.max_files_per_batch as u64,
+            )? {
+                0 => return Err("FERRY_MAX_FILES_PER_BATCH must be at least 1".into()),
+                n => n as usize,
+            },
         })
     }
 
@@ -158,6 +168,7 @@ impl AssetBackend for AssetService {
             max_upload_bytes: self.limits.max_upload_bytes,
             allowed_types: self.limits.allowed_types.clone(),
             upload_url_ttl_secs: self.limits.upload_ttl.as_secs(),
+            max_files_per_batch: self.limits.max_files_per_batch,
         }
     }
 

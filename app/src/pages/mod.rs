@@ -3,9 +3,7 @@
 mod asset;
 mod browse;
 mod not_found;
-mod upload;
 
 pub use asset::AssetPage;
 pub use browse::BrowsePage;
 pub use not_found::NotFound;
-pub use upload::UploadPage;

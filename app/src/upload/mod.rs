@@ -1,0 +1,761 @@
+//! `/`: drop files or folders, paste, or pick them; each goes straight to S3 through its own
+//! presigned URL with real progress, then follows its asset to UPLOADED.
+
+pub mod queue;
+
+#[cfg(feature = "hydrate")]
+mod browser;
+
+use crate::api::{get_upload_limits, UploadLimits};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use queue::{human_bytes, human_duration, percent, totals, Item, ItemId, ItemState};
+
+/// Files uploading at once.
+pub const PARALLEL: usize = 4;
+
+#[component]
+pub fn UploadPage() -> impl IntoView {
+    let limits = Resource::new(|| (), |_| get_upload_limits());
+    let items = RwSignal::new(Vec::<Item>::new());
+    let notice = RwSignal::new(None::<String>);
+    let announcement = RwSignal::new(String::new());
+    let dragging = RwSignal::new(false);
+    let uploader = Uploader::new(items, notice, announcement, limits);
+
+    // The folder picker: `webkitdirectory` has no typed attribute; it only matters once the
+    // page is interactive.
+    let folder_input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = folder_input.get() {
+            let _ = input.set_attribute("webkitdirectory", "");
+        }
+    });
+
+    // Files pasted anywhere on the page join the queue (effects run only in the browser).
+    Effect::new(move |_| {
+        let handle = window_event_listener(leptos::ev::paste, move |ev| uploader.pasted(ev));
+        on_cleanup(move || handle.remove());
+    });
+
+    let limits_line = move || {
+        limits.get().map(|l| match l {
+            Ok(l) => describe_limits(&l),
+            Err(e) => format!("Upload limits unavailable: {e}"),
+        })
+    };
+
+    view! {
+        <Title text="Upload" />
+        <section class="page-head">
+            <h1>"Upload files"</h1>
+            <p class="lede">
+                "Files go from your browser straight to S3 through short-lived signed URLs. "
+                "Ferry records each object's size, ETag and S3 event details as it arrives."
+            </p>
+        </section>
+
+        <div
+            class="dropzone"
+            class:dragging=move || dragging.get()
+            role="button"
+            tabindex="0"
+            aria-label="Add files: drop files or folders here, paste them, or press Enter to choose files"
+            aria-describedby="upload-limits"
+            data-testid="dropzone"
+            on:dragover=move |ev: leptos::ev::DragEvent| {
+                ev.prevent_default();
+                dragging.set(true);
+            }
+            on:dragleave=move |_| dragging.set(false)
+            on:drop=move |ev: leptos::ev::DragEvent| {
+                ev.prevent_default();
+                dragging.set(false);
+                uploader.dropped(ev);
+            }
+            on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                if ev.key() == "Enter" || ev.key() == " " {
+                    ev.prevent_default();
+                    click_input("file-input");
+                }
+            }
+            on:click=move |ev: leptos::ev::MouseEvent| {
+                // Clicks on the buttons inside open their own pickers.
+                let from_button = {
+                    #[cfg(feature = "hydrate")]
+                    {
+                        use wasm_bindgen::JsCast;
+                        ev.target()
+                            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                            .is_some_and(|el| el.closest("button").ok().flatten().is_some())
+                    }
+                    #[cfg(not(feature = "hydrate"))]
+                    {
+                        let _ = &ev;
+                        false
+                    }
+                };
+                if !from_button {
+                    click_input("file-input");
+                }
+            }
+        >
+            <svg class="dropzone-icon" viewBox="0 0 24 24" aria-hidden="true">
+                <path d="M12 16V4m0 0-5 5m5-5 5 5M4 16v3a1 1 0 0 0 1 1h14a1 1 0 0 0 1-1v-3" />
+            </svg>
+            <p class="dropzone-title">"Drop files or folders here"</p>
+            <p class="dropzone-hint">"or paste them (Ctrl/⌘+V), or"</p>
+            <div class="dropzone-actions">
+                <button type="button" class="btn" on:click=move |_| click_input("file-input")>
+                    "Choose files"
+                </button>
+                <button type="button" class="btn" on:click=move |_| click_input("folder-input")>
+                    "Choose a folder"
+                </button>
+            </div>
+            <p id="upload-limits" class="dropzone-limits">
+                <Transition fallback=|| "Loading upload limits…">{limits_line}</Transition>
+            </p>
+        </div>
+        <input
+            id="file-input"
+            class="visually-hidden"
+            type="file"
+            multiple
+            tabindex="-1"
+            aria-label="Choose files to upload"
+            on:change=move |ev| uploader.picked(ev)
+        />
+        <input
+            id="folder-input"
+            class="visually-hidden"
+            type="file"
+            multiple
+            node_ref=folder_input
+            tabindex="-1"
+            aria-label="Choose a folder to upload"
+            on:change=move |ev| uploader.picked(ev)
+        />
+        <div class="notice" role="alert">
+            {move || notice.get().map(|n| view! { <p>{n}</p> })}
+        </div>
+        <div class="visually-hidden" aria-live="polite" data-testid="announcer">
+            {move || announcement.get()}
+        </div>
+
+        <Show when=move || !items.with(|i| i.is_empty())>
+            <Summary items uploader />
+            <ul class="queue" aria-label="Uploads">
+                <For
+                    each=move || items.get()
+                    key=|item| (item.id, item_key(item))
+                    children=move |item| view! { <Row item uploader /> }
+                />
+            </ul>
+        </Show>
+    }
+}
+
+/// Re-render a row when anything shown in it changes.
+fn item_key(item: &Item) -> String {
+    format!(
+        "{:?}|{}|{:?}|{:?}",
+        item.state, item.sent, item.asset_id, item.asset_status
+    )
+}
+
+fn describe_limits(l: &UploadLimits) -> String {
+    let types = if l.allowed_types.iter().any(|t| t == "*/*") {
+        "any type".to_string()
+    } else {
+        l.allowed_types.join(", ")
+    };
+    format!(
+        "Up to {} per file · {} · {} files at a time",
+        human_bytes(l.max_upload_bytes),
+        types,
+        l.max_files_per_batch
+    )
+}
+
+fn click_input(id: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(input) = document()
+            .get_element_by_id(id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            input.click();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
+}
+
+#[component]
+fn Summary(items: RwSignal<Vec<Item>>, uploader: Uploader) -> impl IntoView {
+    let stats = move || items.with(|i| totals(i));
+    let active = move || items.with(|i| i.iter().any(|i| !i.state.is_finished()));
+    view! {
+        <div class="summary" data-testid="summary">
+            <div class="summary-line">
+                <strong>
+                    {move || {
+                        let (done, total) = stats();
+                        format!("{}%", percent(done, total))
+                    }}
+                </strong>
+                <span>
+                    {move || {
+                        let (done, total) = stats();
+                        format!("{} of {}", human_bytes(done), human_bytes(total))
+                    }}
+                </span>
+                <span class="muted">{move || uploader.speed_text()}</span>
+                <span class="spacer"></span>
+                <Show when=active>
+                    <button type="button" class="btn btn-quiet" on:click=move |_| uploader.cancel_all()>
+                        "Cancel all"
+                    </button>
+                </Show>
+            </div>
+            <progress
+                max="100"
+                value=move || {
+                    let (done, total) = stats();
+                    percent(done, total).to_string()
+                }
+                aria-label="Total upload progress"
+            ></progress>
+        </div>
+    }
+}
+
+#[component]
+fn Row(item: Item, uploader: Uploader) -> impl IntoView {
+    let id = item.id;
+    let pct = match item.state {
+        ItemState::Confirming | ItemState::Done => 100,
+        _ => percent(item.sent, item.size),
+    };
+    let (label, class) = match &item.state {
+        ItemState::Queued => ("Waiting".to_string(), "queued"),
+        ItemState::Uploading => (format!("Uploading {pct}%"), "uploading"),
+        ItemState::RetryWaiting { attempt } => {
+            (format!("Retrying (attempt {})", attempt + 1), "retrying")
+        }
+        ItemState::Confirming => (
+            match item.asset_status.as_deref() {
+                Some("RECEIVED") => "Received, confirming…".to_string(),
+                _ => "Sent, waiting for S3…".to_string(),
+            },
+            "confirming",
+        ),
+        ItemState::Done => ("Uploaded".to_string(), "done"),
+        ItemState::Failed { .. } => ("Failed".to_string(), "failed"),
+        ItemState::Cancelled => ("Cancelled".to_string(), "cancelled"),
+    };
+    let error = match &item.state {
+        ItemState::Failed { message, .. } => Some(message.clone()),
+        _ => None,
+    };
+    let can_cancel = !item.state.is_finished();
+    let can_retry = matches!(
+        item.state,
+        ItemState::Failed {
+            retryable: true,
+            ..
+        } | ItemState::Cancelled
+    );
+    let status = item.asset_status.clone();
+    let detail = item.asset_id.clone().map(|a| format!("/assets/{a}"));
+    let bytes = format!(
+        "{} of {}",
+        human_bytes(match item.state {
+            ItemState::Confirming | ItemState::Done => item.size,
+            _ => item.sent.min(item.size),
+        }),
+        human_bytes(item.size)
+    );
+    let name = item.name.clone();
+    let cancel_label = format!("Cancel {}", item.name);
+    view! {
+        <li class=format!("row row-{class}") data-testid="upload-row" data-name=name.clone()>
+            <div class="row-main">
+                <span class="row-name" title=name.clone()>{name.clone()}</span>
+                <span class="row-state" data-testid="row-state">{label}</span>
+                {status.map(|s| {
+                    let class = format!("badge badge-{}", s.to_ascii_lowercase());
+                    view! { <span class=class data-testid="asset-status">{s}</span> }
+                })}
+            </div>
+            <progress max="100" value=pct.to_string() aria-label=format!("{name} upload progress")></progress>
+            <div class="row-meta">
+                <span data-testid="row-bytes">{bytes}</span>
+                {move || uploader.row_speed(id)}
+                {error.map(|e| view! { <span class="row-error" data-testid="row-error">{e}</span> })}
+                <span class="spacer"></span>
+                {detail.map(|href| view! { <a href=href>"View asset"</a> })}
+                <Show when=move || can_retry>
+                    <button type="button" class="btn btn-quiet" on:click=move |_| uploader.retry(id)>
+                        "Retry"
+                    </button>
+                </Show>
+                <Show when=move || can_cancel>
+                    <button
+                        type="button"
+                        class="btn btn-quiet"
+                        aria-label=cancel_label.clone()
+                        on:click=move |_| uploader.cancel(id)
+                    >
+                        "Cancel"
+                    </button>
+                </Show>
+            </div>
+        </li>
+    }
+}
+
+/// The queue's driver: signals for what is shown, browser handles (files, requests) kept
+/// beside them on the client.
+#[derive(Clone, Copy)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub struct Uploader {
+    items: RwSignal<Vec<Item>>,
+    notice: RwSignal<Option<String>>,
+    announcement: RwSignal<String>,
+    limits: Resource<Result<UploadLimits, crate::api::FerryError>>,
+    speeds: RwSignal<std::collections::HashMap<ItemId, (f64, u64)>>,
+    #[cfg(feature = "hydrate")]
+    handles: StoredValue<std::collections::HashMap<ItemId, Handles>, LocalStorage>,
+    next_id: StoredValue<ItemId>,
+}
+
+#[cfg(feature = "hydrate")]
+struct Handles {
+    file: web_sys::File,
+    abort: browser::Abort,
+    meter: queue::SpeedMeter,
+}
+
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+impl Uploader {
+    fn new(
+        items: RwSignal<Vec<Item>>,
+        notice: RwSignal<Option<String>>,
+        announcement: RwSignal<String>,
+        limits: Resource<Result<UploadLimits, crate::api::FerryError>>,
+    ) -> Uploader {
+        Uploader {
+            items,
+            notice,
+            announcement,
+            limits,
+            speeds: RwSignal::new(Default::default()),
+            #[cfg(feature = "hydrate")]
+            handles: StoredValue::new_local(Default::default()),
+            next_id: StoredValue::new(1),
+        }
+    }
+
+    fn speed_text(&self) -> String {
+        let (rate, remaining) = self.speeds.with(|s| {
+            s.values()
+                .fold((0.0, 0u64), |(r, rem), (rate, left)| (r + rate, rem + left))
+        });
+        if rate < 1.0 {
+            return String::new();
+        }
+        let eta = (remaining as f64 / rate).ceil() as u64;
+        format!(
+            "{}/s · {} left",
+            human_bytes(rate as u64),
+            human_duration(eta)
+        )
+    }
+
+    fn row_speed(&self, id: ItemId) -> Option<String> {
+        self.speeds.with(|s| {
+            s.get(&id).filter(|(r, _)| *r >= 1.0).map(|(rate, left)| {
+                format!(
+                    "{}/s · {} left",
+                    human_bytes(*rate as u64),
+                    human_duration((*left as f64 / rate).ceil() as u64)
+                )
+            })
+        })
+    }
+
+    fn update(&self, id: ItemId, f: impl FnOnce(&mut Item)) {
+        self.items.update(|items| {
+            if let Some(item) = items.iter_mut().find(|i| i.id == id) {
+                f(item);
+            }
+        });
+    }
+
+    fn state_of(&self, id: ItemId) -> Option<ItemState> {
+        self.items
+            .with_untracked(|items| items.iter().find(|i| i.id == id).map(|i| i.state.clone()))
+    }
+
+    /// Tells screen readers (the aria-live region); repeats are dropped.
+    fn announce(&self, text: String) {
+        if self.announcement.get_untracked() != text {
+            self.announcement.set(text);
+        }
+    }
+
+    #[allow(unused_variables)]
+    fn dropped(&self, ev: leptos::ev::DragEvent) {
+        #[cfg(feature = "hydrate")]
+        if let Some(dt) = ev.data_transfer() {
+            let contents = browser::take_drop(&dt);
+            let this = *self;
+            leptos::task::spawn_local(async move {
+                let files = browser::walk(contents).await;
+                this.add(files);
+            });
+        }
+    }
+
+    #[allow(unused_variables)]
+    fn picked(&self, ev: leptos::ev::Event) {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            if let Some(input) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            {
+                let files = browser::picked_from_list(input.files());
+                input.set_value("");
+                self.add(files);
+            }
+        }
+    }
+
+    #[allow(unused_variables)]
+    fn pasted(&self, ev: leptos::ev::ClipboardEvent) {
+        #[cfg(feature = "hydrate")]
+        if let Some(dt) = ev.clipboard_data() {
+            let files = browser::picked_from_list(dt.files());
+            if !files.is_empty() {
+                ev.prevent_default();
+                self.add(files);
+            }
+        }
+    }
+
+    #[cfg(feature = "hydrate")]
+    fn add(&self, files: Vec<browser::Picked>) {
+        if files.is_empty() {
+            return;
+        }
+        let limits = self.limits.get_untracked().and_then(Result::ok);
+        if let Some(l) = &limits {
+            if let Err(msg) = queue::batch_allowed(files.len(), l.max_files_per_batch) {
+                self.notice.set(Some(msg));
+                return;
+            }
+        }
+        self.notice.set(None);
+        let mut added = 0;
+        for picked in files {
+            let id = self.next_id.get_value();
+            self.next_id.set_value(id + 1);
+            let size = picked.file.size() as u64;
+            let content_type = picked.file.type_();
+            // Refused here, before any request, when the server's limits say so.
+            let state = match limits
+                .as_ref()
+                .map(|l| queue::check_restrictions(&picked.path, size, &content_type, l))
+            {
+                Some(Err(message)) => ItemState::Failed {
+                    message,
+                    retryable: false,
+                },
+                _ => {
+                    added += 1;
+                    ItemState::Queued
+                }
+            };
+            self.handles.update_value(|h| {
+                h.insert(
+                    id,
+                    Handles {
+                        file: picked.file,
+                        abort: browser::Abort::default(),
+                        meter: queue::SpeedMeter::default(),
+                    },
+                );
+            });
+            self.items.update(|items| {
+                items.push(Item {
+                    id,
+                    name: picked.path,
+                    size,
+                    content_type,
+                    state,
+                    sent: 0,
+                    asset_id: None,
+                    asset_status: None,
+                })
+            });
+        }
+        self.announce(format!("{added} file(s) added to the upload queue"));
+        self.pump();
+    }
+
+    /// Starts queued files while fewer than [`PARALLEL`] are uploading.
+    fn pump(&self) {
+        #[cfg(feature = "hydrate")]
+        for id in self
+            .items
+            .with_untracked(|i| queue::next_to_start(i, PARALLEL))
+        {
+            self.update(id, |i| i.state = ItemState::Uploading);
+            let this = *self;
+            leptos::task::spawn_local(async move { this.run(id).await });
+        }
+    }
+
+    fn cancel(&self, id: ItemId) {
+        let name = self
+            .items
+            .with_untracked(|i| i.iter().find(|i| i.id == id).map(|i| i.name.clone()));
+        self.update(id, |i| {
+            if !i.state.is_finished() {
+                i.state = ItemState::Cancelled;
+            }
+        });
+        #[cfg(feature = "hydrate")]
+        self.handles.with_value(|h| {
+            if let Some(handle) = h.get(&id) {
+                handle.abort.abort();
+            }
+        });
+        self.speeds.update(|s| {
+            s.remove(&id);
+        });
+        if let Some(name) = name {
+            self.announce(format!("{name}: upload cancelled"));
+        }
+        self.pump();
+    }
+
+    fn cancel_all(&self) {
+        let ids: Vec<ItemId> = self.items.with_untracked(|i| {
+            i.iter()
+                .filter(|i| !i.state.is_finished())
+                .map(|i| i.id)
+                .collect()
+        });
+        for id in ids {
+            self.cancel(id);
+        }
+    }
+
+    fn retry(&self, id: ItemId) {
+        self.update(id, |i| {
+            i.state = ItemState::Queued;
+            i.sent = 0;
+            i.asset_status = None;
+        });
+        self.pump();
+    }
+
+    /// One file from ticket to UPLOADED.
+    #[cfg(feature = "hydrate")]
+    async fn run(self, id: ItemId) {
+        use crate::api::{create_upload, delete_asset, NewUpload};
+        use queue::{after_failure, Verdict};
+
+        let Some((name, size, content_type)) = self.items.with_untracked(|i| {
+            i.iter()
+                .find(|i| i.id == id)
+                .map(|i| (i.name.clone(), i.size, i.content_type.clone()))
+        }) else {
+            return;
+        };
+        let Some((file, abort)) = self
+            .handles
+            .with_value(|h| h.get(&id).map(|h| (h.file.clone(), h.abort.clone())))
+        else {
+            return;
+        };
+        self.announce(format!("{name}: uploading"));
+
+        let ticket = match create_upload(NewUpload {
+            filename: Some(name.clone()),
+            content_type: (!content_type.is_empty()).then(|| content_type.clone()),
+            size: Some(size),
+        })
+        .await
+        {
+            Ok(t) => t,
+            Err(e) => {
+                self.fail(id, &name, e.to_string(), e.status() >= 500);
+                return;
+            }
+        };
+        let asset_id = ticket.id;
+        self.update(id, |i| {
+            i.asset_id = Some(asset_id.to_string());
+            i.asset_status = Some("CREATED".into());
+        });
+        if self.state_of(id) == Some(ItemState::Cancelled) {
+            let _ = delete_asset(asset_id).await;
+            return;
+        }
+        let headers: Vec<(String, String)> = ticket.headers.clone().into_iter().collect();
+
+        let mut attempt = 0;
+        loop {
+            self.update(id, |i| {
+                i.state = ItemState::Uploading;
+                i.sent = 0;
+            });
+            let this = self;
+            let outcome =
+                browser::put(&ticket.upload_url, &headers, &file, &abort, move |loaded| {
+                    this.progress(id, loaded as u64, size);
+                })
+                .await;
+            match outcome {
+                browser::PutOutcome::Ok => break,
+                browser::PutOutcome::Aborted => {
+                    // Cancelled: the bytes never arrived, so the record is withdrawn.
+                    let _ = delete_asset(asset_id).await;
+                    self.update(id, |i| i.asset_status = Some("DELETED".into()));
+                    return;
+                }
+                browser::PutOutcome::Failed { status, body } => {
+                    match after_failure(status, &body, attempt) {
+                        Verdict::RetryAfter(ms) => {
+                            self.update(id, |i| i.state = ItemState::RetryWaiting { attempt });
+                            self.speeds.update(|s| {
+                                s.remove(&id);
+                            });
+                            browser::sleep(ms).await;
+                            if self.state_of(id) == Some(ItemState::Cancelled) {
+                                let _ = delete_asset(asset_id).await;
+                                return;
+                            }
+                            attempt += 1;
+                        }
+                        Verdict::GiveUp(message) => {
+                            self.fail(id, &name, message, status == 0 || status >= 500);
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+
+        self.speeds.update(|s| {
+            s.remove(&id);
+        });
+        self.update(id, |i| {
+            i.state = ItemState::Confirming;
+            i.sent = size;
+        });
+        self.announce(format!("{name}: sent, waiting for storage to confirm"));
+        self.pump();
+        self.confirm(id, &name, asset_id).await;
+    }
+
+    /// Follows the asset: RECEIVED (S3's event) then UPLOADED (this client's confirmation).
+    #[cfg(feature = "hydrate")]
+    async fn confirm(self, id: ItemId, name: &str, asset_id: crate::domain::AssetId) {
+        use crate::api::{get_asset, mark_uploaded};
+        use crate::domain::AssetStatus;
+        let mut wait = 200;
+        for _ in 0..40 {
+            match get_asset(asset_id).await {
+                Ok(asset) => {
+                    self.update(id, |i| i.asset_status = Some(asset.status.as_str().into()));
+                    match asset.status {
+                        AssetStatus::Received | AssetStatus::Uploaded => {
+                            match mark_uploaded(asset_id).await {
+                                Ok(done) => {
+                                    self.update(id, |i| {
+                                        i.state = ItemState::Done;
+                                        i.asset_status = Some(done.status.as_str().into());
+                                    });
+                                    self.announce(format!("{name}: uploaded"));
+                                }
+                                Err(e) => self.fail(id, name, e.to_string(), true),
+                            }
+                            return;
+                        }
+                        AssetStatus::Deleted => {
+                            self.fail(id, name, "the asset was deleted meanwhile".into(), false);
+                            return;
+                        }
+                        AssetStatus::Created => {}
+                    }
+                }
+                Err(e) if e.status() < 500 && e.status() != 0 => {
+                    self.fail(id, name, e.to_string(), false);
+                    return;
+                }
+                Err(_) => {}
+            }
+            browser::sleep(wait).await;
+            wait = (wait * 3 / 2).min(2_000);
+        }
+        self.fail(
+            id,
+            name,
+            "S3 did not report the object in time".into(),
+            true,
+        );
+    }
+
+    #[cfg(feature = "hydrate")]
+    fn progress(&self, id: ItemId, sent: u64, size: u64) {
+        self.update(id, |i| {
+            if i.state == ItemState::Uploading {
+                i.sent = sent;
+            }
+        });
+        let now = browser::now_ms();
+        let rate = self.handles.try_update_value(|h| {
+            h.get_mut(&id).and_then(|handle| {
+                handle.meter.sample(now, sent);
+                handle.meter.rate()
+            })
+        });
+        if let Some(Some(rate)) = rate {
+            self.speeds.update(|s| {
+                s.insert(id, (rate, size.saturating_sub(sent)));
+            });
+        }
+        let name = self
+            .items
+            .with_untracked(|i| i.iter().find(|i| i.id == id).map(|i| i.name.clone()));
+        let pct = percent(sent, size);
+        if let Some(name) = name {
+            if pct > 0 && pct.is_multiple_of(25) {
+                self.announce(format!("{name}: {pct}%"));
+            }
+        }
+    }
+
+    #[cfg(feature = "hydrate")]
+    fn fail(&self, id: ItemId, name: &str, message: String, retryable: bool) {
+        self.speeds.update(|s| {
+            s.remove(&id);
+        });
+        self.update(id, |i| {
+            i.state = ItemState::Failed {
+                message: message.clone(),
+                retryable,
+            }
+        });
+        self.announce(format!("{name}: failed — {message}"));
+        self.pump();
+    }
+}

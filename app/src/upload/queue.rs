@@ -1,0 +1,423 @@
+//! The upload queue's rules, kept free of browser APIs so they are tested natively:
+//! restrictions, which files start next, retry and backoff, progress, speed and ETA.
+
+use crate::api::UploadLimits;
+
+/// A local handle for one file in the queue.
+pub type ItemId = u64;
+
+/// Where one file is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ItemState {
+    /// Waiting for a free upload slot.
+    Queued,
+    /// Bytes are moving to S3.
+    Uploading,
+    /// Waiting before another attempt (`attempt` retries done so far).
+    RetryWaiting {
+        attempt: u32,
+    },
+    /// Bytes sent; waiting for S3's event (RECEIVED), then confirming (UPLOADED).
+    Confirming,
+    /// UPLOADED.
+    Done,
+    /// Stopped for good: refused before upload, or failed after the retries.
+    Failed {
+        message: String,
+        retryable: bool,
+    },
+    Cancelled,
+}
+
+impl ItemState {
+    pub fn is_active(&self) -> bool {
+        matches!(self, ItemState::Uploading | ItemState::Confirming)
+    }
+
+    pub fn is_finished(&self) -> bool {
+        matches!(
+            self,
+            ItemState::Done | ItemState::Failed { .. } | ItemState::Cancelled
+        )
+    }
+}
+
+/// One file as the queue sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub id: ItemId,
+    /// Relative path for files from dropped folders, else the file name.
+    pub name: String,
+    pub size: u64,
+    pub content_type: String,
+    pub state: ItemState,
+    pub sent: u64,
+    /// The asset once the server has created it.
+    pub asset_id: Option<String>,
+    /// The asset's server-side status, as last seen.
+    pub asset_status: Option<String>,
+}
+
+/// Why a file is refused before any request is made.
+pub fn check_restrictions(
+    name: &str,
+    size: u64,
+    content_type: &str,
+    limits: &UploadLimits,
+) -> Result<(), String> {
+    if size > limits.max_upload_bytes {
+        return Err(format!(
+            "{name} is {} — larger than the {} allowed",
+            human_bytes(size),
+            human_bytes(limits.max_upload_bytes)
+        ));
+    }
+    if !type_allowed(content_type, &limits.allowed_types) {
+        return Err(format!(
+            "{name}: files of type {} are not accepted (allowed: {})",
+            if content_type.is_empty() {
+                "unknown"
+            } else {
+                content_type
+            },
+            limits.allowed_types.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// `type/subtype` against patterns like `image/*`; parameters are ignored.
+pub fn type_allowed(content_type: &str, patterns: &[String]) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let (ty, sub) = essence
+        .split_once('/')
+        .unwrap_or(("application", "octet-stream"));
+    patterns.iter().any(|p| {
+        let (pt, ps) = p.split_once('/').unwrap_or(("", ""));
+        (pt == "*" || pt == ty) && (ps == "*" || ps == sub)
+    })
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Try again after this many milliseconds.
+    RetryAfter(u32),
+    /// Give up with a message a person understands.
+    GiveUp(String),
+}
+
+/// Retry network errors (status 0) and 5xx with backoff; never 4xx. `attempt` counts the
+/// retries already made.
+pub fn after_failure(status: u16, body: &str, attempt: u32) -> Verdict {
+    const DELAYS_MS: [u32; 4] = [1_000, 3_000, 5_000, 10_000];
+    let retryable = status == 0 || status >= 500;
+    if retryable {
+        if let Some(&delay) = DELAYS_MS.get(attempt as usize) {
+            return Verdict::RetryAfter(delay);
+        }
+    }
+    Verdict::GiveUp(describe_failure(status, body, retryable))
+}
+
+fn describe_failure(status: u16, body: &str, retried: bool) -> String {
+    let lower = body.to_ascii_lowercase();
+    let base = match status {
+        0 => "the network is unreachable (offline?)".to_string(),
+        403 if lower.contains("expired") => "the upload link expired".to_string(),
+        403 if lower.contains("signaturedoesnotmatch") => {
+            "the upload was rejected: the file changed since it was signed".to_string()
+        }
+        403 => "the upload was refused (403)".to_string(),
+        413 => "the file is too large".to_string(),
+        415 => "this type of file is not accepted".to_string(),
+        s if s >= 500 => format!("the storage service failed ({s})"),
+        s => format!("the upload failed ({s})"),
+    };
+    if retried {
+        format!("{base}; gave up after several retries")
+    } else {
+        base
+    }
+}
+
+/// Items to start now so that at most `limit` upload at once, oldest first.
+pub fn next_to_start(items: &[Item], limit: usize) -> Vec<ItemId> {
+    let running = items
+        .iter()
+        .filter(|i| i.state == ItemState::Uploading)
+        .count();
+    items
+        .iter()
+        .filter(|i| i.state == ItemState::Queued)
+        .take(limit.saturating_sub(running))
+        .map(|i| i.id)
+        .collect()
+}
+
+/// Bytes done and total over the files that are, or will be, uploaded.
+pub fn totals(items: &[Item]) -> (u64, u64) {
+    items
+        .iter()
+        .filter(|i| !matches!(i.state, ItemState::Cancelled | ItemState::Failed { .. }))
+        .fold((0, 0), |(done, total), i| {
+            let sent = match i.state {
+                ItemState::Confirming | ItemState::Done => i.size,
+                _ => i.sent.min(i.size),
+            };
+            (done + sent, total + i.size)
+        })
+}
+
+/// Whole percent, 100 only when everything is sent.
+pub fn percent(done: u64, total: u64) -> u32 {
+    if total == 0 {
+        return if done == 0 { 0 } else { 100 };
+    }
+    let p = (done as u128 * 100 / total as u128) as u32;
+    if done < total {
+        p.min(99)
+    } else {
+        100
+    }
+}
+
+/// A smoothed transfer rate (exponentially weighted), for speed and ETA.
+#[derive(Debug, Clone, Default)]
+pub struct SpeedMeter {
+    last: Option<(f64, u64)>,
+    rate: Option<f64>,
+}
+
+impl SpeedMeter {
+    /// Records `bytes` sent in total at time `now_ms`.
+    pub fn sample(&mut self, now_ms: f64, bytes: u64) {
+        if let Some((t, b)) = self.last {
+            let dt = now_ms - t;
+            if dt < 200.0 {
+                return; // too close together to mean anything
+            }
+            let instant = bytes.saturating_sub(b) as f64 * 1000.0 / dt;
+            self.rate = Some(match self.rate {
+                Some(r) => 0.3 * instant + 0.7 * r,
+                None => instant,
+            });
+        }
+        self.last = Some((now_ms, bytes));
+    }
+
+    /// Bytes per second.
+    pub fn rate(&self) -> Option<f64> {
+        self.rate
+    }
+
+    /// Seconds left for `remaining` bytes.
+    pub fn eta_secs(&self, remaining: u64) -> Option<u64> {
+        match self.rate {
+            Some(r) if r > 1.0 => Some((remaining as f64 / r).ceil() as u64),
+            _ => None,
+        }
+    }
+}
+
+/// `1.5 MB`, `820 KB`, `12 B` (decimal units, as file managers show).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1000.0 && unit < UNITS.len() - 1 {
+        v /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else if v < 10.0 {
+        format!("{v:.1} {}", UNITS[unit])
+    } else {
+        format!("{v:.0} {}", UNITS[unit])
+    }
+}
+
+/// `45 s`, `3 min 20 s`, `1 h 05 min`.
+pub fn human_duration(secs: u64) -> String {
+    match secs {
+        0..=59 => format!("{secs} s"),
+        60..=3599 => format!("{} min {:02} s", secs / 60, secs % 60),
+        _ => format!("{} h {:02} min", secs / 3600, (secs % 3600) / 60),
+    }
+}
+
+/// Whether a batch fits the per-batch file limit.
+pub fn batch_allowed(files: usize, max_files: usize) -> Result<(), String> {
+    if files > max_files {
+        Err(format!(
+            "{files} files dropped; at most {max_files} can be added at once"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> UploadLimits {
+        UploadLimits {
+            max_upload_bytes: 1_000_000,
+            allowed_types: vec!["image/*".into(), "text/plain".into()],
+            upload_url_ttl_secs: 900,
+            max_files_per_batch: 3,
+        }
+    }
+
+    fn item(id: ItemId, state: ItemState, size: u64, sent: u64) -> Item {
+        Item {
+            id,
+            name: format!("f{id}"),
+            size,
+            content_type: "text/plain".into(),
+            state,
+            sent,
+            asset_id: None,
+            asset_status: None,
+        }
+    }
+
+    #[test]
+    fn restrictions_refuse_large_and_unlisted_files() {
+        assert!(check_restrictions("a.png", 10, "image/png", &limits()).is_ok());
+        assert!(
+            check_restrictions("a.txt", 1_000_000, "text/plain; charset=utf-8", &limits()).is_ok()
+        );
+        let too_big = check_restrictions("big.png", 1_000_001, "image/png", &limits()).unwrap_err();
+        assert!(
+            too_big.contains("larger than the 1.0 MB allowed"),
+            "{too_big}"
+        );
+        let wrong = check_restrictions("a.zip", 10, "application/zip", &limits()).unwrap_err();
+        assert!(wrong.contains("application/zip"), "{wrong}");
+        // Unknown types are octet-stream.
+        assert!(check_restrictions("x", 1, "", &limits()).is_err());
+        let all = UploadLimits {
+            allowed_types: vec!["*/*".into()],
+            ..limits()
+        };
+        assert!(check_restrictions("x", 1, "", &all).is_ok());
+        assert!(batch_allowed(3, 3).is_ok());
+        assert!(batch_allowed(4, 3).unwrap_err().contains("at most 3"));
+    }
+
+    #[test]
+    fn retries_network_and_server_errors_with_growing_backoff_but_never_4xx() {
+        assert_eq!(after_failure(0, "", 0), Verdict::RetryAfter(1_000));
+        assert_eq!(after_failure(503, "", 1), Verdict::RetryAfter(3_000));
+        assert_eq!(after_failure(500, "", 2), Verdict::RetryAfter(5_000));
+        assert_eq!(after_failure(502, "", 3), Verdict::RetryAfter(10_000));
+        match after_failure(500, "", 4) {
+            Verdict::GiveUp(m) => assert!(m.contains("gave up after several retries"), "{m}"),
+            v => panic!("{v:?}"),
+        }
+        for (status, body, says) in [
+            (
+                403,
+                "<Code>AccessDenied</Code><Message>Request has expired</Message>",
+                "expired",
+            ),
+            (
+                403,
+                "<Code>SignatureDoesNotMatch</Code>",
+                "changed since it was signed",
+            ),
+            (413, "", "too large"),
+            (415, "", "not accepted"),
+            (400, "", "failed (400)"),
+        ] {
+            match after_failure(status, body, 0) {
+                Verdict::GiveUp(m) => assert!(m.contains(says), "{status}: {m}"),
+                v => panic!("{status} must not be retried: {v:?}"),
+            }
+        }
+        match after_failure(0, "", 9) {
+            Verdict::GiveUp(m) => assert!(m.contains("offline"), "{m}"),
+            v => panic!("{v:?}"),
+        }
+    }
+
+    #[test]
+    fn at_most_limit_files_upload_at_once_in_order() {
+        let items = vec![
+            item(1, ItemState::Uploading, 10, 5),
+            item(2, ItemState::Done, 10, 10),
+            item(3, ItemState::Queued, 10, 0),
+            item(4, ItemState::Queued, 10, 0),
+            item(5, ItemState::Queued, 10, 0),
+            item(6, ItemState::Confirming, 10, 10),
+        ];
+        assert_eq!(next_to_start(&items, 4), vec![3, 4, 5]);
+        assert_eq!(next_to_start(&items, 2), vec![3]);
+        assert_eq!(next_to_start(&items, 1), Vec::<ItemId>::new());
+        let all_running: Vec<_> = (1..=4)
+            .map(|i| item(i, ItemState::Uploading, 1, 0))
+            .collect();
+        assert!(next_to_start(&all_running, 4).is_empty());
+    }
+
+    #[test]
+    fn totals_and_percent_ignore_cancelled_and_failed_files() {
+        let items = vec![
+            item(1, ItemState::Uploading, 100, 50),
+            item(2, ItemState::Confirming, 100, 90), // sent is done
+            item(3, ItemState::Cancelled, 1000, 10),
+            item(
+                4,
+                ItemState::Failed {
+                    message: "x".into(),
+                    retryable: false,
+                },
+                1000,
+                0,
+            ),
+            item(5, ItemState::Queued, 100, 0),
+        ];
+        assert_eq!(totals(&items), (150, 300));
+        assert_eq!(percent(150, 300), 50);
+        assert_eq!(percent(299, 300), 99, "never 100 before the end");
+        assert_eq!(percent(300, 300), 100);
+        assert_eq!(percent(0, 0), 0);
+    }
+
+    #[test]
+    fn speed_and_eta_are_smoothed() {
+        let mut m = SpeedMeter::default();
+        m.sample(0.0, 0);
+        assert_eq!(m.rate(), None);
+        m.sample(1000.0, 1_000_000);
+        assert_eq!(m.rate(), Some(1_000_000.0));
+        m.sample(1100.0, 1_500_000); // too soon: ignored
+        assert_eq!(m.rate(), Some(1_000_000.0));
+        m.sample(2000.0, 1_500_000); // a slower second pulls the average down
+        let r = m.rate().unwrap();
+        assert!(r < 1_000_000.0 && r > 500_000.0, "{r}");
+        assert_eq!(m.eta_secs(0), Some(0));
+        assert!(m.eta_secs(10_000_000).unwrap() > 10);
+        assert_eq!(SpeedMeter::default().eta_secs(5), None);
+    }
+
+    #[test]
+    fn human_units() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(1_500), "1.5 KB");
+        assert_eq!(human_bytes(104_857_600), "105 MB");
+        assert_eq!(human_bytes(5 * 1024 * 1024 * 1024), "5.4 GB");
+        assert_eq!(human_duration(45), "45 s");
+        assert_eq!(human_duration(200), "3 min 20 s");
+        assert_eq!(human_duration(3900), "1 h 05 min");
+    }
+}

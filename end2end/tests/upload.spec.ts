@@ -1,0 +1,176 @@
+import { test, expect, hydrated } from './fixtures';
+import { Page, APIRequestContext } from '@playwright/test';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+type Spec = { name: string; type: string; text?: string; size?: number };
+
+/** Drops files on the drop zone with a DataTransfer built in the page, as a browser drop does. */
+async function dropFiles(page: Page, files: Spec[]) {
+  const dt = await page.evaluateHandle((files) => {
+    const dt = new DataTransfer();
+    for (const f of files) {
+      const body = f.text !== undefined ? [f.text] : [new Uint8Array(f.size ?? 0)];
+      dt.items.add(new File(body, f.name, { type: f.type }));
+    }
+    return dt;
+  }, files);
+  await page.dispatchEvent('[data-testid=dropzone]', 'dragover', { dataTransfer: dt });
+  await expect(page.getByTestId('dropzone')).toHaveClass(/dragging/);
+  await page.dispatchEvent('[data-testid=dropzone]', 'drop', { dataTransfer: dt });
+}
+
+function row(page: Page, name: string) {
+  return page.locator(`[data-testid=upload-row][data-name="${name}"]`);
+}
+
+/** Records every asset status a row shows, in order. */
+async function recordStatuses(page: Page) {
+  await page.evaluate(() => {
+    (window as any).__statuses = {};
+    new MutationObserver(() => {
+      for (const r of document.querySelectorAll('[data-testid=upload-row]')) {
+        const name = r.getAttribute('data-name')!;
+        const s = r.querySelector('[data-testid=asset-status]')?.textContent;
+        const seen: string[] = ((window as any).__statuses[name] ??= []);
+        if (s && seen[seen.length - 1] !== s) seen.push(s);
+      }
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+}
+
+async function assetIdOf(page: Page, name: string): Promise<string> {
+  const href = await row(page, name).getByRole('link', { name: 'View asset' }).getAttribute('href');
+  return href!.split('/').pop()!;
+}
+
+async function download(request: APIRequestContext, id: string): Promise<string> {
+  const link = await request.get(`/asset/${id}`);
+  expect(link.status()).toBe(202);
+  const res = await request.get((await link.json()).download_url);
+  expect(res.status()).toBe(200);
+  return await res.text();
+}
+
+test.beforeEach(async ({ page }) => {
+  await page.goto('/');
+  await hydrated(page);
+});
+
+test('dropping two files uploads both to UPLOADED with real progress', async ({ page, request }) => {
+  await recordStatuses(page);
+  const a = 'alpha '.repeat(20_000); // 120 KB
+  const b = 'beta\n'.repeat(3);
+  await dropFiles(page, [
+    { name: 'alpha.txt', type: 'text/plain', text: a },
+    { name: 'beta.txt', type: 'text/plain', text: b },
+  ]);
+  for (const name of ['alpha.txt', 'beta.txt']) {
+    await expect(row(page, name).getByTestId('row-state')).toHaveText('Uploaded');
+    await expect(row(page, name).getByTestId('asset-status')).toHaveText('UPLOADED');
+    await expect(row(page, name).locator('progress')).toHaveAttribute('value', '100');
+  }
+  await expect(page.getByTestId('summary')).toContainText('100%');
+  await expect(row(page, 'alpha.txt').getByTestId('row-bytes')).toHaveText('120 KB of 120 KB');
+  await expect(page.getByTestId('announcer')).toContainText('uploaded');
+
+  // Each row went CREATED → RECEIVED → UPLOADED.
+  const statuses = await page.evaluate(() => (window as any).__statuses);
+  expect(statuses['alpha.txt']).toEqual(['CREATED', 'RECEIVED', 'UPLOADED']);
+  expect(statuses['beta.txt']).toEqual(['CREATED', 'RECEIVED', 'UPLOADED']);
+
+  // The bytes come back identical through the asset's download link.
+  expect(await download(request, await assetIdOf(page, 'alpha.txt'))).toBe(a);
+  expect(await download(request, await assetIdOf(page, 'beta.txt'))).toBe(b);
+
+  // The row links to the asset's page.
+  await row(page, 'beta.txt').getByRole('link', { name: 'View asset' }).click();
+  await expect(page).toHaveURL(/\/assets\/[0-9A-Z]{26}$/);
+});
+
+test('a file over the size limit is refused before any request', async ({ page }) => {
+  await expect(page.locator('#upload-limits')).toContainText('Up to 126 MB per file');
+  const requests: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
+  await dropFiles(page, [{ name: 'huge.bin', type: 'application/octet-stream', size: 121 * 1024 * 1024 }]);
+  await expect(row(page, 'huge.bin').getByTestId('row-state')).toHaveText('Failed');
+  await expect(row(page, 'huge.bin').getByTestId('row-error')).toContainText('larger than the 126 MB allowed');
+  expect(requests.filter((u) => u.includes('/api/') || u.includes('X-Amz-'))).toEqual([]);
+  await expect(row(page, 'huge.bin').getByRole('button', { name: 'Retry' })).toHaveCount(0);
+});
+
+test('pasting a file uploads it', async ({ page, request }) => {
+  await page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['pasted bytes'], 'clipboard.txt', { type: 'text/plain' }));
+    document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true }));
+  });
+  await expect(row(page, 'clipboard.txt').getByTestId('row-state')).toHaveText('Uploaded');
+  expect(await download(request, await assetIdOf(page, 'clipboard.txt'))).toBe('pasted bytes');
+});
+
+test('a folder keeps its relative paths', async ({ page, request }) => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-folder-'));
+  const dir = path.join(root, 'holiday');
+  fs.mkdirSync(path.join(dir, 'day 1'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'notes.txt'), 'notes');
+  fs.writeFileSync(path.join(dir, 'day 1', 'beach.txt'), 'sand');
+  await page.setInputFiles('#folder-input', dir);
+  for (const name of ['holiday/notes.txt', 'holiday/day 1/beach.txt']) {
+    await expect(row(page, name).getByTestId('row-state')).toHaveText('Uploaded');
+  }
+  const list = await (await request.get('/asset?limit=100')).json();
+  const names = list.items.map((i: any) => i.filename);
+  expect(names).toContain('holiday/day 1/beach.txt');
+  const beach = list.items.find((i: any) => i.filename === 'holiday/day 1/beach.txt');
+  expect(beach.object_key).toMatch(/^uploads\/[0-9A-Z]{26}\/holiday\/day 1\/beach\.txt$/);
+  expect(await download(request, beach.asset_id)).toBe('sand');
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('cancel stops an upload and leaves no RECEIVED asset', async ({ page, request }) => {
+  // Slow the uploads down so there is time to cancel.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 20,
+    downloadThroughput: -1,
+    uploadThroughput: 256 * 1024,
+  });
+  await dropFiles(page, [{ name: 'slow.bin', type: 'application/octet-stream', size: 8 * 1024 * 1024 }]);
+  const r = row(page, 'slow.bin');
+  await expect(r.getByTestId('row-state')).toHaveText(/Uploading \d+%/);
+  await expect(r.getByTestId('row-bytes')).not.toHaveText(/^0 B of/);
+  await r.getByRole('button', { name: 'Cancel slow.bin' }).click();
+  await expect(r.getByTestId('row-state')).toHaveText('Cancelled');
+  await expect(r.getByTestId('asset-status')).toHaveText('DELETED');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1,
+  });
+  const id = await assetIdOf(page, 'slow.bin');
+  // Nothing arrived: the record is withdrawn and no object was received.
+  await page.waitForTimeout(500);
+  const list = await (await request.get('/asset?limit=100')).json();
+  const asset = list.items.find((i: any) => i.asset_id === id);
+  expect(asset.state).toBe('DELETED');
+  expect(asset.deleted_from).toBe('CREATED');
+  expect(asset.etag).toBeNull();
+
+  // Retry uploads it after all.
+  await r.getByRole('button', { name: 'Retry' }).click();
+  await expect(r.getByTestId('row-state')).toHaveText('Uploaded');
+});
+
+test('the drop zone is keyboard operable and labelled', async ({ page }) => {
+  const zone = page.getByRole('button', { name: /Add files: drop files or folders here/ });
+  await zone.focus();
+  await expect(zone).toBeFocused();
+  const chooser = page.waitForEvent('filechooser');
+  await page.keyboard.press('Enter');
+  const fc = await chooser;
+  expect(fc.isMultiple()).toBe(true);
+  await fc.setFiles({ name: 'keyboard.txt', mimeType: 'text/plain', buffer: Buffer.from('typed') });
+  await expect(row(page, 'keyboard.txt').getByTestId('row-state')).toHaveText('Uploaded');
+});
