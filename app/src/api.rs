@@ -33,6 +33,33 @@ pub struct UploadTicket {
     pub object_key: String,
 }
 
+/// A started multipart upload: send parts of `part_size` bytes (the last may be shorter),
+/// each through a URL from `sign_upload_part`, then complete it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MultipartTicket {
+    pub id: AssetId,
+    pub upload_id: String,
+    pub part_size: u64,
+    pub bucket: String,
+    pub object_key: String,
+}
+
+/// A presigned PUT for one part (its length is signed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartUpload {
+    pub url: String,
+    pub headers: BTreeMap<String, String>,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A part S3 has stored (from its PUT's ETag, or from ListParts when resuming).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadedPart {
+    pub part_number: u32,
+    pub etag: String,
+    pub size: u64,
+}
+
 /// A presigned download.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DownloadLink {
@@ -61,6 +88,8 @@ pub struct UploadLimits {
     pub allowed_types: Vec<String>,
     pub upload_url_ttl_secs: u64,
     pub max_files_per_batch: usize,
+    /// Files at least this large go up in parts (multipart upload), resumable.
+    pub multipart_threshold_bytes: u64,
 }
 
 /// Every error Ferry reports, to REST clients and to the UI alike.
@@ -144,6 +173,26 @@ pub trait AssetBackend: Send + Sync + 'static {
         bucket: &str,
         key: &str,
     ) -> Result<crate::domain::ObjectMetadata, FerryError>;
+    async fn start_multipart(&self, upload: NewUpload) -> Result<MultipartTicket, FerryError>;
+    async fn sign_part(
+        &self,
+        id: AssetId,
+        upload_id: &str,
+        part_number: u32,
+        size: u64,
+    ) -> Result<PartUpload, FerryError>;
+    async fn list_parts(
+        &self,
+        id: AssetId,
+        upload_id: &str,
+    ) -> Result<Vec<UploadedPart>, FerryError>;
+    async fn complete_multipart(
+        &self,
+        id: AssetId,
+        upload_id: &str,
+        parts: Vec<UploadedPart>,
+    ) -> Result<Asset, FerryError>;
+    async fn abort_multipart(&self, id: AssetId, upload_id: &str) -> Result<Asset, FerryError>;
 }
 
 /// The backend provided to server functions through context.
@@ -197,4 +246,43 @@ pub async fn delete_asset(id: AssetId) -> Result<Asset, FerryError> {
 #[server(prefix = "/api", endpoint = "restore_asset", input = leptos::server_fn::codec::Json)]
 pub async fn restore_asset(id: AssetId) -> Result<Asset, FerryError> {
     backend()?.restore(id).await
+}
+
+#[server(prefix = "/api", endpoint = "start_multipart", input = leptos::server_fn::codec::Json)]
+pub async fn start_multipart_upload(upload: NewUpload) -> Result<MultipartTicket, FerryError> {
+    backend()?.start_multipart(upload).await
+}
+
+#[server(prefix = "/api", endpoint = "sign_part", input = leptos::server_fn::codec::Json)]
+pub async fn sign_upload_part(
+    id: AssetId,
+    upload_id: String,
+    part_number: u32,
+    size: u64,
+) -> Result<PartUpload, FerryError> {
+    backend()?
+        .sign_part(id, &upload_id, part_number, size)
+        .await
+}
+
+#[server(prefix = "/api", endpoint = "list_parts", input = leptos::server_fn::codec::Json)]
+pub async fn list_upload_parts(
+    id: AssetId,
+    upload_id: String,
+) -> Result<Vec<UploadedPart>, FerryError> {
+    backend()?.list_parts(id, &upload_id).await
+}
+
+#[server(prefix = "/api", endpoint = "complete_multipart", input = leptos::server_fn::codec::Json)]
+pub async fn complete_multipart_upload(
+    id: AssetId,
+    upload_id: String,
+    parts: Vec<UploadedPart>,
+) -> Result<Asset, FerryError> {
+    backend()?.complete_multipart(id, &upload_id, parts).await
+}
+
+#[server(prefix = "/api", endpoint = "abort_multipart", input = leptos::server_fn::codec::Json)]
+pub async fn abort_multipart_upload(id: AssetId, upload_id: String) -> Result<Asset, FerryError> {
+    backend()?.abort_multipart(id, &upload_id).await
 }

@@ -21,6 +21,10 @@ pub enum StoreError {
     InvalidCursor,
     #[error("the cursor belongs to a listing with a different status filter")]
     CursorMismatch,
+    #[error("no such multipart upload (completed, aborted or never started)")]
+    NoSuchUpload,
+    #[error("the multipart upload was refused: {0}")]
+    InvalidMultipart(String),
     #[error("too many concurrent updates to the same object; try again")]
     Contention,
     #[error("stored record is corrupt: {0}")]

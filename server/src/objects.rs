@@ -94,6 +94,172 @@ impl ObjectStore {
     }
 }
 
+/// One part already stored in a multipart upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPart {
+    pub part_number: u32,
+    pub etag: String,
+    pub size: u64,
+}
+
+impl ObjectStore {
+    /// Starts a multipart upload; returns its upload id.
+    pub async fn create_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        content_type: Option<&str>,
+    ) -> Result<String, StoreError> {
+        let out = self
+            .s3
+            .create_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .set_content_type(content_type.map(str::to_string))
+            .send()
+            .await
+            .map_err(StoreError::backend)?;
+        out.upload_id()
+            .map(str::to_string)
+            .ok_or_else(|| StoreError::Backend("S3 returned no upload id".into()))
+    }
+
+    /// A presigned PUT for one part, signed just before it is sent (its length is signed).
+    pub async fn presign_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        content_length: u64,
+        ttl: Duration,
+    ) -> Result<PresignedRequest, StoreError> {
+        let presigned = self
+            .s3
+            .upload_part()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(part_number as i32)
+            .content_length(content_length as i64)
+            .presigned(presigning(ttl)?)
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(to_request(presigned, ttl))
+    }
+
+    /// The parts S3 holds for an upload (what a resumed upload can skip).
+    pub async fn list_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Vec<StoredPart>, StoreError> {
+        let mut parts = vec![];
+        let mut marker: Option<String> = None;
+        loop {
+            let out = self
+                .s3
+                .list_parts()
+                .bucket(bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .set_part_number_marker(marker.clone())
+                .send()
+                .await
+                .map_err(|e| {
+                    use aws_sdk_s3::error::ProvideErrorMetadata;
+                    if e.code() == Some("NoSuchUpload") {
+                        StoreError::NoSuchUpload
+                    } else {
+                        StoreError::backend(e)
+                    }
+                })?;
+            for p in out.parts() {
+                parts.push(StoredPart {
+                    part_number: p.part_number().unwrap_or_default().max(0) as u32,
+                    etag: p.e_tag().unwrap_or_default().to_string(),
+                    size: p.size().unwrap_or_default().max(0) as u64,
+                });
+            }
+            match (out.is_truncated(), out.next_part_number_marker()) {
+                (Some(true), Some(next)) => marker = Some(next.to_string()),
+                _ => return Ok(parts),
+            }
+        }
+    }
+
+    /// Completes an upload from its parts (number, ETag), in order.
+    pub async fn complete_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[(u32, String)],
+    ) -> Result<(), StoreError> {
+        use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+        let parts = parts
+            .iter()
+            .map(|(n, etag)| {
+                CompletedPart::builder()
+                    .part_number(*n as i32)
+                    .e_tag(etag)
+                    .build()
+            })
+            .collect();
+        self.s3
+            .complete_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| {
+                use aws_sdk_s3::error::ProvideErrorMetadata;
+                match e.as_service_error().and_then(|se| se.code()) {
+                    Some("NoSuchUpload") => StoreError::NoSuchUpload,
+                    Some(code @ ("InvalidPart" | "InvalidPartOrder" | "EntityTooSmall")) => {
+                        StoreError::InvalidMultipart(code.to_string())
+                    }
+                    _ => StoreError::backend(e),
+                }
+            })?;
+        Ok(())
+    }
+
+    /// Aborts an upload, dropping its parts. Aborting twice is not an error.
+    pub async fn abort_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(), StoreError> {
+        match self
+            .s3
+            .abort_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_no_such_upload()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(StoreError::backend(e)),
+        }
+    }
+}
+
 fn presigning(ttl: Duration) -> Result<PresigningConfig, StoreError> {
     PresigningConfig::expires_in(ttl).map_err(StoreError::backend)
 }

@@ -8,12 +8,36 @@ use crate::{
 };
 use app::{
     api::{
-        AssetBackend, AssetList, DownloadLink, FerryError, ListParams, NewUpload, UploadLimits,
-        UploadTicket,
+        AssetBackend, AssetList, DownloadLink, FerryError, ListParams, MultipartTicket, NewUpload,
+        PartUpload, UploadLimits, UploadTicket, UploadedPart,
     },
     domain::{Asset, AssetId, ObjectMetadata},
 };
 use std::{sync::Arc, time::Duration};
+
+const MIB: u64 = 1024 * 1024;
+/// S3's smallest part (all but the last).
+const MIN_PART: u64 = 5 * MIB;
+/// S3's most parts in one upload, and its largest part.
+const MAX_PARTS: u32 = 10_000;
+const MAX_PART: u64 = 5 * 1024 * MIB;
+
+/// Parts of at least 8 MiB, larger when needed to stay within 10,000 parts.
+pub fn part_size_for(size: u64) -> u64 {
+    let needed = size.div_ceil(MAX_PARTS as u64).div_ceil(MIB) * MIB;
+    needed.max(8 * MIB)
+}
+
+/// Upload ids are S3's; keep them to what S3 issues (printable, bounded).
+fn check_upload_id(upload_id: &str) -> Result<(), FerryError> {
+    if upload_id.is_empty()
+        || upload_id.len() > 1024
+        || !upload_id.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(FerryError::BadRequest("malformed upload_id".into()));
+    }
+    Ok(())
+}
 
 /// Limits on uploads and links, from the environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +54,9 @@ pub struct Limits {
     pub max_download_ttl: Duration,
     /// `FERRY_MAX_FILES_PER_BATCH` (default 100): how many files the UI takes in one drop.
     pub max_files_per_batch: usize,
+    /// `FERRY_MULTIPART_THRESHOLD_BYTES` (default 64 MiB): from this size the UI uploads in
+    /// parts.
+    pub multipart_threshold: u64,
 }
 
 impl Default for Limits {
@@ -41,6 +68,7 @@ impl Default for Limits {
             download_ttl: Duration::from_secs(60),
             max_download_ttl: MAX_PRESIGN_TTL,
             max_files_per_batch: 100,
+            multipart_threshold: 64 * MIB,
         }
     }
 }
@@ -94,6 +122,17 @@ impl Limits {
                 0 => return Err("FERRY_MAX_FILES_PER_BATCH must be at least 1".into()),
                 n => n as usize,
             },
+            multipart_threshold: match num(
+                "FERRY_MULTIPART_THRESHOLD_BYTES",
+                d.multipart_threshold,
+            )? {
+                n if n < MIN_PART => {
+                    return Err(format!(
+                        "FERRY_MULTIPART_THRESHOLD_BYTES must be at least {MIN_PART}"
+                    ))
+                }
+                n => n,
+            },
         })
     }
 
@@ -142,6 +181,67 @@ impl AssetService {
     }
 }
 
+impl AssetService {
+    /// Size and type rules for a new upload; returns the declared type (trimmed). Without a
+    /// declared type nothing is signed (seed behaviour) and the record says octet-stream.
+    fn check_new(&self, upload: &NewUpload) -> Result<Option<String>, FerryError> {
+        if let Some(size) = upload.size {
+            if size > self.limits.max_upload_bytes {
+                return Err(FerryError::PayloadTooLarge(format!(
+                    "{size} bytes is more than the {} bytes allowed",
+                    self.limits.max_upload_bytes
+                )));
+            }
+        }
+        let declared_type = upload.content_type.as_ref().map(|t| t.trim().to_string());
+        if let Some(ct) = &declared_type {
+            crate::store::validate_content_type(ct)?;
+            if !self.limits.allows_type(ct) {
+                return Err(FerryError::UnsupportedMediaType(format!(
+                    "`{ct}` is not an allowed type (allowed: {})",
+                    self.limits.allowed_types.join(", ")
+                )));
+            }
+        } else if !self.limits.allows_type("application/octet-stream") {
+            return Err(FerryError::UnsupportedMediaType(
+                "a content_type is required by this server's allowed types".into(),
+            ));
+        }
+        Ok(declared_type)
+    }
+
+    async fn create_record(
+        &self,
+        upload: NewUpload,
+        declared_type: Option<&str>,
+    ) -> Result<Asset, FerryError> {
+        Ok(self
+            .store
+            .create(NewAsset {
+                bucket: self.bucket.clone(),
+                filename: upload.filename,
+                content_type: declared_type
+                    .unwrap_or("application/octet-stream")
+                    .to_string(),
+                size: upload.size,
+            })
+            .await?)
+    }
+
+    /// The asset of a multipart upload, which must still be waiting for its bytes.
+    async fn multipart_asset(&self, id: AssetId, upload_id: &str) -> Result<Asset, FerryError> {
+        check_upload_id(upload_id)?;
+        let asset = self.store.get(id).await?;
+        if asset.status != app::domain::AssetStatus::Created {
+            return Err(FerryError::PreconditionFailed(format!(
+                "the asset is {}: its upload is over",
+                asset.status
+            )));
+        }
+        Ok(asset)
+    }
+}
+
 impl From<StoreError> for FerryError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -152,6 +252,8 @@ impl From<StoreError> for FerryError {
             | StoreError::InvalidLimit
             | StoreError::InvalidCursor
             | StoreError::CursorMismatch => FerryError::BadRequest(e.to_string()),
+            StoreError::NoSuchUpload => FerryError::NotFound(e.to_string()),
+            StoreError::InvalidMultipart(_) => FerryError::BadRequest(e.to_string()),
             StoreError::Contention => FerryError::Unavailable(e.to_string()),
             StoreError::Corrupt(_) | StoreError::Backend(_) => {
                 tracing::error!(error = %e, "storage failure");
@@ -169,52 +271,21 @@ impl AssetBackend for AssetService {
             allowed_types: self.limits.allowed_types.clone(),
             upload_url_ttl_secs: self.limits.upload_ttl.as_secs(),
             max_files_per_batch: self.limits.max_files_per_batch,
+            multipart_threshold_bytes: self.limits.multipart_threshold,
         }
     }
 
     async fn create_upload(&self, upload: NewUpload) -> Result<UploadTicket, FerryError> {
-        if let Some(size) = upload.size {
-            if size > self.limits.max_upload_bytes {
-                return Err(FerryError::PayloadTooLarge(format!(
-                    "{size} bytes is more than the {} bytes allowed",
-                    self.limits.max_upload_bytes
-                )));
-            }
-        }
-        // Without a declared type nothing is signed (seed behaviour) and the record says
-        // octet-stream; a declared type must be allowed and is signed.
-        let declared_type = upload.content_type.map(|t| t.trim().to_string());
-        if let Some(ct) = &declared_type {
-            crate::store::validate_content_type(ct)?;
-            if !self.limits.allows_type(ct) {
-                return Err(FerryError::UnsupportedMediaType(format!(
-                    "`{ct}` is not an allowed type (allowed: {})",
-                    self.limits.allowed_types.join(", ")
-                )));
-            }
-        } else if !self.limits.allows_type("application/octet-stream") {
-            return Err(FerryError::UnsupportedMediaType(
-                "a content_type is required by this server's allowed types".into(),
-            ));
-        }
-        let asset = self
-            .store
-            .create(NewAsset {
-                bucket: self.bucket.clone(),
-                filename: upload.filename,
-                content_type: declared_type
-                    .clone()
-                    .unwrap_or_else(|| "application/octet-stream".into()),
-                size: upload.size,
-            })
-            .await?;
+        let declared_type = self.check_new(&upload)?;
+        let size = upload.size;
+        let asset = self.create_record(upload, declared_type.as_deref()).await?;
         let put = self
             .objects
             .presign_put(
                 &asset.bucket,
                 &asset.object_key,
                 declared_type.as_deref(),
-                upload.size,
+                size,
                 self.limits.upload_ttl,
             )
             .await?;
@@ -291,6 +362,128 @@ impl AssetBackend for AssetService {
         Ok(self.store.restore(id).await?)
     }
 
+    async fn start_multipart(&self, upload: NewUpload) -> Result<MultipartTicket, FerryError> {
+        let Some(size) = upload.size else {
+            return Err(FerryError::BadRequest(
+                "size is required for a multipart upload".into(),
+            ));
+        };
+        let declared_type = self.check_new(&upload)?;
+        let asset = self.create_record(upload, declared_type.as_deref()).await?;
+        let upload_id = match self
+            .objects
+            .create_multipart(&asset.bucket, &asset.object_key, declared_type.as_deref())
+            .await
+        {
+            Ok(id) => id,
+            Err(e) => {
+                // Nothing can arrive for this record: withdraw it.
+                let _ = self.store.soft_delete(asset.id).await;
+                return Err(e.into());
+            }
+        };
+        Ok(MultipartTicket {
+            id: asset.id,
+            upload_id,
+            part_size: part_size_for(size),
+            bucket: asset.bucket,
+            object_key: asset.object_key,
+        })
+    }
+
+    async fn sign_part(
+        &self,
+        id: AssetId,
+        upload_id: &str,
+        part_number: u32,
+        size: u64,
+    ) -> Result<PartUpload, FerryError> {
+        if !(1..=MAX_PARTS).contains(&part_number) {
+            return Err(FerryError::BadRequest(format!(
+                "part_number must be between 1 and {MAX_PARTS}"
+            )));
+        }
+        if !(1..=MAX_PART).contains(&size) {
+            return Err(FerryError::BadRequest(format!(
+                "a part is 1 to {MAX_PART} bytes"
+            )));
+        }
+        let asset = self.multipart_asset(id, upload_id).await?;
+        let put = self
+            .objects
+            .presign_part(
+                &asset.bucket,
+                &asset.object_key,
+                upload_id,
+                part_number,
+                size,
+                self.limits.upload_ttl,
+            )
+            .await?;
+        Ok(PartUpload {
+            url: put.url,
+            headers: put.headers,
+            expires_at: put.expires_at,
+        })
+    }
+
+    async fn list_parts(
+        &self,
+        id: AssetId,
+        upload_id: &str,
+    ) -> Result<Vec<UploadedPart>, FerryError> {
+        let asset = self.multipart_asset(id, upload_id).await?;
+        let parts = self
+            .objects
+            .list_parts(&asset.bucket, &asset.object_key, upload_id)
+            .await?;
+        Ok(parts
+            .into_iter()
+            .map(|p| UploadedPart {
+                part_number: p.part_number,
+                etag: p.etag,
+                size: p.size,
+            })
+            .collect())
+    }
+
+    async fn complete_multipart(
+        &self,
+        id: AssetId,
+        upload_id: &str,
+        parts: Vec<UploadedPart>,
+    ) -> Result<Asset, FerryError> {
+        if parts.is_empty() || parts.len() > MAX_PARTS as usize {
+            return Err(FerryError::BadRequest(format!(
+                "a multipart upload has 1 to {MAX_PARTS} parts"
+            )));
+        }
+        if !parts
+            .windows(2)
+            .all(|w| w[0].part_number < w[1].part_number)
+        {
+            return Err(FerryError::BadRequest(
+                "parts must be listed in increasing part_number order, once each".into(),
+            ));
+        }
+        let asset = self.multipart_asset(id, upload_id).await?;
+        let parts: Vec<(u32, String)> =
+            parts.into_iter().map(|p| (p.part_number, p.etag)).collect();
+        self.objects
+            .complete_multipart(&asset.bucket, &asset.object_key, upload_id, &parts)
+            .await?;
+        Ok(self.store.get(id).await?)
+    }
+
+    async fn abort_multipart(&self, id: AssetId, upload_id: &str) -> Result<Asset, FerryError> {
+        check_upload_id(upload_id)?;
+        let asset = self.store.get(id).await?;
+        self.objects
+            .abort_multipart(&asset.bucket, &asset.object_key, upload_id)
+            .await?;
+        Ok(self.store.soft_delete(id).await?)
+    }
+
     async fn metadata(&self, bucket: &str, key: &str) -> Result<ObjectMetadata, FerryError> {
         self.store
             .object_metadata(bucket, key)
@@ -305,6 +498,17 @@ impl AssetBackend for AssetService {
 #[cfg(test)]
 mod tests {
     use super::Limits;
+
+    #[test]
+    fn part_sizes_stay_within_s3_limits() {
+        use super::{part_size_for, MIB};
+        assert_eq!(part_size_for(100 * MIB), 8 * MIB);
+        assert_eq!(part_size_for(0), 8 * MIB);
+        // 200 GiB needs parts over 8 MiB to fit in 10,000.
+        let big = 200 * 1024 * MIB;
+        let p = part_size_for(big);
+        assert!(big.div_ceil(p) <= 10_000 && p.is_multiple_of(MIB), "{p}");
+    }
 
     #[test]
     fn type_patterns_match_essence_only() {

@@ -761,3 +761,222 @@ async fn server_functions_share_the_service_and_its_status_codes() {
 fn urlencode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
+
+#[tokio::test]
+async fn multipart_server_functions_sign_list_complete_and_abort() {
+    let api = Api::start().await;
+    let part = 5 * 1024 * 1024;
+    let data: Vec<u8> = (0..part * 2 + 100).map(|i| (i % 251) as u8).collect();
+    let r = api
+        .post_json(
+            "/api/start_multipart",
+            &json!({"upload": {"filename": "parts.bin", "content_type": "application/octet-stream", "size": data.len()}}).to_string(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+    let (id, upload_id) = (
+        r.body["id"].as_str().unwrap().to_string(),
+        r.body["upload_id"].as_str().unwrap().to_string(),
+    );
+    assert_eq!(r.body["part_size"], 8 * 1024 * 1024);
+
+    // Parts 1 and 2 now; part 3 after a "reload".
+    let mut etags = vec![];
+    for (n, chunk) in data.chunks(part).enumerate().take(2) {
+        let s = api
+            .post_json("/api/sign_part", &json!({"id": id, "upload_id": upload_id, "part_number": n + 1, "size": chunk.len()}).to_string())
+            .await;
+        assert_eq!(s.status, StatusCode::OK, "{}", s.raw);
+        let url = s.body["url"].as_str().unwrap();
+        assert!(!url.to_ascii_lowercase().contains("checksum"));
+        let put = reqwest::Client::new()
+            .put(url)
+            .body(chunk.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status(), 200);
+        etags.push(put.headers()["etag"].to_str().unwrap().to_string());
+    }
+    let listed = api
+        .post_json(
+            "/api/list_parts",
+            &json!({"id": id, "upload_id": upload_id}).to_string(),
+        )
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.raw);
+    let listed = listed.body.as_array().unwrap().clone();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0]["part_number"], 1);
+    assert_eq!(listed[1]["size"], part);
+
+    let last = &data[part * 2..];
+    let s = api
+        .post_json(
+            "/api/sign_part",
+            &json!({"id": id, "upload_id": upload_id, "part_number": 3, "size": last.len()})
+                .to_string(),
+        )
+        .await;
+    let put = reqwest::Client::new()
+        .put(s.body["url"].as_str().unwrap())
+        .body(last.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let mut parts: Vec<Value> = listed
+        .iter()
+        .map(|p| json!({"part_number": p["part_number"], "etag": p["etag"], "size": p["size"]}))
+        .collect();
+    parts.push(json!({"part_number": 3, "etag": put.headers()["etag"].to_str().unwrap(), "size": last.len()}));
+
+    // Out of order is refused; in order completes and the asset is RECEIVED.
+    let mut reversed = parts.clone();
+    reversed.reverse();
+    let bad = api
+        .post_json(
+            "/api/complete_multipart",
+            &json!({"id": id, "upload_id": upload_id, "parts": reversed}).to_string(),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.raw);
+    let done = api
+        .post_json(
+            "/api/complete_multipart",
+            &json!({"id": id, "upload_id": upload_id, "parts": parts}).to_string(),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.raw);
+    assert_eq!(done.body["status"], "RECEIVED");
+    assert_eq!(done.body["size"], data.len());
+
+    // The upload is over: no more parts can be signed.
+    let late = api
+        .post_json(
+            "/api/sign_part",
+            &json!({"id": id, "upload_id": upload_id, "part_number": 4, "size": 10}).to_string(),
+        )
+        .await;
+    assert_eq!(late.status, StatusCode::PRECONDITION_FAILED, "{}", late.raw);
+    let got = reqwest::get(
+        api.get(&format!("/asset/{id}")).await.body["download_url"]
+            .as_str()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(got.bytes().await.unwrap().to_vec(), data);
+}
+
+#[tokio::test]
+async fn multipart_bad_input_and_abort() {
+    let api = Api::with_limits(Limits {
+        max_upload_bytes: 100 * 1024 * 1024,
+        ..Limits::default()
+    })
+    .await;
+    let r = api
+        .post_json(
+            "/api/start_multipart",
+            r#"{"upload": {"filename": "x.bin"}}"#,
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "size is required: {}",
+        r.raw
+    );
+    let r = api
+        .post_json(
+            "/api/start_multipart",
+            r#"{"upload": {"filename": "x.bin", "size": 104857601}}"#,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.raw);
+
+    let r = api
+        .post_json(
+            "/api/start_multipart",
+            r#"{"upload": {"filename": "x.bin", "size": 20000000}}"#,
+        )
+        .await;
+    let (id, upload_id) = (
+        r.body["id"].as_str().unwrap().to_string(),
+        r.body["upload_id"].as_str().unwrap().to_string(),
+    );
+    for (n, size) in [(0, 10), (10_001, 10), (1, 0)] {
+        let s = api
+            .post_json(
+                "/api/sign_part",
+                &json!({"id": id, "upload_id": upload_id, "part_number": n, "size": size})
+                    .to_string(),
+            )
+            .await;
+        assert_eq!(
+            s.status,
+            StatusCode::BAD_REQUEST,
+            "part {n} size {size}: {}",
+            s.raw
+        );
+    }
+    let s = api
+        .post_json(
+            "/api/sign_part",
+            &json!({"id": id, "upload_id": "has space", "part_number": 1, "size": 1}).to_string(),
+        )
+        .await;
+    assert_eq!(s.status, StatusCode::BAD_REQUEST, "{}", s.raw);
+    let s = api
+        .post_json(
+            "/api/list_parts",
+            &json!({"id": id, "upload_id": "no-such-upload"}).to_string(),
+        )
+        .await;
+    assert_eq!(s.status, StatusCode::NOT_FOUND, "{}", s.raw);
+    let s = api
+        .post_json(
+            "/api/complete_multipart",
+            &json!({"id": id, "upload_id": upload_id, "parts": []}).to_string(),
+        )
+        .await;
+    assert_eq!(s.status, StatusCode::BAD_REQUEST, "{}", s.raw);
+    let s = api
+        .post_json(
+            "/api/sign_part",
+            &json!({"id": UNKNOWN_ID, "upload_id": upload_id, "part_number": 1, "size": 1})
+                .to_string(),
+        )
+        .await;
+    assert_eq!(s.status, StatusCode::NOT_FOUND, "{}", s.raw);
+
+    // Abort: the record is withdrawn (DELETED) and the upload is gone.
+    let a = api
+        .post_json(
+            "/api/abort_multipart",
+            &json!({"id": id, "upload_id": upload_id}).to_string(),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.raw);
+    assert_eq!(a.body["status"], "DELETED");
+    let again = api
+        .post_json(
+            "/api/abort_multipart",
+            &json!({"id": id, "upload_id": upload_id}).to_string(),
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::OK,
+        "aborting twice is fine: {}",
+        again.raw
+    );
+    let s = api
+        .post_json(
+            "/api/sign_part",
+            &json!({"id": id, "upload_id": upload_id, "part_number": 1, "size": 1}).to_string(),
+        )
+        .await;
+    assert_eq!(s.status, StatusCode::PRECONDITION_FAILED, "{}", s.raw);
+}

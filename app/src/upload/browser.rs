@@ -2,7 +2,10 @@
 //! walked with their relative paths), XMLHttpRequest PUTs with upload progress, timers.
 
 use js_sys::{Function, Promise, Reflect};
-use std::{cell::RefCell, rc::Rc};
+use std::{
+    cell::{Cell, RefCell},
+    rc::Rc,
+};
 use wasm_bindgen::{prelude::*, JsCast};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
@@ -141,7 +144,10 @@ pub fn now_ms() -> f64 {
 
 /// How a PUT ended.
 pub enum PutOutcome {
-    Ok,
+    /// Stored; S3's ETag for the bytes (needed to complete a multipart upload).
+    Ok {
+        etag: Option<String>,
+    },
     /// HTTP status (0 for a network error) and the response text.
     Failed {
         status: u16,
@@ -150,15 +156,63 @@ pub enum PutOutcome {
     Aborted,
 }
 
-/// A handle that aborts the request in flight.
+/// Cancels every request of one file (a multipart upload has several in flight).
 #[derive(Clone, Default)]
-pub struct Abort(Rc<RefCell<Option<XmlHttpRequest>>>);
+pub struct Abort(Rc<AbortInner>);
+
+#[derive(Default)]
+struct AbortInner {
+    aborted: Cell<bool>,
+    live: RefCell<Vec<XmlHttpRequest>>,
+}
 
 impl Abort {
     pub fn abort(&self) {
-        if let Some(xhr) = self.0.borrow_mut().take() {
+        self.0.aborted.set(true);
+        for xhr in self.0.live.borrow_mut().drain(..) {
             let _ = xhr.abort();
         }
+    }
+
+    pub fn is_aborted(&self) -> bool {
+        self.0.aborted.get()
+    }
+
+    /// Ready for another attempt (after a retry).
+    pub fn reset(&self) {
+        self.0.aborted.set(false);
+    }
+
+    fn track(&self, xhr: &XmlHttpRequest) {
+        self.0.live.borrow_mut().push(xhr.clone());
+    }
+
+    fn untrack(&self, xhr: &XmlHttpRequest) {
+        self.0
+            .live
+            .borrow_mut()
+            .retain(|x| !js_sys::Object::is(x.as_ref(), xhr.as_ref()));
+    }
+}
+
+/// `localStorage`, where unfinished multipart uploads are remembered.
+pub fn storage_get(key: &str) -> Option<String> {
+    web_sys::window()?
+        .local_storage()
+        .ok()??
+        .get_item(key)
+        .ok()?
+}
+
+pub fn storage_set(key: &str, value: &str) {
+    if let Some(s) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = s.set_item(key, value);
+    }
+}
+
+pub fn storage_remove(key: &str) {
+    if let Some(s) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = s.remove_item(key);
     }
 }
 
@@ -171,6 +225,9 @@ pub async fn put(
     abort: &Abort,
     on_progress: impl Fn(f64) + 'static,
 ) -> PutOutcome {
+    if abort.is_aborted() {
+        return PutOutcome::Aborted;
+    }
     let xhr = match XmlHttpRequest::new() {
         Ok(x) => x,
         Err(_) => {
@@ -203,8 +260,9 @@ pub async fn put(
     let done = Promise::new(&mut |resolve: Function, _| {
         xhr.set_onloadend(Some(&resolve));
     });
-    *abort.0.borrow_mut() = Some(xhr.clone());
+    abort.track(&xhr);
     if xhr.send_with_opt_blob(Some(body)).is_err() {
+        abort.untrack(&xhr);
         return PutOutcome::Failed {
             status: 0,
             body: "the request could not be sent".into(),
@@ -212,16 +270,18 @@ pub async fn put(
     }
     let event = JsFuture::from(done).await.ok();
     drop(progress);
-    let was_aborted = abort.0.borrow_mut().take().is_none();
+    abort.untrack(&xhr);
     let event_type = event
         .and_then(|e| Reflect::get(&e, &JsValue::from_str("type")).ok())
         .and_then(|t| t.as_string());
     let status = xhr.status().unwrap_or(0);
-    if was_aborted || (status == 0 && event_type.as_deref() == Some("abort")) {
+    if abort.is_aborted() || (status == 0 && event_type.as_deref() == Some("abort")) {
         return PutOutcome::Aborted;
     }
     if (200..300).contains(&status) {
-        PutOutcome::Ok
+        PutOutcome::Ok {
+            etag: xhr.get_response_header("etag").ok().flatten(),
+        }
     } else {
         PutOutcome::Failed {
             status,

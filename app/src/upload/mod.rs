@@ -332,6 +332,20 @@ pub struct Uploader {
     next_id: StoredValue<ItemId>,
 }
 
+/// A URL (and the headers it was signed with) for one PUT, fetched when needed.
+#[cfg(feature = "hydrate")]
+type SignedPut = futures::future::LocalBoxFuture<
+    'static,
+    Result<(String, Vec<(String, String)>), crate::api::FerryError>,
+>;
+
+/// Why sending stopped.
+#[cfg(feature = "hydrate")]
+enum Stop {
+    Aborted,
+    Failed { message: String, retryable: bool },
+}
+
 #[cfg(feature = "hydrate")]
 struct Handles {
     file: web_sys::File,
@@ -393,11 +407,6 @@ impl Uploader {
                 f(item);
             }
         });
-    }
-
-    fn state_of(&self, id: ItemId) -> Option<ItemState> {
-        self.items
-            .with_untracked(|items| items.iter().find(|i| i.id == id).map(|i| i.state.clone()))
     }
 
     /// Tells screen readers (the aria-live region); repeats are dropped.
@@ -566,11 +575,10 @@ impl Uploader {
         self.pump();
     }
 
-    /// One file from ticket to UPLOADED.
+    /// One file from ticket to UPLOADED: one PUT, or parts from the multipart threshold on.
     #[cfg(feature = "hydrate")]
     async fn run(self, id: ItemId) {
         use crate::api::{create_upload, delete_asset, NewUpload};
-        use queue::{after_failure, Verdict};
 
         let Some((name, size, content_type)) = self.items.with_untracked(|i| {
             i.iter()
@@ -585,75 +593,295 @@ impl Uploader {
         else {
             return;
         };
+        abort.reset();
         self.announce(format!("{name}: uploading"));
+        let threshold = self
+            .limits
+            .get_untracked()
+            .and_then(Result::ok)
+            .map(|l| l.multipart_threshold_bytes)
+            .unwrap_or(64 * 1024 * 1024);
+        let declared_type = (!content_type.is_empty()).then(|| content_type.clone());
+        if size >= threshold {
+            return self
+                .run_multipart(id, &name, size, declared_type, &file, &abort)
+                .await;
+        }
 
         let ticket = match create_upload(NewUpload {
             filename: Some(name.clone()),
-            content_type: (!content_type.is_empty()).then(|| content_type.clone()),
+            content_type: declared_type,
             size: Some(size),
         })
         .await
         {
             Ok(t) => t,
-            Err(e) => {
-                self.fail(id, &name, e.to_string(), e.status() >= 500);
-                return;
-            }
+            Err(e) => return self.fail(id, &name, e.to_string(), e.status() >= 500),
         };
         let asset_id = ticket.id;
-        self.update(id, |i| {
-            i.asset_id = Some(asset_id.to_string());
-            i.asset_status = Some("CREATED".into());
+        self.created(id, asset_id);
+        let headers: Vec<(String, String)> = ticket.headers.clone().into_iter().collect();
+        let url = ticket.upload_url.clone();
+        let sign = move || {
+            let (url, headers) = (url.clone(), headers.clone());
+            Box::pin(async move { Ok((url, headers)) })
+                as futures::future::LocalBoxFuture<'static, _>
+        };
+        let this = self;
+        let outcome = self
+            .send_with_retries(id, &sign, &file, &abort, move |loaded| {
+                this.progress(id, loaded as u64, size)
+            })
+            .await;
+        match outcome {
+            Ok(_) => {
+                self.sent(id, &name, size);
+                self.confirm(id, &name, asset_id).await;
+            }
+            Err(Stop::Aborted) => {
+                // Cancelled: the bytes never arrived, so the record is withdrawn.
+                let _ = delete_asset(asset_id).await;
+                self.update(id, |i| i.asset_status = Some("DELETED".into()));
+            }
+            Err(Stop::Failed { message, retryable }) => self.fail(id, &name, message, retryable),
+        }
+    }
+
+    /// A large file in parts: resumes a remembered upload of the same file, signs each part
+    /// just before sending it, keeps 4 parts in flight, completes with the parts' ETags.
+    #[cfg(feature = "hydrate")]
+    async fn run_multipart(
+        self,
+        id: ItemId,
+        name: &str,
+        size: u64,
+        content_type: Option<String>,
+        file: &web_sys::File,
+        abort: &browser::Abort,
+    ) {
+        use crate::api::{
+            abort_multipart_upload, complete_multipart_upload, list_upload_parts, sign_upload_part,
+            start_multipart_upload, MultipartTicket, NewUpload, UploadedPart,
+        };
+        use std::{cell::RefCell, collections::BTreeMap, rc::Rc};
+
+        let resume_key = format!("ferry-upload:v1:{name}:{size}:{}", file.last_modified());
+        let remembered: Option<MultipartTicket> =
+            browser::storage_get(&resume_key).and_then(|v| serde_json::from_str(&v).ok());
+        let mut done: BTreeMap<u32, UploadedPart> = BTreeMap::new();
+        let mut ticket = None;
+        if let Some(t) = remembered {
+            // Resume only what S3 still holds.
+            match list_upload_parts(t.id, t.upload_id.clone()).await {
+                Ok(parts) => {
+                    for p in parts {
+                        done.insert(p.part_number, p);
+                    }
+                    ticket = Some(t);
+                }
+                Err(_) => browser::storage_remove(&resume_key),
+            }
+        }
+        let ticket = match ticket {
+            Some(t) => {
+                self.announce(format!(
+                    "{name}: resuming ({} parts already stored)",
+                    done.len()
+                ));
+                t
+            }
+            None => match start_multipart_upload(NewUpload {
+                filename: Some(name.to_string()),
+                content_type,
+                size: Some(size),
+            })
+            .await
+            {
+                Ok(t) => {
+                    if let Ok(json) = serde_json::to_string(&t) {
+                        browser::storage_set(&resume_key, &json);
+                    }
+                    t
+                }
+                Err(e) => return self.fail(id, name, e.to_string(), e.status() >= 500),
+            },
+        };
+        let asset_id = ticket.id;
+        self.created(id, asset_id);
+
+        let part_size = ticket.part_size.max(1);
+        let parts = size.div_ceil(part_size).max(1) as u32;
+        let range = move |n: u32| {
+            let start = (n as u64 - 1) * part_size;
+            (start, (start + part_size).min(size))
+        };
+        // Parts already stored count as sent; a part whose size is wrong is sent again.
+        done.retain(|&n, p| {
+            n <= parts && {
+                let (a, b) = range(n);
+                p.size == b - a
+            }
         });
-        if self.state_of(id) == Some(ItemState::Cancelled) {
-            let _ = delete_asset(asset_id).await;
+        let loaded: Rc<RefCell<BTreeMap<u32, u64>>> = Rc::new(RefCell::new(
+            done.iter().map(|(&n, p)| (n, p.size)).collect(),
+        ));
+        let pending: Rc<RefCell<std::collections::VecDeque<u32>>> = Rc::new(RefCell::new(
+            (1..=parts).filter(|n| !done.contains_key(n)).collect(),
+        ));
+        let finished: Rc<RefCell<BTreeMap<u32, UploadedPart>>> = Rc::new(RefCell::new(done));
+        let stop: Rc<RefCell<Option<Stop>>> = Rc::default();
+        self.progress(id, loaded.borrow().values().sum(), size);
+
+        let worker = || {
+            let (pending, finished, stop, loaded) = (
+                pending.clone(),
+                finished.clone(),
+                stop.clone(),
+                loaded.clone(),
+            );
+            let ticket = ticket.clone();
+            async move {
+                loop {
+                    if stop.borrow().is_some() || abort.is_aborted() {
+                        return;
+                    }
+                    let Some(n) = pending.borrow_mut().pop_front() else {
+                        return;
+                    };
+                    let (start, end) = range(n);
+                    let Ok(blob) = file.slice_with_f64_and_f64(start as f64, end as f64) else {
+                        *stop.borrow_mut() = Some(Stop::Failed {
+                            message: "the file could not be read".into(),
+                            retryable: true,
+                        });
+                        return;
+                    };
+                    let (aid, upload_id) = (ticket.id, ticket.upload_id.clone());
+                    // Signed just in time, and again for each retry.
+                    let sign = move || {
+                        let upload_id = upload_id.clone();
+                        Box::pin(async move {
+                            sign_upload_part(aid, upload_id, n, end - start)
+                                .await
+                                .map(|p| (p.url, p.headers.into_iter().collect::<Vec<_>>()))
+                        }) as SignedPut
+                    };
+                    let this = self;
+                    let loaded_here = loaded.clone();
+                    let result = self
+                        .send_with_retries(id, &sign, &blob, abort, move |sent| {
+                            loaded_here.borrow_mut().insert(n, sent as u64);
+                            let total = loaded_here.borrow().values().sum();
+                            this.progress(id, total, size);
+                        })
+                        .await;
+                    match result {
+                        Ok(Some(etag)) => {
+                            loaded.borrow_mut().insert(n, end - start);
+                            finished.borrow_mut().insert(
+                                n,
+                                UploadedPart {
+                                    part_number: n,
+                                    etag,
+                                    size: end - start,
+                                },
+                            );
+                        }
+                        Ok(None) => {
+                            *stop.borrow_mut() = Some(Stop::Failed {
+                                message: "S3 did not expose the part's ETag (check the bucket's CORS rule)".into(),
+                                retryable: false,
+                            });
+                        }
+                        Err(e) => {
+                            *stop.borrow_mut() = Some(e);
+                        }
+                    }
+                }
+            }
+        };
+        futures::future::join_all((0..PARALLEL).map(|_| worker())).await;
+
+        if abort.is_aborted() {
+            let _ = abort_multipart_upload(asset_id, ticket.upload_id.clone()).await;
+            browser::storage_remove(&resume_key);
+            self.update(id, |i| i.asset_status = Some("DELETED".into()));
             return;
         }
-        let headers: Vec<(String, String)> = ticket.headers.clone().into_iter().collect();
+        if let Some(Stop::Failed { message, retryable }) = stop.borrow_mut().take() {
+            // The upload stays resumable: Retry (or dropping the file again) continues it.
+            return self.fail(id, name, message, retryable);
+        }
+        let parts: Vec<UploadedPart> = finished.borrow().values().cloned().collect();
+        match complete_multipart_upload(asset_id, ticket.upload_id.clone(), parts).await {
+            Ok(_) => {
+                browser::storage_remove(&resume_key);
+                self.sent(id, name, size);
+                self.confirm(id, name, asset_id).await;
+            }
+            Err(e) => self.fail(id, name, e.to_string(), e.status() >= 500),
+        }
+    }
 
+    /// PUTs `body` to a freshly signed URL, retrying network errors and 5xx with backoff.
+    /// Returns the ETag S3 gave the bytes.
+    #[cfg(feature = "hydrate")]
+    async fn send_with_retries(
+        self,
+        id: ItemId,
+        sign: &dyn Fn() -> SignedPut,
+        body: &web_sys::Blob,
+        abort: &browser::Abort,
+        on_progress: impl Fn(f64) + Clone + 'static,
+    ) -> Result<Option<String>, Stop> {
+        use queue::{after_failure, Verdict};
         let mut attempt = 0;
         loop {
+            let (url, headers) = sign().await.map_err(|e| Stop::Failed {
+                message: e.to_string(),
+                retryable: e.status() >= 500,
+            })?;
             self.update(id, |i| {
-                i.state = ItemState::Uploading;
-                i.sent = 0;
-            });
-            let this = self;
-            let outcome =
-                browser::put(&ticket.upload_url, &headers, &file, &abort, move |loaded| {
-                    this.progress(id, loaded as u64, size);
-                })
-                .await;
-            match outcome {
-                browser::PutOutcome::Ok => break,
-                browser::PutOutcome::Aborted => {
-                    // Cancelled: the bytes never arrived, so the record is withdrawn.
-                    let _ = delete_asset(asset_id).await;
-                    self.update(id, |i| i.asset_status = Some("DELETED".into()));
-                    return;
+                if matches!(i.state, ItemState::RetryWaiting { .. }) {
+                    i.state = ItemState::Uploading;
                 }
+            });
+            match browser::put(&url, &headers, body, abort, on_progress.clone()).await {
+                browser::PutOutcome::Ok { etag } => return Ok(etag),
+                browser::PutOutcome::Aborted => return Err(Stop::Aborted),
                 browser::PutOutcome::Failed { status, body } => {
                     match after_failure(status, &body, attempt) {
                         Verdict::RetryAfter(ms) => {
                             self.update(id, |i| i.state = ItemState::RetryWaiting { attempt });
-                            self.speeds.update(|s| {
-                                s.remove(&id);
-                            });
                             browser::sleep(ms).await;
-                            if self.state_of(id) == Some(ItemState::Cancelled) {
-                                let _ = delete_asset(asset_id).await;
-                                return;
+                            if abort.is_aborted() {
+                                return Err(Stop::Aborted);
                             }
                             attempt += 1;
                         }
                         Verdict::GiveUp(message) => {
-                            self.fail(id, &name, message, status == 0 || status >= 500);
-                            return;
+                            return Err(Stop::Failed {
+                                message,
+                                retryable: status == 0 || status >= 500,
+                            })
                         }
                     }
                 }
             }
         }
+    }
 
+    #[cfg(feature = "hydrate")]
+    fn created(&self, id: ItemId, asset_id: crate::domain::AssetId) {
+        self.update(id, |i| {
+            i.asset_id = Some(asset_id.to_string());
+            i.asset_status = Some("CREATED".into());
+        });
+    }
+
+    /// All bytes are in S3: the slot frees up for the next file.
+    #[cfg(feature = "hydrate")]
+    fn sent(&self, id: ItemId, name: &str, size: u64) {
         self.speeds.update(|s| {
             s.remove(&id);
         });
@@ -663,7 +891,6 @@ impl Uploader {
         });
         self.announce(format!("{name}: sent, waiting for storage to confirm"));
         self.pump();
-        self.confirm(id, &name, asset_id).await;
     }
 
     /// Follows the asset: RECEIVED (S3's event) then UPLOADED (this client's confirmation).

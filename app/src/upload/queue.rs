@@ -273,6 +273,7 @@ mod tests {
             allowed_types: vec!["image/*".into(), "text/plain".into()],
             upload_url_ttl_secs: 900,
             max_files_per_batch: 3,
+            multipart_threshold_bytes: 64 * 1024 * 1024,
         }
     }
 

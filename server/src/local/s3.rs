@@ -154,6 +154,14 @@ struct Notifying {
 }
 
 impl Notifying {
+    /// Whether s3s-fs holds an open multipart upload with this id.
+    async fn upload_known(&self, upload_id: &str) -> bool {
+        uuid_like(upload_id)
+            && tokio::fs::try_exists(self.root.join(format!(".upload-{upload_id}.json")))
+                .await
+                .unwrap_or(false)
+    }
+
     async fn size_of(&self, bucket: &str, key: &str, fallback: Option<i64>) -> i64 {
         match tokio::fs::metadata(self.root.join(bucket).join(key)).await {
             Ok(m) => m.len() as i64,
@@ -182,6 +190,11 @@ impl Notifying {
         event.records = vec![record];
         (self.sink)(event).await;
     }
+}
+
+/// Upload ids s3s-fs issues are UUIDs; anything else names no upload (and no file).
+fn uuid_like(s: &str) -> bool {
+    s.len() == 36 && s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
 }
 
 fn etag_value(etag: &Option<ETag>) -> String {
@@ -288,6 +301,44 @@ impl S3 for Notifying {
         Ok(resp)
     }
 
+    /// s3s-fs lists any upload id (even unknown ones) and omits part ETags; AWS answers
+    /// NoSuchUpload and gives each part's ETag, which resuming an upload depends on.
+    async fn list_parts(
+        &self,
+        req: S3Request<ListPartsInput>,
+    ) -> S3Result<S3Response<ListPartsOutput>> {
+        let upload_id = req.input.upload_id.clone();
+        if !self.upload_known(&upload_id).await {
+            return Err(s3s::s3_error!(NoSuchUpload));
+        }
+        let mut resp = self.inner.list_parts(req).await?;
+        if let Some(parts) = resp.output.parts.as_mut() {
+            parts.sort_by_key(|p| p.part_number);
+            for part in parts {
+                let Some(n) = part.part_number else { continue };
+                let path = self.root.join(format!(".upload_id-{upload_id}.part-{n}"));
+                if let Ok(bytes) = tokio::fs::read(&path).await {
+                    use md5::{Digest, Md5};
+                    let digest = Md5::digest(&bytes);
+                    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+                    part.e_tag = Some(ETag::Strong(hex));
+                }
+            }
+        }
+        Ok(resp)
+    }
+
+    /// Like AWS: an unknown (or finished) upload is NoSuchUpload, not AccessDenied.
+    async fn abort_multipart_upload(
+        &self,
+        req: S3Request<AbortMultipartUploadInput>,
+    ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
+        if !self.upload_known(&req.input.upload_id).await {
+            return Err(s3s::s3_error!(NoSuchUpload));
+        }
+        self.inner.abort_multipart_upload(req).await
+    }
+
     // Everything else s3s-fs implements, unchanged.
     async fn create_bucket(
         &self,
@@ -371,19 +422,5 @@ impl S3 for Notifying {
         req: S3Request<UploadPartCopyInput>,
     ) -> S3Result<S3Response<UploadPartCopyOutput>> {
         self.inner.upload_part_copy(req).await
-    }
-
-    async fn list_parts(
-        &self,
-        req: S3Request<ListPartsInput>,
-    ) -> S3Result<S3Response<ListPartsOutput>> {
-        self.inner.list_parts(req).await
-    }
-
-    async fn abort_multipart_upload(
-        &self,
-        req: S3Request<AbortMultipartUploadInput>,
-    ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
-        self.inner.abort_multipart_upload(req).await
     }
 }
