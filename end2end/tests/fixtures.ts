@@ -13,7 +13,8 @@ export const test = base.extend<{ consoleErrors: string[] }>({
       });
       page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
       await use(errors);
-      const unexpected = errors.filter((e) => !expectedErrors.some((re) => re.test(e)));
+      const allowed = [...expectedErrors, ...(allowedByTest.get(page) ?? [])];
+      const unexpected = errors.filter((e) => !allowed.some((re) => re.test(e)));
       expect(unexpected, 'console errors').toEqual([]);
     },
     { auto: true },
@@ -22,6 +23,12 @@ export const test = base.extend<{ consoleErrors: string[] }>({
 
 // Pages that answer 404 on purpose make Chromium log the failed document load.
 const expectedErrors = [/status of 404 \(Not Found\)/];
+const allowedByTest = new WeakMap<Page, RegExp[]>();
+
+/** Declares console errors a test provokes on purpose (e.g. failed requests it injects). */
+export function allowConsoleErrors(page: Page, ...patterns: RegExp[]) {
+  allowedByTest.set(page, [...(allowedByTest.get(page) ?? []), ...patterns]);
+}
 
 /** Waits until the WebAssembly side has taken over the page. */
 export async function hydrated(page: Page) {

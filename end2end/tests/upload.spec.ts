@@ -1,4 +1,4 @@
-import { test, expect, hydrated } from './fixtures';
+import { test, expect, hydrated, allowConsoleErrors } from './fixtures';
 import { Page, APIRequestContext } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -293,4 +293,43 @@ test.describe('large files', () => {
     expect(list.items.map((i: any) => i.asset_id)).toContain(id);
     expect(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('ferry-upload')))).toEqual([]);
   });
+});
+
+test('network errors and 5xx are retried with backoff, 4xx are not', async ({ page, request }) => {
+  allowConsoleErrors(page, /status of 503/, /status of 403/, /ERR_INTERNET_DISCONNECTED/);
+  let attempts = 0;
+  await page.route(/X-Amz-Signature=/, async (route) => {
+    if (route.request().method() !== 'PUT') return route.continue();
+    attempts += 1;
+    const name = decodeURIComponent(new URL(route.request().url()).pathname);
+    if (name.endsWith('flaky.txt') && attempts === 1) {
+      return route.fulfill({ status: 503, body: '<Error><Code>SlowDown</Code></Error>' });
+    }
+    if (name.endsWith('offline.txt') && attempts <= 3) return route.abort('internetdisconnected');
+    if (name.endsWith('refused.txt')) {
+      return route.fulfill({ status: 403, body: '<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>' });
+    }
+    return route.continue();
+  });
+
+  await dropFiles(page, [{ name: 'flaky.txt', type: 'text/plain', text: 'eventually' }]);
+  const flaky = row(page, 'flaky.txt');
+  await expect(flaky.getByTestId('row-state')).toHaveText(/Retrying/);
+  await expect(flaky.getByTestId('row-state')).toHaveText('Uploaded');
+  expect(attempts).toBe(2);
+  expect(await download(request, await assetIdOf(page, 'flaky.txt'))).toBe('eventually');
+
+  attempts = 0;
+  await dropFiles(page, [{ name: 'refused.txt', type: 'text/plain', text: 'no' }]);
+  const refused = row(page, 'refused.txt');
+  await expect(refused.getByTestId('row-state')).toHaveText('Failed');
+  await expect(refused.getByTestId('row-error')).toHaveText('the upload link expired');
+  await page.waitForTimeout(1500);
+  expect(attempts).toBe(1); // a 4xx is not retried
+
+  attempts = 0;
+  await dropFiles(page, [{ name: 'offline.txt', type: 'text/plain', text: 'back online' }]);
+  const offline = row(page, 'offline.txt');
+  await expect(offline.getByTestId('row-state')).toHaveText('Uploaded', { timeout: 20_000 });
+  expect(attempts).toBe(4); // three network failures (1 s, 3 s, 5 s apart), then success
 });
