@@ -333,3 +333,25 @@ test('network errors and 5xx are retried with backoff, 4xx are not', async ({ pa
   await expect(offline.getByTestId('row-state')).toHaveText('Uploaded', { timeout: 20_000 });
   expect(attempts).toBe(4); // three network failures (1 s, 3 s, 5 s apart), then success
 });
+
+test('dropping a real folder (as the OS does) keeps its relative paths', async ({ page, request }) => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-drop-'));
+  const dir = path.join(root, 'trip');
+  fs.mkdirSync(path.join(dir, 'photos', 'raw'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'itinerary.txt'), 'day 1: sea');
+  fs.writeFileSync(path.join(dir, 'photos', 'raw', 'a.txt'), 'raw a');
+  // A native drag-and-drop of the directory through the DevTools protocol: the page gets
+  // real FileSystemEntry objects, as from a desktop file manager.
+  const cdp = await page.context().newCDPSession(page);
+  const box = (await page.getByTestId('dropzone').boundingBox())!;
+  const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+  const data = { items: [], files: [dir], dragOperationsMask: 1 };
+  for (const type of ['dragEnter', 'dragOver', 'drop'] as const) {
+    await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
+  }
+  for (const name of ['trip/itinerary.txt', 'trip/photos/raw/a.txt']) {
+    await expect(row(page, name).getByTestId('row-state')).toHaveText('Uploaded');
+  }
+  expect(await download(request, await assetIdOf(page, 'trip/photos/raw/a.txt'))).toBe('raw a');
+  fs.rmSync(root, { recursive: true, force: true });
+});
