@@ -92,6 +92,25 @@ pub struct UploadLimits {
     pub multipart_threshold_bytes: u64,
 }
 
+/// Whether `content_type` matches one of `patterns` (`type/subtype`, `*` wildcards, e.g.
+/// `image/*`). Parameters are ignored; a value without a subtype counts as
+/// `application/octet-stream`. The server and the upload page apply the same rule.
+pub fn type_allowed(content_type: &str, patterns: &[String]) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let (ty, sub) = essence
+        .split_once('/')
+        .unwrap_or(("application", "octet-stream"));
+    patterns.iter().any(|p| {
+        let (pt, ps) = p.split_once('/').unwrap_or(("", ""));
+        (pt == "*" || pt == ty) && (ps == "*" || ps == sub)
+    })
+}
+
 /// Every error Ferry reports, to REST clients and to the UI alike.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum FerryError {

@@ -1,7 +1,7 @@
 //! The upload queue's rules, kept free of browser APIs so they are tested natively:
 //! restrictions, which files start next, retry and backoff, progress, speed and ETA.
 
-use crate::api::UploadLimits;
+use crate::api::{type_allowed, UploadLimits};
 
 /// A local handle for one file in the queue.
 pub type ItemId = u64;
@@ -84,23 +84,6 @@ pub fn check_restrictions(
         ));
     }
     Ok(())
-}
-
-/// `type/subtype` against patterns like `image/*`; parameters are ignored.
-pub fn type_allowed(content_type: &str, patterns: &[String]) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    let (ty, sub) = essence
-        .split_once('/')
-        .unwrap_or(("application", "octet-stream"));
-    patterns.iter().any(|p| {
-        let (pt, ps) = p.split_once('/').unwrap_or(("", ""));
-        (pt == "*" || pt == ty) && (ps == "*" || ps == sub)
-    })
 }
 
 /// What to do after a failed attempt.
