@@ -355,3 +355,37 @@ test('dropping a real folder (as the OS does) keeps its relative paths', async (
   expect(await download(request, await assetIdOf(page, 'trip/photos/raw/a.txt'))).toBe('raw a');
   fs.rmSync(root, { recursive: true, force: true });
 });
+
+test('more files than the batch limit are refused before any request', async ({ page }) => {
+  await expect(page.locator('#upload-limits')).toContainText('100 files at a time');
+  const requests: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
+  const files = Array.from({ length: 101 }, (_, i) => ({ name: `many-${i}.txt`, type: 'text/plain', text: 'x' }));
+  await dropFiles(page, files);
+  await expect(page.getByRole('alert')).toHaveText('101 files dropped; at most 100 can be added at once');
+  await expect(page.getByTestId('upload-row')).toHaveCount(0);
+  expect(requests.filter((u) => u.includes('/api/') || u.includes('X-Amz-'))).toEqual([]);
+});
+
+test('cancel all stops every unfinished upload', async ({ page, request }) => {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 256 * 1024,
+  });
+  const names = ['one.bin', 'two.bin', 'three.bin', 'four.bin', 'five.bin'];
+  await dropFiles(page, names.map((name) => ({ name, type: 'application/octet-stream', size: 4 * MIB })));
+  // Four upload at once; the fifth in path order (two.bin) waits for a free slot.
+  await expect(page.getByTestId('row-state').filter({ hasText: /^Uploading/ })).toHaveCount(4);
+  await expect(row(page, 'two.bin').getByTestId('row-state')).toHaveText('Waiting');
+  await expect(page.getByTestId('upload-row').first()).toHaveAttribute('data-name', 'five.bin');
+  await page.getByRole('button', { name: 'Cancel all' }).click();
+  for (const name of names) {
+    await expect(row(page, name).getByTestId('row-state')).toHaveText('Cancelled');
+  }
+  await expect(page.getByRole('button', { name: 'Cancel all' })).toHaveCount(0);
+  await page.waitForTimeout(500);
+  const list = await (await request.get('/asset?status=RECEIVED&limit=100')).json();
+  const received = list.items.map((i: any) => i.filename);
+  for (const name of names) expect(received).not.toContain(name);
+});

@@ -578,7 +578,7 @@ impl Uploader {
     /// One file from ticket to UPLOADED: one PUT, or parts from the multipart threshold on.
     #[cfg(feature = "hydrate")]
     async fn run(self, id: ItemId) {
-        use crate::api::{create_upload, delete_asset, NewUpload};
+        use crate::api::{create_upload, NewUpload};
 
         let Some((name, size, content_type)) = self.items.with_untracked(|i| {
             i.iter()
@@ -634,15 +634,8 @@ impl Uploader {
             })
             .await;
         match outcome {
-            Ok(_) => {
-                self.sent(id, &name, size);
-                self.confirm(id, &name, asset_id).await;
-            }
-            Err(Stop::Aborted) => {
-                // Cancelled: the bytes never arrived, so the record is withdrawn.
-                let _ = delete_asset(asset_id).await;
-                self.update(id, |i| i.asset_status = Some("DELETED".into()));
-            }
+            Ok(_) => self.after_sent(id, &name, size, asset_id).await,
+            Err(Stop::Aborted) => self.withdraw(id, asset_id).await,
             Err(Stop::Failed { message, retryable }) => self.fail(id, &name, message, retryable),
         }
     }
@@ -816,8 +809,7 @@ impl Uploader {
         match complete_multipart_upload(asset_id, ticket.upload_id.clone(), parts).await {
             Ok(_) => {
                 browser::storage_remove(&resume_key);
-                self.sent(id, name, size);
-                self.confirm(id, name, asset_id).await;
+                self.after_sent(id, name, size, asset_id).await;
             }
             Err(e) => self.fail(id, name, e.to_string(), e.status() >= 500),
         }
@@ -852,7 +844,7 @@ impl Uploader {
                 browser::PutOutcome::Failed { status, body } => {
                     match after_failure(status, &body, attempt) {
                         Verdict::RetryAfter(ms) => {
-                            self.update(id, |i| i.state = ItemState::RetryWaiting { attempt });
+                            self.set_state(id, ItemState::RetryWaiting { attempt });
                             browser::sleep(ms).await;
                             if abort.is_aborted() {
                                 return Err(Stop::Aborted);
@@ -879,18 +871,45 @@ impl Uploader {
         });
     }
 
-    /// All bytes are in S3: the slot frees up for the next file.
+    /// All bytes are in S3: the slot frees up for the next file, which then follows its
+    /// asset to UPLOADED — unless it was cancelled meanwhile, when the record is withdrawn.
     #[cfg(feature = "hydrate")]
-    fn sent(&self, id: ItemId, name: &str, size: u64) {
+    async fn after_sent(self, id: ItemId, name: &str, size: u64, asset_id: crate::domain::AssetId) {
         self.speeds.update(|s| {
             s.remove(&id);
         });
-        self.update(id, |i| {
-            i.state = ItemState::Confirming;
-            i.sent = size;
-        });
+        if self.cancelled(id) {
+            return self.withdraw(id, asset_id).await;
+        }
+        self.set_state(id, ItemState::Confirming);
+        self.update(id, |i| i.sent = size);
         self.announce(format!("{name}: sent, waiting for storage to confirm"));
         self.pump();
+        self.confirm(id, name, asset_id).await;
+    }
+
+    /// A cancelled file's record is soft-deleted, whatever stage the cancel caught it in.
+    #[cfg(feature = "hydrate")]
+    async fn withdraw(self, id: ItemId, asset_id: crate::domain::AssetId) {
+        let _ = crate::api::delete_asset(asset_id).await;
+        self.update(id, |i| i.asset_status = Some("DELETED".into()));
+    }
+
+    fn cancelled(&self, id: ItemId) -> bool {
+        self.items.with_untracked(|items| {
+            items
+                .iter()
+                .any(|i| i.id == id && i.state == ItemState::Cancelled)
+        })
+    }
+
+    /// Moves a file on, except out of Cancelled: a cancel is final until Retry.
+    fn set_state(&self, id: ItemId, state: ItemState) {
+        self.update(id, |i| {
+            if i.state != ItemState::Cancelled {
+                i.state = state;
+            }
+        });
     }
 
     /// Follows the asset: RECEIVED (S3's event) then UPLOADED (this client's confirmation).
@@ -900,16 +919,20 @@ impl Uploader {
         use crate::domain::AssetStatus;
         let mut wait = 200;
         for _ in 0..40 {
+            if self.cancelled(id) {
+                return self.withdraw(id, asset_id).await;
+            }
             match get_asset(asset_id).await {
                 Ok(asset) => {
                     self.update(id, |i| i.asset_status = Some(asset.status.as_str().into()));
                     match asset.status {
                         AssetStatus::Received | AssetStatus::Uploaded => {
                             match mark_uploaded(asset_id).await {
+                                Ok(_) if self.cancelled(id) => self.withdraw(id, asset_id).await,
                                 Ok(done) => {
+                                    self.set_state(id, ItemState::Done);
                                     self.update(id, |i| {
-                                        i.state = ItemState::Done;
-                                        i.asset_status = Some(done.status.as_str().into());
+                                        i.asset_status = Some(done.status.as_str().into())
                                     });
                                     self.announce(format!("{name}: uploaded"));
                                 }
@@ -976,12 +999,13 @@ impl Uploader {
         self.speeds.update(|s| {
             s.remove(&id);
         });
-        self.update(id, |i| {
-            i.state = ItemState::Failed {
+        self.set_state(
+            id,
+            ItemState::Failed {
                 message: message.clone(),
                 retryable,
-            }
-        });
+            },
+        );
         self.announce(format!("{name}: failed — {message}"));
         self.pump();
     }
