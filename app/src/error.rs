@@ -1,25 +1,8 @@
-//! Errors a page can show, and how each maps to an HTTP status during server rendering.
+//! How a page that failed to render is shown, with the HTTP status of its error. Pages raise
+//! [`FerryError`], whose `status()` is the one error-to-status mapping of the whole app.
 
-use crate::domain::InvalidAssetId;
+use crate::api::FerryError;
 use leptos::prelude::*;
-
-/// Errors raised while rendering a page. Each has the HTTP status the server answers with.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PageError {
-    #[error(transparent)]
-    InvalidAssetId(#[from] InvalidAssetId),
-    #[error("{0}")]
-    NotFound(String),
-}
-
-impl PageError {
-    pub fn status(&self) -> http::StatusCode {
-        match self {
-            // A malformed id in the path names no page at all: 404, like any unknown URL.
-            PageError::InvalidAssetId(_) | PageError::NotFound(_) => http::StatusCode::NOT_FOUND,
-        }
-    }
-}
 
 /// Sets the status code of the response being rendered (no-op in the browser).
 pub fn set_response_status(status: http::StatusCode) {
@@ -38,8 +21,8 @@ pub fn error_panel(errors: ArcRwSignal<Errors>) -> impl IntoView {
         .get_untracked()
         .iter()
         .map(|(_, e)| {
-            e.downcast_ref::<PageError>()
-                .map(PageError::status)
+            e.downcast_ref::<FerryError>()
+                .and_then(|fe| http::StatusCode::from_u16(fe.status()).ok())
                 .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
         })
         .max_by_key(|s| s.as_u16())

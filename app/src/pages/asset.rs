@@ -1,7 +1,4 @@
-use crate::{
-    domain::AssetId,
-    error::{error_panel, PageError},
-};
+use crate::{api::FerryError, domain::AssetId, error::error_panel};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -13,9 +10,11 @@ use leptos_router::hooks::use_params_map;
 #[component]
 pub fn AssetPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || -> Result<AssetId, PageError> {
+    // A malformed id in the path names no page at all: 404, like any unknown URL.
+    let id = move || -> Result<AssetId, FerryError> {
         let raw = params.read().get("id").unwrap_or_default();
-        Ok(raw.parse::<AssetId>()?)
+        raw.parse::<AssetId>()
+            .map_err(|e| FerryError::NotFound(e.to_string()))
     };
 
     let page = move || {
