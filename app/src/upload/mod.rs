@@ -9,7 +9,7 @@ mod browser;
 use crate::api::{get_upload_limits, UploadLimits};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use queue::{human_bytes, human_duration, percent, totals, Item, ItemId, ItemState};
+use queue::{human_bytes, percent, totals, Item, ItemId, ItemState};
 
 /// Files uploading at once.
 pub const PARALLEL: usize = 4;
@@ -378,26 +378,13 @@ impl Uploader {
             s.values()
                 .fold((0.0, 0u64), |(r, rem), (rate, left)| (r + rate, rem + left))
         });
-        if rate < 1.0 {
-            return String::new();
-        }
-        let eta = (remaining as f64 / rate).ceil() as u64;
-        format!(
-            "{}/s · {} left",
-            human_bytes(rate as u64),
-            human_duration(eta)
-        )
+        queue::rate_text(rate, remaining).unwrap_or_default()
     }
 
     fn row_speed(&self, id: ItemId) -> Option<String> {
         self.speeds.with(|s| {
-            s.get(&id).filter(|(r, _)| *r >= 1.0).map(|(rate, left)| {
-                format!(
-                    "{}/s · {} left",
-                    human_bytes(*rate as u64),
-                    human_duration((*left as f64 / rate).ceil() as u64)
-                )
-            })
+            s.get(&id)
+                .and_then(|&(rate, left)| queue::rate_text(rate, left))
         })
     }
 
@@ -983,12 +970,13 @@ impl Uploader {
                 s.insert(id, (rate, size.saturating_sub(sent)));
             });
         }
-        let name = self
-            .items
-            .with_untracked(|i| i.iter().find(|i| i.id == id).map(|i| i.name.clone()));
+        // Announce quarters only; the name is looked up just for those.
         let pct = percent(sent, size);
-        if let Some(name) = name {
-            if pct > 0 && pct.is_multiple_of(25) {
+        if pct > 0 && pct.is_multiple_of(25) {
+            let name = self
+                .items
+                .with_untracked(|i| i.iter().find(|i| i.id == id).map(|i| i.name.clone()));
+            if let Some(name) = name {
                 self.announce(format!("{name}: {pct}%"));
             }
         }

@@ -202,10 +202,26 @@ impl SpeedMeter {
     /// Seconds left for `remaining` bytes.
     pub fn eta_secs(&self, remaining: u64) -> Option<u64> {
         match self.rate {
-            Some(r) if r > 1.0 => Some((remaining as f64 / r).ceil() as u64),
+            Some(r) if r > 1.0 => Some(eta(r, remaining)),
             _ => None,
         }
     }
+}
+
+/// Whole seconds to send `remaining` bytes at `rate` bytes per second.
+fn eta(rate: f64, remaining: u64) -> u64 {
+    (remaining as f64 / rate).ceil() as u64
+}
+
+/// `1.2 MB/s · 45 s left`, or nothing while the rate is under a byte per second.
+pub fn rate_text(rate: f64, remaining: u64) -> Option<String> {
+    (rate >= 1.0).then(|| {
+        format!(
+            "{}/s · {} left",
+            human_bytes(rate as u64),
+            human_duration(eta(rate, remaining))
+        )
+    })
 }
 
 /// `1.5 MB`, `820 KB`, `12 B` (decimal units, as file managers show).
@@ -391,6 +407,11 @@ mod tests {
         assert_eq!(m.eta_secs(0), Some(0));
         assert!(m.eta_secs(10_000_000).unwrap() > 10);
         assert_eq!(SpeedMeter::default().eta_secs(5), None);
+        assert_eq!(
+            rate_text(250_000.0, 1_000_000).as_deref(),
+            Some("250 KB/s · 4 s left")
+        );
+        assert_eq!(rate_text(0.5, 10), None);
     }
 
     #[test]
