@@ -5,7 +5,7 @@
 //! from [`FerryError::status`], body `{"error": "...", "error_message": "..."}` (the second
 //! for the seed's readers).
 
-use crate::AppState;
+use crate::{store::timestamp as time, AppState};
 use app::{
     api::{FerryError, ListParams, NewUpload},
     domain::{Asset, AssetId, AssetStatus, ObjectMetadata},
@@ -161,10 +161,6 @@ pub struct AssetJson<'a> {
     pub event_name: Option<&'a str>,
     pub sequencer: Option<&'a str>,
     pub deleted_from: Option<AssetStatus>,
-}
-
-fn time(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 impl<'a> From<&'a Asset> for AssetJson<'a> {

@@ -815,7 +815,8 @@ fn now_millis() -> DateTime<Utc> {
     DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
 }
 
-fn timestamp(t: DateTime<Utc>) -> String {
+/// RFC 3339 in UTC with milliseconds: how Ferry stores and shows every time.
+pub fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
