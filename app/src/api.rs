@@ -67,17 +67,86 @@ pub struct DownloadLink {
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// The orders a listing can come in. Each is one index read in one direction, so every page
+/// is a single Query: time order from the ULID ids, name order from a lower-cased name key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortOrder {
+    #[default]
+    Newest,
+    Oldest,
+    /// File name A→Z (case-insensitive).
+    Name,
+    /// File name Z→A.
+    NameDesc,
+}
+
+impl SortOrder {
+    pub const ALL: [SortOrder; 4] = [
+        SortOrder::Newest,
+        SortOrder::Oldest,
+        SortOrder::Name,
+        SortOrder::NameDesc,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortOrder::Newest => "newest",
+            SortOrder::Oldest => "oldest",
+            SortOrder::Name => "name",
+            SortOrder::NameDesc => "name_desc",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortOrder::Newest => "Newest first",
+            SortOrder::Oldest => "Oldest first",
+            SortOrder::Name => "Name A→Z",
+            SortOrder::NameDesc => "Name Z→A",
+        }
+    }
+
+    /// Whether this order reads the name index (the only one a prefix search can use).
+    pub fn by_name(self) -> bool {
+        matches!(self, SortOrder::Name | SortOrder::NameDesc)
+    }
+}
+
+impl std::str::FromStr for SortOrder {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<SortOrder, String> {
+        SortOrder::ALL
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown sort `{s}` (expected newest, oldest, name or name_desc)")
+            })
+    }
+}
+
+/// Which page of which listing. `prefix` searches file names (case-insensitive) and lists
+/// them by name; without `sort` a search is A→Z and a plain listing newest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListParams {
     pub status: Option<AssetStatus>,
     pub limit: Option<usize>,
     pub cursor: Option<String>,
+    #[serde(default)]
+    pub sort: Option<SortOrder>,
+    #[serde(default)]
+    pub prefix: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssetList {
     pub items: Vec<Asset>,
+    /// The page after this one, if any.
     pub next_cursor: Option<String>,
+    /// The page before this one, if any (absent on the first page).
+    #[serde(default)]
+    pub prev_cursor: Option<String>,
 }
 
 /// Limits a client should know before it uploads (also enforced by the signature).

@@ -7,7 +7,7 @@
 
 use crate::{store::timestamp as time, AppState};
 use app::{
-    api::{FerryError, ListParams, NewUpload},
+    api::{FerryError, ListParams, NewUpload, SortOrder},
     domain::{Asset, AssetId, AssetStatus, ObjectMetadata},
 };
 use axum::{
@@ -231,9 +231,12 @@ struct ListQueryParams {
     limit: Option<String>,
     cursor: Option<String>,
     status: Option<String>,
+    sort: Option<String>,
+    prefix: Option<String>,
 }
 
-/// `GET /asset` → 200 `{items, next_cursor}`, newest first.
+/// `GET /asset?status=&sort=newest|oldest|name|name_desc&prefix=&limit=&cursor=` → 200
+/// `{items, next_cursor, prev_cursor}`; newest first by default, by name when searching.
 async fn list_assets(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -258,16 +261,28 @@ async fn list_assets(
                 .map_err(|e| bad_request(e.to_string()))
         })
         .transpose()?;
+    let sort = q
+        .sort
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<SortOrder>().map_err(bad_request))
+        .transpose()?;
     let page = state
         .backend
         .list(ListParams {
             status,
             limit,
             cursor: q.cursor.filter(|c| !c.is_empty()),
+            sort,
+            prefix: q.prefix.filter(|p| !p.is_empty()),
         })
         .await?;
     let items: Vec<AssetJson> = page.items.iter().map(AssetJson::from).collect();
-    Ok(Json(json!({ "items": items, "next_cursor": page.next_cursor })).into_response())
+    Ok(Json(json!({
+        "items": items,
+        "next_cursor": page.next_cursor,
+        "prev_cursor": page.prev_cursor,
+    }))
+    .into_response())
 }
 
 #[derive(Debug, Default, serde::Deserialize)]

@@ -19,8 +19,15 @@ pub enum StoreError {
     InvalidLimit,
     #[error("the cursor is not one this server issued")]
     InvalidCursor,
-    #[error("the cursor belongs to a listing with a different status filter")]
+    #[error("the cursor belongs to another listing (different status filter, sort or search)")]
     CursorMismatch,
+    #[error(
+        "a file name prefix has at most {} characters and no control characters",
+        crate::store::MAX_PREFIX_CHARS
+    )]
+    InvalidPrefix,
+    #[error("a file name search lists by name: use sort `name` or `name_desc`")]
+    SearchNeedsNameOrder,
     #[error("no such multipart upload (completed, aborted or never started)")]
     NoSuchUpload,
     #[error("the multipart upload was refused: {0}")]

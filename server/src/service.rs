@@ -239,7 +239,9 @@ impl From<StoreError> for FerryError {
             | StoreError::InvalidContentType
             | StoreError::InvalidLimit
             | StoreError::InvalidCursor
-            | StoreError::CursorMismatch => FerryError::BadRequest(e.to_string()),
+            | StoreError::CursorMismatch
+            | StoreError::InvalidPrefix
+            | StoreError::SearchNeedsNameOrder => FerryError::BadRequest(e.to_string()),
             StoreError::NoSuchUpload => FerryError::NotFound(e.to_string()),
             StoreError::InvalidMultipart(_) => FerryError::BadRequest(e.to_string()),
             StoreError::Contention => FerryError::Unavailable(e.to_string()),
@@ -295,11 +297,14 @@ impl AssetBackend for AssetService {
                 status: params.status,
                 limit: params.limit,
                 cursor: params.cursor,
+                sort: params.sort,
+                prefix: params.prefix,
             })
             .await?;
         Ok(AssetList {
             items: page.items,
             next_cursor: page.next_cursor,
+            prev_cursor: page.prev_cursor,
         })
     }
 

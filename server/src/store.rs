@@ -14,6 +14,12 @@
 //! | `by_created` | `list_pk` | `id` | list newest-first (ULIDs sort by time) |
 //! | `by_status` | `status` | `id` | list one status newest-first |
 //! | `by_object` | `object_ref` | – | asset by (bucket, key) in one Query |
+//! | `by_name` | `list_pk` | `name_key` | list by file name; file name prefix search |
+//! | `by_status_name` | `status` | `name_key` | the same within one status |
+//!
+//! `name_key` is the lower-cased file name, `\u{1}`, then the id. Sorting by size is not
+//! offered: size changes when the object arrives (declared, then what S3 reports), and each
+//! extra order costs two more indexes (with and without a status filter) on every write.
 //!
 //! Every request-path read is a GetItem or a Query; nothing Scans. Get by id is one GetItem,
 //! `/metadata` is one GetItem of the object item.
@@ -25,7 +31,10 @@
 //! removal the object item stays as a tombstone (`present = false`) remembering the sequencer.
 
 use crate::error::StoreError;
-use app::domain::{Asset, AssetId, AssetStatus, ObjectMetadata};
+use app::{
+    api::SortOrder,
+    domain::{Asset, AssetId, AssetStatus, ObjectMetadata},
+};
 use aws_sdk_dynamodb::{
     error::SdkError,
     operation::update_item::UpdateItemError,
@@ -38,11 +47,14 @@ use aws_sdk_dynamodb::{
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
 use std::{collections::HashMap, sync::Mutex};
 
 pub const INDEX_BY_CREATED: &str = "by_created";
 pub const INDEX_BY_STATUS: &str = "by_status";
 pub const INDEX_BY_OBJECT: &str = "by_object";
+pub const INDEX_BY_NAME: &str = "by_name";
+pub const INDEX_BY_STATUS_NAME: &str = "by_status_name";
 const LIST_PK: &str = "ASSET";
 /// Largest page a caller may ask for.
 pub const MAX_PAGE_SIZE: usize = 100;
@@ -121,50 +133,103 @@ impl Sequencer {
     }
 }
 
-/// Which page of which listing: opaque to callers (base64url of `v1:<status|*>:<last id>`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cursor {
-    status: Option<AssetStatus>,
-    after: AssetId,
+/// Where a page starts: opaque to callers (base64url of a small JSON document). It names the
+/// listing it belongs to (status filter, order, search prefix) and refuses to continue any
+/// other, and the index position of the row it is next to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Cursor {
+    v: u8,
+    #[serde(flatten)]
+    listing: Listing,
+    /// `true`: the page before `id`; `false`: the page after it.
+    back: bool,
+    id: AssetId,
+    /// The row's `name_key` when the listing is in name order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name_key: Option<String>,
 }
 
+/// What a listing shows, normalised: the part of a query a cursor must agree with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Listing {
+    status: Option<AssetStatus>,
+    sort: SortOrder,
+    prefix: Option<String>,
+}
+
+const CURSOR_VERSION: u8 = 2;
+/// Longest cursor accepted (a name key is at most 255 characters, 4 bytes each).
+const MAX_CURSOR_LEN: usize = 4096;
+/// Longest file name prefix a search accepts (file names are at most 255 characters).
+pub const MAX_PREFIX_CHARS: usize = 255;
+
 impl Cursor {
-    pub fn encode(&self) -> String {
-        let status = self.status.map(AssetStatus::as_str).unwrap_or("*");
-        URL_SAFE_NO_PAD.encode(format!("v1:{status}:{}", self.after))
+    fn at(listing: &Listing, asset: &Asset, back: bool) -> Cursor {
+        Cursor {
+            v: CURSOR_VERSION,
+            listing: listing.clone(),
+            back,
+            id: asset.id,
+            name_key: listing
+                .sort
+                .by_name()
+                .then(|| name_key(&asset.filename, asset.id)),
+        }
     }
 
-    pub fn decode(s: &str, status: Option<AssetStatus>) -> Result<Cursor, StoreError> {
+    /// The same position, read the other way.
+    fn turned(&self, back: bool) -> Cursor {
+        Cursor {
+            back,
+            ..self.clone()
+        }
+    }
+
+    fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("cursor serialises"))
+    }
+
+    fn decode(s: &str, listing: &Listing) -> Result<Cursor, StoreError> {
         let bad = || StoreError::InvalidCursor;
-        if s.len() > 200 {
+        if s.len() > MAX_CURSOR_LEN {
             return Err(bad());
         }
         let raw = URL_SAFE_NO_PAD.decode(s).map_err(|_| bad())?;
-        let raw = String::from_utf8(raw).map_err(|_| bad())?;
-        let mut parts = raw.splitn(3, ':');
-        let (Some("v1"), Some(st), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
+        let cursor: Cursor = serde_json::from_slice(&raw).map_err(|_| bad())?;
+        if cursor.v != CURSOR_VERSION {
             return Err(bad());
-        };
-        let cursor_status = match st {
-            "*" => None,
-            other => Some(other.parse::<AssetStatus>().map_err(|_| bad())?),
-        };
+        }
+        // The position must be a real index key of this kind of listing.
+        let id = cursor.id.to_string();
+        match (&cursor.name_key, cursor.listing.sort.by_name()) {
+            (Some(key), true) if key.ends_with(&format!("{NAME_KEY_SEPARATOR}{id}")) => {}
+            (None, false) => {}
+            _ => return Err(bad()),
+        }
         // A cursor only continues the listing it came from.
-        if cursor_status != status {
+        if &cursor.listing != listing {
             return Err(StoreError::CursorMismatch);
         }
-        Ok(Cursor {
-            status,
-            after: id.parse().map_err(|_| bad())?,
-        })
+        Ok(cursor)
     }
 }
 
-/// A page of assets, newest first.
+/// Separates the lower-cased file name from the id in `name_key`; sorts before every
+/// printable character, so `a` lists before `a b` and `ab`.
+const NAME_KEY_SEPARATOR: char = '\u{1}';
+
+/// The name-order sort key: lower-cased file name, then the id (unique, and newest-last among
+/// equal names).
+fn name_key(filename: &str, id: AssetId) -> String {
+    format!("{}{NAME_KEY_SEPARATOR}{id}", filename.to_lowercase())
+}
+
+/// A page of assets in the listing's order.
 #[derive(Debug, Clone)]
 pub struct Page {
     pub items: Vec<Asset>,
     pub next_cursor: Option<String>,
+    pub prev_cursor: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -172,6 +237,35 @@ pub struct ListQuery {
     pub status: Option<AssetStatus>,
     pub limit: Option<usize>,
     pub cursor: Option<String>,
+    /// `None`: newest first, or name order when searching.
+    pub sort: Option<SortOrder>,
+    /// Case-insensitive file name prefix; lists in name order.
+    pub prefix: Option<String>,
+}
+
+impl ListQuery {
+    fn listing(&self) -> Result<Listing, StoreError> {
+        let prefix = match self.prefix.as_deref() {
+            None | Some("") => None,
+            Some(p) if p.chars().count() > MAX_PREFIX_CHARS || p.chars().any(char::is_control) => {
+                return Err(StoreError::InvalidPrefix)
+            }
+            Some(p) => Some(p.to_lowercase()),
+        };
+        let sort = match (self.sort, &prefix) {
+            (None, None) => SortOrder::Newest,
+            (None, Some(_)) => SortOrder::Name,
+            (Some(sort), Some(_)) if !sort.by_name() => {
+                return Err(StoreError::SearchNeedsNameOrder)
+            }
+            (Some(sort), _) => sort,
+        };
+        Ok(Listing {
+            status: self.status,
+            sort,
+            prefix,
+        })
+    }
 }
 
 /// The asset table.
@@ -255,6 +349,7 @@ impl AssetStore {
                 attr("id"),
                 attr("status"),
                 attr("object_ref"),
+                attr("name_key"),
             ]))
             .key_schema(key("pk", KeyType::Hash))
             .global_secondary_indexes(index(
@@ -268,6 +363,20 @@ impl AssetStore {
             .global_secondary_indexes(index(
                 INDEX_BY_OBJECT,
                 vec![key("object_ref", KeyType::Hash)],
+            ))
+            .global_secondary_indexes(index(
+                INDEX_BY_NAME,
+                vec![
+                    key("list_pk", KeyType::Hash),
+                    key("name_key", KeyType::Range),
+                ],
+            ))
+            .global_secondary_indexes(index(
+                INDEX_BY_STATUS_NAME,
+                vec![
+                    key("status", KeyType::Hash),
+                    key("name_key", KeyType::Range),
+                ],
             ))
             .send()
             .await;
@@ -408,44 +517,56 @@ impl AssetStore {
             .transpose()
     }
 
-    /// One page of assets, newest first: a single Query whatever the table size.
+    /// One page of assets: a single Query whatever the table size.
+    ///
+    /// The index and direction follow from the listing: `by_created`/`by_status` (time order,
+    /// ULID ids) or `by_name`/`by_status_name` (name order, also what a prefix search reads).
+    /// A cursor with `back` reads the same index the other way from its row and reverses the
+    /// result, which is how "previous page" stays one Query too.
     pub async fn list(&self, query: ListQuery) -> Result<Page, StoreError> {
         let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
         if limit == 0 || limit > MAX_PAGE_SIZE {
             return Err(StoreError::InvalidLimit);
         }
+        let listing = query.listing()?;
         let cursor = query
             .cursor
             .as_deref()
-            .map(|c| Cursor::decode(c, query.status))
+            .map(|c| Cursor::decode(c, &listing))
             .transpose()?;
-
+        let back = cursor.as_ref().is_some_and(|c| c.back);
+        let ascending = matches!(listing.sort, SortOrder::Oldest | SortOrder::Name);
+        let by_name = listing.sort.by_name();
+        let (index, partition_attr, partition) = match (listing.status, by_name) {
+            (Some(st), false) => (INDEX_BY_STATUS, "status", st.as_str()),
+            (Some(st), true) => (INDEX_BY_STATUS_NAME, "status", st.as_str()),
+            (None, false) => (INDEX_BY_CREATED, "list_pk", LIST_PK),
+            (None, true) => (INDEX_BY_NAME, "list_pk", LIST_PK),
+        };
+        let mut condition = "#p = :p".to_string();
         let mut request = self
             .db
             .query()
             .table_name(&self.table)
-            .scan_index_forward(false)
+            .index_name(index)
+            .scan_index_forward(ascending != back)
             // One more than asked: tells whether another page exists without a second call.
-            .limit(limit as i32 + 1);
-        request = match query.status {
-            Some(status) => request
-                .index_name(INDEX_BY_STATUS)
-                .key_condition_expression("#st = :st")
-                .expression_attribute_names("#st", "status")
-                .expression_attribute_values(":st", s(status.as_str())),
-            None => request
-                .index_name(INDEX_BY_CREATED)
-                .key_condition_expression("list_pk = :l")
-                .expression_attribute_values(":l", s(LIST_PK)),
-        };
+            .limit(limit as i32 + 1)
+            .expression_attribute_names("#p", partition_attr)
+            .expression_attribute_values(":p", s(partition));
+        if let Some(prefix) = &listing.prefix {
+            condition.push_str(" AND begins_with(name_key, :prefix)");
+            request = request.expression_attribute_values(":prefix", s(prefix));
+        }
+        request = request.key_condition_expression(condition);
         if let Some(c) = &cursor {
             let mut start = HashMap::from([
-                ("pk".to_string(), s(asset_pk(c.after))),
-                ("id".to_string(), s(c.after.to_string())),
+                ("pk".to_string(), s(asset_pk(c.id))),
+                (partition_attr.to_string(), s(partition)),
             ]);
-            match c.status {
-                Some(st) => start.insert("status".into(), s(st.as_str())),
-                None => start.insert("list_pk".into(), s(LIST_PK)),
+            match &c.name_key {
+                Some(key) => start.insert("name_key".into(), s(key)),
+                None => start.insert("id".into(), s(c.id.to_string())),
             };
             request = request.set_exclusive_start_key(Some(start));
         }
@@ -456,19 +577,31 @@ impl AssetStore {
             .iter()
             .map(asset_from_item)
             .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(|last| {
-                Cursor {
-                    status: query.status,
-                    after: last.id,
-                }
-                .encode()
-            })
-        } else {
-            None
+        let more = items.len() > limit;
+        items.truncate(limit);
+        if back {
+            items.reverse();
+        }
+        let at = |asset: Option<&Asset>, back: bool| {
+            asset.map(|a| Cursor::at(&listing, a, back).encode())
         };
-        Ok(Page { items, next_cursor })
+        let (next_cursor, prev_cursor) = match &cursor {
+            None => (if more { at(items.last(), false) } else { None }, None),
+            // Read backwards from a row: the rows after this page start at that row.
+            Some(c) if c.back => (
+                at(items.last(), false).or_else(|| Some(c.turned(false).encode())),
+                if more { at(items.first(), true) } else { None },
+            ),
+            Some(c) => (
+                if more { at(items.last(), false) } else { None },
+                at(items.first(), true).or_else(|| Some(c.turned(true).encode())),
+            ),
+        };
+        Ok(Page {
+            items,
+            next_cursor,
+            prev_cursor,
+        })
     }
 
     /// RECEIVED or UPLOADED → UPLOADED (the client confirms its upload).
@@ -846,6 +979,7 @@ fn asset_item(a: &Asset) -> Item {
             s(object_ref(&a.bucket, &a.object_key)),
         ),
         ("filename".to_string(), s(&a.filename)),
+        ("name_key".to_string(), s(name_key(&a.filename, a.id))),
         ("content_type".to_string(), s(&a.content_type)),
         ("status".to_string(), s(a.status.as_str())),
         ("created_at".to_string(), s(timestamp(a.created_at))),
@@ -1015,22 +1149,62 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_reject_tampering() {
         let id: AssetId = "01JDQ7ZK3M5X9V2B8N4C6T1R0W".parse().unwrap();
-        for status in [None, Some(AssetStatus::Uploaded)] {
-            let c = Cursor { status, after: id };
-            assert_eq!(Cursor::decode(&c.encode(), status).unwrap(), c);
+        let listing = |status, sort, prefix: Option<&str>| Listing {
+            status,
+            sort,
+            prefix: prefix.map(str::to_string),
+        };
+        let plain = listing(None, SortOrder::Newest, None);
+        for l in [
+            plain.clone(),
+            listing(Some(AssetStatus::Uploaded), SortOrder::Oldest, None),
+        ] {
+            for back in [false, true] {
+                let c = Cursor {
+                    v: CURSOR_VERSION,
+                    listing: l.clone(),
+                    back,
+                    id,
+                    name_key: None,
+                };
+                assert_eq!(Cursor::decode(&c.encode(), &l).unwrap(), c);
+                let other = listing(Some(AssetStatus::Created), l.sort, None);
+                assert!(matches!(
+                    Cursor::decode(&c.encode(), &other),
+                    Err(StoreError::CursorMismatch)
+                ));
+            }
         }
+        let named = listing(None, SortOrder::Name, Some("rep"));
         let c = Cursor {
-            status: None,
-            after: id,
+            v: CURSOR_VERSION,
+            listing: named.clone(),
+            back: false,
+            id,
+            name_key: Some(name_key("Report.pdf", id)),
+        };
+        assert_eq!(Cursor::decode(&c.encode(), &named).unwrap(), c);
+        // A name-order cursor must carry the name key of its own row.
+        for key in [
+            None,
+            Some(name_key(
+                "Report.pdf",
+                AssetId::from_ulid(ulid::Ulid::from_parts(1, 2)),
+            )),
+        ] {
+            let forged = Cursor {
+                name_key: key,
+                ..c.clone()
+            };
+            assert!(matches!(
+                Cursor::decode(&forged.encode(), &named),
+                Err(StoreError::InvalidCursor)
+            ));
         }
-        .encode();
-        assert!(matches!(
-            Cursor::decode(&c, Some(AssetStatus::Created)),
-            Err(StoreError::CursorMismatch)
-        ));
-        for bad in ["", "!!!", "djE6Kjpub3Bl", &"A".repeat(500)] {
+        let old_format = URL_SAFE_NO_PAD.encode(format!("v1:*:{id}"));
+        for bad in ["", "!!!", "djE6Kjpub3Bl", &old_format, &"A".repeat(5000)] {
             assert!(
-                matches!(Cursor::decode(bad, None), Err(StoreError::InvalidCursor)),
+                matches!(Cursor::decode(bad, &plain), Err(StoreError::InvalidCursor)),
                 "{bad}"
             );
         }

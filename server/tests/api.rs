@@ -332,8 +332,12 @@ async fn list_assets_pages_filters_and_shapes() {
 
     let r = api.get("/asset").await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(keys(&r.body), BTreeSet::from(["items", "next_cursor"]));
+    assert_eq!(
+        keys(&r.body),
+        BTreeSet::from(["items", "next_cursor", "prev_cursor"])
+    );
     assert_eq!(r.body["next_cursor"], Value::Null);
+    assert_eq!(r.body["prev_cursor"], Value::Null);
     let items = r.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 6);
     let first = &items[0];
@@ -417,6 +421,72 @@ async fn list_assets_pages_filters_and_shapes() {
         &api.get("/asset?limit=1&limit=2").await,
         StatusCode::BAD_REQUEST,
         "query",
+    );
+
+    // Sort and search.
+    let names = |r: &Reply| -> Vec<String> {
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["filename"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let r = api.get("/asset?sort=name_desc&limit=3").await;
+    assert_eq!(names(&r), ["u.txt", "f4.txt", "f3.txt"]);
+    let next = r.body["next_cursor"].as_str().unwrap().to_string();
+    let r = api
+        .get(&format!("/asset?sort=name_desc&limit=3&cursor={next}"))
+        .await;
+    assert_eq!(names(&r), ["f2.txt", "f1.txt", "f0.txt"]);
+    let prev = r.body["prev_cursor"].as_str().unwrap().to_string();
+    let r = api
+        .get(&format!("/asset?sort=name_desc&limit=3&cursor={prev}"))
+        .await;
+    assert_eq!(names(&r), ["u.txt", "f4.txt", "f3.txt"], "previous page");
+    assert_eq!(r.body["prev_cursor"], Value::Null);
+    assert_eq!(
+        names(&api.get("/asset?prefix=F&status=RECEIVED").await),
+        Vec::<String>::new()
+    );
+    let r = api.get("/asset?prefix=F").await;
+    assert_eq!(
+        names(&r),
+        ["f0.txt", "f1.txt", "f2.txt", "f3.txt", "f4.txt"]
+    );
+    assert_eq!(
+        names(&api.get("/asset?prefix=u&status=RECEIVED").await),
+        ["u.txt"]
+    );
+    assert_eq!(
+        names(&api.get("/asset?sort=oldest&limit=2").await),
+        ["f0.txt", "f1.txt"]
+    );
+
+    assert_error(
+        &api.get("/asset?sort=size").await,
+        StatusCode::BAD_REQUEST,
+        "unknown sort",
+    );
+    assert_error(
+        &api.get("/asset?prefix=f&sort=newest").await,
+        StatusCode::BAD_REQUEST,
+        "lists by name",
+    );
+    assert_error(
+        &api.get("/asset?prefix=%07bell").await,
+        StatusCode::BAD_REQUEST,
+        "prefix",
+    );
+    assert_error(
+        &api.get(&format!("/asset?prefix={}", "x".repeat(256))).await,
+        StatusCode::BAD_REQUEST,
+        "prefix",
+    );
+    assert_error(
+        &api.get(&format!("/asset?prefix=f&cursor={next}")).await,
+        StatusCode::BAD_REQUEST,
+        "another listing",
     );
 }
 

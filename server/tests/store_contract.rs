@@ -2,6 +2,7 @@
 
 mod common;
 
+use app::api::SortOrder;
 use app::domain::{AssetStatus, InvalidFilename};
 use common::{eventually, notification, record, Env};
 use server::{
@@ -30,6 +31,7 @@ async fn all_ids(env: &Env, status: Option<AssetStatus>) -> Vec<String> {
                 status,
                 limit: Some(100),
                 cursor,
+                ..Default::default()
             })
             .await
             .unwrap();
@@ -181,6 +183,7 @@ async fn listing_500_assets_in_pages_of_50_is_complete_and_newest_first() {
                 status: None,
                 limit: Some(50),
                 cursor: cursor.clone(),
+                ..Default::default()
             })
             .await
             .unwrap();
@@ -213,6 +216,7 @@ async fn listing_500_assets_in_pages_of_50_is_complete_and_newest_first() {
                 status: Some(AssetStatus::Created),
                 limit: Some(50),
                 cursor: page.next_cursor,
+                ..Default::default()
             })
             .await,
         Err(StoreError::CursorMismatch)
@@ -704,4 +708,207 @@ async fn data_survives_a_restart() {
         .into_bytes();
     assert_eq!(&body[..], b"kept");
     second.shutdown().await;
+}
+
+/// Walks a listing forwards to the end, then backwards from the last page to the first, and
+/// checks both walks see the same pages.
+async fn walk(env: &Env, query: ListQuery) -> Vec<String> {
+    let mut pages: Vec<Vec<String>> = vec![];
+    let mut cursor = None;
+    let last = loop {
+        let page = env
+            .store()
+            .list(ListQuery {
+                cursor: cursor.clone(),
+                ..query.clone()
+            })
+            .await
+            .unwrap();
+        assert_eq!(page.prev_cursor.is_some(), !pages.is_empty(), "{query:?}");
+        pages.push(page.items.iter().map(|a| a.filename.clone()).collect());
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break page,
+        }
+    };
+    let mut back = vec![pages.last().unwrap().clone()];
+    let mut cursor = last.prev_cursor;
+    while let Some(c) = cursor {
+        let page = env
+            .store()
+            .list(ListQuery {
+                cursor: Some(c),
+                ..query.clone()
+            })
+            .await
+            .unwrap();
+        assert!(
+            page.next_cursor.is_some(),
+            "a page read backwards has a next page"
+        );
+        back.push(page.items.iter().map(|a| a.filename.clone()).collect());
+        cursor = page.prev_cursor;
+    }
+    back.reverse();
+    assert_eq!(back, pages, "previous pages are the same pages: {query:?}");
+    pages.concat()
+}
+
+#[tokio::test]
+async fn every_order_pages_both_ways_and_prefix_search_narrows() {
+    let env = Env::start().await;
+    let store = env.store();
+    // Created in this order; ties in name order go oldest first.
+    let names = [
+        "b.txt",
+        "Report-2.pdf",
+        "a b.txt",
+        "report-1.pdf",
+        "ab.txt",
+        "REPORT-3.PDF",
+        "a.txt",
+        "zeta.png",
+        "Ärger.txt",
+        "report-1.pdf",
+        "notes/report.md",
+    ];
+    let mut ids = vec![];
+    for name in names {
+        ids.push(store.create(new_asset(&env, name)).await.unwrap().id);
+    }
+    // Two soft-deleted, to filter on.
+    store.soft_delete(ids[1]).await.unwrap();
+    store.soft_delete(ids[6]).await.unwrap();
+
+    let by_name = [
+        "a b.txt",
+        "a.txt",
+        "ab.txt",
+        "b.txt",
+        "notes/report.md",
+        "report-1.pdf",
+        "report-1.pdf",
+        "Report-2.pdf",
+        "REPORT-3.PDF",
+        "zeta.png",
+        "Ärger.txt",
+    ];
+    let newest: Vec<&str> = names.iter().rev().copied().collect();
+    let q = |sort: Option<SortOrder>, status, prefix: Option<&str>| ListQuery {
+        status,
+        limit: Some(3),
+        cursor: None,
+        sort,
+        prefix: prefix.map(str::to_string),
+    };
+    let rev = |v: &[&str]| v.iter().rev().map(|s| s.to_string()).collect::<Vec<_>>();
+    let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+
+    assert_eq!(walk(&env, q(None, None, None)).await, own(&newest));
+    assert_eq!(
+        walk(&env, q(Some(SortOrder::Newest), None, None)).await,
+        own(&newest)
+    );
+    assert_eq!(
+        walk(&env, q(Some(SortOrder::Oldest), None, None)).await,
+        own(&names)
+    );
+    assert_eq!(
+        walk(&env, q(Some(SortOrder::Name), None, None)).await,
+        own(&by_name)
+    );
+    assert_eq!(
+        walk(&env, q(Some(SortOrder::NameDesc), None, None)).await,
+        rev(&by_name)
+    );
+
+    // Search: case-insensitive prefix, name order by default, either direction.
+    let reports = [
+        "report-1.pdf",
+        "report-1.pdf",
+        "Report-2.pdf",
+        "REPORT-3.PDF",
+    ];
+    assert_eq!(walk(&env, q(None, None, Some("rep"))).await, own(&reports));
+    assert_eq!(
+        walk(&env, q(None, None, Some("REPORT-"))).await,
+        own(&reports)
+    );
+    assert_eq!(
+        walk(&env, q(Some(SortOrder::NameDesc), None, Some("Rep"))).await,
+        rev(&reports)
+    );
+    assert_eq!(
+        walk(&env, q(None, None, Some("a"))).await,
+        own(&["a b.txt", "a.txt", "ab.txt"])
+    );
+    assert_eq!(
+        walk(&env, q(None, None, Some("ä"))).await,
+        own(&["Ärger.txt"])
+    );
+    assert!(walk(&env, q(None, None, Some("zzz"))).await.is_empty());
+    // A prefix matches the start of the name, not a folder's file.
+    assert_eq!(
+        walk(&env, q(None, None, Some("notes/"))).await,
+        own(&["notes/report.md"])
+    );
+
+    // Status filter, in every order, with and without a search.
+    let deleted = Some(AssetStatus::Deleted);
+    assert_eq!(
+        walk(&env, q(None, deleted, None)).await,
+        own(&["a.txt", "Report-2.pdf"])
+    );
+    assert_eq!(
+        walk(&env, q(Some(SortOrder::Oldest), deleted, None)).await,
+        own(&["Report-2.pdf", "a.txt"])
+    );
+    assert_eq!(
+        walk(&env, q(Some(SortOrder::Name), deleted, None)).await,
+        own(&["a.txt", "Report-2.pdf"])
+    );
+    assert_eq!(
+        walk(&env, q(None, deleted, Some("re"))).await,
+        own(&["Report-2.pdf"])
+    );
+    assert_eq!(
+        walk(&env, q(None, Some(AssetStatus::Created), Some("re"))).await,
+        own(&["report-1.pdf", "report-1.pdf", "REPORT-3.PDF"])
+    );
+
+    // Bad searches and cursors from another listing.
+    assert!(matches!(
+        store
+            .list(q(Some(SortOrder::Newest), None, Some("a")))
+            .await,
+        Err(StoreError::SearchNeedsNameOrder)
+    ));
+    for bad in ["a\u{0}b".to_string(), "x\n".to_string(), "a".repeat(256)] {
+        assert!(matches!(
+            store.list(q(None, None, Some(&bad))).await,
+            Err(StoreError::InvalidPrefix)
+        ));
+    }
+    let by_name_page = store
+        .list(q(Some(SortOrder::Name), None, None))
+        .await
+        .unwrap();
+    let search_page = store.list(q(None, None, Some("rep"))).await.unwrap();
+    for (cursor, other) in [
+        (by_name_page.next_cursor.clone(), q(None, None, None)),
+        (
+            by_name_page.next_cursor.clone(),
+            q(Some(SortOrder::NameDesc), None, None),
+        ),
+        (search_page.next_cursor.clone(), q(None, None, Some("a"))),
+        (
+            search_page.next_cursor.clone(),
+            q(Some(SortOrder::Name), None, None),
+        ),
+    ] {
+        assert!(matches!(
+            store.list(ListQuery { cursor, ..other }).await,
+            Err(StoreError::CursorMismatch)
+        ));
+    }
 }
