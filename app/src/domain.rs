@@ -101,6 +101,11 @@ impl AssetStatus {
     /// States from which the client may confirm an upload (seed: 412 otherwise).
     pub const CONFIRMABLE: [AssetStatus; 2] = [AssetStatus::Received, AssetStatus::Uploaded];
 
+    /// States an asset leaves on its own (its object is on the way or being recorded).
+    pub fn is_pending(self) -> bool {
+        matches!(self, AssetStatus::Created | AssetStatus::Received)
+    }
+
     /// States in which the object can be downloaded.
     pub fn is_downloadable(self) -> bool {
         matches!(self, AssetStatus::Received | AssetStatus::Uploaded)

@@ -1,6 +1,6 @@
 //! The frame around every page: skip link, header with navigation and theme toggle, footer.
 
-use crate::theme::ThemeToggle;
+use crate::{components::ToastRegion, theme::ThemeToggle};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -31,6 +31,7 @@ pub fn Layout(children: Children) -> impl IntoView {
         <main id="main" tabindex="-1">
             {children()}
         </main>
+        <ToastRegion />
         <footer class="site-footer">
             <p>"Files travel straight between your browser and S3; Ferry only signs the tickets."</p>
         </footer>

@@ -7,8 +7,12 @@
 //! WebAssembly bundle that takes over the server-rendered page in the browser.
 
 pub mod api;
+pub mod components;
+#[cfg(feature = "hydrate")]
+pub mod dom;
 pub mod domain;
 pub mod error;
+pub mod format;
 mod layout;
 mod pages;
 pub mod site;
@@ -19,7 +23,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Meta, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 pub use site::SiteAssets;
@@ -51,6 +55,8 @@ pub fn shell(options: LeptosOptions, assets: SiteAssets) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    components::Toaster::provide();
+    components::Clock::provide();
     mark_hydrated();
 
     view! {
@@ -65,8 +71,10 @@ pub fn App() -> impl IntoView {
             <layout::Layout>
                 <Routes fallback=|| view! { <pages::NotFound /> }>
                     <Route path=path!("") view=upload::UploadPage />
-                    <Route path=path!("/assets") view=pages::BrowsePage />
-                    <Route path=path!("/assets/:id") view=pages::AssetPage />
+                    // Async: the server waits for the data, so the page is complete without
+                    // JavaScript and an error sets the response status.
+                    <Route path=path!("/assets") view=pages::BrowsePage ssr=SsrMode::Async />
+                    <Route path=path!("/assets/:id") view=pages::AssetPage ssr=SsrMode::Async />
                 </Routes>
             </layout::Layout>
         </Router>

@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
             get(download_asset).put(confirm_asset).delete(delete_asset),
         )
         .route("/asset/{id}/restore", post(restore_asset))
+        .route("/assets/{id}/download", get(download_redirect))
         .route("/asset/{id}/{*rest}", any(not_found))
         .route("/metadata", get(get_metadata))
         .route("/metadata/{*rest}", any(not_found))
@@ -297,9 +298,39 @@ async fn download_asset(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
+    let link = state.backend.download_link(id, download_ttl(raw)?).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "download_url": link.download_url, "expires_at": time(link.expires_at) })),
+    )
+        .into_response())
+}
+
+/// `GET /assets/{id}/download?timeout=SECONDS` → 303 to a fresh presigned download: a plain
+/// link that downloads (the browser follows it to S3; the server never carries the bytes).
+async fn download_redirect(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let id = parse_id(&id)?;
+    let link = state.backend.download_link(id, download_ttl(raw)?).await?;
+    let mut headers = HeaderMap::new();
+    let location = link
+        .download_url
+        .parse()
+        .map_err(|_| ApiError(FerryError::Internal("unusable download URL".into())))?;
+    headers.insert(header::LOCATION, location);
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok((StatusCode::SEE_OTHER, headers).into_response())
+}
+
+fn download_ttl(raw: Option<String>) -> ApiResult<Option<u64>> {
     let q: DownloadQuery = query(raw)?;
-    let ttl = q
-        .timeout
+    q.timeout
         .map(|t| {
             t.trim()
                 .parse::<u64>()
@@ -311,13 +342,7 @@ async fn download_asset(
                     ))
                 })
         })
-        .transpose()?;
-    let link = state.backend.download_link(id, ttl).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({ "download_url": link.download_url, "expires_at": time(link.expires_at) })),
-    )
-        .into_response())
+        .transpose()
 }
 
 /// `PUT /asset/{id}` → 202 `{"status":"UPLOADED"}`.

@@ -559,6 +559,40 @@ async fn download_links_follow_state_and_ttl_rules() {
         "Asset not found",
     );
 
+    // The browse page's plain download link: a 303 to a fresh presigned URL.
+    let r = api.get(&format!("/assets/{id}/download")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.raw);
+    assert_eq!(r.headers[header::CACHE_CONTROL], "no-store");
+    assert!(r.raw.is_empty(), "no bytes through the server");
+    let location = r.headers[header::LOCATION].to_str().unwrap().to_string();
+    let got = reqwest::get(&location).await.unwrap();
+    assert_eq!(got.status(), 200);
+    assert!(got.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("hello.txt"));
+    assert_eq!(&got.bytes().await.unwrap()[..], b"hello bytes");
+    let r = api.get(&format!("/assets/{id}/download?timeout=900")).await;
+    assert!(r.headers[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .contains("X-Amz-Expires=900"));
+    assert_error(
+        &api.get(&format!("/assets/{id}/download?timeout=0")).await,
+        StatusCode::BAD_REQUEST,
+        "timeout",
+    );
+    assert_error(
+        &api.get(&format!("/assets/{created}/download")).await,
+        StatusCode::FORBIDDEN,
+        "CREATED",
+    );
+    assert_error(
+        &api.get(&format!("/assets/{UNKNOWN_ID}/download")).await,
+        StatusCode::NOT_FOUND,
+        "Asset not found",
+    );
+
     // Deleted assets cannot be downloaded.
     assert_eq!(
         api.send(Method::DELETE, &format!("/asset/{id}"), None)
@@ -568,6 +602,11 @@ async fn download_links_follow_state_and_ttl_rules() {
     );
     assert_error(
         &api.get(&format!("/asset/{id}")).await,
+        StatusCode::FORBIDDEN,
+        "DELETED",
+    );
+    assert_error(
+        &api.get(&format!("/assets/{id}/download")).await,
         StatusCode::FORBIDDEN,
         "DELETED",
     );

@@ -132,10 +132,28 @@ async fn upload_page_is_server_rendered_with_layout_and_hashed_assets() {
     assert!(r.body.contains(r#"<link rel="icon" href="/favicon.ico""#));
 }
 
-#[tokio::test]
-async fn browse_and_detail_routes_render() {
+// Multi-threaded like the real server: resolved pages may render on another thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browse_and_detail_pages_are_complete_without_javascript() {
     let site = hashed_site();
-    let (app, _env) = router(site.path()).await;
+    let (app, env) = router(site.path()).await;
+    let new = |name: &str, ct: &str| server::store::NewAsset {
+        bucket: env.bucket().to_string(),
+        filename: Some(name.to_string()),
+        content_type: ct.to_string(),
+        size: Some(1500),
+    };
+    let alpha = env
+        .store()
+        .create(new("alpha.txt", "text/plain"))
+        .await
+        .unwrap();
+    let beta = env
+        .store()
+        .create(new("beta.png", "image/png"))
+        .await
+        .unwrap();
+    env.store().soft_delete(beta.id).await.unwrap();
 
     let r = get(&app, "/assets").await;
     assert_eq!(r.status, StatusCode::OK);
@@ -143,18 +161,70 @@ async fn browse_and_detail_routes_render() {
     assert!(r
         .body
         .contains(r#"<a href="/assets" aria-current="page">Assets</a>"#));
-
-    let r = get(&app, &format!("/assets/{VALID_ID}")).await;
-    assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(title(&r.body), format!("Asset {VALID_ID} · Ferry"));
-    assert!(r.body.contains(VALID_ID));
-
-    // Lower-case ids are the same asset, shown in canonical form.
-    let r = get(&app, &format!("/assets/{}", VALID_ID.to_lowercase())).await;
-    assert_eq!(r.status, StatusCode::OK);
+    // The rows themselves, not a loading placeholder: newest first, with badges and sizes.
+    let row = |id: &app::domain::AssetId| format!(r#"data-asset-id="{id}""#);
+    let (a, b) = (r.body.find(&row(&alpha.id)), r.body.find(&row(&beta.id)));
+    assert!(b.unwrap() < a.unwrap(), "newest first");
+    assert!(r.body.contains(&format!(r#"href="/assets/{}""#, alpha.id)));
     assert!(r
         .body
-        .contains(&format!(r#"<h1 class="mono">{VALID_ID}</h1>"#)));
+        .contains(r#"class="badge badge-created">CREATED</span>"#));
+    assert!(r
+        .body
+        .contains(r#"class="badge badge-deleted">DELETED</span>"#));
+    assert!(r.body.contains("1.5 KB"));
+    assert!(!r.body.contains("Loading assets"));
+
+    // Filters and search are in the URL.
+    let r = get(&app, "/assets?status=deleted").await;
+    assert!(r.body.contains(&row(&beta.id)) && !r.body.contains(&row(&alpha.id)));
+    let r = get(&app, "/assets?q=AL").await;
+    assert!(r.body.contains(&row(&alpha.id)) && !r.body.contains(&row(&beta.id)));
+    let r = get(&app, "/assets?q=zzz").await;
+    assert!(r.body.contains("Nothing matches"));
+    let r = get(&app, "/assets?limit=10&sort=oldest").await;
+    assert!(r.body.find(&row(&alpha.id)).unwrap() < r.body.find(&row(&beta.id)).unwrap());
+
+    // A URL naming nothing is a 400 page, not a silent default.
+    for uri in [
+        "/assets?status=gone",
+        "/assets?sort=size",
+        "/assets?limit=7",
+        "/assets?cursor=garbage",
+    ] {
+        let r = get(&app, uri).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{uri}");
+        assert!(r.body.contains(r#"role="alert""#), "{uri}");
+    }
+
+    // The detail page: every field, server-rendered.
+    let r = get(&app, &format!("/assets/{}", alpha.id)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(title(&r.body), "alpha.txt · Ferry");
+    for field in [
+        "Asset id",
+        "Object key",
+        "ETag",
+        "Sequencer",
+        "Event time",
+        "Bucket",
+    ] {
+        assert!(r.body.contains(&format!("<dt>{field}</dt>")), "{field}");
+    }
+    assert!(r.body.contains(&alpha.object_key));
+    assert!(r.body.contains(env.bucket()));
+    // Lower-case ids are the same asset.
+    let r = get(
+        &app,
+        &format!("/assets/{}", alpha.id.to_string().to_lowercase()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(title(&r.body), "alpha.txt · Ferry");
+    // An unknown id is a 404 page.
+    let r = get(&app, &format!("/assets/{VALID_ID}")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("Asset not found"));
 }
 
 #[tokio::test]
@@ -195,8 +265,8 @@ async fn trailing_slashes_redirect_to_the_canonical_url() {
     assert_eq!(get(&app, "/").await.status, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn malformed_asset_id_is_a_404_from_the_error_boundary() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_asset_id_is_a_404_page() {
     let site = hashed_site();
     let (app, _env) = router(site.path()).await;
     for (uri, echoed) in [

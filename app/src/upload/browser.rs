@@ -128,20 +128,6 @@ async fn read_entries(reader: &FileSystemDirectoryReader) -> Result<Vec<FileSyst
     Ok(array.iter().map(|v| v.unchecked_into()).collect())
 }
 
-/// Waits `ms` milliseconds.
-pub async fn sleep(ms: u32) {
-    let promise = Promise::new(&mut |resolve, _| {
-        let _ = web_sys::window()
-            .expect("window")
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
-    });
-    let _ = JsFuture::from(promise).await;
-}
-
-pub fn now_ms() -> f64 {
-    js_sys::Date::now()
-}
-
 /// How a PUT ended.
 pub enum PutOutcome {
     /// Stored; S3's ETag for the bytes (needed to complete a multipart upload).

@@ -832,7 +832,7 @@ impl Uploader {
                     match after_failure(status, &body, attempt) {
                         Verdict::RetryAfter(ms) => {
                             self.set_state(id, ItemState::RetryWaiting { attempt });
-                            browser::sleep(ms).await;
+                            crate::dom::sleep(ms).await;
                             if abort.is_aborted() {
                                 return Err(Stop::Aborted);
                             }
@@ -940,7 +940,7 @@ impl Uploader {
                 }
                 Err(_) => {}
             }
-            browser::sleep(wait).await;
+            crate::dom::sleep(wait).await;
             wait = (wait * 3 / 2).min(2_000);
         }
         self.fail(
@@ -958,7 +958,7 @@ impl Uploader {
                 i.sent = sent;
             }
         });
-        let now = browser::now_ms();
+        let now = crate::dom::now_ms();
         let rate = self.handles.try_update_value(|h| {
             h.get_mut(&id).and_then(|handle| {
                 handle.meter.sample(now, sent);

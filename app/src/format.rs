@@ -1,0 +1,237 @@
+//! How assets are shown to people: times, file kinds, link lifetimes. Pure functions, shared
+//! by the server rendering and the browser.
+
+use chrono::{DateTime, Utc};
+
+pub use crate::upload::queue::human_bytes;
+
+/// The current time, from the browser's clock in the browser.
+pub fn now() -> DateTime<Utc> {
+    #[cfg(feature = "hydrate")]
+    {
+        DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        DateTime::<Utc>::from(std::time::SystemTime::now())
+    }
+}
+
+/// `just now`, `42 s ago`, `5 min ago`, `3 h ago`, `yesterday`, `4 days ago`, then the date.
+pub fn relative_time(now: DateTime<Utc>, t: DateTime<Utc>) -> String {
+    let secs = (now - t).num_seconds();
+    if secs < -60 {
+        // A clock ahead of ours: say so rather than pretend it is the past.
+        return format!("in {}", span(-secs));
+    }
+    match secs {
+        ..10 => "just now".to_string(),
+        10..86_400 => format!("{} ago", span(secs)),
+        86_400..172_800 => "yesterday".to_string(),
+        172_800..604_800 => format!("{} days ago", secs / 86_400),
+        _ => t.format("%-d %b %Y").to_string(),
+    }
+}
+
+/// `in 59 s`, `in 15 min`, `in 7 d`; `expired` once past.
+pub fn time_left(now: DateTime<Utc>, t: DateTime<Utc>) -> String {
+    let secs = (t - now).num_seconds();
+    if secs <= 0 {
+        "expired".to_string()
+    } else {
+        format!("in {}", span(secs))
+    }
+}
+
+fn span(secs: i64) -> String {
+    match secs {
+        ..60 => format!("{secs} s"),
+        60..3600 => format!("{} min", secs / 60),
+        3600..86_400 => format!("{} h", secs / 3600),
+        _ => format!("{} d", secs / 86_400),
+    }
+}
+
+/// `2026-11-22 14:03:07 UTC`: the exact time, shown on hover and in details.
+pub fn exact_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// What kind of file an asset is, for its icon and its preview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Image,
+    Video,
+    Audio,
+    Text,
+    Pdf,
+    Archive,
+    Other,
+}
+
+impl FileKind {
+    /// From the content type, falling back to the file name's extension when the type says
+    /// nothing (`application/octet-stream`).
+    pub fn of(content_type: &str, filename: &str) -> FileKind {
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        let (ty, sub) = essence.split_once('/').unwrap_or(("", ""));
+        match (ty, sub) {
+            ("image", _) => return FileKind::Image,
+            ("video", _) => return FileKind::Video,
+            ("audio", _) => return FileKind::Audio,
+            ("text", _) => return FileKind::Text,
+            ("application", "pdf") => return FileKind::Pdf,
+            ("application", s)
+                if matches!(
+                    s,
+                    "json" | "xml" | "javascript" | "x-yaml" | "yaml" | "toml"
+                ) || s.ends_with("+json")
+                    || s.ends_with("+xml") =>
+            {
+                return FileKind::Text
+            }
+            (
+                "application",
+                "zip" | "gzip" | "x-gzip" | "x-tar" | "x-7z-compressed" | "x-bzip2" | "x-xz"
+                | "zstd" | "vnd.rar",
+            ) => return FileKind::Archive,
+            _ => {}
+        }
+        let ext = filename
+            .rsplit_once('.')
+            .map(|(_, e)| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        match ext.as_str() {
+            "png" | "jpg" | "jpeg" | "gif" | "webp" | "avif" | "svg" => FileKind::Image,
+            "mp4" | "webm" | "mov" | "mkv" => FileKind::Video,
+            "mp3" | "wav" | "ogg" | "flac" | "m4a" => FileKind::Audio,
+            "txt" | "md" | "csv" | "log" | "json" | "yaml" | "yml" | "toml" | "xml" | "html"
+            | "css" | "js" | "rs" | "py" | "sh" => FileKind::Text,
+            "pdf" => FileKind::Pdf,
+            "zip" | "gz" | "tgz" | "tar" | "7z" | "bz2" | "xz" | "zst" | "rar" => FileKind::Archive,
+            _ => FileKind::Other,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            FileKind::Image => "Image",
+            FileKind::Video => "Video",
+            FileKind::Audio => "Audio",
+            FileKind::Text => "Text",
+            FileKind::Pdf => "PDF",
+            FileKind::Archive => "Archive",
+            FileKind::Other => "File",
+        }
+    }
+
+    /// The CSS class suffix of its icon.
+    pub fn slug(self) -> &'static str {
+        match self {
+            FileKind::Image => "image",
+            FileKind::Video => "video",
+            FileKind::Audio => "audio",
+            FileKind::Text => "text",
+            FileKind::Pdf => "pdf",
+            FileKind::Archive => "archive",
+            FileKind::Other => "other",
+        }
+    }
+}
+
+/// Download link lifetimes people can pick (seconds, label). SigV4 caps presigned URLs at
+/// seven days; the server also caps them at its configured maximum.
+pub const LINK_LIFETIMES: [(u64, &str); 6] = [
+    (60, "1 minute"),
+    (900, "15 minutes"),
+    (3600, "1 hour"),
+    (86_400, "1 day"),
+    (259_200, "3 days"),
+    (604_800, "7 days"),
+];
+
+/// Bytes of a text file shown as its preview.
+pub const TEXT_PREVIEW_BYTES: u64 = 1024;
+
+/// Decodes bytes cut at an arbitrary point: an incomplete last character is dropped, other
+/// invalid bytes shown as U+FFFD.
+pub fn utf8_prefix(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(e) if e.error_len().is_none() => {
+            String::from_utf8_lossy(&bytes[..e.valid_up_to()]).into_owned()
+        }
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn relative_times() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap();
+        let ago = |secs: i64| relative_time(now, now - chrono::Duration::seconds(secs));
+        assert_eq!(ago(0), "just now");
+        assert_eq!(ago(9), "just now");
+        assert_eq!(ago(-30), "just now", "small clock skew is not the future");
+        assert_eq!(ago(42), "42 s ago");
+        assert_eq!(ago(60), "1 min ago");
+        assert_eq!(ago(3599), "59 min ago");
+        assert_eq!(ago(3600), "1 h ago");
+        assert_eq!(ago(86_399), "23 h ago");
+        assert_eq!(ago(86_400), "yesterday");
+        assert_eq!(ago(3 * 86_400), "3 days ago");
+        assert_eq!(ago(8 * 86_400), "14 Nov 2026");
+        assert_eq!(ago(-600), "in 10 min");
+        assert_eq!(exact_time(now), "2026-11-22 12:00:00 UTC");
+        let later = |secs: i64| time_left(now, now + chrono::Duration::seconds(secs));
+        assert_eq!(later(60), "in 1 min");
+        assert_eq!(later(59), "in 59 s");
+        assert_eq!(later(604_800), "in 7 d");
+        assert_eq!(later(0), "expired");
+    }
+
+    #[test]
+    fn file_kinds() {
+        assert_eq!(FileKind::of("image/png", "a.bin"), FileKind::Image);
+        assert_eq!(
+            FileKind::of("text/plain; charset=utf-8", "a"),
+            FileKind::Text
+        );
+        assert_eq!(FileKind::of("application/json", "a"), FileKind::Text);
+        assert_eq!(FileKind::of("application/ld+json", "a"), FileKind::Text);
+        assert_eq!(FileKind::of("application/pdf", "a"), FileKind::Pdf);
+        assert_eq!(FileKind::of("application/zip", "a"), FileKind::Archive);
+        assert_eq!(FileKind::of("video/mp4", "a"), FileKind::Video);
+        // An unhelpful type falls back to the extension.
+        assert_eq!(
+            FileKind::of("application/octet-stream", "x.JPG"),
+            FileKind::Image
+        );
+        assert_eq!(
+            FileKind::of("application/octet-stream", "notes.md"),
+            FileKind::Text
+        );
+        assert_eq!(
+            FileKind::of("application/octet-stream", "x"),
+            FileKind::Other
+        );
+        assert_eq!(FileKind::of("", "backup.tar.gz"), FileKind::Archive);
+    }
+
+    #[test]
+    fn cut_utf8() {
+        assert_eq!(utf8_prefix("héllo".as_bytes()), "héllo");
+        assert_eq!(utf8_prefix(&"hé".as_bytes()[..2]), "h");
+        assert_eq!(utf8_prefix(b"a\xffb"), "a\u{fffd}b");
+        assert_eq!(utf8_prefix(b"ok\xff"), "ok\u{fffd}");
+    }
+}
