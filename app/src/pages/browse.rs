@@ -263,6 +263,17 @@ pub fn BrowsePage() -> impl IntoView {
         })
     };
 
+    // Only the browser tracks loading: on the server the transition's pending effect would
+    // outlive the request's reactive owner.
+    #[cfg(feature = "hydrate")]
+    let listing = view! {
+        <Transition fallback=|| view! { <Skeleton /> } set_pending=pending.write_only()>
+            {rows}
+        </Transition>
+    };
+    #[cfg(not(feature = "hydrate"))]
+    let listing = view! { <Transition fallback=|| view! { <Skeleton /> }>{rows}</Transition> };
+
     view! {
         <Title text="Assets" />
         <section class="page-head">
@@ -273,11 +284,7 @@ pub fn BrowsePage() -> impl IntoView {
             </p>
         </section>
         <Toolbar query />
-        <div class="listing" aria-busy=move || pending.get().to_string()>
-            <Transition fallback=|| view! { <Skeleton /> } set_pending=pending.write_only()>
-                {rows}
-            </Transition>
-        </div>
+        <div class="listing" aria-busy=move || pending.get().to_string()>{listing}</div>
         <ConfirmDelete
             id=DELETE_DIALOG
             target=delete_target

@@ -1,0 +1,212 @@
+//! `/assets` server-rendering latency against the embedded store with 100 and 100,000
+//! assets. Run with `scripts/bench.sh` (or `cargo bench -p server --bench browse`); figures go
+//! to stdout and `target/bench/browse.md`.
+//!
+//! Not a test: nothing here passes or fails on timing. Each size gets a fresh data dir,
+//! assets created through the store (one TransactWriteItems each, as uploads do), then the
+//! real router on a real socket, warmed up, then sequential GETs timed one by one.
+
+use futures::{stream, StreamExt};
+use server::{
+    services::{Embedded, Settings},
+    site::Site,
+    store::NewAsset,
+};
+use std::{fmt::Write as _, time::Instant};
+
+/// Table sizes compared; `FERRY_BENCH_SIZES=100,5000` overrides them for a quick run.
+const SIZES: [usize; 2] = [100, 100_000];
+const WARMUP: usize = 20;
+const SAMPLES: usize = 300;
+/// Creates in flight while seeding.
+const SEED_CONCURRENCY: usize = 32;
+
+struct Row {
+    assets: usize,
+    view: &'static str,
+    p50_ms: f64,
+    p95_ms: f64,
+    bytes: usize,
+}
+
+#[tokio::main]
+async fn main() {
+    let sizes = sizes();
+    let mut rows = vec![];
+    let mut seeding = vec![];
+    for &n in &sizes {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let settings = Settings::named("ferry-bench", "ferry-bench-bucket");
+        let embedded = Embedded::start(dir.path(), settings, &[])
+            .await
+            .expect("embedded backends");
+        let started = Instant::now();
+        seed(&embedded, n).await;
+        let secs = started.elapsed().as_secs_f64();
+        eprintln!("seeded {n} assets in {secs:.1} s");
+        seeding.push((n, secs));
+
+        let site = Site::load(dir.path()).expect("site");
+        let app = server::app(site, &embedded.services);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("port");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let server = tokio::spawn(async move { axum::serve(listener, app).await });
+        let client = reqwest::Client::new();
+
+        // Page two of the default view: follow the first page's Next link.
+        let first = get(&client, &format!("{base}/assets")).await;
+        let next = first
+            .split("rel=\"next\"")
+            .next()
+            .and_then(|before| before.rsplit("href=\"").next())
+            .and_then(|href| href.split('"').next())
+            .map(|href| href.replace("&amp;", "&"));
+        let mut views: Vec<(&'static str, String)> = vec![
+            ("/assets (25, newest first)", format!("{base}/assets")),
+            ("/assets?limit=100", format!("{base}/assets?limit=100")),
+            (
+                "/assets?q=file-00004 (search)",
+                format!("{base}/assets?q=file-00004"),
+            ),
+            (
+                "/assets?status=created&sort=name",
+                format!("{base}/assets?status=created&sort=name"),
+            ),
+        ];
+        if let Some(next) = next.filter(|n| n.starts_with("/assets?")) {
+            views.push(("/assets page 2 (cursor)", format!("{base}{next}")));
+        }
+        for (view, url) in views {
+            for _ in 0..WARMUP {
+                get(&client, &url).await;
+            }
+            let mut times = Vec::with_capacity(SAMPLES);
+            let mut bytes = 0;
+            for _ in 0..SAMPLES {
+                let t = Instant::now();
+                bytes = get(&client, &url).await.len();
+                times.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            times.sort_by(f64::total_cmp);
+            let row = Row {
+                assets: n,
+                view,
+                p50_ms: percentile(&times, 50.0),
+                p95_ms: percentile(&times, 95.0),
+                bytes,
+            };
+            eprintln!(
+                "{n:>7} assets  {view:<36} p50 {:>6.2} ms  p95 {:>6.2} ms",
+                row.p50_ms, row.p95_ms
+            );
+            rows.push(row);
+        }
+        server.abort();
+        embedded.shutdown().await;
+    }
+    report(&rows, &seeding, &sizes);
+}
+
+fn sizes() -> Vec<usize> {
+    match std::env::var("FERRY_BENCH_SIZES") {
+        Ok(list) => list
+            .split(',')
+            .map(|n| n.trim().parse().expect("FERRY_BENCH_SIZES: numbers"))
+            .collect(),
+        Err(_) => SIZES.to_vec(),
+    }
+}
+
+async fn seed(embedded: &Embedded, n: usize) {
+    let store = embedded.services.store.clone();
+    let bucket = embedded.services.settings.bucket_name.clone();
+    stream::iter(0..n)
+        .map(|i| {
+            let store = store.clone();
+            let bucket = bucket.clone();
+            async move {
+                store
+                    .create(NewAsset {
+                        bucket,
+                        filename: Some(format!("file-{i:06}.txt")),
+                        content_type: "text/plain".into(),
+                        size: Some(1000 + i as u64),
+                    })
+                    .await
+                    .expect("create")
+            }
+        })
+        .buffer_unordered(SEED_CONCURRENCY)
+        .for_each(|_| async {})
+        .await;
+}
+
+async fn get(client: &reqwest::Client, url: &str) -> String {
+    let res = client.get(url).send().await.expect("request");
+    assert!(res.status().is_success(), "{url}: {}", res.status());
+    res.text().await.expect("body")
+}
+
+/// Nearest-rank percentile of sorted samples.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn report(rows: &[Row], seeding: &[(usize, f64)], sizes: &[usize]) {
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "# /assets server-rendering latency (embedded store, {SAMPLES} sequential requests per view)\n"
+    );
+    let _ = writeln!(
+        md,
+        "| assets | view | p50 | p95 | HTML |\n|---:|---|---:|---:|---:|"
+    );
+    for r in rows {
+        let _ = writeln!(
+            md,
+            "| {} | `{}` | {:.2} ms | {:.2} ms | {} KB |",
+            r.assets,
+            r.view,
+            r.p50_ms,
+            r.p95_ms,
+            r.bytes / 1000
+        );
+    }
+    let _ = writeln!(md);
+    let (small_n, large_n) = (sizes[0], sizes[sizes.len() - 1]);
+    for (view, small, large) in pairs(rows, small_n, large_n) {
+        let _ = writeln!(
+            md,
+            "- `{view}`: p50 with {large_n} assets is {:.2}× the p50 with {small_n}",
+            large / small,
+        );
+    }
+    for (n, secs) in seeding {
+        let _ = writeln!(
+            md,
+            "- seeding {n} assets: {secs:.1} s ({:.0} creates/s)",
+            *n as f64 / secs
+        );
+    }
+    println!("{md}");
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
+    let _ = std::fs::create_dir_all(&out);
+    let _ = std::fs::write(out.join("browse.md"), &md);
+    eprintln!("written to target/bench/browse.md");
+}
+
+/// Each view's p50 with the small and the large table.
+fn pairs(rows: &[Row], small_n: usize, large_n: usize) -> Vec<(&'static str, f64, f64)> {
+    rows.iter()
+        .filter(|r| r.assets == small_n)
+        .filter_map(|small| {
+            rows.iter()
+                .find(|r| r.assets == large_n && r.view == small.view)
+                .map(|large| (small.view, small.p50_ms, large.p50_ms))
+        })
+        .collect()
+}
