@@ -5,6 +5,7 @@
 //! | item | `pk` | what it holds |
 //! |---|---|---|
 //! | asset | `ASSET#<ulid>` | the [`Asset`] record; `list_pk = "ASSET"`, `status`, `object_ref` feed the indexes |
+//! | schema | `META#schema` | which upgrades an older table has had (embedded backend) |
 //! | object | `OBJECT#<bucket>/<key>` | per-object event state: owning `asset_id`, newest `sequencer` (and its padded `seq_key`), `present`, and the S3 metadata of the newest `ObjectCreated` event |
 //!
 //! Global secondary indexes (sparse: only asset items carry their keys), all projecting ALL:
@@ -39,9 +40,10 @@ use aws_sdk_dynamodb::{
     error::SdkError,
     operation::update_item::UpdateItemError,
     types::{
-        AttributeDefinition, AttributeValue, BillingMode, Delete, GlobalSecondaryIndex,
-        KeySchemaElement, KeyType, Projection, ProjectionType, Put, ReturnValue,
-        ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TransactWriteItem, Update,
+        AttributeDefinition, AttributeValue, BillingMode, CreateGlobalSecondaryIndexAction, Delete,
+        GlobalSecondaryIndex, GlobalSecondaryIndexUpdate, KeySchemaElement, KeyType, Projection,
+        ProjectionType, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, ScalarAttributeType,
+        TransactWriteItem, Update,
     },
     Client,
 };
@@ -55,6 +57,102 @@ pub const INDEX_BY_STATUS: &str = "by_status";
 pub const INDEX_BY_OBJECT: &str = "by_object";
 pub const INDEX_BY_NAME: &str = "by_name";
 pub const INDEX_BY_STATUS_NAME: &str = "by_status_name";
+
+/// A global secondary index: name, partition key, optional sort key (all strings, projecting
+/// every attribute).
+pub struct IndexSpec {
+    pub name: &'static str,
+    pub partition: &'static str,
+    pub sort: Option<&'static str>,
+}
+
+/// Every index the store queries.
+pub const INDEXES: [IndexSpec; 5] = [
+    IndexSpec {
+        name: INDEX_BY_CREATED,
+        partition: "list_pk",
+        sort: Some("id"),
+    },
+    IndexSpec {
+        name: INDEX_BY_STATUS,
+        partition: "status",
+        sort: Some("id"),
+    },
+    IndexSpec {
+        name: INDEX_BY_OBJECT,
+        partition: "object_ref",
+        sort: None,
+    },
+    IndexSpec {
+        name: INDEX_BY_NAME,
+        partition: "list_pk",
+        sort: Some("name_key"),
+    },
+    IndexSpec {
+        name: INDEX_BY_STATUS_NAME,
+        partition: "status",
+        sort: Some("name_key"),
+    },
+];
+
+impl IndexSpec {
+    fn keys(&self) -> impl Iterator<Item = &'static str> {
+        std::iter::once(self.partition).chain(self.sort)
+    }
+
+    fn key_schema(&self) -> Vec<KeySchemaElement> {
+        let mut keys = vec![key_element(self.partition, KeyType::Hash)];
+        if let Some(sort) = self.sort {
+            keys.push(key_element(sort, KeyType::Range));
+        }
+        keys
+    }
+
+    fn build(&self) -> GlobalSecondaryIndex {
+        GlobalSecondaryIndex::builder()
+            .index_name(self.name)
+            .set_key_schema(Some(self.key_schema()))
+            .projection(all_attributes())
+            .build()
+            .expect("index")
+    }
+
+    fn build_create(&self) -> CreateGlobalSecondaryIndexAction {
+        CreateGlobalSecondaryIndexAction::builder()
+            .index_name(self.name)
+            .set_key_schema(Some(self.key_schema()))
+            .projection(all_attributes())
+            .build()
+            .expect("index")
+    }
+}
+
+fn all_attributes() -> Projection {
+    Projection::builder()
+        .projection_type(ProjectionType::All)
+        .build()
+}
+
+fn attr_definition(name: &str) -> AttributeDefinition {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .expect("attribute definition")
+}
+
+fn key_element(name: &str, kind: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()
+        .expect("key schema")
+}
+
+/// The item remembering which upgrades a table has had ([`SCHEMA_VERSION`]).
+const SCHEMA_PK: &str = "META#schema";
+/// 2: asset items carry `name_key` (the name indexes).
+const SCHEMA_VERSION: u64 = 2;
 const LIST_PK: &str = "ASSET";
 /// Largest page a caller may ask for.
 pub const MAX_PAGE_SIZE: usize = 100;
@@ -297,7 +395,10 @@ impl AssetStore {
         AssetId::from_ulid(ulid)
     }
 
-    /// Creates the table and its indexes if missing (embedded backend, first start).
+    /// Creates the table and its indexes if missing (embedded backend, first start), and
+    /// brings a table made by an older Ferry up to date: missing indexes are added and asset
+    /// items get the attributes those indexes read. Not used against AWS, where the template
+    /// owns the table.
     pub async fn ensure_table(&self) -> Result<(), StoreError> {
         match self
             .db
@@ -306,82 +407,43 @@ impl AssetStore {
             .send()
             .await
         {
-            Ok(_) => return Ok(()),
+            Ok(out) => {
+                let have: Vec<String> = out
+                    .table()
+                    .map(|t| {
+                        t.global_secondary_indexes()
+                            .iter()
+                            .filter_map(|g| g.index_name().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                return self.upgrade(&have).await;
+            }
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|se| se.is_resource_not_found_exception()) => {}
             Err(e) => return Err(StoreError::backend(e)),
         }
-        let attr = |name: &str| {
-            AttributeDefinition::builder()
-                .attribute_name(name)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attribute definition")
-        };
-        let key = |name: &str, kind: KeyType| {
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(kind)
-                .build()
-                .expect("key schema")
-        };
-        let index = |name: &str, keys: Vec<KeySchemaElement>| {
-            GlobalSecondaryIndex::builder()
-                .index_name(name)
-                .set_key_schema(Some(keys))
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
-                .build()
-                .expect("index")
-        };
+        let mut attrs: Vec<&str> = vec!["pk"];
+        for index in &INDEXES {
+            for a in index.keys() {
+                if !attrs.contains(&a) {
+                    attrs.push(a);
+                }
+            }
+        }
         let result = self
             .db
             .create_table()
             .table_name(&self.table)
             .billing_mode(BillingMode::PayPerRequest)
-            .set_attribute_definitions(Some(vec![
-                attr("pk"),
-                attr("list_pk"),
-                attr("id"),
-                attr("status"),
-                attr("object_ref"),
-                attr("name_key"),
-            ]))
-            .key_schema(key("pk", KeyType::Hash))
-            .global_secondary_indexes(index(
-                INDEX_BY_CREATED,
-                vec![key("list_pk", KeyType::Hash), key("id", KeyType::Range)],
-            ))
-            .global_secondary_indexes(index(
-                INDEX_BY_STATUS,
-                vec![key("status", KeyType::Hash), key("id", KeyType::Range)],
-            ))
-            .global_secondary_indexes(index(
-                INDEX_BY_OBJECT,
-                vec![key("object_ref", KeyType::Hash)],
-            ))
-            .global_secondary_indexes(index(
-                INDEX_BY_NAME,
-                vec![
-                    key("list_pk", KeyType::Hash),
-                    key("name_key", KeyType::Range),
-                ],
-            ))
-            .global_secondary_indexes(index(
-                INDEX_BY_STATUS_NAME,
-                vec![
-                    key("status", KeyType::Hash),
-                    key("name_key", KeyType::Range),
-                ],
-            ))
+            .set_attribute_definitions(Some(attrs.into_iter().map(attr_definition).collect()))
+            .key_schema(key_element("pk", KeyType::Hash))
+            .set_global_secondary_indexes(Some(INDEXES.iter().map(IndexSpec::build).collect()))
             .send()
             .await;
         match result {
-            Ok(_) => Ok(()),
+            Ok(_) => self.set_schema_version().await,
             // Created concurrently by another process: fine.
             Err(e)
                 if e.as_service_error()
@@ -391,6 +453,97 @@ impl AssetStore {
             }
             Err(e) => Err(StoreError::backend(e)),
         }
+    }
+
+    /// Adds the indexes `have` lacks, then (once per table, remembered in a schema item)
+    /// gives older asset items their `name_key`.
+    async fn upgrade(&self, have: &[String]) -> Result<(), StoreError> {
+        for index in INDEXES.iter().filter(|i| !have.iter().any(|h| h == i.name)) {
+            tracing::info!(table = %self.table, index = index.name, "adding a missing index");
+            let mut update = self
+                .db
+                .update_table()
+                .table_name(&self.table)
+                .global_secondary_index_updates(
+                    GlobalSecondaryIndexUpdate::builder()
+                        .create(index.build_create())
+                        .build(),
+                );
+            for a in index.keys() {
+                update = update.attribute_definitions(attr_definition(a));
+            }
+            update.send().await.map_err(StoreError::backend)?;
+        }
+        if self.schema_version().await? >= SCHEMA_VERSION {
+            return Ok(());
+        }
+        // Items written before `name_key` existed are invisible to the name indexes.
+        let mut start = None;
+        let mut fixed = 0;
+        loop {
+            let out = self
+                .db
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("kind = :asset AND attribute_not_exists(name_key)")
+                .expression_attribute_values(":asset", s("asset"))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(StoreError::backend)?;
+            for item in out.items() {
+                let asset = asset_from_item(item)?;
+                self.db
+                    .update_item()
+                    .table_name(&self.table)
+                    .key("pk", s(asset_pk(asset.id)))
+                    .update_expression("SET name_key = :k")
+                    .condition_expression("attribute_exists(pk)")
+                    .expression_attribute_values(":k", s(name_key(&asset.filename, asset.id)))
+                    .send()
+                    .await
+                    .map_err(StoreError::backend)?;
+                fixed += 1;
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        if fixed > 0 {
+            tracing::info!(table = %self.table, assets = fixed, "added name keys");
+        }
+        self.set_schema_version().await
+    }
+
+    async fn schema_version(&self) -> Result<u64, StoreError> {
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(SCHEMA_PK))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(out
+            .item
+            .as_ref()
+            .and_then(|i| opt_n(i, "version").ok().flatten())
+            .unwrap_or(1))
+    }
+
+    async fn set_schema_version(&self) -> Result<(), StoreError> {
+        self.db
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(SCHEMA_PK))
+            .item("kind", s("schema"))
+            .item("version", n(SCHEMA_VERSION))
+            .send()
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(())
     }
 
     /// Records a new asset in state CREATED, with its object key `uploads/<id>/<filename>`.

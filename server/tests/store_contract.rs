@@ -912,3 +912,148 @@ async fn every_order_pages_both_ways_and_prefix_search_narrows() {
         ));
     }
 }
+
+#[tokio::test]
+async fn a_table_from_an_older_ferry_gains_the_name_indexes_and_keeps_its_assets() {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+        KeyType, Projection, ProjectionType, ScalarAttributeType,
+    };
+    let env = Env::start().await;
+    let e = &env.embedded;
+    let db = server::aws::dynamodb_client(&server::aws::config_for_endpoint(
+        &e.dynamodb_endpoint,
+        server::services::Embedded::REGION,
+        &e.credentials.access_key,
+        &e.credentials.secret_key,
+    ));
+    // The table as the first release made it: three indexes, no name keys.
+    let attr = |n: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    let key = |n: &str, k| {
+        KeySchemaElement::builder()
+            .attribute_name(n)
+            .key_type(k)
+            .build()
+            .unwrap()
+    };
+    let index = |name: &str, keys| {
+        GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .set_key_schema(Some(keys))
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build()
+            .unwrap()
+    };
+    db.create_table()
+        .table_name("old-ferry")
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_attribute_definitions(Some(vec![
+            attr("pk"),
+            attr("list_pk"),
+            attr("id"),
+            attr("status"),
+            attr("object_ref"),
+        ]))
+        .key_schema(key("pk", KeyType::Hash))
+        .global_secondary_indexes(index(
+            "by_created",
+            vec![key("list_pk", KeyType::Hash), key("id", KeyType::Range)],
+        ))
+        .global_secondary_indexes(index(
+            "by_status",
+            vec![key("status", KeyType::Hash), key("id", KeyType::Range)],
+        ))
+        .global_secondary_indexes(index("by_object", vec![key("object_ref", KeyType::Hash)]))
+        .send()
+        .await
+        .unwrap();
+    let ids = ["01JDQ7ZK3M5X9V2B8N4C6T1R0W", "01JDQ7ZK3M5X9V2B8N4C6T1R0X"];
+    for (id, name) in ids.iter().zip(["Zebra.txt", "apple.txt"]) {
+        let s = |v: &str| AttributeValue::S(v.to_string());
+        db.put_item()
+            .table_name("old-ferry")
+            .item("pk", s(&format!("ASSET#{id}")))
+            .item("kind", s("asset"))
+            .item("list_pk", s("ASSET"))
+            .item("id", s(id))
+            .item("bucket", s("b"))
+            .item("object_key", s(&format!("uploads/{id}/{name}")))
+            .item("object_ref", s(&format!("b/uploads/{id}/{name}")))
+            .item("filename", s(name))
+            .item("content_type", s("text/plain"))
+            .item("status", s("CREATED"))
+            .item("created_at", s("2026-01-01T00:00:00.000Z"))
+            .item("updated_at", s("2026-01-01T00:00:00.000Z"))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let store = server::store::AssetStore::new(db.clone(), "old-ferry");
+    store.ensure_table().await.unwrap();
+    let described = db
+        .describe_table()
+        .table_name("old-ferry")
+        .send()
+        .await
+        .unwrap();
+    let mut names: Vec<_> = described
+        .table()
+        .unwrap()
+        .global_secondary_indexes()
+        .iter()
+        .filter_map(|g| g.index_name())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "by_created",
+            "by_name",
+            "by_object",
+            "by_status",
+            "by_status_name"
+        ]
+    );
+    let by_name = |sort, status, prefix: Option<&str>| ListQuery {
+        sort: Some(sort),
+        status,
+        prefix: prefix.map(str::to_string),
+        ..Default::default()
+    };
+    let names_of =
+        |p: server::store::Page| p.items.into_iter().map(|a| a.filename).collect::<Vec<_>>();
+    let page = store
+        .list(by_name(SortOrder::Name, None, None))
+        .await
+        .unwrap();
+    assert_eq!(names_of(page), ["apple.txt", "Zebra.txt"]);
+    let page = store
+        .list(by_name(
+            SortOrder::Name,
+            Some(AssetStatus::Created),
+            Some("ZE"),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(names_of(page), ["Zebra.txt"]);
+    // Nothing else changed, and a second start has nothing to do.
+    let a = store.get(ids[0].parse().unwrap()).await.unwrap();
+    assert_eq!(
+        (a.filename.as_str(), a.status),
+        ("Zebra.txt", AssetStatus::Created)
+    );
+    store.ensure_table().await.unwrap();
+    let page = store.list(ListQuery::default()).await.unwrap();
+    assert_eq!(page.items.len(), 2);
+}
