@@ -161,16 +161,21 @@ pub struct UploadLimits {
     pub multipart_threshold_bytes: u64,
 }
 
-/// Whether `content_type` matches one of `patterns` (`type/subtype`, `*` wildcards, e.g.
-/// `image/*`). Parameters are ignored; a value without a subtype counts as
-/// `application/octet-stream`. The server and the upload page apply the same rule.
-pub fn type_allowed(content_type: &str, patterns: &[String]) -> bool {
-    let essence = content_type
+/// A content type's `type/subtype`, lower-cased, without parameters.
+pub fn media_type(content_type: &str) -> String {
+    content_type
         .split(';')
         .next()
         .unwrap_or_default()
         .trim()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+/// Whether `content_type` matches one of `patterns` (`type/subtype`, `*` wildcards, e.g.
+/// `image/*`). Parameters are ignored; a value without a subtype counts as
+/// `application/octet-stream`. The server and the upload page apply the same rule.
+pub fn type_allowed(content_type: &str, patterns: &[String]) -> bool {
+    let essence = media_type(content_type);
     let (ty, sub) = essence
         .split_once('/')
         .unwrap_or(("application", "octet-stream"));

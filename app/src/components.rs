@@ -255,6 +255,70 @@ pub fn ask_delete(dialog_id: &'static str, target: RwSignal<Option<Asset>>, asse
     let _ = dialog_id;
 }
 
+/// The actions an asset's state allows: Mark uploaded (RECEIVED), Restore (DELETED), Delete
+/// (otherwise, after confirmation in the dialog `dialog_id`). `compact`: quiet buttons for
+/// table rows. Buttons are named with the file, for screen readers.
+#[component]
+pub fn AssetActions(
+    asset: Asset,
+    dialog_id: &'static str,
+    delete_target: RwSignal<Option<Asset>>,
+    changed: Callback<Asset>,
+    #[prop(optional)] compact: bool,
+) -> impl IntoView {
+    let toaster = Toaster::get();
+    let name = asset.filename.clone();
+    let class = |danger: bool| match (compact, danger) {
+        (true, false) => "btn btn-quiet",
+        (true, true) => "btn btn-quiet btn-danger-text",
+        (false, false) => "btn",
+        (false, true) => "btn btn-danger",
+    };
+    let confirm = (asset.status == AssetStatus::Received).then(|| {
+        let a = asset.clone();
+        view! {
+            <button
+                type="button"
+                class=class(false)
+                aria-label=format!("Mark {name} as uploaded")
+                on:click=move |_| confirm_upload(a.clone(), toaster, changed)
+            >
+                "Mark uploaded"
+            </button>
+        }
+    });
+    let a = asset.clone();
+    let other = if asset.status == AssetStatus::Deleted {
+        view! {
+            <button
+                type="button"
+                class=class(false)
+                aria-label=format!("Restore {name}")
+                on:click=move |_| restore(a.clone(), toaster, changed)
+            >
+                "Restore"
+            </button>
+        }
+        .into_any()
+    } else {
+        view! {
+            <button
+                type="button"
+                class=class(true)
+                aria-label=format!("Delete {name}")
+                on:click=move |_| ask_delete(dialog_id, delete_target, a.clone())
+            >
+                "Delete"
+            </button>
+        }
+        .into_any()
+    };
+    view! {
+        {confirm}
+        {other}
+    }
+}
+
 /// Soft-deletes, then offers Undo (restore) in a toast. `changed` receives each new state.
 pub fn delete_with_undo(asset: Asset, changed: Callback<Asset>) {
     let toaster = Toaster::get();

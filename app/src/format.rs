@@ -73,12 +73,7 @@ impl FileKind {
     /// From the content type, falling back to the file name's extension when the type says
     /// nothing (`application/octet-stream`).
     pub fn of(content_type: &str, filename: &str) -> FileKind {
-        let essence = content_type
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
+        let essence = crate::api::media_type(content_type);
         let (ty, sub) = essence.split_once('/').unwrap_or(("", ""));
         match (ty, sub) {
             ("image", _) => return FileKind::Image,

@@ -17,7 +17,7 @@ async function seed(
   request: APIRequestContext,
   name: string,
   status: Status,
-  body = `contents of ${name}`,
+  body: string | Buffer = `contents of ${name}`,
   type = 'text/plain',
 ): Promise<string> {
   const created = await request.post('/asset', {
@@ -29,7 +29,7 @@ async function seed(
   if (status === 'CREATED') return id;
   const put = await request.put(ticket.upload_url, {
     headers: { 'content-type': type },
-    data: Buffer.from(body),
+    data: typeof body === 'string' ? Buffer.from(body) : body,
   });
   expect(put.status()).toBe(200);
   // The S3 event has been recorded once the object can be downloaded.
@@ -250,12 +250,8 @@ test('images get a thumbnail preview', async ({ page, request }) => {
     'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
     'base64',
   );
-  const created = await request.post('/asset', {
-    data: { filename: `${prefix}dot.png`, content_type: 'image/png', size: png.length },
-  });
-  const ticket = await created.json();
-  expect((await request.put(ticket.upload_url, { headers: { 'content-type': 'image/png' }, data: png })).status()).toBe(200);
-  await page.goto(`/assets/${ticket.id}`);
+  const id = await seed(request, `${prefix}dot.png`, 'RECEIVED', png, 'image/png');
+  await page.goto(`/assets/${id}`);
   await hydrated(page);
   const img = page.getByTestId('preview-image');
   await expect(img).toHaveAttribute('alt', `Preview of ${prefix}dot.png`);
@@ -339,7 +335,7 @@ test('the detail page confirms a RECEIVED upload and follows pending ones', asyn
   const id = await seed(request, `${prefix}in.txt`, 'RECEIVED');
   await page.goto(`/assets/${id}`);
   await hydrated(page);
-  await page.getByRole('button', { name: 'Mark uploaded' }).click();
+  await page.getByRole('button', { name: `Mark ${prefix}in.txt as uploaded` }).click();
   await expect(page.locator('.detail-head .badge')).toHaveText('UPLOADED');
   await expect(page.getByTestId('toast').filter({ hasText: 'Marked' })).toBeVisible();
 

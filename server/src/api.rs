@@ -297,8 +297,7 @@ async fn download_asset(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    let id = parse_id(&id)?;
-    let link = state.backend.download_link(id, download_ttl(raw)?).await?;
+    let link = fresh_link(&state, &id, raw).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({ "download_url": link.download_url, "expires_at": time(link.expires_at) })),
@@ -313,8 +312,7 @@ async fn download_redirect(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    let id = parse_id(&id)?;
-    let link = state.backend.download_link(id, download_ttl(raw)?).await?;
+    let link = fresh_link(&state, &id, raw).await?;
     let mut headers = HeaderMap::new();
     let location = link
         .download_url
@@ -328,9 +326,16 @@ async fn download_redirect(
     Ok((StatusCode::SEE_OTHER, headers).into_response())
 }
 
-fn download_ttl(raw: Option<String>) -> ApiResult<Option<u64>> {
+/// A presigned download of asset `id` for `?timeout=SECONDS` (or the default).
+async fn fresh_link(
+    state: &AppState,
+    id: &str,
+    raw: Option<String>,
+) -> ApiResult<app::api::DownloadLink> {
+    let id = parse_id(id)?;
     let q: DownloadQuery = query(raw)?;
-    q.timeout
+    let ttl = q
+        .timeout
         .map(|t| {
             t.trim()
                 .parse::<u64>()
@@ -342,7 +347,8 @@ fn download_ttl(raw: Option<String>) -> ApiResult<Option<u64>> {
                     ))
                 })
         })
-        .transpose()
+        .transpose()?;
+    Ok(state.backend.download_link(id, ttl).await?)
 }
 
 /// `PUT /asset/{id}` → 202 `{"status":"UPLOADED"}`.

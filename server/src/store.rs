@@ -4,7 +4,7 @@
 //!
 //! | item | `pk` | what it holds |
 //! |---|---|---|
-//! | asset | `ASSET#<ulid>` | the [`Asset`] record; `list_pk = "ASSET"`, `status`, `object_ref` feed the indexes |
+//! | asset | `ASSET#<ulid>` | the [`Asset`] record; `list_pk = "ASSET"`, `status`, `object_ref`, `name_key` feed the indexes |
 //! | schema | `META#schema` | which upgrades an older table has had (embedded backend) |
 //! | object | `OBJECT#<bucket>/<key>` | per-object event state: owning `asset_id`, newest `sequencer` (and its padded `seq_key`), `present`, and the S3 metadata of the newest `ObjectCreated` event |
 //!
@@ -22,7 +22,8 @@
 //! offered: size changes when the object arrives (declared, then what S3 reports), and each
 //! extra order costs two more indexes (with and without a status filter) on every write.
 //!
-//! Every request-path read is a GetItem or a Query; nothing Scans. Get by id is one GetItem,
+//! Every request-path read is a GetItem or a Query; nothing Scans (only the one-time upgrade
+//! of a table made by an older version does, at start-up of the embedded backend). Get by id is one GetItem,
 //! `/metadata` is one GetItem of the object item.
 //!
 //! S3 events are applied in one `TransactWriteItems` that writes the object item (conditioned

@@ -4,8 +4,7 @@
 use crate::{
     api::{create_download_link, get_asset, DownloadLink, FerryError},
     components::{
-        ask_delete, confirm_upload, delete_with_undo, restore, ConfirmDelete, FileIcon,
-        StatusBadge, Time, Toaster,
+        delete_with_undo, AssetActions, ConfirmDelete, FileIcon, StatusBadge, Time, Toaster,
     },
     domain::{Asset, AssetId, AssetStatus},
     error::error_page,
@@ -99,62 +98,15 @@ fn AssetDetail(
     changed: Callback<Asset>,
     delete_target: RwSignal<Option<Asset>>,
 ) -> impl IntoView {
-    let toaster = Toaster::get();
     let first = live.get_untracked();
     let name = first.filename.clone();
     let kind = FileKind::of(&first.content_type, &first.filename);
     let status = Memo::new(move |_| live.get().status);
 
     let actions = move || {
-        let asset = live.get();
-        let name = asset.filename.clone();
-        let mut buttons = vec![];
-        if asset.status == AssetStatus::Received {
-            let a = asset.clone();
-            buttons.push(
-                view! {
-                    <button
-                        type="button"
-                        class="btn"
-                        on:click=move |_| confirm_upload(a.clone(), toaster, changed)
-                    >
-                        "Mark uploaded"
-                    </button>
-                }
-                .into_any(),
-            );
+        view! {
+            <AssetActions asset=live.get() dialog_id=DELETE_DIALOG delete_target changed />
         }
-        if asset.status == AssetStatus::Deleted {
-            let a = asset.clone();
-            buttons.push(
-                view! {
-                    <button
-                        type="button"
-                        class="btn"
-                        on:click=move |_| restore(a.clone(), toaster, changed)
-                    >
-                        "Restore"
-                    </button>
-                }
-                .into_any(),
-            );
-        } else {
-            let a = asset.clone();
-            buttons.push(
-                view! {
-                    <button
-                        type="button"
-                        class="btn btn-danger"
-                        aria-label=format!("Delete {name}")
-                        on:click=move |_| ask_delete(DELETE_DIALOG, delete_target, a.clone())
-                    >
-                        "Delete"
-                    </button>
-                }
-                .into_any(),
-            );
-        }
-        buttons
     };
 
     view! {

@@ -6,10 +6,7 @@
 
 use crate::{
     api::{list_assets, AssetList, FerryError, ListParams, SortOrder},
-    components::{
-        ask_delete, confirm_upload, delete_with_undo, restore, ConfirmDelete, FileIcon,
-        StatusBadge, Time, Toaster,
-    },
+    components::{delete_with_undo, AssetActions, ConfirmDelete, FileIcon, StatusBadge, Time},
     domain::{Asset, AssetStatus},
     error::set_response_status,
     format::{human_bytes, FileKind},
@@ -135,6 +132,18 @@ impl BrowseQuery {
     /// The same view from its first page.
     pub fn first_page(&self) -> BrowseQuery {
         BrowseQuery {
+            cursor: None,
+            ..self.clone()
+        }
+    }
+
+    /// This view searching for `text` from its first page (a time order gives way to name
+    /// order, which a search lists in).
+    pub fn searching(&self, text: &str) -> BrowseQuery {
+        let q = text.trim().to_string();
+        BrowseQuery {
+            sort: self.sort.filter(|s| s.by_name() || q.is_empty()),
+            q,
             cursor: None,
             ..self.clone()
         }
@@ -333,10 +342,7 @@ fn Toolbar(query: Memo<Result<BrowseQuery, FerryError>>) -> impl IntoView {
                 #[cfg(feature = "hydrate")]
                 crate::dom::sleep(300).await;
                 if typed.try_get_value() == Some(mine) {
-                    let mut view = q().first_page();
-                    view.q = search.get_untracked().trim().to_string();
-                    view.sort = view.sort.filter(|s| s.by_name() || view.q.is_empty());
-                    go(view, true);
+                    go(q().searching(&search.get_untracked()), true);
                 }
             });
         }
@@ -346,10 +352,7 @@ fn Toolbar(query: Memo<Result<BrowseQuery, FerryError>>) -> impl IntoView {
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
             typed.update_value(|n| *n += 1);
-            let mut view = q().first_page();
-            view.q = search.get_untracked().trim().to_string();
-            view.sort = view.sort.filter(|s| s.by_name() || view.q.is_empty());
-            go(view, false);
+            go(q().searching(&search.get_untracked()), false);
         }
     };
     let set_status = {
@@ -558,7 +561,6 @@ fn AssetRow(
     delete_target: RwSignal<Option<Asset>>,
     changed: Callback<Asset>,
 ) -> impl IntoView {
-    let toaster = Toaster::get();
     let href = format!("/assets/{}", asset.id);
     let kind = FileKind::of(&asset.content_type, &asset.filename);
     let size = asset.size.map(human_bytes).unwrap_or_else(|| "—".into());
@@ -574,56 +576,6 @@ fn AssetRow(
             </a>
         }
     });
-    let action = {
-        let a = asset.clone();
-        let name = name.clone();
-        match asset.status {
-            AssetStatus::Deleted => view! {
-                <button
-                    type="button"
-                    class="btn btn-quiet"
-                    aria-label=format!("Restore {name}")
-                    on:click=move |_| restore(a.clone(), toaster, changed)
-                >
-                    "Restore"
-                </button>
-            }
-            .into_any(),
-            AssetStatus::Received => {
-                let b = a.clone();
-                view! {
-                    <button
-                        type="button"
-                        class="btn btn-quiet"
-                        aria-label=format!("Mark {name} as uploaded")
-                        on:click=move |_| confirm_upload(b.clone(), toaster, changed)
-                    >
-                        "Mark uploaded"
-                    </button>
-                    <button
-                        type="button"
-                        class="btn btn-quiet btn-danger-text"
-                        aria-label=format!("Delete {name}")
-                        on:click=move |_| ask_delete(DELETE_DIALOG, delete_target, a.clone())
-                    >
-                        "Delete"
-                    </button>
-                }
-                .into_any()
-            }
-            _ => view! {
-                <button
-                    type="button"
-                    class="btn btn-quiet btn-danger-text"
-                    aria-label=format!("Delete {name}")
-                    on:click=move |_| ask_delete(DELETE_DIALOG, delete_target, a.clone())
-                >
-                    "Delete"
-                </button>
-            }
-            .into_any(),
-        }
-    };
     view! {
         <tr data-asset-id=asset.id.to_string() data-status=asset.status.as_str()>
             <td class="cell-name" data-label="Name">
@@ -649,7 +601,13 @@ fn AssetRow(
             </td>
             <td class="cell-actions" data-label="Actions">
                 {download}
-                {action}
+                <AssetActions
+                    asset=asset.clone()
+                    dialog_id=DELETE_DIALOG
+                    delete_target
+                    changed
+                    compact=true
+                />
             </td>
         </tr>
     }
@@ -774,6 +732,16 @@ mod tests {
         assert_eq!(view.params().sort, Some(SortOrder::Name));
         assert_eq!(view.params().prefix.as_deref(), Some("rep"));
         assert_eq!(view.href(), "/assets?q=rep");
+        // Searching from a time order switches to name order; clearing keeps the order.
+        let oldest = parse("sort=oldest&cursor=x").unwrap();
+        let found = oldest.searching(" rep ");
+        assert_eq!(
+            (found.q.as_str(), found.sort, found.cursor),
+            ("rep", None, None)
+        );
+        let named = parse("sort=name_desc").unwrap().searching("a");
+        assert_eq!(named.sort, Some(SortOrder::NameDesc));
+        assert_eq!(oldest.searching("").sort, Some(SortOrder::Oldest));
         // Blank searches are no search.
         assert_eq!(parse("q=   ").unwrap().href(), "/assets");
         assert_eq!(parse("q=").unwrap().href(), "/assets");
