@@ -1,7 +1,11 @@
 //! How assets are shown to people: times, file kinds, link lifetimes. Pure functions, shared
 //! by the server rendering and the browser.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 pub use crate::upload::queue::human_bytes;
 
@@ -29,7 +33,7 @@ pub fn relative_time(now: DateTime<Utc>, t: DateTime<Utc>) -> String {
         10..86_400 => format!("{} ago", span(secs)),
         86_400..172_800 => "yesterday".to_string(),
         172_800..604_800 => format!("{} days ago", secs / 86_400),
-        _ => t.format("%-d %b %Y").to_string(),
+        _ => format!("{} {} {}", t.day(), MONTHS[t.month0() as usize], t.year()),
     }
 }
 
@@ -54,7 +58,16 @@ fn span(secs: i64) -> String {
 
 /// `2026-11-22 14:03:07 UTC`: the exact time, shown on hover and in details.
 pub fn exact_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    // By hand: chrono's strftime machinery would add tens of KB to the browser bundle.
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 /// What kind of file an asset is, for its icon and its preview.
