@@ -21,9 +21,11 @@ say "Rust tests"
 cargo test --workspace
 
 scripts/build-site.sh
-# The Lambda artifact (arm64 cross build) from this tree: FERRY_SKIP_LAMBDA_BUILD=1 skips it.
+# The Lambda artifact (arm64 cross build) from this tree, and its handlers run under qemu:
+# FERRY_SKIP_LAMBDA_BUILD=1 skips both.
 if [ "${FERRY_SKIP_LAMBDA_BUILD:-}" != 1 ]; then
   scripts/build-lambda.sh
+  scripts/test-lambda-artifact.sh
 fi
 say "building the server for the browser tests"
 cargo build -p server --bin ferry

@@ -1,10 +1,17 @@
-//! The built `ferry` binary run the way AWS Lambda runs it: started with no arguments, its
-//! handler named by `_HANDLER`, talking to a Lambda Runtime API (emulated here, in process)
-//! that hands it API Gateway HTTP API v2 events and S3 notifications and collects its answers.
-//! DynamoDB and S3 are the embedded backends, reached through `AWS_ENDPOINT_URL_*`.
+//! The `ferry` binary run the way AWS Lambda runs it: started with no arguments in its task
+//! root (`bootstrap` next to `site/`), its handler named by `_HANDLER`, talking to a Lambda
+//! Runtime API (emulated here, in process) that hands it API Gateway HTTP API v2 events and S3
+//! notifications and collects its answers. DynamoDB and S3 are the embedded backends, reached
+//! through `AWS_ENDPOINT_URL_*`.
+//!
+//! By default the binary is this build's `ferry` with a small site written by the test. With
+//! `FERRY_LAMBDA_TASK_ROOT` set to an unpacked `target/lambda/ferry.zip`, it is that zip's
+//! `bootstrap` and `site/` — the arm64 artifact — run through `FERRY_LAMBDA_RUNNER` (e.g.
+//! `qemu-aarch64 -L /usr/aarch64-linux-gnu`); see `scripts/test-lambda-artifact.sh`.
 //!
 //! `tests/lambda.rs` drives the same handlers in process; this is the out-of-process check
-//! that the binary's Lambda start-up (environment, handler choice, runtime loop) works.
+//! that the binary's Lambda start-up (environment, handler choice, runtime loop, static files
+//! from its task root) works.
 #![cfg(feature = "lambda")]
 
 mod common;
@@ -112,8 +119,73 @@ struct Function {
     invocations: u32,
 }
 
+/// What runs: a program (maybe an emulator and its arguments) and the task root it runs in.
+struct Artifact {
+    command: Vec<String>,
+    task_root: std::path::PathBuf,
+    /// Kept alive while the artifact is in use.
+    _site: Option<tempfile::TempDir>,
+}
+
+impl Artifact {
+    fn from_env() -> Artifact {
+        match std::env::var_os("FERRY_LAMBDA_TASK_ROOT") {
+            Some(root) => {
+                let root = std::path::PathBuf::from(root);
+                let mut command: Vec<String> = std::env::var("FERRY_LAMBDA_RUNNER")
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect();
+                command.push(root.join("bootstrap").to_string_lossy().into_owned());
+                Artifact {
+                    command,
+                    task_root: root,
+                    _site: None,
+                }
+            }
+            None => {
+                let dir = tempfile::tempdir().unwrap();
+                write_test_site(dir.path());
+                Artifact {
+                    command: vec![env!("CARGO_BIN_EXE_ferry").to_string()],
+                    task_root: dir.path().to_path_buf(),
+                    _site: Some(dir),
+                }
+            }
+        }
+    }
+
+    /// The bundle names the task root's `site/pkg/manifest.json` gives.
+    fn manifest(&self) -> Value {
+        let path = self.task_root.join("site/pkg/manifest.json");
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+    }
+}
+
+/// A site as scripts/build-site.sh lays it out: hashed names, `.gz` twins, a manifest.
+fn write_test_site(task_root: &std::path::Path) {
+    let pkg = task_root.join("site/pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    for (name, body) in [
+        ("ferry.0123456789abcdef.css", "body{}"),
+        ("ferry.0123456789abcdef.js", "export default function(){}"),
+        ("ferry.0123456789abcdef.wasm", "\0asm\x01\0\0\0"),
+    ] {
+        std::fs::write(pkg.join(name), body).unwrap();
+        // Not real gzip: the server sends the twin's bytes as they are.
+        std::fs::write(pkg.join(format!("{name}.gz")), format!("gz:{body}")).unwrap();
+    }
+    std::fs::write(
+        pkg.join("manifest.json"),
+        r#"{"css": "ferry.0123456789abcdef.css", "js": "ferry.0123456789abcdef.js", "wasm": "ferry.0123456789abcdef.wasm", "hashed": true}"#,
+    )
+    .unwrap();
+    std::fs::write(task_root.join("site/favicon.svg"), "<svg/>").unwrap();
+}
+
 impl Function {
-    async fn start(env: &Env, handler: &str, table: &str) -> Function {
+    async fn start(env: &Env, artifact: &Artifact, handler: &str, table: &str) -> Function {
         let (events, next) = mpsc::channel(1);
         let (outcome_tx, outcomes) = mpsc::channel(8);
         let state = RuntimeState {
@@ -140,7 +212,8 @@ impl Function {
         let creds = &env.embedded.credentials;
         // What Lambda sets for a provided.al2023 function, plus the function's own variables
         // as infra/template.yaml sets them (endpoints aside).
-        let child = Command::new(env!("CARGO_BIN_EXE_ferry"))
+        let child = Command::new(&artifact.command[0])
+            .args(&artifact.command[1..])
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("AWS_LAMBDA_RUNTIME_API", runtime_api.to_string())
@@ -153,7 +226,7 @@ impl Function {
                 "AWS_LAMBDA_LOG_STREAM_NAME",
                 "2026/11/22/[$LATEST]0123456789abcdef",
             )
-            .env("LAMBDA_TASK_ROOT", env.dir.path())
+            .env("LAMBDA_TASK_ROOT", &artifact.task_root)
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ACCESS_KEY_ID", &creds.access_key)
             .env("AWS_SECRET_ACCESS_KEY", &creds.secret_key)
@@ -164,9 +237,9 @@ impl Function {
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("TABLE_NAME", table)
             .env("BUCKET_NAME", env.bucket())
-            .env("FERRY_SITE_ROOT", env.dir.path().join("site"))
+            // FERRY_SITE_ROOT unset: `site`, relative to the task root, as in Lambda.
             .env("RUST_LOG", "info")
-            .current_dir(env.dir.path())
+            .current_dir(&artifact.task_root)
             .stdin(Stdio::null())
             .stdout(log.reopen().unwrap())
             .stderr(log.reopen().unwrap())
@@ -207,7 +280,16 @@ impl Function {
 
     /// Invokes the web function with an API Gateway v2 event; returns status and JSON body.
     async fn http(&mut self, method: &str, path: &str, query: &str, body: Option<&str>) -> Answer {
-        match self.invoke(&apigw_event(method, path, query, body)).await {
+        self.http_event(apigw_event(method, path, query, body))
+            .await
+    }
+
+    async fn http_event(&mut self, event: Value) -> Answer {
+        let (method, path) = (
+            event["requestContext"]["http"]["method"].clone(),
+            event["rawPath"].clone(),
+        );
+        match self.invoke(&event).await {
             Outcome::Response(res) => Answer::from_lambda(res),
             other => panic!("{method} {path}: {other:?}"),
         }
@@ -226,7 +308,14 @@ struct Answer {
     status: u64,
     content_type: String,
     body: Value,
+    bytes: Vec<u8>,
     raw: Value,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> &str {
+        self.raw["headers"][name].as_str().unwrap_or_default()
+    }
 }
 
 impl Answer {
@@ -246,6 +335,7 @@ impl Answer {
                 .to_string(),
             body: serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| json!(String::from_utf8_lossy(&bytes))),
+            bytes,
             raw: res,
         }
     }
@@ -329,8 +419,9 @@ async fn s3_event_and_web_functions_answer_through_the_runtime_api() {
     let env = Env::start().await;
     let table = env.embedded.services.settings.table_name.clone();
     let bucket = env.bucket().to_string();
-    let mut events = Function::start(&env, "s3-events", &table).await;
-    let mut web = Function::start(&env, "web", &table).await;
+    let artifact = Artifact::from_env();
+    let mut events = Function::start(&env, &artifact, "s3-events", &table).await;
+    let mut web = Function::start(&env, &artifact, "web", &table).await;
 
     // S3 reports an object (a key with a space and a plus, encoded as S3 encodes it).
     let key = "reports/q3 2026+final.pdf";
@@ -405,7 +496,8 @@ async fn s3_event_and_web_functions_answer_through_the_runtime_api() {
 async fn an_upload_signed_by_the_web_function_is_recorded_and_served() {
     let env = Env::start().await;
     let table = env.embedded.services.settings.table_name.clone();
-    let mut web = Function::start(&env, "web", &table).await;
+    let artifact = Artifact::from_env();
+    let mut web = Function::start(&env, &artifact, "web", &table).await;
 
     // POST /asset: the function signs a PUT against the S3 endpoint it was given.
     let res = web
@@ -465,7 +557,8 @@ async fn an_upload_signed_by_the_web_function_is_recorded_and_served() {
 #[tokio::test]
 async fn a_storage_failure_fails_the_s3_invocation_so_lambda_retries_it() {
     let env = Env::start().await;
-    let mut events = Function::start(&env, "s3-events", "no-such-table").await;
+    let artifact = Artifact::from_env();
+    let mut events = Function::start(&env, &artifact, "s3-events", "no-such-table").await;
     let event = s3_notification("ObjectCreated:Put", env.bucket(), "x.txt", 1, "01");
     match events.invoke(&event).await {
         Outcome::Error(e) => {
@@ -474,4 +567,49 @@ async fn a_storage_failure_fails_the_s3_invocation_so_lambda_retries_it() {
         }
         other => panic!("expected an invocation error, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn the_web_function_serves_pages_and_the_hashed_bundle_from_its_task_root() {
+    let env = Env::start().await;
+    let table = env.embedded.services.settings.table_name.clone();
+    let artifact = Artifact::from_env();
+    let manifest = artifact.manifest();
+    let mut web = Function::start(&env, &artifact, "web", &table).await;
+
+    // The page links the bundle the manifest names.
+    let res = web.http("GET", "/assets", "", None).await;
+    assert_eq!(res.status, 200, "{res:?}");
+    assert!(res.content_type.starts_with("text/html"), "{res:?}");
+    let html = res.body.as_str().unwrap();
+    for kind in ["css", "js"] {
+        let name = manifest[kind].as_str().unwrap();
+        assert!(
+            html.contains(&format!("/pkg/{name}")),
+            "no {name} in the page"
+        );
+    }
+
+    // The wasm, gzip-encoded (binary: base64 in the Lambda response), cacheable for a year.
+    let wasm = manifest["wasm"].as_str().unwrap();
+    let mut event = apigw_event("GET", &format!("/pkg/{wasm}"), "", None);
+    event["headers"]["accept-encoding"] = json!("gzip, deflate, br");
+    let res = web.http_event(event).await;
+    assert_eq!(res.status, 200, "{res:?}");
+    assert_eq!(res.raw["isBase64Encoded"], true, "{res:?}");
+    assert_eq!(res.header("content-encoding"), "gzip");
+    assert_eq!(
+        res.header("cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    let gz = std::fs::read(artifact.task_root.join(format!("site/pkg/{wasm}.gz"))).unwrap();
+    assert_eq!(res.bytes, gz);
+
+    // Public files from the site root; unknown pages are the 404 page.
+    let res = web.http("GET", "/favicon.svg", "", None).await;
+    assert_eq!(res.status, 200, "{res:?}");
+    assert!(res.content_type.starts_with("image/svg+xml"), "{res:?}");
+    let res = web.http("GET", "/no/such/page", "", None).await;
+    assert_eq!(res.status, 404, "{res:?}");
+    assert!(res.content_type.starts_with("text/html"), "{res:?}");
 }
