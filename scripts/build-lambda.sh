@@ -4,6 +4,7 @@
 #              aarch64-unknown-linux-gnu (provided.al2023 on arm64), via cargo-lambda + zig
 #   site/      the browser bundle and public files (scripts/build-site.sh), served by `web`
 # Both functions use this one zip. Builds the site first when target/site is missing.
+# Tools: scripts/infra-tools.sh (cargo-lambda, zig), rustup's aarch64-unknown-linux-gnu target.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$FERRY_ROOT"
@@ -15,7 +16,10 @@ if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx "
   timeout 120 rustup target add "$target" >/dev/null ||
     die "rustup could not add $target (the Lambda build needs its std)"
 fi
-[ -f target/site/pkg/manifest.json ] || scripts/build-site.sh
+if [ ! -f target/site/pkg/manifest.json ]; then
+  scripts/bootstrap.sh # the browser bundle's tools (skips what is there)
+  scripts/build-site.sh
+fi
 
 say "building the Lambda binary (arm64, release, --features lambda)"
 start=$(date +%s)
