@@ -475,34 +475,92 @@ fn s3_event_function_gets_every_create_and_remove_of_the_bucket() {
 
 // ---------------------------------------------------------------- IAM
 
-/// SDK operations called in one source file (`self.db.get_item()`, `.put_object()`, ...),
-/// whitespace removed so chained calls across lines read as one.
-fn calls(file: &str, receiver: &str) -> BTreeSet<String> {
-    let text: String = std::fs::read_to_string(repo_root().join(file))
-        .unwrap()
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
+/// The functions of one source file: name → body, found by brace matching (string and char
+/// literals skipped).
+fn functions_in(text: &str) -> BTreeMap<String, String> {
+    let mut fns = BTreeMap::new();
+    let bytes = text.as_bytes();
+    for (at, _) in text.match_indices("fn ") {
+        let name: String = text[at + 3..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let Some(open) = text[at..].find('{').map(|i| at + i) else {
+            continue;
+        };
+        if name.is_empty() || text[at..open].contains(';') {
+            continue; // a declaration, not a definition
+        }
+        let (mut depth, mut i, mut in_str) = (0usize, open, false);
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\\' if in_str => i += 1,
+                b'"' => in_str = !in_str,
+                b'\'' if !in_str && bytes.get(i + 2) == Some(&b'\'') => i += 2,
+                b'{' if !in_str => depth += 1,
+                b'}' if !in_str => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        fns.insert(name, text[open..=i.min(bytes.len() - 1)].to_string());
+    }
+    fns
+}
+
+/// SDK operations (`self.db.get_item()`, `self.s3.put_object()`, ...) called in one source
+/// file outside `embedded_root` and the functions it calls: that one only prepares the
+/// embedded backend (creates the table or bucket, upgrades an old local table) and never
+/// runs against AWS, where the template owns the table and the bucket. Also returns the
+/// code those calls live in.
+fn calls(file: &str, receiver: &str, embedded_root: &str) -> (BTreeSet<String>, String) {
+    let text = std::fs::read_to_string(repo_root().join(file)).unwrap();
+    let fns = functions_in(&text);
+    assert!(
+        fns.contains_key(embedded_root),
+        "{file} has no fn {embedded_root}"
+    );
+    let mut embedded = BTreeSet::from([embedded_root.to_string()]);
+    let mut todo = vec![embedded_root.to_string()];
+    while let Some(f) = todo.pop() {
+        for name in fns.keys() {
+            if fns[&f].contains(&format!("self.{name}(")) && embedded.insert(name.clone()) {
+                todo.push(name.clone());
+            }
+        }
+    }
+    let mut code = text.clone();
+    for f in &embedded {
+        code = code.replace(fns[f].as_str(), "{}");
+    }
+    // Whitespace removed, so calls chained across lines read as one.
+    let flat: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     let needle = format!("self.{receiver}.");
-    text.match_indices(&needle)
+    let ops = flat
+        .match_indices(&needle)
         .filter_map(|(i, _)| {
-            let rest = &text[i + needle.len()..];
+            let rest = &flat[i + needle.len()..];
             let op: String = rest
                 .chars()
                 .take_while(|c| c.is_ascii_lowercase() || *c == '_')
                 .collect();
             rest[op.len()..].starts_with("()").then_some(op)
         })
-        .collect()
+        .collect();
+    (ops, code)
 }
 
 /// The IAM actions the store and object store need, from the calls they make.
 fn actions_the_code_needs() -> BTreeSet<String> {
     let mut needed = BTreeSet::new();
-    for op in calls("server/src/store.rs", "db") {
+    let (ops, code) = calls("server/src/store.rs", "db", "ensure_table");
+    for op in ops {
         match op.as_str() {
-            // Only the embedded backend creates the table: never granted in AWS.
-            "describe_table" | "create_table" => {}
             "get_item" => drop(needed.insert("dynamodb:GetItem".into())),
             "put_item" => drop(needed.insert("dynamodb:PutItem".into())),
             "update_item" => drop(needed.insert("dynamodb:UpdateItem".into())),
@@ -510,28 +568,25 @@ fn actions_the_code_needs() -> BTreeSet<String> {
             "query" => drop(needed.insert("dynamodb:Query".into())),
             // A transaction needs the actions of the items it writes.
             "transact_write_items" => {
-                let src = std::fs::read_to_string(repo_root().join("server/src/store.rs")).unwrap();
                 for (builder, action) in [
                     ("Put::builder()", "dynamodb:PutItem"),
                     ("Update::builder()", "dynamodb:UpdateItem"),
                     ("Delete::builder()", "dynamodb:DeleteItem"),
                     ("ConditionCheck::builder()", "dynamodb:ConditionCheckItem"),
                 ] {
-                    if src.contains(builder) {
+                    if code.contains(builder) {
                         needed.insert(action.into());
                     }
                 }
             }
             other => panic!(
-                "store.rs calls DynamoDB `{other}`: add its IAM action here and to \
-                 infra/template.yaml"
+                "store.rs calls DynamoDB `{other}` outside ensure_table: add its IAM action \
+                 here and to infra/template.yaml"
             ),
         }
     }
-    for op in calls("server/src/objects.rs", "s3") {
+    for op in calls("server/src/objects.rs", "s3", "ensure_bucket").0 {
         let action = match op.as_str() {
-            // Only the embedded backend creates the bucket.
-            "head_bucket" | "create_bucket" => continue,
             "put_object"
             | "upload_part"
             | "create_multipart_upload"
@@ -541,8 +596,8 @@ fn actions_the_code_needs() -> BTreeSet<String> {
             "list_parts" => "s3:ListMultipartUploadParts",
             "delete_object" => "s3:DeleteObject",
             other => panic!(
-                "objects.rs calls S3 `{other}`: add its IAM action here and to \
-                 infra/template.yaml"
+                "objects.rs calls S3 `{other}` outside ensure_bucket: add its IAM action here \
+                 and to infra/template.yaml"
             ),
         };
         needed.insert(action.into());
