@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Ferry's whole test suite: formatting and lints, Rust tests, then the browser tests against a
-# real `ferry serve` on a free port with a throw-away data directory.
+# Ferry's whole test suite: formatting and lints, the SAM template's offline checks, Rust tests,
+# the Lambda artifact build, then the browser tests against a real `ferry serve` on a free port
+# with a throw-away data directory.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$FERRY_ROOT"
@@ -14,10 +15,18 @@ cargo clippy -q --workspace --all-targets -- -D warnings
 cargo clippy -q -p server --no-default-features --features lambda -- -D warnings
 cargo clippy -q -p app --lib --no-default-features --features hydrate -- -D warnings
 
+scripts/check-infra.sh
+
 say "Rust tests"
 cargo test --workspace
 
 scripts/build-site.sh
+# The Lambda artifact (arm64 cross build) from this tree, and its handlers run under qemu:
+# FERRY_SKIP_LAMBDA_BUILD=1 skips both.
+if [ "${FERRY_SKIP_LAMBDA_BUILD:-}" != 1 ]; then
+  scripts/build-lambda.sh
+  scripts/test-lambda-artifact.sh
+fi
 say "building the server for the browser tests"
 cargo build -p server --bin ferry
 

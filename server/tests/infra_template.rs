@@ -1,0 +1,649 @@
+//! No drift between `infra/template.yaml` and the code:
+//!
+//! - the table's key schema, attribute definitions and every global secondary index equal
+//!   those of the table the code itself creates (`AssetStore::ensure_table`, read back with
+//!   DescribeTable from the embedded DynamoDB);
+//! - every environment variable the template sets is one the code reads, and the table and
+//!   bucket names point at the template's own table and bucket;
+//! - the IAM actions granted are exactly those the DynamoDB and S3 calls in the code need;
+//! - handlers, HTTP API wiring and S3 event subscriptions are what the binary expects.
+//!
+//! (`cfn-lint` and `sam validate` check the template's syntax; this checks its meaning.)
+
+mod common;
+
+use common::Env;
+use serde_yaml::Value;
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::{Path, PathBuf},
+};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn template() -> Value {
+    let path = repo_root().join("infra/template.yaml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    serde_yaml::from_str(&text).expect("infra/template.yaml is YAML")
+}
+
+/// `!Ref X` / `{Ref: X}`, `!GetAtt X.Y` / `{Fn::GetAtt: ...}`, ... as (function, argument).
+fn intrinsic(v: &Value) -> Option<(String, &Value)> {
+    match v {
+        Value::Tagged(t) => {
+            let name = t.tag.to_string();
+            let name = name.trim_start_matches('!');
+            let name = if name == "Ref" {
+                name.to_string()
+            } else {
+                format!("Fn::{name}")
+            };
+            Some((name, &t.value))
+        }
+        Value::Mapping(m) if m.len() == 1 => {
+            let (k, v) = m.iter().next().unwrap();
+            let k = k.as_str()?;
+            (k == "Ref" || k.starts_with("Fn::")).then(|| (k.to_string(), v))
+        }
+        _ => None,
+    }
+}
+
+/// The logical id a `!Ref` names, if `v` is one.
+fn ref_target(v: &Value) -> Option<&str> {
+    match intrinsic(v)? {
+        (f, arg) if f == "Ref" => arg.as_str(),
+        _ => None,
+    }
+}
+
+fn str_of<'a>(v: &'a Value, what: &str) -> &'a str {
+    v.as_str()
+        .unwrap_or_else(|| panic!("{what}: expected a plain string, found {v:?}"))
+}
+
+/// Logical ids of the resources of one type.
+fn resources_of<'a>(t: &'a Value, ty: &str) -> Vec<(&'a str, &'a Value)> {
+    t["Resources"]
+        .as_mapping()
+        .expect("Resources")
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some(ty))
+        .map(|(id, r)| (id.as_str().unwrap(), r))
+        .collect()
+}
+
+fn the_resource<'a>(t: &'a Value, ty: &str) -> (&'a str, &'a Value) {
+    let all = resources_of(t, ty);
+    assert_eq!(all.len(), 1, "expected exactly one {ty} in the template");
+    all[0]
+}
+
+// ---------------------------------------------------------------- the table
+
+/// A table's shape, in a form both sides can be compared in.
+#[derive(Debug, PartialEq, Eq)]
+struct TableShape {
+    key_schema: Vec<(String, String)>,
+    attributes: BTreeMap<String, String>,
+    indexes: BTreeMap<String, IndexShape>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct IndexShape {
+    key_schema: Vec<(String, String)>,
+    projection: String,
+    non_key_attributes: BTreeSet<String>,
+}
+
+fn template_table(t: &Value) -> TableShape {
+    let (_, table) = the_resource(t, "AWS::DynamoDB::Table");
+    let p = &table["Properties"];
+    let keys = |v: &Value| -> Vec<(String, String)> {
+        v.as_sequence()
+            .expect("KeySchema")
+            .iter()
+            .map(|k| {
+                (
+                    str_of(&k["AttributeName"], "AttributeName").to_string(),
+                    str_of(&k["KeyType"], "KeyType").to_string(),
+                )
+            })
+            .collect()
+    };
+    TableShape {
+        key_schema: keys(&p["KeySchema"]),
+        attributes: p["AttributeDefinitions"]
+            .as_sequence()
+            .expect("AttributeDefinitions")
+            .iter()
+            .map(|a| {
+                (
+                    str_of(&a["AttributeName"], "AttributeName").to_string(),
+                    str_of(&a["AttributeType"], "AttributeType").to_string(),
+                )
+            })
+            .collect(),
+        indexes: p["GlobalSecondaryIndexes"]
+            .as_sequence()
+            .map(|s| s.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(|g| {
+                let non_key = g["Projection"]["NonKeyAttributes"]
+                    .as_sequence()
+                    .map(|s| s.iter().map(|a| str_of(a, "NonKeyAttributes").into()))
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                (
+                    str_of(&g["IndexName"], "IndexName").to_string(),
+                    IndexShape {
+                        key_schema: keys(&g["KeySchema"]),
+                        projection: str_of(&g["Projection"]["ProjectionType"], "ProjectionType")
+                            .to_string(),
+                        non_key_attributes: non_key,
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
+/// The table the code creates, as DescribeTable reports it.
+async fn code_table(env: &Env) -> TableShape {
+    let db = server::aws::dynamodb_client(&server::aws::config_for_endpoint(
+        &env.embedded.dynamodb_endpoint,
+        server::services::Embedded::REGION,
+        &env.embedded.credentials.access_key,
+        &env.embedded.credentials.secret_key,
+    ));
+    let table = db
+        .describe_table()
+        .table_name(&env.embedded.services.settings.table_name)
+        .send()
+        .await
+        .expect("DescribeTable")
+        .table
+        .expect("a table description");
+    let keys = |k: &[aws_sdk_dynamodb::types::KeySchemaElement]| -> Vec<(String, String)> {
+        k.iter()
+            .map(|e| {
+                (
+                    e.attribute_name().to_string(),
+                    e.key_type().as_str().to_string(),
+                )
+            })
+            .collect()
+    };
+    TableShape {
+        key_schema: keys(table.key_schema()),
+        attributes: table
+            .attribute_definitions()
+            .iter()
+            .map(|a| {
+                (
+                    a.attribute_name().to_string(),
+                    a.attribute_type().as_str().to_string(),
+                )
+            })
+            .collect(),
+        indexes: table
+            .global_secondary_indexes()
+            .iter()
+            .map(|g| {
+                let projection = g.projection();
+                (
+                    g.index_name().unwrap_or_default().to_string(),
+                    IndexShape {
+                        key_schema: keys(g.key_schema()),
+                        projection: projection
+                            .and_then(|p| p.projection_type())
+                            .map(|p| p.as_str().to_string())
+                            .unwrap_or_default(),
+                        non_key_attributes: projection
+                            .map(|p| p.non_key_attributes().iter().cloned().collect())
+                            .unwrap_or_default(),
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
+/// What differs, in words a reader can act on.
+fn table_drift(template: &TableShape, code: &TableShape) -> Vec<String> {
+    let mut drift = Vec::new();
+    if template.key_schema != code.key_schema {
+        drift.push(format!(
+            "table key schema: template {:?}, code {:?}",
+            template.key_schema, code.key_schema
+        ));
+    }
+    if template.attributes != code.attributes {
+        drift.push(format!(
+            "attribute definitions: template {:?}, code {:?}",
+            template.attributes, code.attributes
+        ));
+    }
+    for (name, index) in &code.indexes {
+        match template.indexes.get(name) {
+            None => drift.push(format!(
+                "index `{name}` is created by the code but missing from the template: {index:?}"
+            )),
+            Some(t) if t != index => drift.push(format!(
+                "index `{name}` differs: template {t:?}, code {index:?}"
+            )),
+            Some(_) => {}
+        }
+    }
+    for name in template.indexes.keys() {
+        if !code.indexes.contains_key(name) {
+            drift.push(format!(
+                "index `{name}` is in the template but the code does not create it \
+                 (AssetStore::ensure_table): remove it from infra/template.yaml, or add it to \
+                 the code"
+            ));
+        }
+    }
+    drift
+}
+
+#[tokio::test]
+async fn template_table_matches_the_table_the_code_creates() {
+    let t = template();
+    let (_, table) = the_resource(&t, "AWS::DynamoDB::Table");
+    assert_eq!(
+        table["Properties"]["BillingMode"].as_str(),
+        Some("PAY_PER_REQUEST"),
+        "the table is on-demand"
+    );
+    let env = Env::start().await;
+    let drift = table_drift(&template_table(&t), &code_table(&env).await);
+    assert!(
+        drift.is_empty(),
+        "infra/template.yaml's table has drifted from the code:\n  - {}",
+        drift.join("\n  - ")
+    );
+}
+
+#[test]
+fn table_drift_is_reported_in_plain_words() {
+    let index = |pk: &str| IndexShape {
+        key_schema: vec![(pk.into(), "HASH".into())],
+        projection: "ALL".into(),
+        non_key_attributes: BTreeSet::new(),
+    };
+    let shape = |indexes: Vec<(&str, IndexShape)>| TableShape {
+        key_schema: vec![("pk".into(), "HASH".into())],
+        attributes: BTreeMap::from([("pk".into(), "S".into())]),
+        indexes: indexes.into_iter().map(|(n, i)| (n.into(), i)).collect(),
+    };
+    let code = shape(vec![("a", index("x")), ("b", index("y"))]);
+    assert!(table_drift(&shape(vec![("a", index("x")), ("b", index("y"))]), &code).is_empty());
+    let drift = table_drift(&shape(vec![("a", index("z")), ("c", index("y"))]), &code);
+    assert_eq!(drift.len(), 3, "{drift:?}");
+    assert!(drift[0].starts_with("index `a` differs"));
+    assert!(drift[1].starts_with("index `b` is created by the code but missing"));
+    assert!(drift[2].starts_with("index `c` is in the template but the code does not"));
+}
+
+// ---------------------------------------------------------------- functions and env
+
+/// Names that look like environment variables in the server's source (string literals such
+/// as `"TABLE_NAME"`, `"FERRY_MAX_UPLOAD_BYTES"`): a superset of what it reads, enough to
+/// catch a misspelt or retired variable in the template.
+fn env_names_in_code() -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for file in rust_files(&repo_root().join("server/src")) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for literal in text.split('"').skip(1).step_by(2) {
+            let looks_like_env = literal.contains('_')
+                && literal.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+                && literal
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+            if looks_like_env {
+                names.insert(literal.to_string());
+            }
+        }
+    }
+    names
+}
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// Each function's logical id, Handler and environment (Globals merged in).
+fn functions(t: &Value) -> Vec<(&str, &str, BTreeMap<String, Value>)> {
+    let globals = t["Globals"]["Function"]["Environment"]["Variables"].as_mapping();
+    resources_of(t, "AWS::Serverless::Function")
+        .into_iter()
+        .map(|(id, f)| {
+            let mut env: BTreeMap<String, Value> = BTreeMap::new();
+            for vars in [
+                globals,
+                f["Properties"]["Environment"]["Variables"].as_mapping(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                for (k, v) in vars {
+                    env.insert(k.as_str().unwrap().to_string(), v.clone());
+                }
+            }
+            let handler = str_of(&f["Properties"]["Handler"], "Handler");
+            (id, handler, env)
+        })
+        .collect()
+}
+
+#[test]
+fn template_env_vars_are_ones_the_code_reads() {
+    let t = template();
+    let known = env_names_in_code();
+    for required in [
+        "TABLE_NAME",
+        "BUCKET_NAME",
+        "FERRY_SITE_ROOT",
+        "FERRY_MAX_UPLOAD_BYTES",
+    ] {
+        assert!(
+            known.contains(required),
+            "the source scan lost {required}: {known:?}"
+        );
+    }
+    let fns = functions(&t);
+    assert!(
+        !fns.is_empty(),
+        "no AWS::Serverless::Function in the template"
+    );
+    for (id, _, env) in &fns {
+        for name in env.keys() {
+            assert!(
+                known.contains(name),
+                "{id} sets {name}, which nothing in server/src reads (known: {known:?})"
+            );
+        }
+    }
+}
+
+#[test]
+fn functions_name_the_templates_own_table_and_bucket() {
+    let t = template();
+    let (table, _) = the_resource(&t, "AWS::DynamoDB::Table");
+    let (bucket, _) = the_resource(&t, "AWS::S3::Bucket");
+    for (id, handler, env) in functions(&t) {
+        let refs = |name: &str| {
+            env.get(name)
+                .map(|v| ref_target(v).unwrap_or("(not a !Ref)"))
+        };
+        assert_eq!(refs("TABLE_NAME"), Some(table), "{id}: TABLE_NAME");
+        // The S3-event function takes the bucket from each record; the web function signs
+        // URLs for BUCKET_NAME.
+        if handler == "web" || env.contains_key("BUCKET_NAME") {
+            assert_eq!(refs("BUCKET_NAME"), Some(bucket), "{id}: BUCKET_NAME");
+        }
+    }
+}
+
+#[cfg(feature = "lambda")]
+#[test]
+fn handlers_are_ones_the_binary_runs() {
+    use clap::ValueEnum;
+    let t = template();
+    let fns = functions(&t);
+    let handlers: BTreeSet<&str> = fns.iter().map(|(_, h, _)| *h).collect();
+    assert_eq!(handlers, BTreeSet::from(["s3-events", "web"]));
+    for h in handlers {
+        server::lambda::Handler::from_str(h, false).expect("a handler `ferry lambda` knows");
+    }
+    // The zip the build script writes, arm64 on Amazon Linux 2023.
+    let g = &t["Globals"]["Function"];
+    assert_eq!(g["Runtime"].as_str(), Some("provided.al2023"));
+    assert_eq!(g["Architectures"][0].as_str(), Some("arm64"));
+    assert_eq!(g["CodeUri"].as_str(), Some("../target/lambda/ferry.zip"));
+}
+
+#[test]
+fn http_api_sends_every_route_to_the_web_function_on_the_default_stage() {
+    let t = template();
+    let (_, integration) = the_resource(&t, "AWS::ApiGatewayV2::Integration");
+    let p = &integration["Properties"];
+    assert_eq!(p["IntegrationType"].as_str(), Some("AWS_PROXY"));
+    // lambda_http reads payload 2.0.
+    assert_eq!(p["PayloadFormatVersion"].as_str(), Some("2.0"));
+    let web = functions(&t)
+        .into_iter()
+        .find(|(_, h, _)| *h == "web")
+        .unwrap()
+        .0;
+    let (f, arg) = intrinsic(&p["IntegrationUri"]).expect("IntegrationUri is !GetAtt");
+    assert_eq!(f, "Fn::GetAtt");
+    assert_eq!(arg.as_str(), Some(format!("{web}.Arn").as_str()));
+    let (_, route) = the_resource(&t, "AWS::ApiGatewayV2::Route");
+    assert_eq!(route["Properties"]["RouteKey"].as_str(), Some("$default"));
+    // A named stage would prefix every path the router sees.
+    let (_, stage) = the_resource(&t, "AWS::ApiGatewayV2::Stage");
+    assert_eq!(stage["Properties"]["StageName"].as_str(), Some("$default"));
+}
+
+#[test]
+fn s3_event_function_gets_every_create_and_remove_of_the_bucket() {
+    let t = template();
+    let (bucket, _) = the_resource(&t, "AWS::S3::Bucket");
+    let (id, _) = resources_of(&t, "AWS::Serverless::Function")
+        .into_iter()
+        .find(|(_, f)| f["Properties"]["Handler"].as_str() == Some("s3-events"))
+        .expect("an s3-events function");
+    let f = &t["Resources"][id];
+    let events: Vec<&Value> = f["Properties"]["Events"]
+        .as_mapping()
+        .expect("Events")
+        .values()
+        .filter(|e| e["Type"].as_str() == Some("S3"))
+        .collect();
+    assert_eq!(events.len(), 1);
+    let p = &events[0]["Properties"];
+    assert_eq!(ref_target(&p["Bucket"]), Some(bucket));
+    let names: BTreeSet<&str> = p["Events"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        BTreeSet::from(["s3:ObjectCreated:*", "s3:ObjectRemoved:*"])
+    );
+}
+
+// ---------------------------------------------------------------- IAM
+
+/// The functions of one source file: name → body, found by brace matching (string and char
+/// literals skipped).
+fn functions_in(text: &str) -> BTreeMap<String, String> {
+    let mut fns = BTreeMap::new();
+    let bytes = text.as_bytes();
+    for (at, _) in text.match_indices("fn ") {
+        let name: String = text[at + 3..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let Some(open) = text[at..].find('{').map(|i| at + i) else {
+            continue;
+        };
+        if name.is_empty() || text[at..open].contains(';') {
+            continue; // a declaration, not a definition
+        }
+        let (mut depth, mut i, mut in_str) = (0usize, open, false);
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\\' if in_str => i += 1,
+                b'"' => in_str = !in_str,
+                b'\'' if !in_str && bytes.get(i + 2) == Some(&b'\'') => i += 2,
+                b'{' if !in_str => depth += 1,
+                b'}' if !in_str => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        fns.insert(name, text[open..=i.min(bytes.len() - 1)].to_string());
+    }
+    fns
+}
+
+/// SDK operations (`self.db.get_item()`, `self.s3.put_object()`, ...) called in one source
+/// file outside `embedded_root` and the functions it calls: that one only prepares the
+/// embedded backend (creates the table or bucket, upgrades an old local table) and never
+/// runs against AWS, where the template owns the table and the bucket. Also returns the
+/// code those calls live in.
+fn calls(file: &str, receiver: &str, embedded_root: &str) -> (BTreeSet<String>, String) {
+    let text = std::fs::read_to_string(repo_root().join(file)).unwrap();
+    let fns = functions_in(&text);
+    assert!(
+        fns.contains_key(embedded_root),
+        "{file} has no fn {embedded_root}"
+    );
+    let mut embedded = BTreeSet::from([embedded_root.to_string()]);
+    let mut todo = vec![embedded_root.to_string()];
+    while let Some(f) = todo.pop() {
+        for name in fns.keys() {
+            if fns[&f].contains(&format!("self.{name}(")) && embedded.insert(name.clone()) {
+                todo.push(name.clone());
+            }
+        }
+    }
+    let mut code = text.clone();
+    for f in &embedded {
+        code = code.replace(fns[f].as_str(), "{}");
+    }
+    // Whitespace removed, so calls chained across lines read as one.
+    let flat: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let needle = format!("self.{receiver}.");
+    let ops = flat
+        .match_indices(&needle)
+        .filter_map(|(i, _)| {
+            let rest = &flat[i + needle.len()..];
+            let op: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            rest[op.len()..].starts_with("()").then_some(op)
+        })
+        .collect();
+    (ops, code)
+}
+
+/// The IAM actions the store and object store need, from the calls they make.
+fn actions_the_code_needs() -> BTreeSet<String> {
+    let mut needed = BTreeSet::new();
+    let (ops, code) = calls("server/src/store.rs", "db", "ensure_table");
+    for op in ops {
+        match op.as_str() {
+            "get_item" => drop(needed.insert("dynamodb:GetItem".into())),
+            "put_item" => drop(needed.insert("dynamodb:PutItem".into())),
+            "update_item" => drop(needed.insert("dynamodb:UpdateItem".into())),
+            "delete_item" => drop(needed.insert("dynamodb:DeleteItem".into())),
+            "query" => drop(needed.insert("dynamodb:Query".into())),
+            // A transaction needs the actions of the items it writes.
+            "transact_write_items" => {
+                for (builder, action) in [
+                    ("Put::builder()", "dynamodb:PutItem"),
+                    ("Update::builder()", "dynamodb:UpdateItem"),
+                    ("Delete::builder()", "dynamodb:DeleteItem"),
+                    ("ConditionCheck::builder()", "dynamodb:ConditionCheckItem"),
+                ] {
+                    if code.contains(builder) {
+                        needed.insert(action.into());
+                    }
+                }
+            }
+            other => panic!(
+                "store.rs calls DynamoDB `{other}` outside ensure_table: add its IAM action \
+                 here and to infra/template.yaml"
+            ),
+        }
+    }
+    for op in calls("server/src/objects.rs", "s3", "ensure_bucket").0 {
+        let action = match op.as_str() {
+            "put_object"
+            | "upload_part"
+            | "create_multipart_upload"
+            | "complete_multipart_upload" => "s3:PutObject",
+            "get_object" | "head_object" => "s3:GetObject",
+            "abort_multipart_upload" => "s3:AbortMultipartUpload",
+            "list_parts" => "s3:ListMultipartUploadParts",
+            "delete_object" => "s3:DeleteObject",
+            other => panic!(
+                "objects.rs calls S3 `{other}` outside ensure_bucket: add its IAM action here \
+                 and to infra/template.yaml"
+            ),
+        };
+        needed.insert(action.into());
+    }
+    needed
+}
+
+/// Actions granted by the functions' inline policies (every statement Allow).
+fn granted_actions(t: &Value) -> BTreeSet<String> {
+    let mut granted = BTreeSet::new();
+    for (id, f) in resources_of(t, "AWS::Serverless::Function") {
+        for policy in f["Properties"]["Policies"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+        {
+            let statements = policy["Statement"]
+                .as_sequence()
+                .unwrap_or_else(|| panic!("{id}: only inline policy documents are expected"));
+            for s in statements {
+                assert_eq!(s["Effect"].as_str(), Some("Allow"), "{id}");
+                let actions = match &s["Action"] {
+                    Value::String(a) => vec![a.clone()],
+                    Value::Sequence(a) => a.iter().map(|a| str_of(a, "Action").into()).collect(),
+                    other => panic!("{id}: Action {other:?}"),
+                };
+                for a in actions {
+                    assert!(!a.contains('*'), "{id}: wildcard action {a}");
+                    granted.insert(a);
+                }
+            }
+        }
+    }
+    granted
+}
+
+#[test]
+fn iam_grants_exactly_what_the_code_calls() {
+    let needed = actions_the_code_needs();
+    assert!(needed.contains("dynamodb:GetItem") && needed.contains("s3:PutObject"));
+    let granted = granted_actions(&template());
+    let missing: Vec<_> = needed.difference(&granted).collect();
+    let extra: Vec<_> = granted.difference(&needed).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "infra/template.yaml's IAM has drifted from the code: missing {missing:?}, \
+         granted but never called {extra:?}"
+    );
+}

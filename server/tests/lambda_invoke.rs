@@ -1,0 +1,615 @@
+//! The `ferry` binary run the way AWS Lambda runs it: started with no arguments in its task
+//! root (`bootstrap` next to `site/`), its handler named by `_HANDLER`, talking to a Lambda
+//! Runtime API (emulated here, in process) that hands it API Gateway HTTP API v2 events and S3
+//! notifications and collects its answers. DynamoDB and S3 are the embedded backends, reached
+//! through `AWS_ENDPOINT_URL_*`.
+//!
+//! By default the binary is this build's `ferry` with a small site written by the test. With
+//! `FERRY_LAMBDA_TASK_ROOT` set to an unpacked `target/lambda/ferry.zip`, it is that zip's
+//! `bootstrap` and `site/` — the arm64 artifact — run through `FERRY_LAMBDA_RUNNER` (e.g.
+//! `qemu-aarch64 -L /usr/aarch64-linux-gnu`); see `scripts/test-lambda-artifact.sh`.
+//!
+//! `tests/lambda.rs` drives the same handlers in process; this is the out-of-process check
+//! that the binary's Lambda start-up (environment, handler choice, runtime loop, static files
+//! from its task root) works.
+#![cfg(feature = "lambda")]
+
+mod common;
+
+use axum::{
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode},
+    response::IntoResponse,
+    routing::{get, post},
+    Router,
+};
+use base64::{engine::general_purpose::STANDARD, Engine};
+use common::Env;
+use serde_json::{json, Value};
+use std::{
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::Duration,
+};
+use tokio::sync::{mpsc, Mutex};
+
+/// What the function posted back for one invocation.
+#[derive(Debug)]
+enum Outcome {
+    Response(Value),
+    Error(Value),
+    InitError(Value),
+}
+
+#[derive(Clone)]
+struct RuntimeState {
+    next: Arc<Mutex<mpsc::Receiver<(String, String)>>>,
+    outcomes: mpsc::Sender<(String, Outcome)>,
+}
+
+/// `GET /2018-06-01/runtime/invocation/next`: long-polls until the test queues an event.
+async fn next_invocation(State(s): State<RuntimeState>) -> impl IntoResponse {
+    let Some((id, event)) = s.next.lock().await.recv().await else {
+        return std::future::pending().await;
+    };
+    let deadline = chrono::Utc::now().timestamp_millis() + 30_000;
+    (
+        [
+            ("lambda-runtime-aws-request-id", id),
+            ("lambda-runtime-deadline-ms", deadline.to_string()),
+            (
+                "lambda-runtime-invoked-function-arn",
+                "arn:aws:lambda:us-east-1:123456789012:function:ferry-test".to_string(),
+            ),
+            (
+                "lambda-runtime-trace-id",
+                "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0"
+                    .to_string(),
+            ),
+            ("content-type", "application/json".to_string()),
+        ],
+        event,
+    )
+}
+
+fn body_value(body: &[u8]) -> Value {
+    serde_json::from_slice(body).unwrap_or_else(|_| json!(String::from_utf8_lossy(body)))
+}
+
+async fn post_response(
+    State(s): State<RuntimeState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> StatusCode {
+    let _ = s
+        .outcomes
+        .send((id, Outcome::Response(body_value(&body))))
+        .await;
+    StatusCode::ACCEPTED
+}
+
+async fn post_error(
+    State(s): State<RuntimeState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> StatusCode {
+    assert!(headers.contains_key("lambda-runtime-function-error-type"));
+    let _ = s
+        .outcomes
+        .send((id, Outcome::Error(body_value(&body))))
+        .await;
+    StatusCode::ACCEPTED
+}
+
+async fn post_init_error(State(s): State<RuntimeState>, body: axum::body::Bytes) -> StatusCode {
+    let _ = s
+        .outcomes
+        .send((String::new(), Outcome::InitError(body_value(&body))))
+        .await;
+    StatusCode::ACCEPTED
+}
+
+/// One function: an emulated Runtime API and the `ferry` process polling it.
+struct Function {
+    child: Child,
+    events: mpsc::Sender<(String, String)>,
+    outcomes: mpsc::Receiver<(String, Outcome)>,
+    log: tempfile::NamedTempFile,
+    invocations: u32,
+}
+
+/// What runs: a program (maybe an emulator and its arguments) and the task root it runs in.
+struct Artifact {
+    command: Vec<String>,
+    task_root: std::path::PathBuf,
+    /// Kept alive while the artifact is in use.
+    _site: Option<tempfile::TempDir>,
+}
+
+impl Artifact {
+    fn from_env() -> Artifact {
+        match std::env::var_os("FERRY_LAMBDA_TASK_ROOT") {
+            Some(root) => {
+                let root = std::path::PathBuf::from(root);
+                let mut command: Vec<String> = std::env::var("FERRY_LAMBDA_RUNNER")
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect();
+                command.push(root.join("bootstrap").to_string_lossy().into_owned());
+                Artifact {
+                    command,
+                    task_root: root,
+                    _site: None,
+                }
+            }
+            None => {
+                let dir = tempfile::tempdir().unwrap();
+                write_test_site(dir.path());
+                Artifact {
+                    command: vec![env!("CARGO_BIN_EXE_ferry").to_string()],
+                    task_root: dir.path().to_path_buf(),
+                    _site: Some(dir),
+                }
+            }
+        }
+    }
+
+    /// The bundle names the task root's `site/pkg/manifest.json` gives.
+    fn manifest(&self) -> Value {
+        let path = self.task_root.join("site/pkg/manifest.json");
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+    }
+}
+
+/// A site as scripts/build-site.sh lays it out: hashed names, `.gz` twins, a manifest.
+fn write_test_site(task_root: &std::path::Path) {
+    let pkg = task_root.join("site/pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    for (name, body) in [
+        ("ferry.0123456789abcdef.css", "body{}"),
+        ("ferry.0123456789abcdef.js", "export default function(){}"),
+        ("ferry.0123456789abcdef.wasm", "\0asm\x01\0\0\0"),
+    ] {
+        std::fs::write(pkg.join(name), body).unwrap();
+        // Not real gzip: the server sends the twin's bytes as they are.
+        std::fs::write(pkg.join(format!("{name}.gz")), format!("gz:{body}")).unwrap();
+    }
+    std::fs::write(
+        pkg.join("manifest.json"),
+        r#"{"css": "ferry.0123456789abcdef.css", "js": "ferry.0123456789abcdef.js", "wasm": "ferry.0123456789abcdef.wasm", "hashed": true}"#,
+    )
+    .unwrap();
+    std::fs::write(task_root.join("site/favicon.svg"), "<svg/>").unwrap();
+}
+
+impl Function {
+    async fn start(env: &Env, artifact: &Artifact, handler: &str, table: &str) -> Function {
+        let (events, next) = mpsc::channel(1);
+        let (outcome_tx, outcomes) = mpsc::channel(8);
+        let state = RuntimeState {
+            next: Arc::new(Mutex::new(next)),
+            outcomes: outcome_tx,
+        };
+        let api = Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next_invocation))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(post_response),
+            )
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/error",
+                post(post_error),
+            )
+            .route("/2018-06-01/runtime/init/error", post(post_init_error))
+            .with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let runtime_api = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, api).await });
+
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let creds = &env.embedded.credentials;
+        // What Lambda sets for a provided.al2023 function, plus the function's own variables
+        // as infra/template.yaml sets them (endpoints aside).
+        let child = Command::new(&artifact.command[0])
+            .args(&artifact.command[1..])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("AWS_LAMBDA_RUNTIME_API", runtime_api.to_string())
+            .env("_HANDLER", handler)
+            .env("AWS_LAMBDA_FUNCTION_NAME", format!("ferry-test-{handler}"))
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/ferry-test")
+            .env(
+                "AWS_LAMBDA_LOG_STREAM_NAME",
+                "2026/11/22/[$LATEST]0123456789abcdef",
+            )
+            .env("LAMBDA_TASK_ROOT", &artifact.task_root)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", &creds.access_key)
+            .env("AWS_SECRET_ACCESS_KEY", &creds.secret_key)
+            .env("AWS_ENDPOINT_URL_DYNAMODB", &env.embedded.dynamodb_endpoint)
+            .env("AWS_ENDPOINT_URL_S3", &env.embedded.s3_endpoint)
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("TABLE_NAME", table)
+            .env("BUCKET_NAME", env.bucket())
+            // FERRY_SITE_ROOT unset: `site`, relative to the task root, as in Lambda.
+            .env("RUST_LOG", "info")
+            .current_dir(&artifact.task_root)
+            .stdin(Stdio::null())
+            .stdout(log.reopen().unwrap())
+            .stderr(log.reopen().unwrap())
+            .spawn()
+            .expect("ferry starts");
+        Function {
+            child,
+            events,
+            outcomes,
+            log,
+            invocations: 0,
+        }
+    }
+
+    /// Hands one event to the function and waits for what it posts back.
+    async fn invoke(&mut self, event: &Value) -> Outcome {
+        self.invocations += 1;
+        let id = format!("8476a536-e9f4-11e8-9739-2dfe598c{:04}", self.invocations);
+        self.events
+            .send((id.clone(), event.to_string()))
+            .await
+            .unwrap();
+        match tokio::time::timeout(Duration::from_secs(60), self.outcomes.recv()).await {
+            Ok(Some((_, Outcome::InitError(e)))) => panic!(
+                "the function failed to start: {e}; its log:\n{}",
+                std::fs::read_to_string(self.log.path()).unwrap_or_default()
+            ),
+            Ok(Some((got, outcome))) => {
+                assert_eq!(got, id, "an answer to another invocation");
+                outcome
+            }
+            _ => panic!(
+                "no answer within 60 s; the function's log:\n{}",
+                std::fs::read_to_string(self.log.path()).unwrap_or_default()
+            ),
+        }
+    }
+
+    /// Invokes the web function with an API Gateway v2 event; returns status and JSON body.
+    async fn http(&mut self, method: &str, path: &str, query: &str, body: Option<&str>) -> Answer {
+        self.http_event(apigw_event(method, path, query, body))
+            .await
+    }
+
+    async fn http_event(&mut self, event: Value) -> Answer {
+        let (method, path) = (
+            event["requestContext"]["http"]["method"].clone(),
+            event["rawPath"].clone(),
+        );
+        match self.invoke(&event).await {
+            Outcome::Response(res) => Answer::from_lambda(res),
+            other => panic!("{method} {path}: {other:?}"),
+        }
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Debug)]
+struct Answer {
+    status: u64,
+    content_type: String,
+    body: Value,
+    bytes: Vec<u8>,
+    raw: Value,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> &str {
+        self.raw["headers"][name].as_str().unwrap_or_default()
+    }
+}
+
+impl Answer {
+    /// An API Gateway v2 (payload 2.0) Lambda response document.
+    fn from_lambda(res: Value) -> Answer {
+        let text = res["body"].as_str().unwrap_or_default();
+        let bytes = if res["isBase64Encoded"] == true {
+            STANDARD.decode(text).unwrap()
+        } else {
+            text.as_bytes().to_vec()
+        };
+        Answer {
+            status: res["statusCode"].as_u64().expect("statusCode"),
+            content_type: res["headers"]["content-type"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            body: serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| json!(String::from_utf8_lossy(&bytes))),
+            bytes,
+            raw: res,
+        }
+    }
+}
+
+/// An API Gateway HTTP API (payload 2.0) event, `$default` stage, as AWS sends it.
+fn apigw_event(method: &str, path: &str, query: &str, body: Option<&str>) -> Value {
+    let mut ev = json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": {
+            "accept": "application/json",
+            "host": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+            "user-agent": "curl/8.5.0",
+            "x-forwarded-for": "203.0.113.7",
+            "x-forwarded-port": "443",
+            "x-forwarded-proto": "https"
+        },
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "a1b2c3d4e5",
+            "domainName": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "a1b2c3d4e5",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.7",
+                "userAgent": "curl/8.5.0"
+            },
+            "requestId": "JKJaXmPLvHcESHA=",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "22/Nov/2026:10:00:00 +0000",
+            "timeEpoch": 1_795_341_600_000u64
+        },
+        "isBase64Encoded": false
+    });
+    if !query.is_empty() {
+        let params: serde_json::Map<String, Value> = url::form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+            .collect();
+        ev["queryStringParameters"] = Value::Object(params);
+    }
+    if let Some(b) = body {
+        ev["headers"]["content-type"] = json!("application/json");
+        ev["body"] = json!(b);
+    }
+    ev
+}
+
+/// An S3 notification with one record, as S3 delivers it to Lambda (key URL-encoded).
+fn s3_notification(name: &str, bucket: &str, key: &str, size: u64, seq: &str) -> Value {
+    let mut object = json!({"key": key, "sequencer": seq});
+    if name.starts_with("ObjectCreated") {
+        object["size"] = json!(size);
+        object["eTag"] = json!("0f343b0931126a20f133d67c2b018a3b");
+    }
+    json!({"Records": [{
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": "us-east-1",
+        "eventTime": "2026-11-22T10:00:00.123Z",
+        "eventName": name,
+        "userIdentity": {"principalId": "AWS:AIDAEXAMPLE"},
+        "requestParameters": {"sourceIPAddress": "203.0.113.7"},
+        "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810", "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": "ferry-events",
+            "bucket": {"name": bucket, "ownerIdentity": {"principalId": "A3NL1KOZZKExample"}, "arn": format!("arn:aws:s3:::{bucket}")},
+            "object": object
+        }
+    }]})
+}
+
+#[tokio::test]
+async fn s3_event_and_web_functions_answer_through_the_runtime_api() {
+    let env = Env::start().await;
+    let table = env.embedded.services.settings.table_name.clone();
+    let bucket = env.bucket().to_string();
+    let artifact = Artifact::from_env();
+    let mut events = Function::start(&env, &artifact, "s3-events", &table).await;
+    let mut web = Function::start(&env, &artifact, "web", &table).await;
+
+    // S3 reports an object (a key with a space and a plus, encoded as S3 encodes it).
+    let key = "reports/q3 2026+final.pdf";
+    let created = s3_notification(
+        "ObjectCreated:Put",
+        &bucket,
+        "reports/q3+2026%2Bfinal.pdf",
+        1234,
+        "0062E99A88DC407460",
+    );
+    match events.invoke(&created).await {
+        Outcome::Response(v) => assert_eq!(v, Value::Null),
+        other => panic!("s3-events: {other:?}"),
+    }
+
+    // GET /metadata through the web function answers exactly what the event recorded.
+    let query = "bucket=ferry-test-bucket&key=reports%2Fq3%202026%2Bfinal.pdf";
+    let res = web.http("GET", "/metadata", query, None).await;
+    assert_eq!(res.status, 200, "{res:?}");
+    assert_eq!(res.content_type, "application/json");
+    assert_eq!(res.raw["isBase64Encoded"], false);
+    assert_eq!(
+        res.body,
+        json!({
+            "bucket": "ferry-test-bucket",
+            "object_key": key,
+            "size": 1234,
+            "etag": "0f343b0931126a20f133d67c2b018a3b",
+            "event_time": "2026-11-22T10:00:00.123Z",
+            "event_name": "ObjectCreated:Put",
+            "sequencer": "0062E99A88DC407460"
+        })
+    );
+
+    // A redelivery is ignored; the removal (newer sequencer) removes the record.
+    assert!(matches!(
+        events.invoke(&created).await,
+        Outcome::Response(Value::Null)
+    ));
+    let removed = s3_notification(
+        "ObjectRemoved:Delete",
+        &bucket,
+        "reports/q3+2026%2Bfinal.pdf",
+        0,
+        "0062E99A88DC407470",
+    );
+    assert!(matches!(
+        events.invoke(&removed).await,
+        Outcome::Response(Value::Null)
+    ));
+    let res = web.http("GET", "/metadata", query, None).await;
+    assert_eq!(res.status, 404, "{res:?}");
+    assert_eq!(res.content_type, "application/json");
+    assert_eq!(res.body["error"], "Metadata not found");
+
+    // Missing parameters, and an unknown route under /metadata: JSON errors.
+    let res = web
+        .http("GET", "/metadata", "bucket=ferry-test-bucket", None)
+        .await;
+    assert_eq!(res.status, 400);
+    assert_eq!(
+        res.body["error"],
+        "Missing required query parameters: bucket and key"
+    );
+    let res = web.http("GET", "/metadata/no/such/route", "", None).await;
+    assert_eq!(res.status, 404, "{res:?}");
+    assert_eq!(res.content_type, "application/json");
+    assert!(res.body["error"].is_string(), "{res:?}");
+}
+
+#[tokio::test]
+async fn an_upload_signed_by_the_web_function_is_recorded_and_served() {
+    let env = Env::start().await;
+    let table = env.embedded.services.settings.table_name.clone();
+    let artifact = Artifact::from_env();
+    let mut web = Function::start(&env, &artifact, "web", &table).await;
+
+    // POST /asset: the function signs a PUT against the S3 endpoint it was given.
+    let res = web
+        .http(
+            "POST",
+            "/asset",
+            "",
+            Some(r#"{"filename": "hello.txt", "content_type": "text/plain", "size": 12}"#),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{res:?}");
+    let url = res.body["upload_url"].as_str().unwrap();
+    assert!(
+        url.starts_with(&env.embedded.s3_endpoint),
+        "{url} is not on {}",
+        env.embedded.s3_endpoint
+    );
+    let object_key = res.body["object_key"].as_str().unwrap().to_string();
+
+    // The browser's PUT, with exactly the signed headers; the embedded S3 emits the event.
+    let mut put = reqwest::Client::new().put(url).body("hello ferry\n");
+    for (name, value) in res.body["headers"].as_object().unwrap() {
+        if name != "content-length" {
+            put = put.header(name, value.as_str().unwrap());
+        }
+    }
+    let sent = put.send().await.unwrap();
+    assert_eq!(sent.status(), 200, "{:?}", sent.text().await);
+
+    let query = format!(
+        "bucket={}&key={}",
+        env.bucket(),
+        url::form_urlencoded::byte_serialize(object_key.as_bytes()).collect::<String>()
+    );
+    let res = web.http("GET", "/metadata", &query, None).await;
+    assert_eq!(res.status, 200, "{res:?}");
+    let meta = res.body.as_object().unwrap();
+    let fields: std::collections::BTreeSet<&str> = meta.keys().map(String::as_str).collect();
+    assert_eq!(
+        fields,
+        std::collections::BTreeSet::from([
+            "bucket",
+            "etag",
+            "event_name",
+            "event_time",
+            "object_key",
+            "sequencer",
+            "size"
+        ])
+    );
+    assert_eq!(meta["bucket"], env.bucket());
+    assert_eq!(meta["object_key"], object_key.as_str());
+    assert_eq!(meta["size"], 12);
+    assert_eq!(meta["event_name"], "ObjectCreated:Put");
+}
+
+#[tokio::test]
+async fn a_storage_failure_fails_the_s3_invocation_so_lambda_retries_it() {
+    let env = Env::start().await;
+    let artifact = Artifact::from_env();
+    let mut events = Function::start(&env, &artifact, "s3-events", "no-such-table").await;
+    let event = s3_notification("ObjectCreated:Put", env.bucket(), "x.txt", 1, "01");
+    match events.invoke(&event).await {
+        Outcome::Error(e) => {
+            let message = e["errorMessage"].as_str().unwrap_or_default();
+            assert!(message.contains("retry"), "{e}");
+        }
+        other => panic!("expected an invocation error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_web_function_serves_pages_and_the_hashed_bundle_from_its_task_root() {
+    let env = Env::start().await;
+    let table = env.embedded.services.settings.table_name.clone();
+    let artifact = Artifact::from_env();
+    let manifest = artifact.manifest();
+    let mut web = Function::start(&env, &artifact, "web", &table).await;
+
+    // The page links the bundle the manifest names.
+    let res = web.http("GET", "/assets", "", None).await;
+    assert_eq!(res.status, 200, "{res:?}");
+    assert!(res.content_type.starts_with("text/html"), "{res:?}");
+    let html = res.body.as_str().unwrap();
+    for kind in ["css", "js"] {
+        let name = manifest[kind].as_str().unwrap();
+        assert!(
+            html.contains(&format!("/pkg/{name}")),
+            "no {name} in the page"
+        );
+    }
+
+    // The wasm, gzip-encoded (binary: base64 in the Lambda response), cacheable for a year.
+    let wasm = manifest["wasm"].as_str().unwrap();
+    let mut event = apigw_event("GET", &format!("/pkg/{wasm}"), "", None);
+    event["headers"]["accept-encoding"] = json!("gzip, deflate, br");
+    let res = web.http_event(event).await;
+    assert_eq!(res.status, 200, "{res:?}");
+    assert_eq!(res.raw["isBase64Encoded"], true, "{res:?}");
+    assert_eq!(res.header("content-encoding"), "gzip");
+    assert_eq!(
+        res.header("cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    let gz = std::fs::read(artifact.task_root.join(format!("site/pkg/{wasm}.gz"))).unwrap();
+    assert_eq!(res.bytes, gz);
+
+    // Public files from the site root; unknown pages are the 404 page.
+    let res = web.http("GET", "/favicon.svg", "", None).await;
+    assert_eq!(res.status, 200, "{res:?}");
+    assert!(res.content_type.starts_with("image/svg+xml"), "{res:?}");
+    let res = web.http("GET", "/no/such/page", "", None).await;
+    assert_eq!(res.status, 404, "{res:?}");
+    assert!(res.content_type.starts_with("text/html"), "{res:?}");
+}
