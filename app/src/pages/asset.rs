@@ -33,6 +33,8 @@ pub fn AssetPage() -> impl IntoView {
     // Newer state than the resource's, from actions and polling.
     let fresh = RwSignal::new(None::<Asset>);
     let changed = Callback::new(move |a: Asset| fresh.set(Some(a)));
+    // Another asset, or this one again later: the resource loads it afresh.
+    Effect::watch(move || id.get(), move |_, _, _| fresh.set(None), false);
     let current = move || -> Option<Asset> {
         let base = loaded.get_untracked()?.ok()?;
         Some(

@@ -204,6 +204,9 @@ pub fn BrowsePage() -> impl IntoView {
             _ => list.get_untracked().and_then(Result::ok),
         }
     };
+    // Another view: what polling found for the last one must not stand in for it if that
+    // view comes back (the resource loads it afresh).
+    Effect::watch(move || query.get(), move |_, _, _| fresh.set(None), false);
     // An asset changed by an action: patch it into the rows shown.
     let changed = Callback::new(move |asset: Asset| {
         let (Ok(q), Some(mut shown)) = (query.get_untracked(), current()) else {
