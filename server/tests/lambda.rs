@@ -5,60 +5,15 @@
 
 mod common;
 
-use base64::{engine::general_purpose::STANDARD, Engine};
 use common::Env;
 use lambda_http::{request::LambdaRequest, Adapter, Context, LambdaEvent};
 use serde_json::{json, Value};
 use server::site::Site;
 use tower::ServiceExt;
 
-/// An API Gateway HTTP API (payload 2.0) event, `$default` stage, as AWS sends it.
+/// An API Gateway v2 event with a base64 body, as a string.
 fn apigw_event(method: &str, path: &str, query: &str, body: Option<&[u8]>) -> String {
-    let mut query_params = serde_json::Map::new();
-    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
-        query_params.insert(k.into_owned(), Value::String(v.into_owned()));
-    }
-    let mut ev = json!({
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": {
-            "accept": "*/*",
-            "host": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
-            "user-agent": "curl/8.5.0",
-            "x-forwarded-for": "203.0.113.7",
-            "x-forwarded-proto": "https"
-        },
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "a1b2c3d4e5",
-            "domainName": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
-            "domainPrefix": "a1b2c3d4e5",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "203.0.113.7",
-                "userAgent": "curl/8.5.0"
-            },
-            "requestId": "JKJaXmPLvHcESHA=",
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": "21/Nov/2026:10:00:00 +0000",
-            "timeEpoch": 1_795_000_000_000u64
-        },
-        "isBase64Encoded": false
-    });
-    if !query_params.is_empty() {
-        ev["queryStringParameters"] = Value::Object(query_params);
-    }
-    if let Some(b) = body {
-        ev["headers"]["content-type"] = json!("application/json");
-        ev["body"] = json!(STANDARD.encode(b));
-        ev["isBase64Encoded"] = json!(true);
-    }
-    ev.to_string()
+    common::apigw_event(method, path, query, body, true).to_string()
 }
 
 /// Runs one event through the web function and returns the Lambda response document.

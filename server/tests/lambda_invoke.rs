@@ -341,52 +341,9 @@ impl Answer {
     }
 }
 
-/// An API Gateway HTTP API (payload 2.0) event, `$default` stage, as AWS sends it.
+/// An API Gateway v2 event with a plain-text JSON body.
 fn apigw_event(method: &str, path: &str, query: &str, body: Option<&str>) -> Value {
-    let mut ev = json!({
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": {
-            "accept": "application/json",
-            "host": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
-            "user-agent": "curl/8.5.0",
-            "x-forwarded-for": "203.0.113.7",
-            "x-forwarded-port": "443",
-            "x-forwarded-proto": "https"
-        },
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "a1b2c3d4e5",
-            "domainName": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
-            "domainPrefix": "a1b2c3d4e5",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "203.0.113.7",
-                "userAgent": "curl/8.5.0"
-            },
-            "requestId": "JKJaXmPLvHcESHA=",
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": "22/Nov/2026:10:00:00 +0000",
-            "timeEpoch": 1_795_341_600_000u64
-        },
-        "isBase64Encoded": false
-    });
-    if !query.is_empty() {
-        let params: serde_json::Map<String, Value> = url::form_urlencoded::parse(query.as_bytes())
-            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-            .collect();
-        ev["queryStringParameters"] = Value::Object(params);
-    }
-    if let Some(b) = body {
-        ev["headers"]["content-type"] = json!("application/json");
-        ev["body"] = json!(b);
-    }
-    ev
+    common::apigw_event(method, path, query, body.map(str::as_bytes), false)
 }
 
 /// An S3 notification with one record, as S3 delivers it to Lambda (key URL-encoded).

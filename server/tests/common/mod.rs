@@ -179,3 +179,65 @@ impl Drop for FerryProcess {
         let _ = self.child.wait();
     }
 }
+
+/// An API Gateway HTTP API (payload 2.0) event for the `$default` stage, as AWS sends it. A
+/// body is JSON, sent as text or base64-encoded (API Gateway does either).
+pub fn apigw_event(
+    method: &str,
+    path: &str,
+    query: &str,
+    body: Option<&[u8]>,
+    base64: bool,
+) -> serde_json::Value {
+    use base64::{engine::general_purpose::STANDARD, Engine};
+    use serde_json::{json, Value};
+    let mut ev = json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": {
+            "accept": "*/*",
+            "host": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+            "user-agent": "curl/8.5.0",
+            "x-forwarded-for": "203.0.113.7",
+            "x-forwarded-port": "443",
+            "x-forwarded-proto": "https"
+        },
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "a1b2c3d4e5",
+            "domainName": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "a1b2c3d4e5",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.7",
+                "userAgent": "curl/8.5.0"
+            },
+            "requestId": "JKJaXmPLvHcESHA=",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "22/Nov/2026:10:00:00 +0000",
+            "timeEpoch": 1_795_341_600_000u64
+        },
+        "isBase64Encoded": false
+    });
+    let params: serde_json::Map<String, Value> = url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+        .collect();
+    if !params.is_empty() {
+        ev["queryStringParameters"] = Value::Object(params);
+    }
+    if let Some(b) = body {
+        ev["headers"]["content-type"] = json!("application/json");
+        if base64 {
+            ev["body"] = json!(STANDARD.encode(b));
+            ev["isBase64Encoded"] = json!(true);
+        } else {
+            ev["body"] = json!(String::from_utf8_lossy(b));
+        }
+    }
+    ev
+}
