@@ -276,16 +276,21 @@ test.describe('large files', () => {
   });
 
   test('cancelling a multipart upload aborts it', async ({ page, request }) => {
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send('Network.enable');
-    await cdp.send('Network.emulateNetworkConditions', {
-      offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 8 * MIB,
+    // Parts after the first are held until the cancel (a throttle alone let a fast machine
+    // finish the whole file first), so the cancel always lands mid-upload.
+    let release!: () => void;
+    const cancelled = new Promise<void>((resolve) => (release = resolve));
+    let sent = 0;
+    await page.route(/partNumber=/, async (route) => {
+      if (route.request().method() === 'PUT' && sent++ > 0) await cancelled;
+      await route.continue().catch(() => {}); // an aborted request cannot be continued
     });
     const parts = partPuts(page);
     await dropBigFile(page);
     await expect.poll(() => parts.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(1);
     const r = row(page, 'big.bin');
     await r.getByRole('button', { name: 'Cancel big.bin' }).click();
+    release();
     await expect(r.getByTestId('row-state')).toHaveText('Cancelled');
     await expect(r.getByTestId('asset-status')).toHaveText('DELETED');
     const id = await assetIdOf(page, 'big.bin');
