@@ -136,26 +136,18 @@ async fn pages_render_through_the_web_function() {
 }
 
 /// An S3 notification as S3 delivers it to Lambda: several records, URL-encoded keys.
-fn s3_notification(bucket: &str, records: &[(&str, &str, i64, &str)]) -> String {
+fn s3_notification(bucket: &str, records: &[(&str, &str, u64, &str)]) -> String {
     let records: Vec<Value> = records
         .iter()
         .map(|(name, key, size, seq)| {
-            json!({
-                "eventVersion": "2.1",
-                "eventSource": "aws:s3",
-                "awsRegion": "us-east-1",
-                "eventTime": "2026-11-21T10:00:00.123Z",
-                "eventName": name,
-                "userIdentity": {"principalId": "AWS:AIDAEXAMPLE"},
-                "requestParameters": {"sourceIPAddress": "203.0.113.7"},
-                "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810", "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},
-                "s3": {
-                    "s3SchemaVersion": "1.0",
-                    "configurationId": "ferry-events",
-                    "bucket": {"name": bucket, "ownerIdentity": {"principalId": "A3NL1KOZZKExample"}, "arn": format!("arn:aws:s3:::{bucket}")},
-                    "object": {"key": key, "size": size, "eTag": "d41d8cd98f00b204e9800998ecf8427e", "sequencer": seq}
-                }
-            })
+            common::s3_record_json(
+                name,
+                bucket,
+                key,
+                *size,
+                "d41d8cd98f00b204e9800998ecf8427e",
+                seq,
+            )
         })
         .collect();
     json!({ "Records": records }).to_string()

@@ -348,27 +348,8 @@ fn apigw_event(method: &str, path: &str, query: &str, body: Option<&str>) -> Val
 
 /// An S3 notification with one record, as S3 delivers it to Lambda (key URL-encoded).
 fn s3_notification(name: &str, bucket: &str, key: &str, size: u64, seq: &str) -> Value {
-    let mut object = json!({"key": key, "sequencer": seq});
-    if name.starts_with("ObjectCreated") {
-        object["size"] = json!(size);
-        object["eTag"] = json!("0f343b0931126a20f133d67c2b018a3b");
-    }
-    json!({"Records": [{
-        "eventVersion": "2.1",
-        "eventSource": "aws:s3",
-        "awsRegion": "us-east-1",
-        "eventTime": "2026-11-22T10:00:00.123Z",
-        "eventName": name,
-        "userIdentity": {"principalId": "AWS:AIDAEXAMPLE"},
-        "requestParameters": {"sourceIPAddress": "203.0.113.7"},
-        "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810", "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},
-        "s3": {
-            "s3SchemaVersion": "1.0",
-            "configurationId": "ferry-events",
-            "bucket": {"name": bucket, "ownerIdentity": {"principalId": "A3NL1KOZZKExample"}, "arn": format!("arn:aws:s3:::{bucket}")},
-            "object": object
-        }
-    }]})
+    let etag = "0f343b0931126a20f133d67c2b018a3b";
+    json!({"Records": [common::s3_record_json(name, bucket, key, size, etag, seq)]})
 }
 
 #[tokio::test]
@@ -407,7 +388,7 @@ async fn s3_event_and_web_functions_answer_through_the_runtime_api() {
             "object_key": key,
             "size": 1234,
             "etag": "0f343b0931126a20f133d67c2b018a3b",
-            "event_time": "2026-11-22T10:00:00.123Z",
+            "event_time": common::S3_EVENT_TIME,
             "event_name": "ObjectCreated:Put",
             "sequencer": "0062E99A88DC407460"
         })

@@ -241,3 +241,40 @@ pub fn apigw_event(
     }
     ev
 }
+
+/// When [`s3_record_json`] says its events happened.
+pub const S3_EVENT_TIME: &str = "2026-11-22T10:00:00.123Z";
+
+/// One S3 notification record as S3 delivers it to Lambda (the key URL-encoded by the
+/// caller). Only `ObjectCreated:*` records carry size and ETag, as S3's do.
+pub fn s3_record_json(
+    name: &str,
+    bucket: &str,
+    key: &str,
+    size: u64,
+    etag: &str,
+    seq: &str,
+) -> serde_json::Value {
+    use serde_json::json;
+    let mut object = json!({"key": key, "sequencer": seq});
+    if name.starts_with("ObjectCreated") {
+        object["size"] = json!(size);
+        object["eTag"] = json!(etag);
+    }
+    json!({
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": "us-east-1",
+        "eventTime": S3_EVENT_TIME,
+        "eventName": name,
+        "userIdentity": {"principalId": "AWS:AIDAEXAMPLE"},
+        "requestParameters": {"sourceIPAddress": "203.0.113.7"},
+        "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810", "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": "ferry-events",
+            "bucket": {"name": bucket, "ownerIdentity": {"principalId": "A3NL1KOZZKExample"}, "arn": format!("arn:aws:s3:::{bucket}")},
+            "object": object
+        }
+    })
+}
