@@ -215,18 +215,19 @@ pub enum FerryError {
 
 impl FerryError {
     /// The one mapping from errors to HTTP status codes.
-    pub fn status(&self) -> u16 {
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode as S;
         match self {
-            FerryError::BadRequest(_) => 400,
-            FerryError::Forbidden(_) => 403,
-            FerryError::NotFound(_) => 404,
-            FerryError::MethodNotAllowed(_) => 405,
-            FerryError::PreconditionFailed(_) => 412,
-            FerryError::PayloadTooLarge(_) => 413,
-            FerryError::UnsupportedMediaType(_) => 415,
-            FerryError::Unprocessable(_) => 422,
-            FerryError::Unavailable(_) => 503,
-            FerryError::Internal(_) | FerryError::Transport(_) => 500,
+            FerryError::BadRequest(_) => S::BAD_REQUEST,
+            FerryError::Forbidden(_) => S::FORBIDDEN,
+            FerryError::NotFound(_) => S::NOT_FOUND,
+            FerryError::MethodNotAllowed(_) => S::METHOD_NOT_ALLOWED,
+            FerryError::PreconditionFailed(_) => S::PRECONDITION_FAILED,
+            FerryError::PayloadTooLarge(_) => S::PAYLOAD_TOO_LARGE,
+            FerryError::UnsupportedMediaType(_) => S::UNSUPPORTED_MEDIA_TYPE,
+            FerryError::Unprocessable(_) => S::UNPROCESSABLE_ENTITY,
+            FerryError::Unavailable(_) => S::SERVICE_UNAVAILABLE,
+            FerryError::Internal(_) | FerryError::Transport(_) => S::INTERNAL_SERVER_ERROR,
         }
     }
 }

@@ -20,8 +20,7 @@ pub fn set_response_status(status: http::StatusCode) {
 /// `<ErrorBoundary>`: resolved suspense content may render on another server thread, where a
 /// thrown error would not reach the boundary (the page came out empty, with status 200).
 pub fn error_page(e: &FerryError) -> impl IntoView {
-    let status =
-        http::StatusCode::from_u16(e.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    let status = e.status();
     set_response_status(status);
     view! {
         <section class="panel panel-error" role="alert">

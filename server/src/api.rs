@@ -54,8 +54,7 @@ impl From<FerryError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = self.0.status();
         let message = self.0.to_string();
         (
             status,

@@ -104,9 +104,7 @@ async fn server_fn_error_status(req: Request, next: Next) -> Response {
         return http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     if let Ok(err) = serde_json::from_slice::<app::api::FerryError>(&bytes) {
-        if let Ok(status) = http::StatusCode::from_u16(err.status()) {
-            parts.status = status;
-        }
+        parts.status = err.status();
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }

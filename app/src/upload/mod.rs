@@ -603,7 +603,7 @@ impl Uploader {
         .await
         {
             Ok(t) => t,
-            Err(e) => return self.fail(id, &name, e.to_string(), e.status() >= 500),
+            Err(e) => return self.fail(id, &name, e.to_string(), e.status().is_server_error()),
         };
         let asset_id = ticket.id;
         self.created(id, asset_id);
@@ -683,7 +683,7 @@ impl Uploader {
                     }
                     t
                 }
-                Err(e) => return self.fail(id, name, e.to_string(), e.status() >= 500),
+                Err(e) => return self.fail(id, name, e.to_string(), e.status().is_server_error()),
             },
         };
         let asset_id = ticket.id;
@@ -798,7 +798,7 @@ impl Uploader {
                 browser::storage_remove(&resume_key);
                 self.after_sent(id, name, size, asset_id).await;
             }
-            Err(e) => self.fail(id, name, e.to_string(), e.status() >= 500),
+            Err(e) => self.fail(id, name, e.to_string(), e.status().is_server_error()),
         }
     }
 
@@ -818,7 +818,7 @@ impl Uploader {
         loop {
             let (url, headers) = sign().await.map_err(|e| Stop::Failed {
                 message: e.to_string(),
-                retryable: e.status() >= 500,
+                retryable: e.status().is_server_error(),
             })?;
             self.update(id, |i| {
                 if matches!(i.state, ItemState::RetryWaiting { .. }) {
@@ -934,7 +934,7 @@ impl Uploader {
                         AssetStatus::Created => {}
                     }
                 }
-                Err(e) if e.status() < 500 && e.status() != 0 => {
+                Err(e) if !e.status().is_server_error() => {
                     self.fail(id, name, e.to_string(), false);
                     return;
                 }
