@@ -13,7 +13,7 @@ pub use crate::upload::queue::human_bytes;
 pub fn now() -> DateTime<Utc> {
     #[cfg(feature = "hydrate")]
     {
-        DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+        DateTime::from_timestamp_millis(crate::dom::now_ms() as i64).unwrap_or_default()
     }
     #[cfg(not(feature = "hydrate"))]
     {

@@ -199,10 +199,7 @@ pub fn BrowsePage() -> impl IntoView {
     let fresh = RwSignal::new(None::<(BrowseQuery, AssetList)>);
     let current = move || -> Option<AssetList> {
         let q = query.get_untracked().ok()?;
-        match fresh.get_untracked() {
-            Some((fq, l)) if fq == q => Some(l),
-            _ => list.get_untracked().and_then(Result::ok),
-        }
+        shown(&q, fresh.get_untracked(), list.get_untracked()?).ok()
     };
     // Another view: what polling found for the last one must not stand in for it if that
     // view comes back (the resource loads it afresh).
@@ -246,11 +243,10 @@ pub fn BrowsePage() -> impl IntoView {
     let pending = RwSignal::new(false);
 
     let rows = move || {
-        let result = match (list.get()?, query.get(), fresh.get()) {
-            (_, Ok(q), Some((fq, l))) if fq == q => Ok((q, l)),
-            (Ok(l), Ok(q), _) => Ok((q, l)),
-            (Err(e), _, _) | (_, Err(e), _) => Err(e),
-        };
+        let loaded = list.get()?;
+        let result = query
+            .get()
+            .and_then(|q| shown(&q, fresh.get(), loaded).map(|page| (q, page)));
         if let Err(e) = &result {
             set_response_status(e.status());
         }
@@ -299,6 +295,19 @@ pub fn BrowsePage() -> impl IntoView {
             target=delete_target
             on_confirm=Callback::new(move |asset| delete_with_undo(asset, changed))
         />
+    }
+}
+
+/// What view `q` shows: rows newer than the loaded ones (from polling or an action) when
+/// they belong to this view, else what was loaded.
+fn shown(
+    q: &BrowseQuery,
+    fresh: Option<(BrowseQuery, AssetList)>,
+    loaded: Result<AssetList, FerryError>,
+) -> Result<AssetList, FerryError> {
+    match fresh {
+        Some((fresh_q, page)) if &fresh_q == q => Ok(page),
+        _ => loaded,
     }
 }
 
