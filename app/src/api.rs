@@ -139,6 +139,15 @@ pub struct ListParams {
     pub prefix: Option<String>,
 }
 
+impl ListParams {
+    /// Largest page a caller may ask for.
+    pub const MAX_LIMIT: usize = 100;
+    /// The page size when none is asked for.
+    pub const DEFAULT_LIMIT: usize = 50;
+    /// Longest file name prefix a search accepts (a path segment is at most 255 bytes).
+    pub const MAX_PREFIX_CHARS: usize = 255;
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssetList {
     pub items: Vec<Asset>,
@@ -159,30 +168,6 @@ pub struct UploadLimits {
     pub max_files_per_batch: usize,
     /// Files at least this large go up in parts (multipart upload), resumable.
     pub multipart_threshold_bytes: u64,
-}
-
-/// A content type's `type/subtype`, lower-cased, without parameters.
-pub fn media_type(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
-}
-
-/// Whether `content_type` matches one of `patterns` (`type/subtype`, `*` wildcards, e.g.
-/// `image/*`). Parameters are ignored; a value without a subtype counts as
-/// `application/octet-stream`. The server and the upload page apply the same rule.
-pub fn type_allowed(content_type: &str, patterns: &[String]) -> bool {
-    let essence = media_type(content_type);
-    let (ty, sub) = essence
-        .split_once('/')
-        .unwrap_or(("application", "octet-stream"));
-    patterns.iter().any(|p| {
-        let (pt, ps) = p.split_once('/').unwrap_or(("", ""));
-        (pt == "*" || pt == ty) && (ps == "*" || ps == sub)
-    })
 }
 
 /// Every error Ferry reports, to REST clients and to the UI alike.

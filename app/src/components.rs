@@ -3,8 +3,9 @@
 
 use crate::{
     api::{delete_asset, mark_uploaded, restore_asset, FerryError},
+    domain::media::FileKind,
     domain::{Asset, AssetStatus},
-    format::{exact_time, relative_time, FileKind},
+    format::{exact_time, relative_time},
 };
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;

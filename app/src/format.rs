@@ -1,4 +1,4 @@
-//! How assets are shown to people: times, file kinds, link lifetimes. Pure functions, shared
+//! How assets are shown to people: times, sizes, link lifetimes. Pure functions, shared
 //! by the server rendering and the browser.
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
@@ -70,88 +70,6 @@ pub fn exact_time(t: DateTime<Utc>) -> String {
     )
 }
 
-/// What kind of file an asset is, for its icon and its preview.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileKind {
-    Image,
-    Video,
-    Audio,
-    Text,
-    Pdf,
-    Archive,
-    Other,
-}
-
-impl FileKind {
-    /// From the content type, falling back to the file name's extension when the type says
-    /// nothing (`application/octet-stream`).
-    pub fn of(content_type: &str, filename: &str) -> FileKind {
-        let essence = crate::api::media_type(content_type);
-        let (ty, sub) = essence.split_once('/').unwrap_or(("", ""));
-        match (ty, sub) {
-            ("image", _) => return FileKind::Image,
-            ("video", _) => return FileKind::Video,
-            ("audio", _) => return FileKind::Audio,
-            ("text", _) => return FileKind::Text,
-            ("application", "pdf") => return FileKind::Pdf,
-            ("application", s)
-                if matches!(
-                    s,
-                    "json" | "xml" | "javascript" | "x-yaml" | "yaml" | "toml"
-                ) || s.ends_with("+json")
-                    || s.ends_with("+xml") =>
-            {
-                return FileKind::Text
-            }
-            (
-                "application",
-                "zip" | "gzip" | "x-gzip" | "x-tar" | "x-7z-compressed" | "x-bzip2" | "x-xz"
-                | "zstd" | "vnd.rar",
-            ) => return FileKind::Archive,
-            _ => {}
-        }
-        let ext = filename
-            .rsplit_once('.')
-            .map(|(_, e)| e.to_ascii_lowercase())
-            .unwrap_or_default();
-        match ext.as_str() {
-            "png" | "jpg" | "jpeg" | "gif" | "webp" | "avif" | "svg" => FileKind::Image,
-            "mp4" | "webm" | "mov" | "mkv" => FileKind::Video,
-            "mp3" | "wav" | "ogg" | "flac" | "m4a" => FileKind::Audio,
-            "txt" | "md" | "csv" | "log" | "json" | "yaml" | "yml" | "toml" | "xml" | "html"
-            | "css" | "js" | "rs" | "py" | "sh" => FileKind::Text,
-            "pdf" => FileKind::Pdf,
-            "zip" | "gz" | "tgz" | "tar" | "7z" | "bz2" | "xz" | "zst" | "rar" => FileKind::Archive,
-            _ => FileKind::Other,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            FileKind::Image => "Image",
-            FileKind::Video => "Video",
-            FileKind::Audio => "Audio",
-            FileKind::Text => "Text",
-            FileKind::Pdf => "PDF",
-            FileKind::Archive => "Archive",
-            FileKind::Other => "File",
-        }
-    }
-
-    /// The CSS class suffix of its icon.
-    pub fn slug(self) -> &'static str {
-        match self {
-            FileKind::Image => "image",
-            FileKind::Video => "video",
-            FileKind::Audio => "audio",
-            FileKind::Text => "text",
-            FileKind::Pdf => "pdf",
-            FileKind::Archive => "archive",
-            FileKind::Other => "other",
-        }
-    }
-}
-
 /// Download link lifetimes people can pick (seconds, label). SigV4 caps presigned URLs at
 /// seven days; the server also caps them at its configured maximum.
 pub const LINK_LIFETIMES: [(u64, &str); 6] = [
@@ -205,34 +123,6 @@ mod tests {
         assert_eq!(later(59), "in 59 s");
         assert_eq!(later(604_800), "in 7 d");
         assert_eq!(later(0), "expired");
-    }
-
-    #[test]
-    fn file_kinds() {
-        assert_eq!(FileKind::of("image/png", "a.bin"), FileKind::Image);
-        assert_eq!(
-            FileKind::of("text/plain; charset=utf-8", "a"),
-            FileKind::Text
-        );
-        assert_eq!(FileKind::of("application/json", "a"), FileKind::Text);
-        assert_eq!(FileKind::of("application/ld+json", "a"), FileKind::Text);
-        assert_eq!(FileKind::of("application/pdf", "a"), FileKind::Pdf);
-        assert_eq!(FileKind::of("application/zip", "a"), FileKind::Archive);
-        assert_eq!(FileKind::of("video/mp4", "a"), FileKind::Video);
-        // An unhelpful type falls back to the extension.
-        assert_eq!(
-            FileKind::of("application/octet-stream", "x.JPG"),
-            FileKind::Image
-        );
-        assert_eq!(
-            FileKind::of("application/octet-stream", "notes.md"),
-            FileKind::Text
-        );
-        assert_eq!(
-            FileKind::of("application/octet-stream", "x"),
-            FileKind::Other
-        );
-        assert_eq!(FileKind::of("", "backup.tar.gz"), FileKind::Archive);
     }
 
     #[test]

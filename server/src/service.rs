@@ -138,7 +138,7 @@ impl Limits {
 
     /// Whether `content_type` (parameters ignored) matches an allowed pattern.
     pub fn allows_type(&self, content_type: &str) -> bool {
-        app::api::type_allowed(content_type, &self.allowed_types)
+        app::domain::media::type_allowed(content_type, &self.allowed_types)
     }
 }
 

@@ -6,9 +6,9 @@ use crate::{
     components::{
         delete_with_undo, AssetActions, ConfirmDelete, FileIcon, StatusBadge, Time, Toaster,
     },
-    domain::{Asset, AssetId, AssetStatus},
+    domain::{media::FileKind, Asset, AssetId, AssetStatus},
     error::error_page,
-    format::{exact_time, human_bytes, time_left, FileKind, LINK_LIFETIMES},
+    format::{exact_time, human_bytes, time_left, LINK_LIFETIMES},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;

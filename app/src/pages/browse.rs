@@ -7,9 +7,9 @@
 use crate::{
     api::{list_assets, AssetList, FerryError, ListParams, SortOrder},
     components::{delete_with_undo, AssetActions, ConfirmDelete, FileIcon, StatusBadge, Time},
-    domain::{Asset, AssetStatus},
+    domain::{media::FileKind, Asset, AssetStatus},
     error::set_response_status,
-    format::{human_bytes, FileKind},
+    format::human_bytes,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -20,7 +20,7 @@ use leptos_router::{
 };
 
 /// Page sizes people can choose.
-pub const PAGE_SIZES: [usize; 4] = [10, 25, 50, 100];
+pub const PAGE_SIZES: [usize; 4] = [10, 25, 50, ListParams::MAX_LIMIT];
 pub const DEFAULT_PAGE_SIZE: usize = 25;
 
 /// The view a `/assets` URL describes.

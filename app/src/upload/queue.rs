@@ -1,7 +1,7 @@
 //! The upload queue's rules, kept free of browser APIs so they are tested natively:
 //! restrictions, which files start next, retry and backoff, progress, speed and ETA.
 
-use crate::api::{type_allowed, UploadLimits};
+use crate::{api::UploadLimits, domain::media::type_allowed};
 
 /// A local handle for one file in the queue.
 pub type ItemId = u64;

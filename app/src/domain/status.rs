@@ -1,0 +1,96 @@
+//! An asset's place in its life, and the rules of moving between states.
+
+use serde::{Deserialize, Serialize};
+use std::{fmt, str::FromStr};
+
+/// Where an asset is in its life.
+///
+/// ```text
+/// CREATED --(S3 ObjectCreated event)--> RECEIVED --(client confirms)--> UPLOADED
+///    any state --(soft delete)--> DELETED --(restore)--> the state it was deleted from
+/// ```
+/// An `ObjectRemoved` event removes the record altogether (hard delete).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AssetStatus {
+    Created,
+    Received,
+    Uploaded,
+    Deleted,
+}
+
+impl AssetStatus {
+    pub const ALL: [AssetStatus; 4] = [
+        AssetStatus::Created,
+        AssetStatus::Received,
+        AssetStatus::Uploaded,
+        AssetStatus::Deleted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssetStatus::Created => "CREATED",
+            AssetStatus::Received => "RECEIVED",
+            AssetStatus::Uploaded => "UPLOADED",
+            AssetStatus::Deleted => "DELETED",
+        }
+    }
+
+    /// States from which the client may confirm an upload (seed: 412 otherwise).
+    pub const CONFIRMABLE: [AssetStatus; 2] = [AssetStatus::Received, AssetStatus::Uploaded];
+
+    /// States an asset leaves on its own (its object is on the way or being recorded).
+    pub fn is_pending(self) -> bool {
+        matches!(self, AssetStatus::Created | AssetStatus::Received)
+    }
+
+    /// States in which the object can be downloaded.
+    pub fn is_downloadable(self) -> bool {
+        matches!(self, AssetStatus::Received | AssetStatus::Uploaded)
+    }
+}
+
+impl fmt::Display for AssetStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an asset status (CREATED, RECEIVED, UPLOADED or DELETED)")]
+pub struct InvalidStatus(pub String);
+
+impl FromStr for AssetStatus {
+    type Err = InvalidStatus;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AssetStatus::ALL
+            .into_iter()
+            .find(|st| st.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| InvalidStatus(s.chars().take(40).collect()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_parse_print_and_serialise_in_capitals() {
+        for st in AssetStatus::ALL {
+            assert_eq!(st.as_str().parse::<AssetStatus>().unwrap(), st);
+            assert_eq!(
+                serde_json::to_string(&st).unwrap(),
+                format!("\"{}\"", st.as_str())
+            );
+        }
+        assert_eq!(
+            "uploaded".parse::<AssetStatus>().unwrap(),
+            AssetStatus::Uploaded
+        );
+        assert!("GONE".parse::<AssetStatus>().is_err());
+        assert!(AssetStatus::Received.is_downloadable());
+        assert!(!AssetStatus::Created.is_downloadable());
+        assert!(!AssetStatus::Deleted.is_downloadable());
+    }
+}
