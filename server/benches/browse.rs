@@ -10,7 +10,7 @@ use futures::{stream, StreamExt};
 use server::{
     services::{Embedded, Settings},
     site::Site,
-    store::NewAsset,
+    storage::NewAsset,
 };
 use std::{fmt::Write as _, time::Instant};
 

@@ -4,17 +4,16 @@
 pub mod api;
 pub mod aws;
 pub mod cli;
-pub mod error;
-pub mod events;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 #[cfg(feature = "local")]
 pub mod local;
+pub mod notifications;
 pub mod objects;
 pub mod service;
 pub mod services;
 pub mod site;
-pub mod store;
+pub mod storage;
 
 use app::{api::SharedBackend, shell, App, SiteAssets};
 use axum::{
@@ -46,7 +45,7 @@ pub fn app(site: site::Site, services: &services::Services) -> Router {
         backend: backend.clone(),
     };
     let context = move || provide_context(backend.clone());
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let render_shell = {
         let assets = assets.clone();
         move |options: LeptosOptions| shell(options, assets.clone())
@@ -64,10 +63,20 @@ pub fn app(site: site::Site, services: &services::Services) -> Router {
             AppState,
             _,
         >(context, render_shell))
-        .layer(middleware::from_fn(server_fn_error_status))
+        .layer(middleware::from_fn(api::errors_layer))
         .layer(middleware::from_fn(canonical_path))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The app's page routes, generated once per process. Generating them raises leptos'
+/// process-wide "suppress resource loads" flag for a moment, and a page rendering at that
+/// moment on another thread waits for its data forever (leptos-rs/leptos#4773): a second
+/// router built while a first one serves (as tests do) must not generate them again.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// `/assets/` → 308 `/assets`: one URL per page, whatever the trailing slash.
@@ -86,25 +95,4 @@ async fn canonical_path(req: Request, next: Next) -> Response {
         return Redirect::permanent(&target).into_response();
     }
     next.run(req).await
-}
-
-/// Server functions answer every error with 500; give them the status their [`FerryError`]
-/// maps to, as REST does (the same `FerryError::status`).
-///
-/// [`FerryError`]: app::api::FerryError
-async fn server_fn_error_status(req: Request, next: Next) -> Response {
-    let res = next.run(req).await;
-    if res.status() != http::StatusCode::INTERNAL_SERVER_ERROR
-        || !res.headers().contains_key("serverfnerror")
-    {
-        return res;
-    }
-    let (mut parts, body) = res.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
-        return http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    };
-    if let Ok(err) = serde_json::from_slice::<app::api::FerryError>(&bytes) {
-        parts.status = err.status();
-    }
-    Response::from_parts(parts, axum::body::Body::from(bytes))
 }

@@ -1,7 +1,7 @@
 //! The S3 boundary: presigned URLs and bucket checks through `aws-sdk-s3`. File bytes never
 //! pass through Ferry: browsers PUT and GET the presigned URLs directly.
 
-use crate::error::StoreError;
+use crate::storage::error_chain;
 use aws_sdk_s3::presigning::PresigningConfig;
 use chrono::{DateTime, Utc};
 use std::{collections::BTreeMap, time::Duration};
@@ -19,6 +19,24 @@ pub struct PresignedRequest {
     pub expires_at: DateTime<Utc>,
 }
 
+/// Errors of the object store.
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectError {
+    #[error("no such multipart upload (completed, aborted or never started)")]
+    NoSuchUpload,
+    #[error("the multipart upload was refused: {0}")]
+    InvalidMultipart(String),
+    #[error("object store error: {0}")]
+    Backend(String),
+}
+
+impl ObjectError {
+    /// Wraps an SDK error with its full chain of causes.
+    pub fn backend(e: impl std::error::Error) -> ObjectError {
+        ObjectError::Backend(error_chain(&e))
+    }
+}
+
 pub struct ObjectStore {
     s3: aws_sdk_s3::Client,
 }
@@ -33,7 +51,7 @@ impl ObjectStore {
     }
 
     /// Creates the bucket if it does not exist (embedded backend, first start).
-    pub async fn ensure_bucket(&self, bucket: &str) -> Result<(), StoreError> {
+    pub async fn ensure_bucket(&self, bucket: &str) -> Result<(), ObjectError> {
         if self.s3.head_bucket().bucket(bucket).send().await.is_ok() {
             return Ok(());
         }
@@ -46,7 +64,7 @@ impl ObjectStore {
             {
                 Ok(())
             }
-            Err(e) => Err(StoreError::backend(e)),
+            Err(e) => Err(ObjectError::backend(e)),
         }
     }
 
@@ -59,7 +77,7 @@ impl ObjectStore {
         content_type: Option<&str>,
         content_length: Option<u64>,
         ttl: Duration,
-    ) -> Result<PresignedRequest, StoreError> {
+    ) -> Result<PresignedRequest, ObjectError> {
         let mut request = self.s3.put_object().bucket(bucket).key(key);
         if let Some(ct) = content_type {
             request = request.content_type(ct);
@@ -70,7 +88,7 @@ impl ObjectStore {
         let presigned = request
             .presigned(presigning(ttl)?)
             .await
-            .map_err(StoreError::backend)?;
+            .map_err(ObjectError::backend)?;
         Ok(to_request(presigned, ttl))
     }
 
@@ -81,7 +99,7 @@ impl ObjectStore {
         key: &str,
         filename: Option<&str>,
         ttl: Duration,
-    ) -> Result<PresignedRequest, StoreError> {
+    ) -> Result<PresignedRequest, ObjectError> {
         let mut request = self.s3.get_object().bucket(bucket).key(key);
         if let Some(name) = filename {
             request = request.response_content_disposition(content_disposition(name));
@@ -89,7 +107,7 @@ impl ObjectStore {
         let presigned = request
             .presigned(presigning(ttl)?)
             .await
-            .map_err(StoreError::backend)?;
+            .map_err(ObjectError::backend)?;
         Ok(to_request(presigned, ttl))
     }
 }
@@ -109,7 +127,7 @@ impl ObjectStore {
         bucket: &str,
         key: &str,
         content_type: Option<&str>,
-    ) -> Result<String, StoreError> {
+    ) -> Result<String, ObjectError> {
         let out = self
             .s3
             .create_multipart_upload()
@@ -118,10 +136,10 @@ impl ObjectStore {
             .set_content_type(content_type.map(str::to_string))
             .send()
             .await
-            .map_err(StoreError::backend)?;
+            .map_err(ObjectError::backend)?;
         out.upload_id()
             .map(str::to_string)
-            .ok_or_else(|| StoreError::Backend("S3 returned no upload id".into()))
+            .ok_or_else(|| ObjectError::Backend("S3 returned no upload id".into()))
     }
 
     /// A presigned PUT for one part, signed just before it is sent (its length is signed).
@@ -133,7 +151,7 @@ impl ObjectStore {
         part_number: u32,
         content_length: u64,
         ttl: Duration,
-    ) -> Result<PresignedRequest, StoreError> {
+    ) -> Result<PresignedRequest, ObjectError> {
         let presigned = self
             .s3
             .upload_part()
@@ -144,7 +162,7 @@ impl ObjectStore {
             .content_length(content_length as i64)
             .presigned(presigning(ttl)?)
             .await
-            .map_err(StoreError::backend)?;
+            .map_err(ObjectError::backend)?;
         Ok(to_request(presigned, ttl))
     }
 
@@ -154,7 +172,7 @@ impl ObjectStore {
         bucket: &str,
         key: &str,
         upload_id: &str,
-    ) -> Result<Vec<StoredPart>, StoreError> {
+    ) -> Result<Vec<StoredPart>, ObjectError> {
         let mut parts = vec![];
         let mut marker: Option<String> = None;
         loop {
@@ -170,9 +188,9 @@ impl ObjectStore {
                 .map_err(|e| {
                     use aws_sdk_s3::error::ProvideErrorMetadata;
                     if e.code() == Some("NoSuchUpload") {
-                        StoreError::NoSuchUpload
+                        ObjectError::NoSuchUpload
                     } else {
-                        StoreError::backend(e)
+                        ObjectError::backend(e)
                     }
                 })?;
             for p in out.parts() {
@@ -196,7 +214,7 @@ impl ObjectStore {
         key: &str,
         upload_id: &str,
         parts: &[(u32, String)],
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), ObjectError> {
         use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
         let parts = parts
             .iter()
@@ -222,11 +240,11 @@ impl ObjectStore {
             .map_err(|e| {
                 use aws_sdk_s3::error::ProvideErrorMetadata;
                 match e.as_service_error().and_then(|se| se.code()) {
-                    Some("NoSuchUpload") => StoreError::NoSuchUpload,
+                    Some("NoSuchUpload") => ObjectError::NoSuchUpload,
                     Some(code @ ("InvalidPart" | "InvalidPartOrder" | "EntityTooSmall")) => {
-                        StoreError::InvalidMultipart(code.to_string())
+                        ObjectError::InvalidMultipart(code.to_string())
                     }
-                    _ => StoreError::backend(e),
+                    _ => ObjectError::backend(e),
                 }
             })?;
         Ok(())
@@ -238,7 +256,7 @@ impl ObjectStore {
         bucket: &str,
         key: &str,
         upload_id: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), ObjectError> {
         match self
             .s3
             .abort_multipart_upload()
@@ -255,13 +273,13 @@ impl ObjectStore {
             {
                 Ok(())
             }
-            Err(e) => Err(StoreError::backend(e)),
+            Err(e) => Err(ObjectError::backend(e)),
         }
     }
 }
 
-fn presigning(ttl: Duration) -> Result<PresigningConfig, StoreError> {
-    PresigningConfig::expires_in(ttl).map_err(StoreError::backend)
+fn presigning(ttl: Duration) -> Result<PresigningConfig, ObjectError> {
+    PresigningConfig::expires_in(ttl).map_err(ObjectError::backend)
 }
 
 fn to_request(p: aws_sdk_s3::presigning::PresignedRequest, ttl: Duration) -> PresignedRequest {

@@ -2,9 +2,8 @@
 //! Handlers parse and format; rules (limits, TTLs, which state may download) live here.
 
 use crate::{
-    error::StoreError,
-    objects::{ObjectStore, MAX_PRESIGN_TTL},
-    store::{AssetStore, ListQuery, NewAsset},
+    objects::{ObjectError, ObjectStore, MAX_PRESIGN_TTL},
+    storage::{AssetStore, ListQuery, NewAsset, TableError},
 };
 use app::{
     api::{
@@ -183,7 +182,7 @@ impl AssetService {
         }
         let declared_type = upload.content_type.as_ref().map(|t| t.trim().to_string());
         if let Some(ct) = &declared_type {
-            crate::store::validate_content_type(ct)?;
+            app::domain::media::validate_content_type(ct).map_err(TableError::from)?;
             if !self.limits.allows_type(ct) {
                 return Err(FerryError::UnsupportedMediaType(format!(
                     "`{ct}` is not an allowed type (allowed: {})",
@@ -230,25 +229,33 @@ impl AssetService {
     }
 }
 
-impl From<StoreError> for FerryError {
-    fn from(e: StoreError) -> Self {
+/// Table errors as the API reports them. Internal ones keep their detail here; the HTTP
+/// layer logs it once and shows the client only that something failed.
+impl From<TableError> for FerryError {
+    fn from(e: TableError) -> Self {
         match e {
-            StoreError::NotFound => FerryError::NotFound("Asset not found".into()),
-            StoreError::InvalidTransition { .. } => FerryError::PreconditionFailed(e.to_string()),
-            StoreError::InvalidFilename(_)
-            | StoreError::InvalidContentType
-            | StoreError::InvalidLimit
-            | StoreError::InvalidCursor
-            | StoreError::CursorMismatch
-            | StoreError::InvalidPrefix
-            | StoreError::SearchNeedsNameOrder => FerryError::BadRequest(e.to_string()),
-            StoreError::NoSuchUpload => FerryError::NotFound(e.to_string()),
-            StoreError::InvalidMultipart(_) => FerryError::BadRequest(e.to_string()),
-            StoreError::Contention => FerryError::Unavailable(e.to_string()),
-            StoreError::Corrupt(_) | StoreError::Backend(_) => {
-                tracing::error!(error = %e, "storage failure");
-                FerryError::Internal("storage failure; see the server log".into())
-            }
+            TableError::NotFound => FerryError::NotFound("Asset not found".into()),
+            TableError::InvalidTransition { .. } => FerryError::PreconditionFailed(e.to_string()),
+            TableError::InvalidFilename(_)
+            | TableError::InvalidContentType(_)
+            | TableError::InvalidLimit
+            | TableError::InvalidCursor
+            | TableError::CursorMismatch
+            | TableError::InvalidPrefix
+            | TableError::SearchNeedsNameOrder => FerryError::BadRequest(e.to_string()),
+            TableError::Contention => FerryError::Unavailable(e.to_string()),
+            TableError::Corrupt(_) | TableError::Backend(_) => FerryError::Internal(e.to_string()),
+        }
+    }
+}
+
+/// Object store errors as the API reports them (internal ones as for the table).
+impl From<ObjectError> for FerryError {
+    fn from(e: ObjectError) -> Self {
+        match e {
+            ObjectError::NoSuchUpload => FerryError::NotFound(e.to_string()),
+            ObjectError::InvalidMultipart(_) => FerryError::BadRequest(e.to_string()),
+            ObjectError::Backend(_) => FerryError::Internal(e.to_string()),
         }
     }
 }
@@ -482,7 +489,7 @@ impl AssetBackend for AssetService {
             .object_metadata(bucket, key)
             .await
             .map_err(|e| match e {
-                StoreError::NotFound => FerryError::NotFound("Metadata not found".into()),
+                TableError::NotFound => FerryError::NotFound("Metadata not found".into()),
                 other => other.into(),
             })
     }

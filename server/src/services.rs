@@ -4,7 +4,7 @@ use crate::{
     aws,
     objects::ObjectStore,
     service::{AssetService, Limits},
-    store::AssetStore,
+    storage::AssetStore,
 };
 use std::sync::Arc;
 
@@ -129,7 +129,7 @@ impl Embedded {
             Arc::new(move |event| {
                 let store = store.clone();
                 Box::pin(async move {
-                    crate::events::handle_notification(&store, &event).await;
+                    crate::notifications::handle_notification(&store, &event).await;
                 })
             })
         };

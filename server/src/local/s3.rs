@@ -3,7 +3,7 @@
 //! origin, and S3-format event records sent to the same handler Lambda uses.
 
 use super::Credentials;
-use crate::events::encode_key;
+use crate::notifications::encode_key;
 use aws_lambda_events::s3::{S3Event, S3EventRecord};
 use axum::{error_handling::HandleError, Router};
 use futures::future::BoxFuture;

@@ -4,7 +4,7 @@
 //! Every record is decoded on its own (keys are URL-encoded with `+` for spaces) and applied
 //! through [`AssetStore::apply_event`], which orders events per object by `sequencer`.
 
-use crate::store::{AssetStore, EventOutcome, ObjectEvent, ObjectEventKind, Sequencer};
+use crate::storage::{AssetStore, EventOutcome, ObjectEvent, ObjectEventKind, Sequencer};
 use aws_lambda_events::s3::{S3Event, S3EventRecord};
 
 /// Why a record cannot be applied. Such records are skipped (retrying cannot fix them).
@@ -17,7 +17,7 @@ pub enum InvalidRecord {
     #[error("object key is empty or longer than 1024 bytes")]
     KeyLength,
     #[error(transparent)]
-    BadSequencer(#[from] crate::store::InvalidSequencer),
+    BadSequencer(#[from] crate::storage::InvalidSequencer),
     #[error("object size is negative")]
     BadSize,
     #[error("event `{0}` is neither ObjectCreated nor ObjectRemoved")]

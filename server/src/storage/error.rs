@@ -1,9 +1,12 @@
-//! Errors of the storage layer, typed once. (Their HTTP mapping lives with the API.)
+//! Errors of the asset table, typed once. Their HTTP meaning is decided by the service.
 
-use app::domain::{AssetStatus, InvalidFilename};
+use app::{
+    api::ListParams,
+    domain::{media::InvalidContentType, AssetStatus, InvalidFilename},
+};
 
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub enum TableError {
     #[error("asset not found")]
     NotFound,
     #[error("cannot {action} an asset that is {from}")]
@@ -13,9 +16,9 @@ pub enum StoreError {
     },
     #[error("invalid file name: {0}")]
     InvalidFilename(#[from] InvalidFilename),
-    #[error("invalid content type: expected `type/subtype` in printable ASCII, at most 255 bytes")]
-    InvalidContentType,
-    #[error("page size must be between 1 and {}", crate::store::MAX_PAGE_SIZE)]
+    #[error(transparent)]
+    InvalidContentType(#[from] InvalidContentType),
+    #[error("page size must be between 1 and {}", ListParams::MAX_LIMIT)]
     InvalidLimit,
     #[error("the cursor is not one this server issued")]
     InvalidCursor,
@@ -23,34 +26,35 @@ pub enum StoreError {
     CursorMismatch,
     #[error(
         "a file name prefix has at most {} characters and no control characters",
-        crate::store::MAX_PREFIX_CHARS
+        ListParams::MAX_PREFIX_CHARS
     )]
     InvalidPrefix,
     #[error("a file name search lists by name: use sort `name` or `name_desc`")]
     SearchNeedsNameOrder,
-    #[error("no such multipart upload (completed, aborted or never started)")]
-    NoSuchUpload,
-    #[error("the multipart upload was refused: {0}")]
-    InvalidMultipart(String),
     #[error("too many concurrent updates to the same object; try again")]
     Contention,
     #[error("stored record is corrupt: {0}")]
     Corrupt(String),
-    #[error("storage backend error: {0}")]
+    #[error("table error: {0}")]
     Backend(String),
 }
 
-impl StoreError {
+impl TableError {
     /// Wraps an SDK error with its full chain of causes (the SDK's `Display` alone says
     /// little more than "service error").
-    pub fn backend(e: impl std::error::Error) -> StoreError {
-        let mut msg = e.to_string();
-        let mut source = e.source();
-        while let Some(s) = source {
-            msg.push_str(": ");
-            msg.push_str(&s.to_string());
-            source = s.source();
-        }
-        StoreError::Backend(msg)
+    pub fn backend(e: impl std::error::Error) -> TableError {
+        TableError::Backend(error_chain(&e))
     }
+}
+
+/// An error and all its causes on one line.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    msg
 }

@@ -14,8 +14,7 @@
 //! from its task root) works.
 #![cfg(feature = "lambda")]
 
-mod common;
-
+use crate::harness::TestApp;
 use axum::{
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
@@ -24,7 +23,6 @@ use axum::{
     Router,
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
-use common::Env;
 use serde_json::{json, Value};
 use std::{
     process::{Child, Command, Stdio},
@@ -185,7 +183,7 @@ fn write_test_site(task_root: &std::path::Path) {
 }
 
 impl Function {
-    async fn start(env: &Env, artifact: &Artifact, handler: &str, table: &str) -> Function {
+    async fn start(env: &TestApp, artifact: &Artifact, handler: &str, table: &str) -> Function {
         let (events, next) = mpsc::channel(1);
         let (outcome_tx, outcomes) = mpsc::channel(8);
         let state = RuntimeState {
@@ -343,19 +341,19 @@ impl Answer {
 
 /// An API Gateway v2 event with a plain-text JSON body.
 fn apigw_event(method: &str, path: &str, query: &str, body: Option<&str>) -> Value {
-    common::apigw_event(method, path, query, body.map(str::as_bytes), false)
+    crate::harness::apigw_event(method, path, query, body.map(str::as_bytes), false)
 }
 
 /// An S3 notification with one record, as S3 delivers it to Lambda (key URL-encoded).
 fn s3_notification(name: &str, bucket: &str, key: &str, size: u64, seq: &str) -> Value {
     let etag = "0f343b0931126a20f133d67c2b018a3b";
-    json!({"Records": [common::s3_record_json(name, bucket, key, size, etag, seq)]})
+    json!({"Records": [crate::harness::s3_record_json(name, bucket, key, size, etag, seq)]})
 }
 
 #[tokio::test]
 async fn s3_event_and_web_functions_answer_through_the_runtime_api() {
-    let env = Env::start().await;
-    let table = env.embedded.services.settings.table_name.clone();
+    let env = TestApp::start().await;
+    let table = env.services().settings.table_name.clone();
     let bucket = env.bucket().to_string();
     let artifact = Artifact::from_env();
     let mut events = Function::start(&env, &artifact, "s3-events", &table).await;
@@ -388,7 +386,7 @@ async fn s3_event_and_web_functions_answer_through_the_runtime_api() {
             "object_key": key,
             "size": 1234,
             "etag": "0f343b0931126a20f133d67c2b018a3b",
-            "event_time": common::S3_EVENT_TIME,
+            "event_time": crate::harness::S3_EVENT_TIME,
             "event_name": "ObjectCreated:Put",
             "sequencer": "0062E99A88DC407460"
         })
@@ -432,8 +430,8 @@ async fn s3_event_and_web_functions_answer_through_the_runtime_api() {
 
 #[tokio::test]
 async fn an_upload_signed_by_the_web_function_is_recorded_and_served() {
-    let env = Env::start().await;
-    let table = env.embedded.services.settings.table_name.clone();
+    let env = TestApp::start().await;
+    let table = env.services().settings.table_name.clone();
     let artifact = Artifact::from_env();
     let mut web = Function::start(&env, &artifact, "web", &table).await;
 
@@ -494,7 +492,7 @@ async fn an_upload_signed_by_the_web_function_is_recorded_and_served() {
 
 #[tokio::test]
 async fn a_storage_failure_fails_the_s3_invocation_so_lambda_retries_it() {
-    let env = Env::start().await;
+    let env = TestApp::start().await;
     let artifact = Artifact::from_env();
     let mut events = Function::start(&env, &artifact, "s3-events", "no-such-table").await;
     let event = s3_notification("ObjectCreated:Put", env.bucket(), "x.txt", 1, "01");
@@ -509,8 +507,8 @@ async fn a_storage_failure_fails_the_s3_invocation_so_lambda_retries_it() {
 
 #[tokio::test]
 async fn the_web_function_serves_pages_and_the_hashed_bundle_from_its_task_root() {
-    let env = Env::start().await;
-    let table = env.embedded.services.settings.table_name.clone();
+    let env = TestApp::start().await;
+    let table = env.services().settings.table_name.clone();
     let artifact = Artifact::from_env();
     let manifest = artifact.manifest();
     let mut web = Function::start(&env, &artifact, "web", &table).await;

@@ -3,22 +3,19 @@
 //! the S3-event handler.
 #![cfg(feature = "lambda")]
 
-mod common;
-
-use common::Env;
+use crate::harness::TestApp;
 use lambda_http::{request::LambdaRequest, Adapter, Context, LambdaEvent};
 use serde_json::{json, Value};
-use server::site::Site;
 use tower::ServiceExt;
 
 /// An API Gateway v2 event with a base64 body, as a string.
 fn apigw_event(method: &str, path: &str, query: &str, body: Option<&[u8]>) -> String {
-    common::apigw_event(method, path, query, body, true).to_string()
+    crate::harness::apigw_event(method, path, query, body, true).to_string()
 }
 
 /// Runs one event through the web function and returns the Lambda response document.
-async fn invoke(env: &Env, event: &str) -> Value {
-    let router = server::app(Site::load(env.dir.path()).unwrap(), &env.embedded.services);
+async fn invoke(env: &TestApp, event: &str) -> Value {
+    let router = env.router();
     let payload: LambdaRequest = serde_json::from_str(event).expect("a valid API Gateway v2 event");
     let response = Adapter::from(router)
         .oneshot(LambdaEvent::new(payload, Context::default()))
@@ -34,7 +31,7 @@ fn body_json(res: &Value) -> Value {
 
 #[tokio::test]
 async fn metadata_through_the_web_function() {
-    let env = Env::start().await;
+    let env = TestApp::start().await;
     let key = "lambda/hello world+1.txt";
     env.s3()
         .put_object()
@@ -75,7 +72,7 @@ async fn metadata_through_the_web_function() {
 
 #[tokio::test]
 async fn asset_routes_through_the_web_function() {
-    let env = Env::start().await;
+    let env = TestApp::start().await;
     // A base64-encoded JSON body, as API Gateway delivers it.
     let body = br#"{"filename": "from lambda.txt", "content_type": "text/plain", "size": 4}"#;
     let res = invoke(&env, &apigw_event("POST", "/asset", "", Some(body))).await;
@@ -120,7 +117,7 @@ async fn asset_routes_through_the_web_function() {
 
 #[tokio::test]
 async fn pages_render_through_the_web_function() {
-    let env = Env::start().await;
+    let env = TestApp::start().await;
     let res = invoke(&env, &apigw_event("GET", "/assets", "", None)).await;
     assert_eq!(res["statusCode"], 200);
     assert!(res["headers"]["content-type"]
@@ -140,7 +137,7 @@ fn s3_notification(bucket: &str, records: &[(&str, &str, u64, &str)]) -> String 
     let records: Vec<Value> = records
         .iter()
         .map(|(name, key, size, seq)| {
-            common::s3_record_json(
+            crate::harness::s3_record_json(
                 name,
                 bucket,
                 key,
@@ -155,7 +152,7 @@ fn s3_notification(bucket: &str, records: &[(&str, &str, u64, &str)]) -> String 
 
 #[tokio::test]
 async fn s3_event_function_applies_every_record() {
-    let env = Env::start().await;
+    let env = TestApp::start().await;
     let event: aws_lambda_events::s3::S3Event = serde_json::from_str(&s3_notification(
         env.bucket(),
         &[
@@ -186,7 +183,7 @@ async fn s3_event_function_applies_every_record() {
         ],
     ))
     .unwrap();
-    server::lambda::handle_s3_event(&env.embedded.services, event.clone())
+    server::lambda::handle_s3_event(env.services(), event.clone())
         .await
         .unwrap();
 
@@ -211,7 +208,7 @@ async fn s3_event_function_applies_every_record() {
     );
 
     // Redelivery of the same notification changes nothing.
-    server::lambda::handle_s3_event(&env.embedded.services, event)
+    server::lambda::handle_s3_event(env.services(), event)
         .await
         .unwrap();
     assert_eq!(
@@ -225,16 +222,16 @@ async fn s3_event_function_applies_every_record() {
 
 #[tokio::test]
 async fn s3_event_function_fails_the_invocation_when_storage_fails() {
-    let env = Env::start().await;
+    let env = TestApp::start().await;
     // The same services, but pointed at a table that does not exist.
-    let mut services = env.embedded.services.clone();
+    let mut services = env.services().clone();
     let client = server::aws::dynamodb_client(&server::aws::config_for_endpoint(
         &env.embedded.dynamodb_endpoint,
         "us-east-1",
         &env.embedded.credentials.access_key,
         &env.embedded.credentials.secret_key,
     ));
-    services.store = std::sync::Arc::new(server::store::AssetStore::new(client, "no-such-table"));
+    services.store = std::sync::Arc::new(server::storage::AssetStore::new(client, "no-such-table"));
     let event: aws_lambda_events::s3::S3Event = serde_json::from_str(&s3_notification(
         env.bucket(),
         &[("ObjectCreated:Put", "x.txt", 1, "01")],
@@ -251,7 +248,7 @@ async fn s3_event_function_fails_the_invocation_when_storage_fails() {
         &[("ObjectCreated:Put", "%FF", 1, "01")],
     ))
     .unwrap();
-    server::lambda::handle_s3_event(&env.embedded.services, event)
+    server::lambda::handle_s3_event(env.services(), event)
         .await
         .unwrap();
 }

@@ -1,16 +1,10 @@
 //! The app shell over HTTP: every route and static file through the real router (`oneshot`).
 
-mod common;
-
+use crate::harness::TestApp;
 use axum::{
     body::Body,
     http::{header, Request, StatusCode},
-    Router,
 };
-use http_body_util::BodyExt;
-use server::site::Site;
-use std::path::Path;
-use tower::ServiceExt;
 
 const CSS: &str = "ferry.0123456789abcdef.css";
 const JS: &str = "ferry.fedcba9876543210.js";
@@ -63,44 +57,6 @@ fn crc32(data: &[u8]) -> u32 {
     !crc
 }
 
-/// The whole app over a built site, with its own embedded backends (kept alive by the Env).
-async fn router(site_root: &Path) -> (Router, common::Env) {
-    let env = common::Env::start().await;
-    let app = server::app(
-        Site::load(site_root).expect("site loads"),
-        &env.embedded.services,
-    );
-    (app, env)
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-async fn get(app: &Router, uri: &str) -> Reply {
-    send(app, Request::get(uri).body(Body::empty()).unwrap()).await
-}
-
-async fn send(app: &Router, req: Request<Body>) -> Reply {
-    let res = app.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    Reply {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
-/// The tests of this file take turns. Run side by side, each on its own runtime in one
-/// process, a server render now and then never completed (about one run in six hung; 600
-/// concurrent renders on one real server all answered): something in the renderer's
-/// process-wide state does not like several runtimes at once. Taking turns costs ~0.3 s.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 fn title(html: &str) -> &str {
     let start = html.find("<title>").expect("has a title") + "<title>".len();
     let end = html[start..].find("</title>").unwrap() + start;
@@ -109,43 +65,42 @@ fn title(html: &str) -> &str {
 
 #[tokio::test]
 async fn upload_page_is_server_rendered_with_layout_and_hashed_assets() {
-    let _turn = SERIAL.lock().await;
     let site = hashed_site();
-    let (app, _env) = router(site.path()).await;
-    let r = get(&app, "/").await;
+    let app = TestApp::start().await.serving_site(site.path());
+    let r = app.get("/").await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.headers[header::CONTENT_TYPE]
         .to_str()
         .unwrap()
         .starts_with("text/html"));
-    assert_eq!(title(&r.body), "Upload · Ferry");
-    assert!(r.body.starts_with("<!DOCTYPE html>"));
-    assert!(r.body.contains("<h1>Upload files</h1>"));
-    assert!(r.body.contains(r#"<nav aria-label="Main">"#));
+    assert_eq!(title(&r.raw), "Upload · Ferry");
+    assert!(r.raw.starts_with("<!DOCTYPE html>"));
+    assert!(r.raw.contains("<h1>Upload files</h1>"));
+    assert!(r.raw.contains(r#"<nav aria-label="Main">"#));
     assert!(r
-        .body
+        .raw
         .contains(r#"<a href="/" aria-current="page">Upload</a>"#));
-    assert!(r.body.contains("Colour theme: system"));
+    assert!(r.raw.contains("Colour theme: system"));
     // The hashed bundle from the manifest, and the favicon.
     assert!(r
-        .body
+        .raw
         .contains(&format!(r#"<link rel="stylesheet" href="/pkg/{CSS}">"#)));
     assert!(r
-        .body
+        .raw
         .contains(&format!(r#"<link rel="modulepreload" href="/pkg/{JS}">"#)));
     assert!(r
-        .body
+        .raw
         .contains(&format!(r#"init({{ module_or_path: "/pkg/{WASM}" }})"#)));
-    assert!(r.body.contains(r#"<link rel="icon" href="/favicon.ico""#));
+    assert!(r.raw.contains(r#"<link rel="icon" href="/favicon.ico""#));
 }
 
 // Multi-threaded like the real server: resolved pages may render on another thread.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browse_and_detail_pages_are_complete_without_javascript() {
-    let _turn = SERIAL.lock().await;
     let site = hashed_site();
-    let (app, env) = router(site.path()).await;
-    let new = |name: &str, ct: &str| server::store::NewAsset {
+    let app = TestApp::start().await.serving_site(site.path());
+    let env = &app;
+    let new = |name: &str, ct: &str| server::storage::NewAsset {
         bucket: env.bucket().to_string(),
         filename: Some(name.to_string()),
         content_type: ct.to_string(),
@@ -163,35 +118,35 @@ async fn browse_and_detail_pages_are_complete_without_javascript() {
         .unwrap();
     env.store().soft_delete(beta.id).await.unwrap();
 
-    let r = get(&app, "/assets").await;
+    let r = app.get("/assets").await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(title(&r.body), "Assets · Ferry");
+    assert_eq!(title(&r.raw), "Assets · Ferry");
     assert!(r
-        .body
+        .raw
         .contains(r#"<a href="/assets" aria-current="page">Assets</a>"#));
     // The rows themselves, not a loading placeholder: newest first, with badges and sizes.
     let row = |id: &app::domain::AssetId| format!(r#"data-asset-id="{id}""#);
-    let (a, b) = (r.body.find(&row(&alpha.id)), r.body.find(&row(&beta.id)));
+    let (a, b) = (r.raw.find(&row(&alpha.id)), r.raw.find(&row(&beta.id)));
     assert!(b.unwrap() < a.unwrap(), "newest first");
-    assert!(r.body.contains(&format!(r#"href="/assets/{}""#, alpha.id)));
+    assert!(r.raw.contains(&format!(r#"href="/assets/{}""#, alpha.id)));
     assert!(r
-        .body
+        .raw
         .contains(r#"class="badge badge-created">CREATED</span>"#));
     assert!(r
-        .body
+        .raw
         .contains(r#"class="badge badge-deleted">DELETED</span>"#));
-    assert!(r.body.contains("1.5 KB"));
-    assert!(!r.body.contains("Loading assets"));
+    assert!(r.raw.contains("1.5 KB"));
+    assert!(!r.raw.contains("Loading assets"));
 
     // Filters and search are in the URL.
-    let r = get(&app, "/assets?status=deleted").await;
-    assert!(r.body.contains(&row(&beta.id)) && !r.body.contains(&row(&alpha.id)));
-    let r = get(&app, "/assets?q=AL").await;
-    assert!(r.body.contains(&row(&alpha.id)) && !r.body.contains(&row(&beta.id)));
-    let r = get(&app, "/assets?q=zzz").await;
-    assert!(r.body.contains("Nothing matches"));
-    let r = get(&app, "/assets?limit=10&sort=oldest").await;
-    assert!(r.body.find(&row(&alpha.id)).unwrap() < r.body.find(&row(&beta.id)).unwrap());
+    let r = app.get("/assets?status=deleted").await;
+    assert!(r.raw.contains(&row(&beta.id)) && !r.raw.contains(&row(&alpha.id)));
+    let r = app.get("/assets?q=AL").await;
+    assert!(r.raw.contains(&row(&alpha.id)) && !r.raw.contains(&row(&beta.id)));
+    let r = app.get("/assets?q=zzz").await;
+    assert!(r.raw.contains("Nothing matches"));
+    let r = app.get("/assets?limit=10&sort=oldest").await;
+    assert!(r.raw.find(&row(&alpha.id)).unwrap() < r.raw.find(&row(&beta.id)).unwrap());
 
     // A URL naming nothing is a 400 page, not a silent default.
     for uri in [
@@ -200,15 +155,15 @@ async fn browse_and_detail_pages_are_complete_without_javascript() {
         "/assets?limit=7",
         "/assets?cursor=garbage",
     ] {
-        let r = get(&app, uri).await;
+        let r = app.get(uri).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{uri}");
-        assert!(r.body.contains(r#"role="alert""#), "{uri}");
+        assert!(r.raw.contains(r#"role="alert""#), "{uri}");
     }
 
     // The detail page: every field, server-rendered.
-    let r = get(&app, &format!("/assets/{}", alpha.id)).await;
+    let r = app.get(&format!("/assets/{}", alpha.id)).await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(title(&r.body), "alpha.txt · Ferry");
+    assert_eq!(title(&r.raw), "alpha.txt · Ferry");
     for field in [
         "Asset id",
         "Object key",
@@ -217,35 +172,32 @@ async fn browse_and_detail_pages_are_complete_without_javascript() {
         "Event time",
         "Bucket",
     ] {
-        assert!(r.body.contains(&format!("<dt>{field}</dt>")), "{field}");
+        assert!(r.raw.contains(&format!("<dt>{field}</dt>")), "{field}");
     }
-    assert!(r.body.contains(&alpha.object_key));
-    assert!(r.body.contains(env.bucket()));
+    assert!(r.raw.contains(&alpha.object_key));
+    assert!(r.raw.contains(env.bucket()));
     // Lower-case ids are the same asset.
-    let r = get(
-        &app,
-        &format!("/assets/{}", alpha.id.to_string().to_lowercase()),
-    )
-    .await;
+    let r = app
+        .get(&format!("/assets/{}", alpha.id.to_string().to_lowercase()))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(title(&r.body), "alpha.txt · Ferry");
+    assert_eq!(title(&r.raw), "alpha.txt · Ferry");
     // An unknown id is a 404 page.
-    let r = get(&app, &format!("/assets/{VALID_ID}")).await;
+    let r = app.get(&format!("/assets/{VALID_ID}")).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    assert!(r.body.contains("Asset not found"));
+    assert!(r.raw.contains("Asset not found"));
 }
 
 #[tokio::test]
 async fn unknown_routes_get_the_404_page_with_status_404() {
-    let _turn = SERIAL.lock().await;
     let site = hashed_site();
-    let (app, _env) = router(site.path()).await;
+    let app = TestApp::start().await.serving_site(site.path());
     for uri in ["/nope", "/assets/a/b", "/upload"] {
-        let r = get(&app, uri).await;
+        let r = app.get(uri).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{uri}");
-        assert_eq!(title(&r.body), "Page not found · Ferry", "{uri}");
+        assert_eq!(title(&r.raw), "Page not found · Ferry", "{uri}");
         assert!(
-            r.body.contains("<h1 id=\"nf-title\">Page not found</h1>"),
+            r.raw.contains("<h1 id=\"nf-title\">Page not found</h1>"),
             "{uri}"
         );
     }
@@ -253,9 +205,8 @@ async fn unknown_routes_get_the_404_page_with_status_404() {
 
 #[tokio::test]
 async fn trailing_slashes_redirect_to_the_canonical_url() {
-    let _turn = SERIAL.lock().await;
     let site = hashed_site();
-    let (app, _env) = router(site.path()).await;
+    let app = TestApp::start().await.serving_site(site.path());
     for (uri, location) in [
         ("/assets/", "/assets"),
         ("/assets///", "/assets"),
@@ -265,21 +216,20 @@ async fn trailing_slashes_redirect_to_the_canonical_url() {
             &format!("/assets/{VALID_ID}") as &str,
         ),
     ] {
-        let r = get(&app, uri).await;
+        let r = app.get(uri).await;
         assert_eq!(r.status, StatusCode::PERMANENT_REDIRECT, "{uri}");
         assert_eq!(r.headers[header::LOCATION], location, "{uri}");
     }
     // Never an open redirect to another host.
-    let r = get(&app, "//evil.example/").await;
+    let r = app.get("//evil.example/").await;
     assert_ne!(r.status, StatusCode::PERMANENT_REDIRECT);
-    assert_eq!(get(&app, "/").await.status, StatusCode::OK);
+    assert_eq!(app.get("/").await.status, StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_asset_id_is_a_404_page() {
-    let _turn = SERIAL.lock().await;
     let site = hashed_site();
-    let (app, _env) = router(site.path()).await;
+    let app = TestApp::start().await.serving_site(site.path());
     for (uri, echoed) in [
         ("/assets/not-an-id", "`not-an-id`"),
         (
@@ -288,26 +238,24 @@ async fn malformed_asset_id_is_a_404_page() {
         ),
         ("/assets/%3Cscript%3E", "`&lt;script&gt;`"),
     ] {
-        let r = get(&app, uri).await;
+        let r = app.get(uri).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{uri}");
-        assert!(r.body.contains(r#"role="alert""#), "{uri}");
+        assert!(r.raw.contains(r#"role="alert""#), "{uri}");
         assert!(
-            r.body
-                .contains(&format!("{echoed} is not a valid asset id")),
+            r.raw.contains(&format!("{echoed} is not a valid asset id")),
             "{uri}: {}",
-            r.body
+            r.raw
         );
-        assert!(!r.body.contains("`<script>`"), "user input is escaped");
+        assert!(!r.raw.contains("`<script>`"), "user input is escaped");
     }
 }
 
 #[tokio::test]
 async fn hashed_bundle_files_are_cached_forever_and_served_gzipped() {
-    let _turn = SERIAL.lock().await;
     let site = hashed_site();
-    let (app, _env) = router(site.path()).await;
+    let app = TestApp::start().await.serving_site(site.path());
 
-    let r = get(&app, &format!("/pkg/{CSS}")).await;
+    let r = app.get(&format!("/pkg/{CSS}")).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.headers[header::CONTENT_TYPE], "text/css");
     assert_eq!(
@@ -315,38 +263,37 @@ async fn hashed_bundle_files_are_cached_forever_and_served_gzipped() {
         "public, max-age=31536000, immutable"
     );
     assert_eq!(r.headers[header::VARY], "accept-encoding");
-    assert_eq!(r.body, "body{color:red}");
+    assert_eq!(r.raw, "body{color:red}");
 
     let req = Request::get(format!("/pkg/{CSS}"))
         .header(header::ACCEPT_ENCODING, "gzip, br")
         .body(Body::empty())
         .unwrap();
-    let r = send(&app, req).await;
+    let r = app.request(req).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.headers[header::CONTENT_ENCODING], "gzip");
     assert_eq!(r.headers[header::CONTENT_TYPE], "text/css");
 
-    let r = get(&app, &format!("/pkg/{WASM}")).await;
+    let r = app.get(&format!("/pkg/{WASM}")).await;
     assert_eq!(r.headers[header::CONTENT_TYPE], "application/wasm");
-    let r = get(&app, &format!("/pkg/{JS}")).await;
+    let r = app.get(&format!("/pkg/{JS}")).await;
     assert!(r.headers[header::CONTENT_TYPE]
         .to_str()
         .unwrap()
         .contains("javascript"));
 
-    let r = get(&app, "/pkg/ferry.missing.js").await;
+    let r = app.get("/pkg/ferry.missing.js").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn public_files_are_served_and_traversal_is_refused() {
-    let _turn = SERIAL.lock().await;
     let site = hashed_site();
     // A file next to the site root that must never be reachable.
     std::fs::write(site.path().parent().unwrap().join("secret.txt"), "secret").ok();
-    let (app, _env) = router(site.path()).await;
+    let app = TestApp::start().await.serving_site(site.path());
 
-    let r = get(&app, "/favicon.ico").await;
+    let r = app.get("/favicon.ico").await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.headers[header::CONTENT_TYPE], "image/x-icon");
 
@@ -356,26 +303,25 @@ async fn public_files_are_served_and_traversal_is_refused() {
         "/../secret.txt",
         "/%2e%2e/secret.txt",
     ] {
-        let r = get(&app, uri).await;
+        let r = app.get(uri).await;
         assert_ne!(r.status, StatusCode::OK, "{uri}");
-        assert!(!r.body.contains("secret"), "{uri}");
+        assert!(!r.raw.contains("secret"), "{uri}");
     }
 }
 
 #[tokio::test]
 async fn without_a_manifest_unhashed_names_are_used_and_revalidated() {
-    let _turn = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("pkg")).unwrap();
     std::fs::write(dir.path().join("pkg/ferry.css"), "a{}").unwrap();
-    let (app, _env) = router(dir.path()).await;
+    let app = TestApp::start().await.serving_site(dir.path());
 
-    let r = get(&app, "/").await;
+    let r = app.get("/").await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.body.contains(r#"href="/pkg/ferry.css""#));
-    assert!(r.body.contains(r#"module_or_path: "/pkg/ferry.wasm""#));
+    assert!(r.raw.contains(r#"href="/pkg/ferry.css""#));
+    assert!(r.raw.contains(r#"module_or_path: "/pkg/ferry.wasm""#));
 
-    let r = get(&app, "/pkg/ferry.css").await;
+    let r = app.get("/pkg/ferry.css").await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.headers[header::CACHE_CONTROL], "no-cache");
 }
@@ -385,7 +331,9 @@ fn a_corrupt_manifest_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("pkg")).unwrap();
     std::fs::write(dir.path().join("pkg/manifest.json"), "{not json").unwrap();
-    let err = Site::load(dir.path()).unwrap_err().to_string();
+    let err = server::site::Site::load(dir.path())
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("manifest.json is not a valid site manifest"),
         "{err}"

@@ -1,17 +1,15 @@
 //! Presigned URLs from `aws-sdk-s3` against the embedded S3: what browsers will do.
 
-mod common;
-
+use crate::harness::{eventually, TestApp};
 use app::domain::AssetStatus;
-use common::{eventually, Env};
-use server::store::NewAsset;
+use server::storage::NewAsset;
 use std::time::Duration;
 
 const ORIGIN: &str = "http://127.0.0.1:3000";
 const TTL: Duration = Duration::from_secs(300);
 
 async fn new_upload(
-    env: &Env,
+    env: &TestApp,
     name: &str,
     ct: &str,
     size: u64,
@@ -42,7 +40,7 @@ fn http() -> reqwest::Client {
 
 #[tokio::test]
 async fn presigned_put_then_get_round_trips_and_drives_the_asset_state() {
-    let env = Env::start().await;
+    let env = TestApp::start().await;
     let body = b"hello, ferry!\n".to_vec();
     let (asset, put) = new_upload(
         &env,
@@ -116,7 +114,7 @@ async fn presigned_put_then_get_round_trips_and_drives_the_asset_state() {
 
 #[tokio::test]
 async fn presigned_put_is_refused_when_anything_signed_differs() {
-    let env = Env::start().await;
+    let env = TestApp::start().await;
     let body = b"0123456789".to_vec();
     let (asset, put) = new_upload(&env, "a.txt", "text/plain", body.len() as u64).await;
 
@@ -184,8 +182,8 @@ async fn presigned_put_is_refused_when_anything_signed_differs() {
 
 #[tokio::test]
 async fn expired_urls_are_refused() {
-    let env = Env::start().await;
-    let objects = &env.embedded.services.objects;
+    let env = TestApp::start().await;
+    let objects = &env.services().objects;
     let (asset, _) = new_upload(&env, "e.txt", "text/plain", 3).await;
     let put = objects
         .presign_put(
@@ -230,7 +228,7 @@ async fn expired_urls_are_refused() {
 
 #[tokio::test]
 async fn get_urls_cannot_be_tampered_and_anonymous_reads_are_denied() {
-    let env = Env::start().await;
+    let env = TestApp::start().await;
     env.s3()
         .put_object()
         .bucket(env.bucket())
@@ -257,7 +255,7 @@ async fn get_urls_cannot_be_tampered_and_anonymous_reads_are_denied() {
 
 #[tokio::test]
 async fn cors_allows_the_app_origin_and_exposes_etag() {
-    let env = Env::start().await;
+    let env = TestApp::start().await;
     let (_, put) = new_upload(&env, "c.txt", "text/plain", 2).await;
     let preflight = http()
         .request(reqwest::Method::OPTIONS, &put.url)
@@ -310,7 +308,7 @@ async fn cors_allows_the_app_origin_and_exposes_etag() {
 #[tokio::test]
 async fn multipart_upload_with_presigned_part_urls_completes_with_one_event() {
     use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
-    let env = Env::start().await;
+    let env = TestApp::start().await;
     let part_size = 5 * 1024 * 1024;
     let total = part_size * 2 + 1234;
     let data: Vec<u8> = (0..total).map(|i| (i * 31 % 251) as u8).collect();
@@ -400,7 +398,7 @@ async fn multipart_upload_with_presigned_part_urls_completes_with_one_event() {
 
 #[tokio::test]
 async fn deleting_the_object_removes_its_record() {
-    let env = Env::start().await;
+    let env = TestApp::start().await;
     let (asset, put) = new_upload(&env, "gone.txt", "text/plain", 4).await;
     http()
         .put(&put.url)

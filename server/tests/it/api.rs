@@ -1,104 +1,14 @@
 //! The REST API and server functions over HTTP (`oneshot`), against the embedded backends.
 
-mod common;
-
+use crate::harness::{Reply, TestApp};
 use axum::{
     body::Body,
     http::{header, Method, Request, StatusCode},
-    Router,
 };
-use common::Env;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use server::{service::Limits, services::Settings, site::Site};
+use server::service::Limits;
 use std::collections::BTreeSet;
 use tower::ServiceExt;
-
-struct Api {
-    app: Router,
-    env: Env,
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Value,
-    raw: String,
-}
-
-impl Api {
-    async fn start() -> Api {
-        Api::with_limits(Limits::default()).await
-    }
-
-    async fn with_limits(limits: Limits) -> Api {
-        let mut settings = Settings::named("ferry-api", "ferry-api-bucket");
-        settings.limits = limits;
-        let env = Env::with_settings(settings).await;
-        // No built site is needed for the API.
-        let site = Site::load(env.dir.path()).unwrap();
-        let app = server::app(site, &env.embedded.services);
-        Api { app, env }
-    }
-
-    async fn send(&self, method: Method, uri: &str, body: Option<(&str, &str)>) -> Reply {
-        let mut req = Request::builder().method(method).uri(uri);
-        let body = match body {
-            Some((ct, b)) => {
-                req = req.header(header::CONTENT_TYPE, ct);
-                Body::from(b.to_string())
-            }
-            None => Body::empty(),
-        };
-        let res = self
-            .app
-            .clone()
-            .oneshot(req.body(body).unwrap())
-            .await
-            .unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let raw = String::from_utf8_lossy(&bytes).into_owned();
-        let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
-        Reply {
-            status,
-            headers,
-            body,
-            raw,
-        }
-    }
-
-    async fn get(&self, uri: &str) -> Reply {
-        self.send(Method::GET, uri, None).await
-    }
-
-    async fn post_json(&self, uri: &str, body: &str) -> Reply {
-        self.send(Method::POST, uri, Some(("application/json", body)))
-            .await
-    }
-
-    /// Creates an asset and uploads `bytes` to its presigned URL, as a browser would.
-    async fn uploaded(&self, name: &str, bytes: &[u8]) -> String {
-        let r = self
-            .post_json(
-                "/asset",
-                &json!({"filename": name, "content_type": "text/plain", "size": bytes.len()})
-                    .to_string(),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
-        let put = reqwest::Client::new()
-            .put(r.body["upload_url"].as_str().unwrap())
-            .header("content-type", "text/plain")
-            .body(bytes.to_vec())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(put.status(), 200);
-        r.body["id"].as_str().unwrap().to_string()
-    }
-}
 
 fn keys(v: &Value) -> BTreeSet<&str> {
     v.as_object().unwrap().keys().map(String::as_str).collect()
@@ -125,7 +35,7 @@ const UNKNOWN_ID: &str = "01JDQ7ZK3M5X9V2B8N4C6T1R0W";
 
 #[tokio::test]
 async fn post_asset_without_a_body_is_the_seed_call() {
-    let api = Api::start().await;
+    let api = TestApp::start().await;
     let r = api.send(Method::POST, "/asset", None).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
     assert_eq!(
@@ -171,7 +81,7 @@ async fn post_asset_without_a_body_is_the_seed_call() {
 
 #[tokio::test]
 async fn post_asset_signs_what_the_client_declares() {
-    let api = Api::start().await;
+    let api = TestApp::start().await;
     let r = api
         .post_json(
             "/asset",
@@ -205,7 +115,7 @@ async fn post_asset_signs_what_the_client_declares() {
 
 #[tokio::test]
 async fn post_asset_bad_input() {
-    let api = Api::with_limits(Limits {
+    let api = TestApp::with_limits(Limits {
         max_upload_bytes: 1000,
         allowed_types: vec!["image/*".into(), "text/plain".into()],
         ..Limits::default()
@@ -302,7 +212,7 @@ async fn post_asset_bad_input() {
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(vec![b'{', b'"', 0xff, 0xfe, b'"', b'}']))
         .unwrap();
-    let res = api.app.clone().oneshot(req).await.unwrap();
+    let res = api.router().oneshot(req).await.unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     // Bodies over 1 MiB.
     let huge = format!(r#"{{"filename": "{}"}}"#, "a".repeat(1024 * 1024 + 10));
@@ -317,7 +227,7 @@ async fn post_asset_bad_input() {
 
 #[tokio::test]
 async fn list_assets_pages_filters_and_shapes() {
-    let api = Api::start().await;
+    let api = TestApp::start().await;
     let mut ids = vec![];
     for i in 0..5 {
         let r = api
@@ -492,7 +402,7 @@ async fn list_assets_pages_filters_and_shapes() {
 
 #[tokio::test]
 async fn download_links_follow_state_and_ttl_rules() {
-    let api = Api::start().await;
+    let api = TestApp::start().await;
     let r = api
         .post_json(
             "/asset",
@@ -614,7 +524,7 @@ async fn download_links_follow_state_and_ttl_rules() {
 
 #[tokio::test]
 async fn confirm_delete_and_restore() {
-    let api = Api::start().await;
+    let api = TestApp::start().await;
     let r = api.send(Method::POST, "/asset", None).await;
     let created = r.body["id"].as_str().unwrap().to_string();
     assert_error(
@@ -680,10 +590,9 @@ async fn confirm_delete_and_restore() {
         .unwrap()
         .to_string();
     assert!(
-        api.env
-            .s3()
+        api.s3()
             .head_object()
-            .bucket(api.env.bucket())
+            .bucket(api.bucket())
             .key(&key)
             .send()
             .await
@@ -709,7 +618,7 @@ async fn confirm_delete_and_restore() {
 
 #[tokio::test]
 async fn metadata_route_matches_the_seed_lesson() {
-    let api = Api::start().await;
+    let api = TestApp::start().await;
     let r = api.get("/metadata").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(
@@ -737,20 +646,15 @@ async fn metadata_route_matches_the_seed_lesson() {
 
     // An object put straight into S3 (not through POST /asset), with an awkward key.
     let key = "inbox/Q3 report+final (v2).pdf";
-    api.env
-        .s3()
+    api.s3()
         .put_object()
-        .bucket(api.env.bucket())
+        .bucket(api.bucket())
         .key(key)
         .body(b"%PDF-1.7".to_vec().into())
         .send()
         .await
         .unwrap();
-    let uri = format!(
-        "/metadata?bucket={}&key={}",
-        api.env.bucket(),
-        urlencode(key)
-    );
+    let uri = format!("/metadata?bucket={}&key={}", api.bucket(), urlencode(key));
     let r = api.get(&uri).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
     assert_eq!(
@@ -765,7 +669,7 @@ async fn metadata_route_matches_the_seed_lesson() {
             "sequencer"
         ])
     );
-    assert_eq!(r.body["bucket"], api.env.bucket());
+    assert_eq!(r.body["bucket"], api.bucket());
     assert_eq!(r.body["object_key"], key);
     assert_eq!(r.body["size"], 8);
     assert_eq!(r.body["event_name"], "ObjectCreated:Put");
@@ -775,7 +679,7 @@ async fn metadata_route_matches_the_seed_lesson() {
 
 #[tokio::test]
 async fn unknown_api_routes_and_wrong_methods_answer_json() {
-    let api = Api::start().await;
+    let api = TestApp::start().await;
     assert_error(
         &api.get(&format!("/asset/{UNKNOWN_ID}/thumbnail")).await,
         StatusCode::NOT_FOUND,
@@ -816,7 +720,7 @@ async fn unknown_api_routes_and_wrong_methods_answer_json() {
 
 #[tokio::test]
 async fn server_functions_share_the_service_and_its_status_codes() {
-    let api = Api::start().await;
+    let api = TestApp::start().await;
     let r = api
         .post_json(
             "/api/create_upload",
@@ -873,7 +777,7 @@ fn urlencode(s: &str) -> String {
 
 #[tokio::test]
 async fn multipart_server_functions_sign_list_complete_and_abort() {
-    let api = Api::start().await;
+    let api = TestApp::start().await;
     let part = 5 * 1024 * 1024;
     let data: Vec<u8> = (0..part * 2 + 100).map(|i| (i % 251) as u8).collect();
     let r = api
@@ -980,7 +884,7 @@ async fn multipart_server_functions_sign_list_complete_and_abort() {
 
 #[tokio::test]
 async fn multipart_bad_input_and_abort() {
-    let api = Api::with_limits(Limits {
+    let api = TestApp::with_limits(Limits {
         max_upload_bytes: 100 * 1024 * 1024,
         ..Limits::default()
     })

@@ -1,9 +1,7 @@
 //! The two seed systems' flows end to end over real HTTP against `ferry serve`, with curl
 //! moving the bytes as any client would.
 
-mod common;
-
-use common::FerryProcess;
+use crate::harness::FerryProcess;
 use serde_json::{json, Value};
 use std::{process::Command, time::Duration};
 

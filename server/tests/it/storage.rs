@@ -1,18 +1,15 @@
 //! The asset store's contract, run against the embedded DynamoDB and S3 through the real SDK.
 
-mod common;
-
+use crate::harness::{eventually, notification, record, TestApp};
 use app::api::SortOrder;
 use app::domain::{AssetStatus, InvalidFilename};
-use common::{eventually, notification, record, Env};
 use server::{
-    error::StoreError,
-    events::{decode_record, encode_key, handle_notification},
-    store::{EventOutcome, ListQuery, NewAsset},
+    notifications::{decode_record, encode_key, handle_notification},
+    storage::{EventOutcome, ListQuery, NewAsset, TableError},
 };
 use std::collections::HashSet;
 
-fn new_asset(env: &Env, name: &str) -> NewAsset {
+fn new_asset(env: &TestApp, name: &str) -> NewAsset {
     NewAsset {
         bucket: env.bucket().to_string(),
         filename: Some(name.to_string()),
@@ -21,7 +18,7 @@ fn new_asset(env: &Env, name: &str) -> NewAsset {
     }
 }
 
-async fn all_ids(env: &Env, status: Option<AssetStatus>) -> Vec<String> {
+async fn all_ids(env: &TestApp, status: Option<AssetStatus>) -> Vec<String> {
     let mut ids = vec![];
     let mut cursor = None;
     loop {
@@ -45,7 +42,7 @@ async fn all_ids(env: &Env, status: Option<AssetStatus>) -> Vec<String> {
 
 #[tokio::test]
 async fn create_then_get_by_id_and_by_object() {
-    let env = Env::start().await;
+    let env = TestApp::start().await;
     let a = env
         .store()
         .create(new_asset(&env, "notes/hello world.txt"))
@@ -74,43 +71,43 @@ async fn create_then_get_by_id_and_by_object() {
         env.store()
             .object_metadata(env.bucket(), &a.object_key)
             .await,
-        Err(StoreError::NotFound)
+        Err(TableError::NotFound)
     ));
 }
 
 #[tokio::test]
 async fn unknown_ids_and_keys_are_not_found() {
-    let env = Env::start().await;
+    let env = TestApp::start().await;
     let id = "01JDQ7ZK3M5X9V2B8N4C6T1R0W".parse().unwrap();
     assert!(matches!(
         env.store().get(id).await,
-        Err(StoreError::NotFound)
+        Err(TableError::NotFound)
     ));
     assert!(matches!(
         env.store().mark_uploaded(id).await,
-        Err(StoreError::NotFound)
+        Err(TableError::NotFound)
     ));
     assert!(matches!(
         env.store().soft_delete(id).await,
-        Err(StoreError::NotFound)
+        Err(TableError::NotFound)
     ));
     assert!(matches!(
         env.store().restore(id).await,
-        Err(StoreError::NotFound)
+        Err(TableError::NotFound)
     ));
     assert!(matches!(
         env.store().get_by_object(env.bucket(), "nope").await,
-        Err(StoreError::NotFound)
+        Err(TableError::NotFound)
     ));
     assert!(matches!(
         env.store().object_metadata(env.bucket(), "nope").await,
-        Err(StoreError::NotFound)
+        Err(TableError::NotFound)
     ));
 }
 
 #[tokio::test]
 async fn bad_input_is_refused_and_stores_nothing() {
-    let env = Env::start().await;
+    let env = TestApp::start().await;
     for (name, expected) in [
         ("", InvalidFilename::Empty),
         ("../../etc/passwd", InvalidFilename::BadSegment),
@@ -119,21 +116,21 @@ async fn bad_input_is_refused_and_stores_nothing() {
         ("c:\\windows", InvalidFilename::BadCharacter),
     ] {
         match env.store().create(new_asset(&env, name)).await {
-            Err(StoreError::InvalidFilename(e)) => assert_eq!(e, expected, "{name:?}"),
+            Err(TableError::InvalidFilename(e)) => assert_eq!(e, expected, "{name:?}"),
             other => panic!("{name:?}: {other:?}"),
         }
     }
     let long = "x".repeat(2000);
     assert!(matches!(
         env.store().create(new_asset(&env, &long)).await,
-        Err(StoreError::InvalidFilename(InvalidFilename::TooLong))
+        Err(TableError::InvalidFilename(InvalidFilename::TooLong))
     ));
     for ct in ["", "nonsense", "text/plain\r\nX: y"] {
         let mut n = new_asset(&env, "ok.txt");
         n.content_type = ct.to_string();
         assert!(matches!(
             env.store().create(n).await,
-            Err(StoreError::InvalidContentType)
+            Err(TableError::InvalidContentType(_))
         ));
     }
     assert!(all_ids(&env, None).await.is_empty(), "nothing was stored");
@@ -147,7 +144,7 @@ async fn bad_input_is_refused_and_stores_nothing() {
                     ..Default::default()
                 })
                 .await,
-            Err(StoreError::InvalidLimit)
+            Err(TableError::InvalidLimit)
         ));
     }
     assert!(matches!(
@@ -157,13 +154,13 @@ async fn bad_input_is_refused_and_stores_nothing() {
                 ..Default::default()
             })
             .await,
-        Err(StoreError::InvalidCursor)
+        Err(TableError::InvalidCursor)
     ));
 }
 
 #[tokio::test]
 async fn listing_500_assets_in_pages_of_50_is_complete_and_newest_first() {
-    let env = Env::start().await;
+    let env = TestApp::start().await;
     let mut created = vec![];
     for i in 0..500 {
         let a = env
@@ -219,27 +216,27 @@ async fn listing_500_assets_in_pages_of_50_is_complete_and_newest_first() {
                 ..Default::default()
             })
             .await,
-        Err(StoreError::CursorMismatch)
+        Err(TableError::CursorMismatch)
     ));
 }
 
 #[tokio::test]
 async fn every_legal_and_illegal_transition() {
-    let env = Env::start().await;
+    let env = TestApp::start().await;
     let store = env.store();
     let a = store.create(new_asset(&env, "t.txt")).await.unwrap();
 
     // CREATED: cannot be confirmed or restored.
     assert!(matches!(
         store.mark_uploaded(a.id).await,
-        Err(StoreError::InvalidTransition {
+        Err(TableError::InvalidTransition {
             from: AssetStatus::Created,
             ..
         })
     ));
     assert!(matches!(
         store.restore(a.id).await,
-        Err(StoreError::InvalidTransition {
+        Err(TableError::InvalidTransition {
             from: AssetStatus::Created,
             ..
         })
@@ -292,7 +289,7 @@ async fn every_legal_and_illegal_transition() {
     // DELETED cannot be confirmed; a new upload event does not revive it.
     assert!(matches!(
         store.mark_uploaded(a.id).await,
-        Err(StoreError::InvalidTransition {
+        Err(TableError::InvalidTransition {
             from: AssetStatus::Deleted,
             ..
         })
@@ -317,7 +314,7 @@ async fn every_legal_and_illegal_transition() {
     assert_eq!(restored.deleted_from, None);
     assert!(matches!(
         store.restore(a.id).await,
-        Err(StoreError::InvalidTransition {
+        Err(TableError::InvalidTransition {
             from: AssetStatus::Uploaded,
             ..
         })
@@ -345,7 +342,7 @@ async fn every_legal_and_illegal_transition() {
 
 #[tokio::test]
 async fn foreign_objects_get_a_record_and_removal_hard_deletes_it() {
-    let env = Env::start().await;
+    let env = TestApp::start().await;
     let key = "imports/2024 report (final).pdf";
     let event = notification(vec![record(
         "ObjectCreated:Put",
@@ -384,17 +381,17 @@ async fn foreign_objects_get_a_record_and_removal_hard_deletes_it() {
     handle_notification(env.store(), &removal).await;
     assert!(matches!(
         env.store().get(a.id).await,
-        Err(StoreError::NotFound)
+        Err(TableError::NotFound)
     ));
     assert!(matches!(
         env.store().object_metadata(env.bucket(), key).await,
-        Err(StoreError::NotFound)
+        Err(TableError::NotFound)
     ));
 }
 
 #[tokio::test]
 async fn duplicates_and_late_events_never_regress_state() {
-    let env = Env::start().await;
+    let env = TestApp::start().await;
     let store = env.store();
     let key = "dup.txt";
     let created = |seq: &str, size: i64| {
@@ -455,7 +452,7 @@ async fn duplicates_and_late_events_never_regress_state() {
     );
     assert!(matches!(
         store.get_by_object(env.bucket(), key).await,
-        Err(StoreError::NotFound)
+        Err(TableError::NotFound)
     ));
 
     // A genuinely newer upload after the delete brings the record back.
@@ -498,12 +495,12 @@ async fn duplicates_and_late_events_never_regress_state() {
     );
     assert!(matches!(
         store.get_by_object(env.bucket(), "ghost.bin").await,
-        Err(StoreError::NotFound)
+        Err(TableError::NotFound)
     ));
 }
 
 /// 24 creates and deletes for one new key, applied concurrently in shuffled order.
-fn racing_events(env: &Env, key: &str, removed_when: u32) -> Vec<server::store::ObjectEvent> {
+fn racing_events(env: &TestApp, key: &str, removed_when: u32) -> Vec<server::storage::ObjectEvent> {
     (0..24u32)
         .map(|i| {
             let n = 0x100 + (i * 7919) % 24; // a permutation of 0x100..0x117
@@ -528,7 +525,7 @@ fn racing_events(env: &Env, key: &str, removed_when: u32) -> Vec<server::store::
 
 #[tokio::test]
 async fn concurrent_events_for_one_key_settle_on_the_newest() {
-    let env = Env::start().await;
+    let env = TestApp::start().await;
     let store = env.store();
 
     // The newest (0x117, 279 % 3 == 0) is a create.
@@ -541,7 +538,7 @@ async fn concurrent_events_for_one_key_settle_on_the_newest() {
         .clone();
     assert!(matches!(
         newest.kind,
-        server::store::ObjectEventKind::Created { .. }
+        server::storage::ObjectEventKind::Created { .. }
     ));
     let results = futures::future::join_all(events.iter().map(|e| store.apply_event(e))).await;
     for r in &results {
@@ -565,11 +562,11 @@ async fn concurrent_events_for_one_key_settle_on_the_newest() {
     }
     assert!(matches!(
         store.object_metadata(env.bucket(), key).await,
-        Err(StoreError::NotFound)
+        Err(TableError::NotFound)
     ));
     assert!(matches!(
         store.get_by_object(env.bucket(), key).await,
-        Err(StoreError::NotFound)
+        Err(TableError::NotFound)
     ));
     assert_eq!(
         all_ids(&env, None).await.len(),
@@ -580,7 +577,7 @@ async fn concurrent_events_for_one_key_settle_on_the_newest() {
 
 #[tokio::test]
 async fn every_record_of_a_notification_is_handled_and_keys_are_decoded() {
-    let env = Env::start().await;
+    let env = TestApp::start().await;
     let keys = [
         "with space.txt",
         "plus+sign.txt",
@@ -661,7 +658,11 @@ async fn every_record_of_a_notification_is_handled_and_keys_are_decoded() {
 #[tokio::test]
 async fn data_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let first = common::start_in(dir.path()).await;
+    let first = crate::harness::start_embedded(
+        dir.path(),
+        server::services::Settings::named("ferry-test", "ferry-test-bucket"),
+    )
+    .await;
     let bucket = first.services.settings.bucket_name.clone();
     let a = first
         .services
@@ -687,7 +688,11 @@ async fn data_survives_a_restart() {
         .unwrap();
     first.shutdown().await;
 
-    let second = common::start_in(dir.path()).await;
+    let second = crate::harness::start_embedded(
+        dir.path(),
+        server::services::Settings::named("ferry-test", "ferry-test-bucket"),
+    )
+    .await;
     let again = second.services.store.get(a.id).await.unwrap();
     assert_eq!(again.status, AssetStatus::Received);
     assert_eq!(again.size, Some(4));
@@ -712,7 +717,7 @@ async fn data_survives_a_restart() {
 
 /// Walks a listing forwards to the end, then backwards from the last page to the first, and
 /// checks both walks see the same pages.
-async fn walk(env: &Env, query: ListQuery) -> Vec<String> {
+async fn walk(env: &TestApp, query: ListQuery) -> Vec<String> {
     let mut pages: Vec<Vec<String>> = vec![];
     let mut cursor = None;
     let last = loop {
@@ -756,7 +761,7 @@ async fn walk(env: &Env, query: ListQuery) -> Vec<String> {
 
 #[tokio::test]
 async fn every_order_pages_both_ways_and_prefix_search_narrows() {
-    let env = Env::start().await;
+    let env = TestApp::start().await;
     let store = env.store();
     // Created in this order; ties in name order go oldest first.
     let names = [
@@ -881,12 +886,12 @@ async fn every_order_pages_both_ways_and_prefix_search_narrows() {
         store
             .list(q(Some(SortOrder::Newest), None, Some("a")))
             .await,
-        Err(StoreError::SearchNeedsNameOrder)
+        Err(TableError::SearchNeedsNameOrder)
     ));
     for bad in ["a\u{0}b".to_string(), "x\n".to_string(), "a".repeat(256)] {
         assert!(matches!(
             store.list(q(None, None, Some(&bad))).await,
-            Err(StoreError::InvalidPrefix)
+            Err(TableError::InvalidPrefix)
         ));
     }
     let by_name_page = store
@@ -908,7 +913,7 @@ async fn every_order_pages_both_ways_and_prefix_search_narrows() {
     ] {
         assert!(matches!(
             store.list(ListQuery { cursor, ..other }).await,
-            Err(StoreError::CursorMismatch)
+            Err(TableError::CursorMismatch)
         ));
     }
 }
@@ -919,7 +924,7 @@ async fn a_table_from_an_older_ferry_gains_the_name_indexes_and_keeps_its_assets
         AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
         KeyType, Projection, ProjectionType, ScalarAttributeType,
     };
-    let env = Env::start().await;
+    let env = TestApp::start().await;
     let e = &env.embedded;
     let db = server::aws::dynamodb_client(&server::aws::config_for_endpoint(
         &e.dynamodb_endpoint,
@@ -999,7 +1004,7 @@ async fn a_table_from_an_older_ferry_gains_the_name_indexes_and_keeps_its_assets
             .unwrap();
     }
 
-    let store = server::store::AssetStore::new(db.clone(), "old-ferry");
+    let store = server::storage::AssetStore::new(db.clone(), "old-ferry");
     store.ensure_table().await.unwrap();
     let described = db
         .describe_table()
@@ -1032,7 +1037,7 @@ async fn a_table_from_an_older_ferry_gains_the_name_indexes_and_keeps_its_assets
         ..Default::default()
     };
     let names_of =
-        |p: server::store::Page| p.items.into_iter().map(|a| a.filename).collect::<Vec<_>>();
+        |p: server::storage::Page| p.items.into_iter().map(|a| a.filename).collect::<Vec<_>>();
     let page = store
         .list(by_name(SortOrder::Name, None, None))
         .await

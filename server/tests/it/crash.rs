@@ -1,8 +1,6 @@
 //! `kill -9` during a burst of uploads: no half-written record, and every upload S3
 //! acknowledged is recorded (the embedded S3 answers only after its event is applied).
 
-mod common;
-
 use aws_sdk_dynamodb::types::AttributeValue;
 use server::{aws, services::Settings};
 use std::{
@@ -17,7 +15,7 @@ use std::{
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_server_leaves_consistent_durable_records() {
     let dir = tempfile::tempdir().unwrap();
-    let mut ferry = common::FerryProcess::spawn(dir.path()).await;
+    let mut ferry = crate::harness::FerryProcess::spawn(dir.path()).await;
     let s3 = ferry.s3_client();
 
     // Upload in 8 parallel streams until the server dies under them.
@@ -59,7 +57,7 @@ async fn a_killed_server_leaves_consistent_durable_records() {
     );
 
     // Reopen the same data dir and check every item of the table.
-    let env = common::start_with(
+    let env = crate::harness::start_embedded(
         dir.path(),
         Settings::named(Settings::DEFAULT_TABLE, Settings::DEFAULT_BUCKET),
     )

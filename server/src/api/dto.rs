@@ -1,0 +1,175 @@
+//! What the REST API sends: one typed body per answer, with the seed API's field names where
+//! it had them (`asset_id`, `state`, `createdAt`, `updatedAt`, `download_url`,
+//! `error_message`) and Ferry's beside them. Times are RFC 3339 UTC with milliseconds.
+
+use crate::storage::timestamp as time;
+use app::{
+    api::{AssetList, DownloadLink, UploadTicket},
+    domain::{Asset, AssetStatus, ObjectMetadata},
+};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::{
+    openapi::{
+        schema::{ObjectBuilder, Type},
+        Object,
+    },
+    ToSchema,
+};
+
+/// The schema of an [`AssetStatus`]: its names, in capitals.
+pub fn status_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(AssetStatus::ALL.map(AssetStatus::as_str)))
+        .build()
+}
+
+/// An asset as the REST API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssetJson {
+    #[schema(example = "01JDQ7ZK3M5X9V2B8N4C6T1R0W")]
+    pub asset_id: String,
+    /// Shown to people; may contain `/` for files dropped inside folders.
+    pub filename: String,
+    #[schema(schema_with = status_schema)]
+    pub state: AssetStatus,
+    /// Declared at creation, then the size S3 reports.
+    pub size: Option<u64>,
+    #[serde(rename = "createdAt")]
+    pub created_at: String,
+    #[serde(rename = "updatedAt")]
+    pub updated_at: String,
+    pub content_type: String,
+    pub bucket: String,
+    pub object_key: String,
+    pub etag: Option<String>,
+    /// Facts of the newest S3 event applied to the asset.
+    pub event_time: Option<String>,
+    pub event_name: Option<String>,
+    pub sequencer: Option<String>,
+    /// The state a DELETED asset returns to when restored.
+    #[schema(schema_with = status_schema, nullable)]
+    pub deleted_from: Option<AssetStatus>,
+}
+
+impl From<Asset> for AssetJson {
+    fn from(a: Asset) -> Self {
+        AssetJson {
+            asset_id: a.id.to_string(),
+            filename: a.filename,
+            state: a.status,
+            size: a.size,
+            created_at: time(a.created_at),
+            updated_at: time(a.updated_at),
+            content_type: a.content_type,
+            bucket: a.bucket,
+            object_key: a.object_key,
+            etag: a.etag,
+            event_time: a.event_time.map(time),
+            event_name: a.event_name,
+            sequencer: a.sequencer,
+            deleted_from: a.deleted_from,
+        }
+    }
+}
+
+/// A page of assets and the cursors of the pages around it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssetListJson {
+    pub items: Vec<AssetJson>,
+    /// The page after this one (`cursor=`), if any.
+    pub next_cursor: Option<String>,
+    /// The page before this one, if any (never on the first page).
+    pub prev_cursor: Option<String>,
+}
+
+impl From<AssetList> for AssetListJson {
+    fn from(page: AssetList) -> Self {
+        AssetListJson {
+            items: page.items.into_iter().map(AssetJson::from).collect(),
+            next_cursor: page.next_cursor,
+            prev_cursor: page.prev_cursor,
+        }
+    }
+}
+
+/// A new asset and where to PUT its bytes: `method` to `upload_url` with exactly `headers`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadTicketJson {
+    pub id: String,
+    /// The same id, under the seed API's name.
+    pub asset_id: String,
+    pub upload_url: String,
+    pub expires_at: String,
+    #[schema(example = "PUT")]
+    pub method: String,
+    /// Headers signed into the URL (`content-type`, `content-length` when declared).
+    pub headers: BTreeMap<String, String>,
+    pub bucket: String,
+    pub object_key: String,
+}
+
+impl From<UploadTicket> for UploadTicketJson {
+    fn from(t: UploadTicket) -> Self {
+        UploadTicketJson {
+            id: t.id.to_string(),
+            asset_id: t.id.to_string(),
+            upload_url: t.upload_url,
+            expires_at: time(t.expires_at),
+            method: t.method,
+            headers: t.headers,
+            bucket: t.bucket,
+            object_key: t.object_key,
+        }
+    }
+}
+
+/// A presigned download.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DownloadJson {
+    pub download_url: String,
+    pub expires_at: String,
+}
+
+impl From<DownloadLink> for DownloadJson {
+    fn from(l: DownloadLink) -> Self {
+        DownloadJson {
+            download_url: l.download_url,
+            expires_at: time(l.expires_at),
+        }
+    }
+}
+
+/// An asset's state after a change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusJson {
+    #[schema(schema_with = status_schema)]
+    pub status: AssetStatus,
+}
+
+/// The metadata S3 events recorded for one object (the seed lesson's item).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MetadataJson {
+    pub bucket: String,
+    pub object_key: String,
+    pub size: u64,
+    pub etag: String,
+    pub event_time: String,
+    pub event_name: String,
+    pub sequencer: String,
+}
+
+impl From<ObjectMetadata> for MetadataJson {
+    fn from(m: ObjectMetadata) -> Self {
+        MetadataJson {
+            bucket: m.bucket,
+            object_key: m.object_key,
+            size: m.size,
+            etag: m.etag,
+            event_time: time(m.event_time),
+            event_name: m.event_name,
+            sequencer: m.sequencer,
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! The REST API, seed-compatible: `/asset`, `/asset/{id}`, `/metadata`, plus
+//! `/asset/{id}/restore` and `/assets/{id}/download`. Handlers only parse and format; the
+//! [`AssetService`](crate::service::AssetService) does the work.
+//!
+//! - `routes`: the handlers, each annotated with its OpenAPI operation;
+//! - `extract`: extractors whose rejections are the API's own JSON errors;
+//! - `dto`: the typed response bodies;
+//! - `error`: the error body, and the layer that logs internal errors once.
+//!
+//! The router and the OpenAPI 3.1 document (served at `/openapi.json`) are built from the
+//! same list of handlers, so a route cannot exist undocumented.
+
+mod dto;
+mod error;
+mod extract;
+mod routes;
+
+pub use dto::{AssetJson, AssetListJson, DownloadJson, MetadataJson, StatusJson, UploadTicketJson};
+pub use error::{errors_layer, ApiError, ErrorBody, INTERNAL_MESSAGE};
+pub use extract::MAX_BODY_BYTES;
+
+use crate::AppState;
+use axum::{
+    extract::DefaultBodyLimit,
+    routing::{any, get},
+    Json, Router,
+};
+use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+#[derive(OpenApi)]
+#[openapi(info(
+    title = "Ferry",
+    description = "Direct-to-S3 uploads with a browsable asset catalogue. Files never pass \
+                   through this API: it signs URLs the client uses with S3 directly."
+))]
+struct ApiDoc;
+
+/// The REST routes and their OpenAPI document.
+fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(routes::create_asset, routes::list_assets))
+        .routes(routes!(
+            routes::download_asset,
+            routes::confirm_asset,
+            routes::delete_asset
+        ))
+        .routes(routes!(routes::restore_asset))
+        .routes(routes!(routes::download_redirect))
+        .routes(routes!(routes::get_metadata))
+        .split_for_parts()
+}
+
+/// The OpenAPI 3.1 document of the REST API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented().1
+}
+
+pub fn router() -> Router<AppState> {
+    let (router, doc) = documented();
+    let doc = std::sync::Arc::new(doc);
+    router
+        .route(
+            "/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
+        .route("/asset/{id}/{*rest}", any(routes::not_found))
+        .route("/metadata/{*rest}", any(routes::not_found))
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}

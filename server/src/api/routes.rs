@@ -1,0 +1,323 @@
+//! The REST handlers: each extracts typed input, calls the asset service, and answers with a
+//! typed body. Their `#[utoipa::path]` annotations are the API reference (`/openapi.json`).
+
+use super::{
+    dto::{status_schema, AssetListJson, DownloadJson, MetadataJson, StatusJson, UploadTicketJson},
+    error::{ApiError, ErrorBody},
+    extract::{param, ApiQuery, AssetIdPath, OptionalJson},
+};
+use crate::AppState;
+use app::{
+    api::{FerryError, ListParams, NewUpload, SortOrder},
+    domain::AssetStatus,
+};
+use axum::{
+    extract::State,
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde::{Deserialize, Deserializer};
+use utoipa::{
+    openapi::{
+        schema::{ObjectBuilder, Type},
+        Object,
+    },
+    IntoParams, ToSchema,
+};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// What `POST /asset` may declare (all optional; the seed sends no body).
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)] // documents `NewUpload`, which is what is parsed
+pub struct NewUploadJson {
+    /// File name or relative path (`photos/2024/a.jpg`); without one the id is the name.
+    filename: Option<String>,
+    /// Signed into the URL: the upload must send exactly this type.
+    content_type: Option<String>,
+    /// Bytes; signed into the URL, and refused above the server's maximum.
+    size: Option<u64>,
+}
+
+/// `POST /asset`: a new asset (CREATED) and a presigned PUT for its bytes.
+#[utoipa::path(
+    post,
+    path = "/asset",
+    request_body(content = Option<NewUploadJson>, description = "What the file will be; may be empty"),
+    responses(
+        (status = 201, description = "Asset created; PUT the bytes to `upload_url`", body = UploadTicketJson,
+            headers(("location" = String, description = "`/asset/{id}`"))),
+        (status = 400, description = "Malformed body, file name or content type", body = ErrorBody),
+        (status = 413, description = "Declared size over the limit, or body over 1 MiB", body = ErrorBody),
+        (status = 415, description = "Content type not allowed, or the body is not JSON", body = ErrorBody),
+        (status = 500, description = "Storage failure", body = ErrorBody),
+    )
+)]
+pub async fn create_asset(
+    State(state): State<AppState>,
+    OptionalJson(body): OptionalJson<NewUpload>,
+) -> ApiResult<Response> {
+    let ticket = state
+        .backend
+        .create_upload(body.unwrap_or_default())
+        .await?;
+    let location = HeaderValue::from_str(&format!("/asset/{}", ticket.id))
+        .map_err(|_| FerryError::Internal("unusable asset id in Location".into()))?;
+    let body = UploadTicketJson::from(ticket);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(body),
+    )
+        .into_response())
+}
+
+fn sort_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(SortOrder::ALL.map(SortOrder::as_str)))
+        .build()
+}
+
+fn limit<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    param::positive(d, "limit")
+}
+
+/// Which page of which listing. Unknown parameters are ignored; an empty `sort`, `prefix` or
+/// `cursor` counts as absent.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListAssetsQuery {
+    /// Only assets in this state.
+    #[serde(default, deserialize_with = "param::parsed")]
+    #[param(schema_with = status_schema)]
+    status: Option<AssetStatus>,
+    /// Order: `newest` (default), `oldest`, or by file name `name` / `name_desc` (the default
+    /// when searching).
+    #[serde(default, deserialize_with = "param::parsed_or_empty")]
+    #[param(schema_with = sort_schema)]
+    sort: Option<SortOrder>,
+    /// Case-insensitive file name prefix (lists by name).
+    #[serde(default, deserialize_with = "param::non_empty")]
+    prefix: Option<String>,
+    /// Rows per page, from 1 (default 50; more than 100 is capped at 100).
+    #[serde(default, deserialize_with = "limit")]
+    limit: Option<u64>,
+    /// `next_cursor` or `prev_cursor` of a page of the same listing.
+    #[serde(default, deserialize_with = "param::non_empty")]
+    cursor: Option<String>,
+}
+
+/// `GET /asset`: one page of assets, newest first by default (one index Query).
+#[utoipa::path(
+    get,
+    path = "/asset",
+    params(ListAssetsQuery),
+    responses(
+        (status = 200, description = "A page of assets", body = AssetListJson),
+        (status = 400, description = "A parameter names nothing, or the cursor is not this listing's", body = ErrorBody),
+        (status = 500, description = "Storage failure", body = ErrorBody),
+    )
+)]
+pub async fn list_assets(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<ListAssetsQuery>,
+) -> ApiResult<Json<AssetListJson>> {
+    let page = state
+        .backend
+        .list(ListParams {
+            status: q.status,
+            limit: q.limit.map(|n| (n as usize).min(ListParams::MAX_LIMIT)),
+            cursor: q.cursor,
+            sort: q.sort,
+            prefix: q.prefix,
+        })
+        .await?;
+    Ok(Json(page.into()))
+}
+
+fn timeout<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    param::positive(d, "timeout")
+}
+
+/// How long a download link lives.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DownloadQuery {
+    /// Seconds, from 1 (default 60; capped at the server's maximum, 7 days at most).
+    #[serde(default, deserialize_with = "timeout")]
+    timeout: Option<u64>,
+}
+
+/// `GET /asset/{id}`: a presigned download of a RECEIVED or UPLOADED asset.
+#[utoipa::path(
+    get,
+    path = "/asset/{id}",
+    params(("id" = String, Path, description = "The asset's id (a ULID)"), DownloadQuery),
+    responses(
+        (status = 202, description = "A presigned GET", body = DownloadJson),
+        (status = 400, description = "Malformed id or timeout", body = ErrorBody),
+        (status = 403, description = "The asset is not RECEIVED or UPLOADED", body = ErrorBody),
+        (status = 404, description = "No such asset", body = ErrorBody),
+        (status = 500, description = "Storage failure", body = ErrorBody),
+    )
+)]
+pub async fn download_asset(
+    State(state): State<AppState>,
+    AssetIdPath(id): AssetIdPath,
+    ApiQuery(q): ApiQuery<DownloadQuery>,
+) -> ApiResult<(StatusCode, Json<DownloadJson>)> {
+    let link = state.backend.download_link(id, q.timeout).await?;
+    Ok((StatusCode::ACCEPTED, Json(link.into())))
+}
+
+/// `GET /assets/{id}/download`: a plain link that downloads (303 to a fresh presigned GET;
+/// the browser follows it to S3, the server never carries the bytes).
+#[utoipa::path(
+    get,
+    path = "/assets/{id}/download",
+    params(("id" = String, Path, description = "The asset's id (a ULID)"), DownloadQuery),
+    responses(
+        (status = 303, description = "Redirect to a presigned GET",
+            headers(("location" = String, description = "The presigned URL"))),
+        (status = 400, description = "Malformed id or timeout", body = ErrorBody),
+        (status = 403, description = "The asset is not RECEIVED or UPLOADED", body = ErrorBody),
+        (status = 404, description = "No such asset", body = ErrorBody),
+        (status = 500, description = "Storage failure", body = ErrorBody),
+    )
+)]
+pub async fn download_redirect(
+    State(state): State<AppState>,
+    AssetIdPath(id): AssetIdPath,
+    ApiQuery(q): ApiQuery<DownloadQuery>,
+) -> ApiResult<Response> {
+    let link = state.backend.download_link(id, q.timeout).await?;
+    let location = HeaderValue::from_str(&link.download_url)
+        .map_err(|_| FerryError::Internal("unusable download URL".into()))?;
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, location),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+    )
+        .into_response())
+}
+
+/// `PUT /asset/{id}`: the client confirms its upload (RECEIVED or UPLOADED → UPLOADED).
+#[utoipa::path(
+    put,
+    path = "/asset/{id}",
+    params(("id" = String, Path, description = "The asset's id (a ULID)")),
+    responses(
+        (status = 202, description = "The asset is UPLOADED", body = StatusJson),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 404, description = "No such asset", body = ErrorBody),
+        (status = 412, description = "The asset is not RECEIVED or UPLOADED", body = ErrorBody),
+        (status = 500, description = "Storage failure", body = ErrorBody),
+    )
+)]
+pub async fn confirm_asset(
+    State(state): State<AppState>,
+    AssetIdPath(id): AssetIdPath,
+) -> ApiResult<(StatusCode, Json<StatusJson>)> {
+    let asset = state.backend.mark_uploaded(id).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(StatusJson {
+            status: asset.status,
+        }),
+    ))
+}
+
+/// `DELETE /asset/{id}`: soft delete (DELETED; the object stays). Deleting twice is fine.
+#[utoipa::path(
+    delete,
+    path = "/asset/{id}",
+    params(("id" = String, Path, description = "The asset's id (a ULID)")),
+    responses(
+        (status = 204, description = "The asset is DELETED"),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 404, description = "No such asset", body = ErrorBody),
+        (status = 500, description = "Storage failure", body = ErrorBody),
+    )
+)]
+pub async fn delete_asset(
+    State(state): State<AppState>,
+    AssetIdPath(id): AssetIdPath,
+) -> ApiResult<StatusCode> {
+    state.backend.delete(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /asset/{id}/restore`: a DELETED asset back to the state it was deleted from.
+#[utoipa::path(
+    post,
+    path = "/asset/{id}/restore",
+    params(("id" = String, Path, description = "The asset's id (a ULID)")),
+    responses(
+        (status = 200, description = "The restored state", body = StatusJson),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 404, description = "No such asset", body = ErrorBody),
+        (status = 412, description = "The asset is not DELETED", body = ErrorBody),
+        (status = 500, description = "Storage failure", body = ErrorBody),
+    )
+)]
+pub async fn restore_asset(
+    State(state): State<AppState>,
+    AssetIdPath(id): AssetIdPath,
+) -> ApiResult<Json<StatusJson>> {
+    let asset = state.backend.restore(id).await?;
+    Ok(Json(StatusJson {
+        status: asset.status,
+    }))
+}
+
+/// Which object.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MetadataQuery {
+    /// The bucket name.
+    #[serde(default, deserialize_with = "param::non_empty")]
+    bucket: Option<String>,
+    /// The object key, decoded (as S3 shows it, not as events encode it).
+    #[serde(default, deserialize_with = "param::non_empty")]
+    key: Option<String>,
+}
+
+/// `GET /metadata?bucket=B&key=K`: what S3's events recorded for one object (one GetItem).
+#[utoipa::path(
+    get,
+    path = "/metadata",
+    params(MetadataQuery),
+    responses(
+        (status = 200, description = "The object's metadata", body = MetadataJson),
+        (status = 400, description = "bucket or key missing", body = ErrorBody),
+        (status = 404, description = "No event recorded this object (or it was removed)", body = ErrorBody),
+        (status = 500, description = "Storage failure", body = ErrorBody),
+    )
+)]
+pub async fn get_metadata(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<MetadataQuery>,
+) -> ApiResult<Json<MetadataJson>> {
+    let (Some(bucket), Some(key)) = (q.bucket, q.key) else {
+        return Err(ApiError::bad_request(
+            "Missing required query parameters: bucket and key",
+        ));
+    };
+    let meta = state.backend.metadata(&bucket, &key).await?;
+    Ok(Json(meta.into()))
+}
+
+/// Any other path under an API prefix.
+pub async fn not_found() -> ApiError {
+    ApiError(FerryError::NotFound("No such API route".into()))
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError(FerryError::MethodNotAllowed(
+        "Method not allowed on this route".into(),
+    ))
+}

@@ -1,0 +1,316 @@
+//! How records are stored: item keys, attribute values, and the asset and object items
+//! to and from DynamoDB items. Pure functions; nothing here talks to the table.
+
+use super::TableError;
+use app::domain::{Asset, AssetId, AssetStatus, ObjectMetadata};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use chrono::{DateTime, SecondsFormat, Utc};
+use std::collections::HashMap;
+
+pub(super) type Item = HashMap<String, AttributeValue>;
+
+/// The partition of the time and name indexes: every asset item carries it.
+pub(super) const LIST_PK: &str = "ASSET";
+
+pub(super) fn asset_pk(id: AssetId) -> String {
+    format!("ASSET#{id}")
+}
+
+pub(super) fn object_pk(bucket: &str, key: &str) -> String {
+    // Bucket names cannot contain `/`, so this is unambiguous.
+    format!("OBJECT#{bucket}/{key}")
+}
+
+pub(super) fn object_ref(bucket: &str, key: &str) -> String {
+    format!("{bucket}/{key}")
+}
+
+/// Separates the lower-cased file name from the id in `name_key`; sorts before every
+/// printable character, so `a` lists before `a b` and `ab`.
+pub(super) const NAME_KEY_SEPARATOR: char = '\u{1}';
+
+/// The name-order sort key: lower-cased file name, then the id (unique, and newest-last among
+/// equal names).
+pub(super) fn name_key(filename: &str, id: AssetId) -> String {
+    format!("{}{NAME_KEY_SEPARATOR}{id}", filename.to_lowercase())
+}
+
+pub(super) fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub(super) fn n(v: u64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// The current time at the precision stored (milliseconds), so a record read back equals
+/// the one written.
+pub(super) fn now_millis() -> DateTime<Utc> {
+    let now = Utc::now();
+    DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+}
+
+/// RFC 3339 in UTC with milliseconds: how Ferry stores and shows every time.
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// A conditional put inside a transaction.
+pub(super) fn put(table: &str, item: Item, condition: &str) -> TransactWriteItem {
+    TransactWriteItem::builder()
+        .put(
+            Put::builder()
+                .table_name(table)
+                .set_item(Some(item))
+                .condition_expression(condition)
+                .build()
+                .expect("put"),
+        )
+        .build()
+}
+
+pub(super) fn asset_item(a: &Asset) -> Item {
+    let mut item = HashMap::from([
+        ("pk".to_string(), s(asset_pk(a.id))),
+        ("kind".to_string(), s("asset")),
+        ("list_pk".to_string(), s(LIST_PK)),
+        ("id".to_string(), s(a.id.to_string())),
+        ("bucket".to_string(), s(&a.bucket)),
+        ("object_key".to_string(), s(&a.object_key)),
+        (
+            "object_ref".to_string(),
+            s(object_ref(&a.bucket, &a.object_key)),
+        ),
+        ("filename".to_string(), s(&a.filename)),
+        ("name_key".to_string(), s(name_key(&a.filename, a.id))),
+        ("content_type".to_string(), s(&a.content_type)),
+        ("status".to_string(), s(a.status.as_str())),
+        ("created_at".to_string(), s(timestamp(a.created_at))),
+        ("updated_at".to_string(), s(timestamp(a.updated_at))),
+    ]);
+    let mut opt = |k: &str, v: Option<AttributeValue>| {
+        if let Some(v) = v {
+            item.insert(k.to_string(), v);
+        }
+    };
+    opt("size", a.size.map(n));
+    opt("etag", a.etag.clone().map(s));
+    opt("deleted_from", a.deleted_from.map(|st| s(st.as_str())));
+    opt("event_time", a.event_time.map(|t| s(timestamp(t))));
+    opt("event_name", a.event_name.clone().map(s));
+    opt("sequencer", a.sequencer.clone().map(s));
+    item
+}
+
+pub(super) fn get_s<'a>(item: &'a Item, key: &str) -> Result<&'a str, TableError> {
+    item.get(key)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+        .ok_or_else(|| TableError::Corrupt(format!("missing string attribute `{key}`")))
+}
+
+pub(super) fn opt_s<'a>(item: &'a Item, key: &str) -> Option<&'a str> {
+    item.get(key)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+}
+
+pub(super) fn opt_n(item: &Item, key: &str) -> Result<Option<u64>, TableError> {
+    item.get(key)
+        .and_then(|v| v.as_n().ok())
+        .map(|v| {
+            v.parse()
+                .map_err(|_| TableError::Corrupt(format!("`{key}` is not a size")))
+        })
+        .transpose()
+}
+
+fn parse_time(v: &str) -> Result<DateTime<Utc>, TableError> {
+    DateTime::parse_from_rfc3339(v)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| TableError::Corrupt(format!("`{v}` is not a timestamp")))
+}
+
+fn parse_status(v: &str) -> Result<AssetStatus, TableError> {
+    v.parse()
+        .map_err(|_| TableError::Corrupt(format!("`{v}` is not a status")))
+}
+
+pub(super) fn asset_from_item(item: &Item) -> Result<Asset, TableError> {
+    let corrupt = |what: &str| TableError::Corrupt(what.to_string());
+    Ok(Asset {
+        id: get_s(item, "id")?
+            .parse()
+            .map_err(|_| corrupt("bad asset id"))?,
+        bucket: get_s(item, "bucket")?.to_string(),
+        object_key: get_s(item, "object_key")?.to_string(),
+        filename: get_s(item, "filename")?.to_string(),
+        content_type: get_s(item, "content_type")?.to_string(),
+        size: opt_n(item, "size")?,
+        etag: opt_s(item, "etag").map(str::to_string),
+        status: parse_status(get_s(item, "status")?)?,
+        deleted_from: opt_s(item, "deleted_from").map(parse_status).transpose()?,
+        created_at: parse_time(get_s(item, "created_at")?)?,
+        updated_at: parse_time(get_s(item, "updated_at")?)?,
+        event_time: opt_s(item, "event_time").map(parse_time).transpose()?,
+        event_name: opt_s(item, "event_name").map(str::to_string),
+        sequencer: opt_s(item, "sequencer").map(str::to_string),
+    })
+}
+
+/// The object item: per-object event state and metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ObjectItem {
+    pub bucket: String,
+    pub key: String,
+    /// The asset this object belongs to (kept after a removal, so a re-upload of the same
+    /// key finds its old record's id).
+    pub asset_id: Option<AssetId>,
+    /// The newest applied sequencer in its sortable form; empty before the first event.
+    pub seq_key: String,
+    /// Whether the object exists (its newest event is an `ObjectCreated`).
+    pub present: bool,
+    /// S3 metadata of the newest `ObjectCreated` event, while the object exists.
+    pub meta: Option<ObjectMetadata>,
+}
+
+impl ObjectItem {
+    pub fn to_item(&self) -> Item {
+        let mut item = HashMap::from([
+            ("pk".to_string(), s(object_pk(&self.bucket, &self.key))),
+            ("kind".to_string(), s("object")),
+            ("bucket".to_string(), s(&self.bucket)),
+            ("object_key".to_string(), s(&self.key)),
+            ("seq_key".to_string(), s(&self.seq_key)),
+            ("present".to_string(), AttributeValue::Bool(self.present)),
+        ]);
+        if let Some(id) = self.asset_id {
+            item.insert("asset_id".into(), s(id.to_string()));
+        }
+        if let Some(m) = &self.meta {
+            item.insert("size".into(), n(m.size));
+            item.insert("etag".into(), s(&m.etag));
+            item.insert("event_time".into(), s(timestamp(m.event_time)));
+            item.insert("event_name".into(), s(&m.event_name));
+            item.insert("sequencer".into(), s(&m.sequencer));
+        }
+        item
+    }
+
+    pub fn from_item(item: &Item) -> Result<ObjectItem, TableError> {
+        let bucket = get_s(item, "bucket")?.to_string();
+        let key = get_s(item, "object_key")?.to_string();
+        let meta = match opt_s(item, "sequencer") {
+            Some(seq) => Some(ObjectMetadata {
+                bucket: bucket.clone(),
+                object_key: key.clone(),
+                size: opt_n(item, "size")?.unwrap_or(0),
+                etag: opt_s(item, "etag").unwrap_or_default().to_string(),
+                event_time: parse_time(get_s(item, "event_time")?)?,
+                event_name: get_s(item, "event_name")?.to_string(),
+                sequencer: seq.to_string(),
+            }),
+            None => None,
+        };
+        Ok(ObjectItem {
+            asset_id: opt_s(item, "asset_id")
+                .map(|v| {
+                    v.parse()
+                        .map_err(|_| TableError::Corrupt("bad asset_id".into()))
+                })
+                .transpose()?,
+            seq_key: opt_s(item, "seq_key").unwrap_or_default().to_string(),
+            present: item
+                .get("present")
+                .and_then(|v| v.as_bool().ok())
+                .copied()
+                .unwrap_or(false),
+            bucket,
+            key,
+            meta,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asset() -> Asset {
+        let t = DateTime::parse_from_rfc3339("2026-11-29T10:00:00.123Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        Asset {
+            id: "01JDQ7ZK3M5X9V2B8N4C6T1R0W".parse().unwrap(),
+            bucket: "b".into(),
+            object_key: "uploads/01JDQ7ZK3M5X9V2B8N4C6T1R0W/Été.txt".into(),
+            filename: "Été.txt".into(),
+            content_type: "text/plain".into(),
+            size: Some(5),
+            etag: None,
+            status: AssetStatus::Deleted,
+            deleted_from: Some(AssetStatus::Received),
+            created_at: t,
+            updated_at: t,
+            event_time: Some(t),
+            event_name: Some("ObjectCreated:Put".into()),
+            sequencer: Some("00AB".into()),
+        }
+    }
+
+    #[test]
+    fn asset_items_round_trip_and_feed_the_indexes() {
+        let a = asset();
+        let item = asset_item(&a);
+        assert_eq!(asset_from_item(&item).unwrap(), a);
+        assert_eq!(item["list_pk"], s(LIST_PK));
+        assert_eq!(item["name_key"], s(format!("été.txt\u{1}{}", a.id)));
+        assert_eq!(item["object_ref"], s(format!("b/{}", a.object_key)));
+        assert!(!item.contains_key("etag"), "absent values are left out");
+    }
+
+    #[test]
+    fn object_items_round_trip() {
+        let o = ObjectItem {
+            bucket: "b".into(),
+            key: "k".into(),
+            asset_id: Some(asset().id),
+            seq_key: "00AB".into(),
+            present: true,
+            meta: Some(ObjectMetadata {
+                bucket: "b".into(),
+                object_key: "k".into(),
+                size: 3,
+                etag: "e".into(),
+                event_time: asset().created_at,
+                event_name: "ObjectCreated:Put".into(),
+                sequencer: "00AB".into(),
+            }),
+        };
+        assert_eq!(ObjectItem::from_item(&o.to_item()).unwrap(), o);
+        let tombstone = ObjectItem {
+            present: false,
+            meta: None,
+            ..o
+        };
+        assert_eq!(
+            ObjectItem::from_item(&tombstone.to_item()).unwrap(),
+            tombstone
+        );
+    }
+
+    #[test]
+    fn corrupt_items_are_reported_not_guessed() {
+        let mut item = asset_item(&asset());
+        item.insert("status".into(), s("LOST"));
+        assert!(matches!(
+            asset_from_item(&item),
+            Err(TableError::Corrupt(_))
+        ));
+        item.remove("id");
+        assert!(matches!(
+            asset_from_item(&item),
+            Err(TableError::Corrupt(_))
+        ));
+    }
+}

@@ -1,0 +1,573 @@
+//! S3 object events → the table, in `sequencer` order per object.
+//!
+//! What an event changes is decided by a pure function, [`plan`]: from the object item and
+//! the asset it points to (as read) and the event, the writes to make. [`AssetStore::apply_event`]
+//! is the conditional-write loop around it: it reads, plans, and commits the plan in one
+//! `TransactWriteItems` conditioned on exactly what it read (the object item's sequencer, the
+//! asset's status), so concurrent events and state changes serialise; a lost race reads
+//! again. An event whose sequencer is not newer than the object item's is ignored, so
+//! duplicates and late deliveries never regress anything. After a removal the object item
+//! stays as a tombstone (`present = false`) remembering the sequencer.
+
+use super::{
+    codec::{asset_item, asset_pk, n, now_millis, object_pk, put, s, timestamp, ObjectItem},
+    AssetStore, TableError,
+};
+use app::domain::{media::guess_content_type, Asset, AssetId, AssetStatus, ObjectMetadata};
+use aws_sdk_dynamodb::{
+    error::SdkError,
+    operation::transact_write_items::TransactWriteItemsError,
+    types::{Delete, Put, TransactWriteItem, Update},
+};
+use chrono::{DateTime, Utc};
+
+/// Sequencers are hex strings of varying length; padded to this width they compare as text.
+const SEQ_WIDTH: usize = 64;
+/// Attempts at an event transaction that loses a race before giving up (the caller retries).
+const EVENT_ATTEMPTS: usize = 8;
+
+/// One object event, already decoded and validated (see [`crate::notifications`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectEvent {
+    pub bucket: String,
+    pub key: String,
+    pub kind: ObjectEventKind,
+    pub event_name: String,
+    pub event_time: DateTime<Utc>,
+    pub sequencer: Sequencer,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectEventKind {
+    Created { size: u64, etag: String },
+    Removed,
+}
+
+/// What applying an event did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventOutcome {
+    /// The asset now reflects the event (created or updated).
+    Applied {
+        asset_id: AssetId,
+        status: AssetStatus,
+    },
+    /// The asset record was removed.
+    Removed { asset_id: Option<AssetId> },
+    /// A newer (or the same) event was already applied: nothing changed.
+    Stale,
+}
+
+/// An S3 event sequencer: upper-case hex, compared after right-padding with zeros.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sequencer(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an S3 sequencer (1 to 64 hexadecimal digits)")]
+pub struct InvalidSequencer(pub String);
+
+impl Sequencer {
+    pub fn parse(s: &str) -> Result<Sequencer, InvalidSequencer> {
+        if s.is_empty() || s.len() > SEQ_WIDTH || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(InvalidSequencer(s.chars().take(80).collect()));
+        }
+        Ok(Sequencer(s.to_ascii_uppercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The sortable form: right-padded with `0` to a fixed width, as S3 documents.
+    pub fn sort_key(&self) -> String {
+        format!("{:0<width$}", self.0, width = SEQ_WIDTH)
+    }
+}
+
+/// The writes that apply one event, committed together.
+#[derive(Debug, Clone, PartialEq)]
+struct Writes {
+    /// The object item after the event.
+    object: ObjectItem,
+    /// The object item's `seq_key` as read (`None`: there was no object item).
+    object_was: Option<String>,
+    asset: AssetWrite,
+    outcome: EventOutcome,
+}
+
+/// What happens to the asset record.
+#[derive(Debug, Clone, PartialEq)]
+enum AssetWrite {
+    None,
+    /// The asset takes the object's newest metadata (and leaves CREATED); conditioned on
+    /// the status it was read with.
+    Update {
+        id: AssetId,
+        from: AssetStatus,
+        to: AssetStatus,
+        meta: ObjectMetadata,
+    },
+    /// A record for an object Ferry did not create (e.g. `aws s3 cp`), or re-created after
+    /// its record was removed.
+    Create(Asset),
+    /// The object is gone: so is its record.
+    Delete(AssetId),
+}
+
+/// Whether the object item already reflects this event or a newer one.
+fn is_stale(object: Option<&ObjectItem>, ev: &ObjectEvent) -> bool {
+    object.is_some_and(|o| o.seq_key >= ev.sequencer.sort_key())
+}
+
+/// The event ordering rule: what `ev` writes, given the object item and its asset as read.
+/// `None` when the event is stale. `new_id` is called only when a record must be made and
+/// the object item names no id to reuse.
+fn plan(
+    object: Option<&ObjectItem>,
+    asset: Option<&Asset>,
+    ev: &ObjectEvent,
+    new_id: impl FnOnce() -> AssetId,
+    now: DateTime<Utc>,
+) -> Option<Writes> {
+    if is_stale(object, ev) {
+        return None;
+    }
+    let known_id = object.and_then(|o| o.asset_id);
+    let after = |asset_id, meta| ObjectItem {
+        bucket: ev.bucket.clone(),
+        key: ev.key.clone(),
+        asset_id,
+        seq_key: ev.sequencer.sort_key(),
+        present: matches!(ev.kind, ObjectEventKind::Created { .. }),
+        meta,
+    };
+    let (object_after, asset_write, outcome) = match &ev.kind {
+        ObjectEventKind::Created { size, etag } => {
+            let meta = metadata(ev, *size, etag);
+            let (write, id, status) = match asset {
+                Some(a) => {
+                    let to = match a.status {
+                        AssetStatus::Created => AssetStatus::Received,
+                        other => other,
+                    };
+                    let write = AssetWrite::Update {
+                        id: a.id,
+                        from: a.status,
+                        to,
+                        meta: meta.clone(),
+                    };
+                    (write, a.id, to)
+                }
+                None => {
+                    let id = known_id.unwrap_or_else(new_id);
+                    let record = asset_from_object(id, &meta, now);
+                    (AssetWrite::Create(record), id, AssetStatus::Received)
+                }
+            };
+            let outcome = EventOutcome::Applied {
+                asset_id: id,
+                status,
+            };
+            (after(Some(id), Some(meta)), write, outcome)
+        }
+        ObjectEventKind::Removed => {
+            let write = asset.map_or(AssetWrite::None, |a| AssetWrite::Delete(a.id));
+            let outcome = EventOutcome::Removed {
+                asset_id: asset.map(|a| a.id),
+            };
+            (after(known_id, None), write, outcome)
+        }
+    };
+    Some(Writes {
+        object: object_after,
+        object_was: object.map(|o| o.seq_key.clone()),
+        asset: asset_write,
+        outcome,
+    })
+}
+
+fn metadata(ev: &ObjectEvent, size: u64, etag: &str) -> ObjectMetadata {
+    ObjectMetadata {
+        bucket: ev.bucket.clone(),
+        object_key: ev.key.clone(),
+        size,
+        etag: etag.to_string(),
+        event_time: ev.event_time,
+        event_name: ev.event_name.clone(),
+        sequencer: ev.sequencer.as_str().to_string(),
+    }
+}
+
+/// The record of an object that has none: named after the key's last segment, its type
+/// guessed from that name.
+fn asset_from_object(id: AssetId, meta: &ObjectMetadata, now: DateTime<Utc>) -> Asset {
+    let filename = meta
+        .object_key
+        .rsplit('/')
+        .find(|seg| !seg.is_empty())
+        .unwrap_or(&meta.object_key)
+        .to_string();
+    Asset {
+        id,
+        bucket: meta.bucket.clone(),
+        object_key: meta.object_key.clone(),
+        content_type: guess_content_type(&filename).to_string(),
+        filename,
+        size: Some(meta.size),
+        etag: Some(meta.etag.clone()),
+        status: AssetStatus::Received,
+        deleted_from: None,
+        created_at: now,
+        updated_at: now,
+        event_time: Some(meta.event_time),
+        event_name: Some(meta.event_name.clone()),
+        sequencer: Some(meta.sequencer.clone()),
+    }
+}
+
+/// Why a planned transaction did not commit.
+enum WriteFailure {
+    /// Something changed since it was read: read again.
+    Conflict,
+    Failed(TableError),
+}
+
+impl AssetStore {
+    /// Applies one S3 object event, in sequencer order per object (see the module docs).
+    pub async fn apply_event(&self, ev: &ObjectEvent) -> Result<EventOutcome, TableError> {
+        for _ in 0..EVENT_ATTEMPTS {
+            let object = self.object_item(&ev.bucket, &ev.key).await?;
+            if is_stale(object.as_ref(), ev) {
+                return Ok(EventOutcome::Stale);
+            }
+            let asset = match object.as_ref().and_then(|o| o.asset_id) {
+                Some(id) => self.find(id).await?,
+                None => None,
+            };
+            let plan = plan(
+                object.as_ref(),
+                asset.as_ref(),
+                ev,
+                || self.new_id(),
+                now_millis(),
+            );
+            let Some(writes) = plan else {
+                return Ok(EventOutcome::Stale);
+            };
+            match self.commit(&writes).await {
+                Ok(()) => return Ok(writes.outcome),
+                Err(WriteFailure::Conflict) => continue,
+                Err(WriteFailure::Failed(e)) => return Err(e),
+            }
+        }
+        Err(TableError::Contention)
+    }
+
+    /// The S3 metadata of the object, as recorded from its newest `ObjectCreated` event.
+    pub async fn object_metadata(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<ObjectMetadata, TableError> {
+        match self.object_item(bucket, key).await? {
+            Some(ObjectItem {
+                present: true,
+                meta: Some(meta),
+                ..
+            }) => Ok(meta),
+            _ => Err(TableError::NotFound),
+        }
+    }
+
+    async fn object_item(&self, bucket: &str, key: &str) -> Result<Option<ObjectItem>, TableError> {
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(object_pk(bucket, key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(TableError::backend)?;
+        out.item
+            .map(|item| ObjectItem::from_item(&item))
+            .transpose()
+    }
+
+    /// Commits a plan as one transaction, conditioned on what it was made from.
+    async fn commit(&self, w: &Writes) -> Result<(), WriteFailure> {
+        let mut object_put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(w.object.to_item()));
+        object_put = match &w.object_was {
+            None => object_put.condition_expression("attribute_not_exists(pk)"),
+            Some(seq) => object_put
+                .condition_expression("seq_key = :read_seq")
+                .expression_attribute_values(":read_seq", s(seq)),
+        };
+        let mut tx = self.db.transact_write_items().transact_items(
+            TransactWriteItem::builder()
+                .put(object_put.build().expect("put"))
+                .build(),
+        );
+        if let Some(write) = self.asset_write(&w.asset) {
+            tx = tx.transact_items(write);
+        }
+        match tx.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_conflict(&e) => Err(WriteFailure::Conflict),
+            Err(e) => Err(WriteFailure::Failed(TableError::backend(e))),
+        }
+    }
+
+    fn asset_write(&self, write: &AssetWrite) -> Option<TransactWriteItem> {
+        match write {
+            AssetWrite::None => None,
+            AssetWrite::Create(asset) => Some(put(
+                &self.table,
+                asset_item(asset),
+                "attribute_not_exists(pk)",
+            )),
+            AssetWrite::Delete(id) => Some(
+                TransactWriteItem::builder()
+                    .delete(
+                        Delete::builder()
+                            .table_name(&self.table)
+                            .key("pk", s(asset_pk(*id)))
+                            .build()
+                            .expect("delete"),
+                    )
+                    .build(),
+            ),
+            AssetWrite::Update { id, from, to, meta } => {
+                Some(self.update_from_event(*id, *from, *to, meta))
+            }
+        }
+    }
+
+    /// Update of an existing asset by a newer ObjectCreated event, conditioned on the status
+    /// that was read (a concurrent delete or confirm makes the transaction retry).
+    fn update_from_event(
+        &self,
+        id: AssetId,
+        from: AssetStatus,
+        to: AssetStatus,
+        meta: &ObjectMetadata,
+    ) -> TransactWriteItem {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(asset_pk(id)))
+            .update_expression(
+                "SET #st = :st, #size = :size, etag = :etag, event_time = :et, \
+                 event_name = :en, sequencer = :seq, updated_at = :now",
+            )
+            .condition_expression("#st = :read_st")
+            .expression_attribute_names("#st", "status")
+            // `size` is a DynamoDB reserved word.
+            .expression_attribute_names("#size", "size")
+            .expression_attribute_values(":st", s(to.as_str()))
+            .expression_attribute_values(":read_st", s(from.as_str()))
+            .expression_attribute_values(":size", n(meta.size))
+            .expression_attribute_values(":etag", s(&meta.etag))
+            .expression_attribute_values(":et", s(timestamp(meta.event_time)))
+            .expression_attribute_values(":en", s(&meta.event_name))
+            .expression_attribute_values(":seq", s(&meta.sequencer))
+            .expression_attribute_values(":now", s(timestamp(now_millis())))
+            .build()
+            .expect("update");
+        TransactWriteItem::builder().update(update).build()
+    }
+}
+
+fn is_condition_conflict<R>(e: &SdkError<TransactWriteItemsError, R>) -> bool {
+    match e.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(tc)) => {
+            tc.cancellation_reasons().iter().any(|r| {
+                matches!(
+                    r.code(),
+                    Some("ConditionalCheckFailed") | Some("TransactionConflict")
+                )
+            })
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use AssetStatus::*;
+
+    fn id(n: u64) -> AssetId {
+        AssetId::from_ulid(ulid::Ulid::from_parts(n, 1))
+    }
+
+    fn time() -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(1_764_400_000_000).unwrap()
+    }
+
+    fn created(seq: &str) -> ObjectEvent {
+        ObjectEvent {
+            bucket: "b".into(),
+            key: "uploads/x/photo.JPG".into(),
+            kind: ObjectEventKind::Created {
+                size: 42,
+                etag: "e1".into(),
+            },
+            event_name: "ObjectCreated:Put".into(),
+            event_time: time(),
+            sequencer: Sequencer::parse(seq).unwrap(),
+        }
+    }
+
+    fn removed(seq: &str) -> ObjectEvent {
+        ObjectEvent {
+            kind: ObjectEventKind::Removed,
+            event_name: "ObjectRemoved:Delete".into(),
+            ..created(seq)
+        }
+    }
+
+    /// The object item as `ferry` leaves it: after a create (no event yet), or after an
+    /// event with `seq` (present or a tombstone).
+    fn object(asset: Option<AssetId>, seq: &str, present: bool) -> ObjectItem {
+        let ev = created(if seq.is_empty() { "00" } else { seq });
+        ObjectItem {
+            bucket: ev.bucket.clone(),
+            key: ev.key.clone(),
+            asset_id: asset,
+            seq_key: if seq.is_empty() {
+                String::new()
+            } else {
+                ev.sequencer.sort_key()
+            },
+            present,
+            meta: present.then(|| metadata(&ev, 42, "e1")),
+        }
+    }
+
+    fn asset(n: u64, status: AssetStatus) -> Asset {
+        Asset {
+            status,
+            ..asset_from_object(id(n), &metadata(&created("01"), 1, "old"), time())
+        }
+    }
+
+    fn run(object: Option<&ObjectItem>, asset: Option<&Asset>, ev: &ObjectEvent) -> Option<Writes> {
+        plan(object, asset, ev, || id(99), time())
+    }
+
+    #[test]
+    fn sequencers_compare_after_right_padding() {
+        let a = Sequencer::parse("0055AED6DCD90281E5").unwrap();
+        let b = Sequencer::parse("0055AED6DCD90281E6").unwrap();
+        assert!(a.sort_key() < b.sort_key());
+        // A shorter sequencer is padded with zeros on the right, as S3 documents.
+        let short = Sequencer::parse("0055AED6DCD9028").unwrap();
+        let long = Sequencer::parse("0055AED6DCD90280").unwrap();
+        assert_eq!(short.sort_key(), long.sort_key());
+        let longer = Sequencer::parse("0055AED6DCD902801").unwrap();
+        assert!(short.sort_key() < longer.sort_key());
+        // Case-insensitive input, canonical upper case.
+        assert_eq!(Sequencer::parse("00ab").unwrap().as_str(), "00AB");
+        for bad in ["", "xyz", "00-11", &"A".repeat(65)] {
+            assert!(Sequencer::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn created_events_move_the_asset_on_and_keep_later_states() {
+        // (asset status as read) → status after an ObjectCreated
+        for (from, to) in [
+            (Created, Received),
+            (Received, Received),
+            (Uploaded, Uploaded),
+            (Deleted, Deleted),
+        ] {
+            let a = asset(1, from);
+            let o = object(Some(a.id), "", false);
+            let w = run(Some(&o), Some(&a), &created("0A")).expect("applies");
+            assert_eq!(
+                w.outcome,
+                EventOutcome::Applied {
+                    asset_id: a.id,
+                    status: to
+                }
+            );
+            let AssetWrite::Update {
+                id: uid,
+                from: f,
+                to: t,
+                meta,
+            } = w.asset
+            else {
+                panic!("{from}: expected an update, got {:?}", w.asset);
+            };
+            assert_eq!((uid, f, t), (a.id, from, to));
+            assert_eq!((meta.size, meta.etag.as_str()), (42, "e1"));
+            // Conditioned on the (empty) sequencer read; the object item now holds the event.
+            assert_eq!(w.object_was.as_deref(), Some(""));
+            assert!(w.object.present);
+            assert_eq!(w.object.seq_key, created("0A").sequencer.sort_key());
+            assert_eq!(w.object.meta, Some(meta));
+        }
+    }
+
+    #[test]
+    fn an_unknown_object_gets_a_record_of_its_own() {
+        let w = run(None, None, &created("0A")).unwrap();
+        let AssetWrite::Create(a) = &w.asset else {
+            panic!("{:?}", w.asset)
+        };
+        assert_eq!(a.id, id(99), "a new id");
+        assert_eq!(
+            (a.filename.as_str(), a.content_type.as_str()),
+            ("photo.JPG", "image/jpeg")
+        );
+        assert_eq!((a.status, a.size), (Received, Some(42)));
+        assert_eq!(w.object_was, None, "created only if still absent");
+        assert_eq!(w.object.asset_id, Some(a.id));
+        // After a removal the tombstone's id is reused for the object's new record.
+        let tomb = object(Some(id(5)), "09", false);
+        let w = run(Some(&tomb), None, &created("0A")).unwrap();
+        assert!(matches!(&w.asset, AssetWrite::Create(a) if a.id == id(5)));
+        assert_eq!(w.object_was, Some(tomb.seq_key));
+    }
+
+    #[test]
+    fn removal_deletes_the_record_and_leaves_a_tombstone() {
+        let a = asset(1, Uploaded);
+        let o = object(Some(a.id), "0A", true);
+        let w = run(Some(&o), Some(&a), &removed("0B")).unwrap();
+        assert_eq!(w.asset, AssetWrite::Delete(a.id));
+        assert_eq!(
+            w.outcome,
+            EventOutcome::Removed {
+                asset_id: Some(a.id)
+            }
+        );
+        assert!(!w.object.present && w.object.meta.is_none());
+        assert_eq!(
+            w.object.asset_id,
+            Some(a.id),
+            "the tombstone remembers the id"
+        );
+        // Removal of an object nobody recorded: only the tombstone.
+        let w = run(None, None, &removed("0B")).unwrap();
+        assert_eq!(w.asset, AssetWrite::None);
+        assert_eq!(w.outcome, EventOutcome::Removed { asset_id: None });
+    }
+
+    #[test]
+    fn duplicates_and_late_events_change_nothing() {
+        let a = asset(1, Received);
+        let o = object(Some(a.id), "0B", true);
+        for ev in [created("0B"), created("0A"), removed("0A"), created("0b")] {
+            assert_eq!(run(Some(&o), Some(&a), &ev), None, "{:?}", ev.sequencer);
+        }
+        // Padding decides, not length: 0B0 equals 0B; 0B01 is newer.
+        assert_eq!(run(Some(&o), Some(&a), &created("0B0")), None);
+        assert!(run(Some(&o), Some(&a), &created("0B01")).is_some());
+        let tomb = object(Some(a.id), "0C", false);
+        assert_eq!(run(Some(&tomb), None, &created("0B")), None);
+    }
+}

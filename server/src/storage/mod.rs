@@ -1,0 +1,53 @@
+//! The asset table: DynamoDB through `aws-sdk-dynamodb`, and the only module that touches it.
+//!
+//! # Table design (one table, `TABLE_NAME`, partition key `pk` only)
+//!
+//! | item | `pk` | what it holds |
+//! |---|---|---|
+//! | asset | `ASSET#<ulid>` | the [`Asset`](app::domain::Asset) record; `list_pk = "ASSET"`, `status`, `object_ref`, `name_key` feed the indexes |
+//! | schema | `META#schema` | which upgrades an older table has had (embedded backend) |
+//! | object | `OBJECT#<bucket>/<key>` | per-object event state: owning `asset_id`, newest `sequencer` (and its padded `seq_key`), `present`, and the S3 metadata of the newest `ObjectCreated` event |
+//!
+//! Global secondary indexes ([`INDEXES`]; sparse: only asset items carry their keys), all
+//! projecting ALL:
+//!
+//! | index | partition | sort | used for |
+//! |---|---|---|---|
+//! | `by_created` | `list_pk` | `id` | list newest-first (ULIDs sort by time) |
+//! | `by_status` | `status` | `id` | list one status newest-first |
+//! | `by_object` | `object_ref` | – | asset by (bucket, key) in one Query |
+//! | `by_name` | `list_pk` | `name_key` | list by file name; file name prefix search |
+//! | `by_status_name` | `status` | `name_key` | the same within one status |
+//!
+//! `name_key` is the lower-cased file name, `\u{1}`, then the id. Sorting by size is not
+//! offered: size changes when the object arrives (declared, then what S3 reports), and each
+//! extra order costs two more indexes (with and without a status filter) on every write.
+//!
+//! Every request-path read is a GetItem or a Query; nothing Scans (only `schema`'s one-time
+//! upgrade of a table made by an older version does, at start-up of the embedded backend).
+//! Get by id is one GetItem, `/metadata` is one GetItem of the object item.
+//!
+//! # Modules
+//!
+//! - `assets`: the [`AssetStore`] handle; creating, reading and changing asset records.
+//! - `listing`: one page of a listing = one Query.
+//! - `events`: S3 events applied in sequencer order (a pure plan inside a retry loop).
+//! - `cursor`: page cursors. `codec`: items ↔ records. `schema`: indexes, table set-up.
+//! - `error`: [`TableError`].
+
+mod assets;
+mod codec;
+mod cursor;
+mod error;
+mod events;
+mod listing;
+mod schema;
+
+pub use assets::{AssetStore, NewAsset};
+pub use codec::timestamp;
+pub use error::{error_chain, TableError};
+pub use events::{EventOutcome, InvalidSequencer, ObjectEvent, ObjectEventKind, Sequencer};
+pub use listing::{ListQuery, Page};
+pub use schema::{IndexSpec, INDEXES};
+
+use codec::ObjectItem;

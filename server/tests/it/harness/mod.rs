@@ -1,0 +1,195 @@
+//! The test harness. [`TestApp`] is one Ferry as the tests see it: the embedded DynamoDB and
+//! S3 in a temporary directory, the services wired to them through the real AWS SDK clients,
+//! and the whole HTTP router (pages, server functions, REST API, static files) called in
+//! process through `oneshot`, with no socket. [`FerryProcess`] is a real `ferry serve` for
+//! the tests that need one (crash, seed flows). `events` builds S3 notifications and API
+//! Gateway events as AWS sends them.
+//!
+//! ```ignore
+//! let app = TestApp::start().await;
+//! let r = app.post_json("/asset", r#"{"filename": "a.txt"}"#).await;
+//! assert_eq!(r.status, StatusCode::CREATED);
+//! let id = r.body["id"].as_str().unwrap();
+//! ```
+
+mod events;
+mod process;
+
+pub use events::{apigw_event, notification, record, s3_record_json, S3_EVENT_TIME};
+pub use process::FerryProcess;
+
+use axum::{
+    body::Body,
+    http::{header, HeaderMap, Method, Request, StatusCode},
+    Router,
+};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use server::{
+    service::Limits,
+    services::{Embedded, Services, Settings},
+    site::Site,
+    storage::AssetStore,
+};
+use std::{future::Future, path::Path, time::Duration};
+use tower::ServiceExt;
+
+/// The origin the embedded S3 accepts browser requests from in tests.
+pub const ORIGIN: &str = "http://127.0.0.1:3000";
+
+/// One Ferry with its own embedded backends and router (see the module docs).
+pub struct TestApp {
+    /// Where the embedded backends keep their data (removed with the app).
+    _dir: tempfile::TempDir,
+    pub embedded: Embedded,
+    router: Router,
+}
+
+/// An answer, its body read whole: as JSON when it is JSON (else `Value::Null`) and as text.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub raw: String,
+}
+
+impl TestApp {
+    /// Default settings and limits; no built site (pages render, `/pkg` is empty).
+    pub async fn start() -> TestApp {
+        TestApp::with_settings(Settings::named("ferry-test", "ferry-test-bucket")).await
+    }
+
+    pub async fn with_limits(limits: Limits) -> TestApp {
+        let mut settings = Settings::named("ferry-test", "ferry-test-bucket");
+        settings.limits = limits;
+        TestApp::with_settings(settings).await
+    }
+
+    pub async fn with_settings(settings: Settings) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let embedded = start_embedded(dir.path(), settings).await;
+        let router = server::app(Site::load(dir.path()).unwrap(), &embedded.services);
+        TestApp {
+            _dir: dir,
+            embedded,
+            router,
+        }
+    }
+
+    /// The same app serving the site built under `site_root`.
+    pub fn serving_site(mut self, site_root: &Path) -> TestApp {
+        let site = Site::load(site_root).expect("site loads");
+        self.router = server::app(site, &self.embedded.services);
+        self
+    }
+
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.embedded.services
+    }
+
+    pub fn store(&self) -> &AssetStore {
+        &self.embedded.services.store
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.embedded.services.settings.bucket_name
+    }
+
+    pub fn s3(&self) -> &aws_sdk_s3::Client {
+        self.embedded.services.objects.client()
+    }
+
+    pub async fn request(&self, req: Request<Body>) -> Reply {
+        let res = self.router().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let raw = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            raw,
+        }
+    }
+
+    /// `method uri`, with a body of the given content type.
+    pub async fn send(&self, method: Method, uri: &str, body: Option<(&str, &str)>) -> Reply {
+        let mut req = Request::builder().method(method).uri(uri);
+        let body = match body {
+            Some((ct, b)) => {
+                req = req.header(header::CONTENT_TYPE, ct);
+                Body::from(b.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.request(req.body(body).unwrap()).await
+    }
+
+    pub async fn get(&self, uri: &str) -> Reply {
+        self.send(Method::GET, uri, None).await
+    }
+
+    pub async fn post_json(&self, uri: &str, body: &str) -> Reply {
+        self.send(Method::POST, uri, Some(("application/json", body)))
+            .await
+    }
+
+    /// Creates an asset through the REST API and uploads `bytes` to its presigned URL, as a
+    /// browser would. Returns its id.
+    pub async fn uploaded(&self, name: &str, bytes: &[u8]) -> String {
+        let r = self
+            .post_json(
+                "/asset",
+                &json!({"filename": name, "content_type": "text/plain", "size": bytes.len()})
+                    .to_string(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
+        let put = reqwest::Client::new()
+            .put(r.body["upload_url"].as_str().unwrap())
+            .header("content-type", "text/plain")
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status(), 200);
+        r.body["id"].as_str().unwrap().to_string()
+    }
+}
+
+/// The embedded backends keeping their data under `dir`.
+pub async fn start_embedded(dir: &Path, settings: Settings) -> Embedded {
+    Embedded::start(dir, settings, &[ORIGIN.to_string()])
+        .await
+        .expect("embedded backends start")
+}
+
+/// Polls `check` until it returns Some, for at most five seconds.
+pub async fn eventually<T, F, Fut>(mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    for _ in 0..100 {
+        if let Some(v) = check().await {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("condition not reached within 5 s");
+}
+
+/// The repository's root directory.
+pub fn repo_root() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}

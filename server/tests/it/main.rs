@@ -1,0 +1,30 @@
+//! Ferry's integration tests, in one binary: the AWS SDKs, Leptos and the embedded backends
+//! are linked once, and every module shares the [`harness`] (`TestApp`, a real
+//! `ferry serve`, events as AWS sends them).
+//!
+//! | module | what it proves |
+//! |---|---|
+//! | `api` | the REST API and the server functions, over HTTP in process |
+//! | `openapi` | `/openapi.json` documents exactly the routes and statuses the router answers |
+//! | `bad_input` | every kind of bad input is a 4xx with a JSON message, table-driven, snapshotted |
+//! | `shell` | pages and static files: server-rendered, complete without JavaScript |
+//! | `storage` | the asset table's contract against the embedded DynamoDB and S3 |
+//! | `presigned_s3` | presigned URLs against the embedded S3, as a browser uses them |
+//! | `lambda` | both Lambda handlers in process (API Gateway v2 events, S3 notifications) |
+//! | `lambda_invoke` | the `ferry` binary started as Lambda starts it, behind a Runtime API |
+//! | `seed_flows` | the seed projects' flows against a real `ferry serve`, bytes moved by curl |
+//! | `crash` | `kill -9` during uploads leaves consistent, durable records |
+//! | `infra_template` | `infra/template.yaml` matches the code (table, env, IAM, wiring) |
+//! | `config` | every setting is a flag with its variable, and the README says so |
+
+mod harness;
+
+mod api;
+mod crash;
+mod infra_template;
+mod lambda;
+mod lambda_invoke;
+mod presigned_s3;
+mod seed_flows;
+mod shell;
+mod storage;
