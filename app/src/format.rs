@@ -1,4 +1,4 @@
-//! How assets are shown to people: times, sizes, link lifetimes. Pure functions, shared
+//! How assets are shown to people: times, sizes, durations, link lifetimes. Pure functions, shared
 //! by the server rendering and the browser.
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
@@ -6,8 +6,6 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
-
-pub use crate::upload::queue::human_bytes;
 
 /// The current time, from the browser's clock in the browser.
 pub fn now() -> DateTime<Utc> {
@@ -68,6 +66,33 @@ pub fn exact_time(t: DateTime<Utc>) -> String {
         t.minute(),
         t.second()
     )
+}
+
+/// `1.5 MB`, `820 KB`, `12 B` (decimal units, as file managers show).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1000.0 && unit < UNITS.len() - 1 {
+        v /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else if v < 10.0 {
+        format!("{v:.1} {}", UNITS[unit])
+    } else {
+        format!("{v:.0} {}", UNITS[unit])
+    }
+}
+
+/// `45 s`, `3 min 20 s`, `1 h 05 min`.
+pub fn human_duration(secs: u64) -> String {
+    match secs {
+        0..=59 => format!("{secs} s"),
+        60..=3599 => format!("{} min {:02} s", secs / 60, secs % 60),
+        _ => format!("{} h {:02} min", secs / 3600, (secs % 3600) / 60),
+    }
 }
 
 /// Download link lifetimes people can pick (seconds, label). SigV4 caps presigned URLs at
@@ -131,5 +156,17 @@ mod tests {
         assert_eq!(utf8_prefix(&"hé".as_bytes()[..2]), "h");
         assert_eq!(utf8_prefix(b"a\xffb"), "a\u{fffd}b");
         assert_eq!(utf8_prefix(b"ok\xff"), "ok\u{fffd}");
+    }
+
+    #[test]
+    fn human_units() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(1_500), "1.5 KB");
+        assert_eq!(human_bytes(104_857_600), "105 MB");
+        assert_eq!(human_bytes(5 * 1024 * 1024 * 1024), "5.4 GB");
+        assert_eq!(human_duration(45), "45 s");
+        assert_eq!(human_duration(200), "3 min 20 s");
+        assert_eq!(human_duration(3900), "1 h 05 min");
     }
 }

@@ -6,10 +6,13 @@ pub mod queue;
 #[cfg(feature = "hydrate")]
 mod browser;
 
-use crate::api::{get_upload_limits, UploadLimits};
+use crate::{
+    api::{get_upload_limits, UploadLimits},
+    format::human_bytes,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use queue::{human_bytes, percent, totals, Item, ItemId, ItemState};
+use queue::{percent, totals, Item, ItemId, ItemState};
 
 /// Files uploading at once.
 pub const PARALLEL: usize = 4;
