@@ -1,6 +1,7 @@
 //! `/`: drop files or folders, paste, or pick them; each goes straight to S3 through its own
 //! presigned URL with real progress, then follows its asset to UPLOADED.
 
+pub mod parts;
 pub mod queue;
 
 #[cfg(feature = "hydrate")]
@@ -646,20 +647,19 @@ impl Uploader {
             abort_multipart_upload, complete_multipart_upload, list_upload_parts, sign_upload_part,
             start_multipart_upload, MultipartTicket, NewUpload, UploadedPart,
         };
-        use std::{cell::RefCell, collections::BTreeMap, rc::Rc};
+        use parts::{PartPlan, PartProgress};
+        use std::{cell::RefCell, rc::Rc};
 
         let resume_key = format!("ferry-upload:v1:{name}:{size}:{}", file.last_modified());
         let remembered: Option<MultipartTicket> =
             browser::storage_get(&resume_key).and_then(|v| serde_json::from_str(&v).ok());
-        let mut done: BTreeMap<u32, UploadedPart> = BTreeMap::new();
+        let mut stored: Vec<UploadedPart> = vec![];
         let mut ticket = None;
         if let Some(t) = remembered {
             // Resume only what S3 still holds.
             match list_upload_parts(t.id, t.upload_id.clone()).await {
                 Ok(parts) => {
-                    for p in parts {
-                        done.insert(p.part_number, p);
-                    }
+                    stored = parts;
                     ticket = Some(t);
                 }
                 Err(_) => browser::storage_remove(&resume_key),
@@ -669,7 +669,7 @@ impl Uploader {
             Some(t) => {
                 self.announce(format!(
                     "{name}: resuming ({} parts already stored)",
-                    done.len()
+                    stored.len()
                 ));
                 t
             }
@@ -692,48 +692,33 @@ impl Uploader {
         let asset_id = ticket.id;
         self.created(id, asset_id);
 
-        let part_size = ticket.part_size.max(1);
-        let parts = size.div_ceil(part_size).max(1) as u32;
-        let range = move |n: u32| {
-            let start = (n as u64 - 1) * part_size;
-            (start, (start + part_size).min(size))
-        };
+        /// What the part senders share: the parts' progress and why sending stopped.
+        struct Shared {
+            parts: PartProgress,
+            stop: Option<Stop>,
+        }
         // Parts already stored count as sent; a part whose size is wrong is sent again.
-        done.retain(|&n, p| {
-            n <= parts && {
-                let (a, b) = range(n);
-                p.size == b - a
-            }
-        });
-        let loaded: Rc<RefCell<BTreeMap<u32, u64>>> = Rc::new(RefCell::new(
-            done.iter().map(|(&n, p)| (n, p.size)).collect(),
-        ));
-        let pending: Rc<RefCell<std::collections::VecDeque<u32>>> = Rc::new(RefCell::new(
-            (1..=parts).filter(|n| !done.contains_key(n)).collect(),
-        ));
-        let finished: Rc<RefCell<BTreeMap<u32, UploadedPart>>> = Rc::new(RefCell::new(done));
-        let stop: Rc<RefCell<Option<Stop>>> = Rc::default();
-        self.progress(id, loaded.borrow().values().sum(), size);
+        let shared = Rc::new(RefCell::new(Shared {
+            parts: PartProgress::resume(PartPlan::new(size, ticket.part_size), stored),
+            stop: None,
+        }));
+        let sent = shared.borrow().parts.sent();
+        self.progress(id, sent, size);
 
         let worker = || {
-            let (pending, finished, stop, loaded) = (
-                pending.clone(),
-                finished.clone(),
-                stop.clone(),
-                loaded.clone(),
-            );
+            let shared = shared.clone();
             let ticket = ticket.clone();
             async move {
                 loop {
-                    if stop.borrow().is_some() || abort.is_aborted() {
+                    if shared.borrow().stop.is_some() || abort.is_aborted() {
                         return;
                     }
-                    let Some(n) = pending.borrow_mut().pop_front() else {
+                    let Some((n, range)) = shared.borrow_mut().parts.next_part() else {
                         return;
                     };
-                    let (start, end) = range(n);
+                    let (start, end) = (range.start, range.end);
                     let Ok(blob) = file.slice_with_f64_and_f64(start as f64, end as f64) else {
-                        *stop.borrow_mut() = Some(Stop::Failed {
+                        shared.borrow_mut().stop = Some(Stop::Failed {
                             message: "the file could not be read".into(),
                             retryable: true,
                         });
@@ -750,35 +735,25 @@ impl Uploader {
                         }) as SignedPut
                     };
                     let this = self;
-                    let loaded_here = loaded.clone();
+                    let here = shared.clone();
                     let result = self
-                        .send_with_retries(id, &sign, &blob, abort, move |sent| {
-                            loaded_here.borrow_mut().insert(n, sent as u64);
-                            let total = loaded_here.borrow().values().sum();
-                            this.progress(id, total, size);
+                        .send_with_retries(id, &sign, &blob, abort, move |bytes| {
+                            let sent = here.borrow_mut().parts.sending(n, bytes as u64);
+                            this.progress(id, sent, size);
                         })
                         .await;
+                    let mut shared = shared.borrow_mut();
                     match result {
                         Ok(Some(etag)) => {
-                            loaded.borrow_mut().insert(n, end - start);
-                            finished.borrow_mut().insert(
-                                n,
-                                UploadedPart {
-                                    part_number: n,
-                                    etag,
-                                    size: end - start,
-                                },
-                            );
+                            shared.parts.stored(n, etag);
                         }
                         Ok(None) => {
-                            *stop.borrow_mut() = Some(Stop::Failed {
+                            shared.stop = Some(Stop::Failed {
                                 message: "S3 did not expose the part's ETag (check the bucket's CORS rule)".into(),
                                 retryable: false,
                             });
                         }
-                        Err(e) => {
-                            *stop.borrow_mut() = Some(e);
-                        }
+                        Err(e) => shared.stop = Some(e),
                     }
                 }
             }
@@ -791,11 +766,14 @@ impl Uploader {
             self.update(id, |i| i.asset_status = Some("DELETED".into()));
             return;
         }
-        if let Some(Stop::Failed { message, retryable }) = stop.borrow_mut().take() {
+        let (stop, parts) = {
+            let mut shared = shared.borrow_mut();
+            (shared.stop.take(), shared.parts.stored_parts())
+        };
+        if let Some(Stop::Failed { message, retryable }) = stop {
             // The upload stays resumable: Retry (or dropping the file again) continues it.
             return self.fail(id, name, message, retryable);
         }
-        let parts: Vec<UploadedPart> = finished.borrow().values().cloned().collect();
         match complete_multipart_upload(asset_id, ticket.upload_id.clone(), parts).await {
             Ok(_) => {
                 browser::storage_remove(&resume_key);
