@@ -10,10 +10,19 @@ use crate::{
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
+/// An asset's status as a coloured badge. `test_id` names it for tests where one page shows
+/// several kinds of status.
 #[component]
-pub fn StatusBadge(status: AssetStatus) -> impl IntoView {
+pub fn StatusBadge(
+    status: AssetStatus,
+    #[prop(optional)] test_id: Option<&'static str>,
+) -> impl IntoView {
     let class = format!("badge badge-{}", status.as_str().to_ascii_lowercase());
-    view! { <span class=class data-status=status.as_str()>{status.as_str()}</span> }
+    view! {
+        <span class=class data-status=status.as_str() data-testid=test_id>
+            {status.as_str()}
+        </span>
+    }
 }
 
 /// A small icon for the kind of file; its kind is also given as text to screen readers.

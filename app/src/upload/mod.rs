@@ -9,6 +9,8 @@ mod browser;
 
 use crate::{
     api::{get_upload_limits, UploadLimits},
+    components::StatusBadge,
+    domain::AssetStatus,
     format::human_bytes,
 };
 use leptos::prelude::*;
@@ -250,8 +252,8 @@ fn Row(item: Item, uploader: Uploader) -> impl IntoView {
             (format!("Retrying (attempt {})", attempt + 1), "retrying")
         }
         ItemState::Confirming => (
-            match item.asset_status.as_deref() {
-                Some("RECEIVED") => "Received, confirming…".to_string(),
+            match item.asset_status {
+                Some(AssetStatus::Received) => "Received, confirming…".to_string(),
                 _ => "Sent, waiting for S3…".to_string(),
             },
             "confirming",
@@ -272,8 +274,8 @@ fn Row(item: Item, uploader: Uploader) -> impl IntoView {
             ..
         } | ItemState::Cancelled
     );
-    let status = item.asset_status.clone();
-    let detail = item.asset_id.clone().map(|a| format!("/assets/{a}"));
+    let status = item.asset_status;
+    let detail = item.asset_id.map(|a| format!("/assets/{a}"));
     let bytes = format!(
         "{} of {}",
         human_bytes(match item.state {
@@ -289,10 +291,7 @@ fn Row(item: Item, uploader: Uploader) -> impl IntoView {
             <div class="row-main">
                 <span class="row-name" title=name.clone()>{name.clone()}</span>
                 <span class="row-state" data-testid="row-state">{label}</span>
-                {status.map(|s| {
-                    let class = format!("badge badge-{}", s.to_ascii_lowercase());
-                    view! { <span class=class data-testid="asset-status">{s}</span> }
-                })}
+                {status.map(|status| view! { <StatusBadge status test_id="asset-status" /> })}
             </div>
             <progress max="100" value=pct.to_string() aria-label=format!("{name} upload progress")></progress>
             <div class="row-meta">
@@ -763,7 +762,7 @@ impl Uploader {
         if abort.is_aborted() {
             let _ = abort_multipart_upload(asset_id, ticket.upload_id.clone()).await;
             browser::storage_remove(&resume_key);
-            self.update(id, |i| i.asset_status = Some("DELETED".into()));
+            self.update(id, |i| i.asset_status = Some(AssetStatus::Deleted));
             return;
         }
         let (stop, parts) = {
@@ -834,8 +833,8 @@ impl Uploader {
     #[cfg(feature = "hydrate")]
     fn created(&self, id: ItemId, asset_id: crate::domain::AssetId) {
         self.update(id, |i| {
-            i.asset_id = Some(asset_id.to_string());
-            i.asset_status = Some("CREATED".into());
+            i.asset_id = Some(asset_id);
+            i.asset_status = Some(AssetStatus::Created);
         });
     }
 
@@ -860,7 +859,7 @@ impl Uploader {
     #[cfg(feature = "hydrate")]
     async fn withdraw(self, id: ItemId, asset_id: crate::domain::AssetId) {
         let _ = crate::api::delete_asset(asset_id).await;
-        self.update(id, |i| i.asset_status = Some("DELETED".into()));
+        self.update(id, |i| i.asset_status = Some(AssetStatus::Deleted));
     }
 
     fn cancelled(&self, id: ItemId) -> bool {
@@ -884,7 +883,6 @@ impl Uploader {
     #[cfg(feature = "hydrate")]
     async fn confirm(self, id: ItemId, name: &str, asset_id: crate::domain::AssetId) {
         use crate::api::{get_asset, mark_uploaded};
-        use crate::domain::AssetStatus;
         let mut wait = 200;
         for _ in 0..40 {
             if self.cancelled(id) {
@@ -892,16 +890,14 @@ impl Uploader {
             }
             match get_asset(asset_id).await {
                 Ok(asset) => {
-                    self.update(id, |i| i.asset_status = Some(asset.status.as_str().into()));
+                    self.update(id, |i| i.asset_status = Some(asset.status));
                     match asset.status {
                         AssetStatus::Received | AssetStatus::Uploaded => {
                             match mark_uploaded(asset_id).await {
                                 Ok(_) if self.cancelled(id) => self.withdraw(id, asset_id).await,
                                 Ok(done) => {
                                     self.set_state(id, ItemState::Done);
-                                    self.update(id, |i| {
-                                        i.asset_status = Some(done.status.as_str().into())
-                                    });
+                                    self.update(id, |i| i.asset_status = Some(done.status));
                                     self.announce(format!("{name}: uploaded"));
                                 }
                                 Err(e) => self.fail(id, name, e.to_string(), true),

@@ -3,7 +3,7 @@
 
 use crate::{
     api::UploadLimits,
-    domain::media::type_allowed,
+    domain::{media::type_allowed, AssetId, AssetStatus},
     format::{human_bytes, human_duration},
 };
 
@@ -57,9 +57,9 @@ pub struct Item {
     pub state: ItemState,
     pub sent: u64,
     /// The asset once the server has created it.
-    pub asset_id: Option<String>,
+    pub asset_id: Option<AssetId>,
     /// The asset's server-side status, as last seen.
-    pub asset_status: Option<String>,
+    pub asset_status: Option<AssetStatus>,
 }
 
 /// Why a file is refused before any request is made.
