@@ -6,6 +6,7 @@ use crate::{
     domain::media::FileKind,
     domain::{Asset, AssetStatus},
     format::{exact_time, relative_time},
+    platform,
 };
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -54,25 +55,27 @@ pub fn FileIcon(kind: FileKind) -> impl IntoView {
 pub struct Clock(pub RwSignal<DateTime<Utc>>);
 
 impl Clock {
-    /// Provides the clock for the whole app (ticking every 15 s once hydrated).
+    /// Provides the clock for the whole app (ticking every 15 s once hydrated: effects
+    /// never run while the server renders).
     pub fn provide() {
-        let now = RwSignal::new(crate::format::now());
+        let now = RwSignal::new(platform::now());
         provide_context(Clock(now));
-        #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(async move {
-            loop {
-                crate::dom::sleep(15_000).await;
-                if now.try_set(crate::format::now()).is_some() {
-                    return;
+        Effect::new(move |_| {
+            leptos::task::spawn_local(async move {
+                loop {
+                    platform::sleep(15_000).await;
+                    if now.try_set(platform::now()).is_some() {
+                        return;
+                    }
                 }
-            }
+            });
         });
     }
 
     fn now() -> DateTime<Utc> {
         use_context::<Clock>()
             .map(|c| c.0.get())
-            .unwrap_or_else(crate::format::now)
+            .unwrap_or_else(platform::now)
     }
 }
 
@@ -152,13 +155,11 @@ impl Toaster {
                 t.remove(0);
             }
         });
-        #[cfg(feature = "hydrate")]
+        // Toasts come from people's actions, so this runs in the browser.
         leptos::task::spawn_local(async move {
-            crate::dom::sleep(ms).await;
+            platform::sleep(ms).await;
             self.dismiss(id);
         });
-        #[cfg(not(feature = "hydrate"))]
-        let _ = ms;
     }
 
     pub fn dismiss(self, id: u64) {
@@ -241,8 +242,7 @@ pub fn ConfirmDelete(
                         type="button"
                         class="btn btn-danger"
                         on:click=move |_| {
-                            #[cfg(feature = "hydrate")]
-                            crate::dom::close_dialog(id);
+                            platform::close_dialog(id);
                             if let Some(asset) = target.get_untracked() {
                                 on_confirm.run(asset);
                             }
@@ -259,10 +259,7 @@ pub fn ConfirmDelete(
 /// Asks for confirmation before deleting `asset` (the dialog `ConfirmDelete` with this id).
 pub fn ask_delete(dialog_id: &'static str, target: RwSignal<Option<Asset>>, asset: Asset) {
     target.set(Some(asset));
-    #[cfg(feature = "hydrate")]
-    crate::dom::show_dialog(dialog_id);
-    #[cfg(not(feature = "hydrate"))]
-    let _ = dialog_id;
+    platform::show_dialog(dialog_id);
 }
 
 /// The actions an asset's state allows: Mark uploaded (RECEIVED), Restore (DELETED), Delete

@@ -1,23 +1,11 @@
-//! How assets are shown to people: times, sizes, durations, link lifetimes. Pure functions, shared
-//! by the server rendering and the browser.
+//! How things are shown to people: times, sizes, durations, link lifetimes, text previews.
+//! Pure functions, shared by the server rendering and the browser.
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
-
-/// The current time, from the browser's clock in the browser.
-pub fn now() -> DateTime<Utc> {
-    #[cfg(feature = "hydrate")]
-    {
-        DateTime::from_timestamp_millis(crate::dom::now_ms() as i64).unwrap_or_default()
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        DateTime::<Utc>::from(std::time::SystemTime::now())
-    }
-}
 
 /// `just now`, `42 s ago`, `5 min ago`, `3 h ago`, `yesterday`, `4 days ago`, then the date.
 pub fn relative_time(now: DateTime<Utc>, t: DateTime<Utc>) -> String {
@@ -121,6 +109,14 @@ pub fn utf8_prefix(bytes: &[u8]) -> String {
     }
 }
 
+/// The text preview of a file from the first bytes fetched (at most `limit` are shown), and
+/// whether more came back than that (a server that ignores `Range` sends the whole file).
+pub fn text_preview(mut body: Vec<u8>, limit: u64) -> (String, bool) {
+    let more = body.len() as u64 > limit;
+    body.truncate(limit as usize);
+    (utf8_prefix(&body), more)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +152,24 @@ mod tests {
         assert_eq!(utf8_prefix(&"hé".as_bytes()[..2]), "h");
         assert_eq!(utf8_prefix(b"a\xffb"), "a\u{fffd}b");
         assert_eq!(utf8_prefix(b"ok\xff"), "ok\u{fffd}");
+    }
+
+    #[test]
+    fn previews_cut_at_the_limit() {
+        assert_eq!(text_preview(b"short".to_vec(), 10), ("short".into(), false));
+        assert_eq!(
+            text_preview(b"exactly10!".to_vec(), 10),
+            ("exactly10!".into(), false)
+        );
+        assert_eq!(
+            text_preview(b"a bit longer".to_vec(), 5),
+            ("a bit".into(), true)
+        );
+        // Cut inside a character: the partial character is dropped.
+        assert_eq!(
+            text_preview("aé".as_bytes().to_vec(), 2),
+            ("a".into(), true)
+        );
     }
 
     #[test]

@@ -8,7 +8,11 @@ use crate::{
     },
     domain::{media::FileKind, Asset, AssetId, AssetStatus},
     error::error_page,
-    format::{exact_time, human_bytes, time_left, LINK_LIFETIMES},
+    format::{
+        exact_time, human_bytes, text_preview, time_left, LINK_LIFETIMES, TEXT_PREVIEW_BYTES,
+    },
+    platform,
+    poll::{poll_while_mounted, Poll},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -46,28 +50,27 @@ pub fn AssetPage() -> impl IntoView {
     };
 
     // CREATED and RECEIVED assets change on their own: follow them until they settle.
-    #[cfg(feature = "hydrate")]
-    crate::dom::poll_while_mounted(move || async move {
-        use crate::dom::Poll;
-        let Some(shown) = current() else {
-            return Poll::Idle;
-        };
-        if !shown.status.is_pending() {
-            return Poll::Idle;
-        }
-        match get_asset(shown.id).await {
-            Ok(now) => {
-                let changed = now != shown;
-                if changed {
-                    fresh.set(Some(now));
-                }
-                Poll::Polled { changed }
+    // Polling is the browser's: effects never run while the server renders.
+    Effect::new(move |_| {
+        poll_while_mounted(move || async move {
+            let Some(shown) = current() else {
+                return Poll::Idle;
+            };
+            if !shown.status.is_pending() {
+                return Poll::Idle;
             }
-            Err(_) => Poll::Failed,
-        }
+            match get_asset(shown.id).await {
+                Ok(now) => {
+                    let changed = now != shown;
+                    if changed {
+                        fresh.set(Some(now));
+                    }
+                    Poll::Polled { changed }
+                }
+                Err(_) => Poll::Failed,
+            }
+        })
     });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = current;
 
     let delete_target = RwSignal::new(None::<Asset>);
     let page = move || {
@@ -260,25 +263,16 @@ fn Preview(live: Signal<Asset>, kind: FileKind) -> impl IntoView {
                     let _ = image.try_set(Some(link.map(|l| l.download_url)));
                 }
                 _ => {
-                    #[cfg(feature = "hydrate")]
-                    {
-                        let head = match link {
-                            Ok(l) => {
-                                crate::dom::fetch_head(
-                                    &l.download_url,
-                                    crate::format::TEXT_PREVIEW_BYTES,
-                                )
-                                .await
-                            }
-                            Err(e) => Err(e),
-                        };
-                        // Longer than shown: from the recorded size (reading Content-Range
-                        // would need the bucket's CORS rule to expose it).
-                        let longer = size.is_some_and(|s| s > crate::format::TEXT_PREVIEW_BYTES);
-                        let _ = text.try_set(Some(head.map(|(t, more)| (t, more || longer))));
-                    }
-                    #[cfg(not(feature = "hydrate"))]
-                    let _ = (link, size);
+                    let head = match link {
+                        Ok(l) => platform::fetch_range(&l.download_url, TEXT_PREVIEW_BYTES)
+                            .await
+                            .map(|body| text_preview(body, TEXT_PREVIEW_BYTES)),
+                        Err(e) => Err(e),
+                    };
+                    // Longer than shown: from the recorded size (reading Content-Range
+                    // would need the bucket's CORS rule to expose it).
+                    let longer = size.is_some_and(|s| s > TEXT_PREVIEW_BYTES);
+                    let _ = text.try_set(Some(head.map(|(t, more)| (t, more || longer))));
                 }
             }
         });
@@ -356,19 +350,11 @@ fn DownloadPanel(live: Signal<Asset>) -> impl IntoView {
             return;
         };
         leptos::task::spawn_local(async move {
-            #[cfg(feature = "hydrate")]
-            let copied = crate::dom::copy_text(&l.download_url).await;
-            #[cfg(not(feature = "hydrate"))]
-            let copied = {
-                let _ = l;
-                false
-            };
-            if copied {
+            if platform::copy_text(&l.download_url).await {
                 toaster.info("Link copied");
             } else {
                 toaster.error("The browser did not allow copying; select the link and copy it");
-                #[cfg(feature = "hydrate")]
-                crate::dom::focus("download-url");
+                platform::focus("download-url");
             }
         });
     };
@@ -426,7 +412,7 @@ fn DownloadPanel(live: Signal<Asset>) -> impl IntoView {
                     .map(|(secs, l)| {
                         let asked = chrono::Duration::seconds(secs as i64);
                         let capped = l.expires_at
-                            < crate::format::now() + asked - chrono::Duration::seconds(30);
+                            < platform::now() + asked - chrono::Duration::seconds(30);
                         view! {
                             <div class="link-box" data-testid="download-link">
                                 <label for="download-url">"Download link"</label>
@@ -436,22 +422,7 @@ fn DownloadPanel(live: Signal<Asset>) -> impl IntoView {
                                         class="mono"
                                         readonly
                                         prop:value=l.download_url.clone()
-                                        on:focus=move |ev| {
-                                            #[cfg(feature = "hydrate")]
-                                            {
-                                                use wasm_bindgen::JsCast;
-                                                if let Some(input) = ev
-                                                    .target()
-                                                    .and_then(|t| {
-                                                        t.dyn_into::<web_sys::HtmlInputElement>().ok()
-                                                    })
-                                                {
-                                                    input.select();
-                                                }
-                                            }
-                                            #[cfg(not(feature = "hydrate"))]
-                                            let _ = ev;
-                                        }
+                                        on:focus=move |_| platform::select_text("download-url")
                                     />
                                     <button type="button" class="btn" on:click=copy>
                                         "Copy link"
@@ -460,7 +431,7 @@ fn DownloadPanel(live: Signal<Asset>) -> impl IntoView {
                                 <p class="muted small">
                                     {format!(
                                         "Expires {} ({}).",
-                                        time_left(crate::format::now(), l.expires_at),
+                                        time_left(platform::now(), l.expires_at),
                                         exact_time(l.expires_at),
                                     )}
                                     {capped

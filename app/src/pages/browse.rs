@@ -8,8 +8,9 @@ use crate::{
     api::{list_assets, AssetList, FerryError, ListParams, SortOrder},
     components::{delete_with_undo, AssetActions, ConfirmDelete, FileIcon, StatusBadge, Time},
     domain::{media::FileKind, Asset, AssetStatus},
-    error::set_response_status,
     format::human_bytes,
+    platform::{self, set_response_status},
+    poll::{poll_while_mounted, Poll},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -215,28 +216,29 @@ pub fn BrowsePage() -> impl IntoView {
         fresh.set(Some((q, shown)));
     });
 
-    #[cfg(feature = "hydrate")]
-    crate::dom::poll_while_mounted(move || async move {
-        use crate::dom::Poll;
-        let (Some(Ok(q)), Some(shown)) = (query.try_get_untracked(), current()) else {
-            return Poll::Idle;
-        };
-        // Later pages only change through their pending rows; the first page also gains
-        // new uploads.
-        let pending = shown.items.iter().any(|a| a.status.is_pending());
-        if q.cursor.is_some() && !pending {
-            return Poll::Idle;
-        }
-        match list_assets(q.params()).await {
-            Ok(list) => {
-                let changed = list != shown;
-                if changed && query.try_get_untracked() == Some(Ok(q.clone())) {
-                    fresh.set(Some((q, list)));
-                }
-                Poll::Polled { changed }
+    // Polling is the browser's: effects never run while the server renders.
+    Effect::new(move |_| {
+        poll_while_mounted(move || async move {
+            let (Some(Ok(q)), Some(shown)) = (query.try_get_untracked(), current()) else {
+                return Poll::Idle;
+            };
+            // Later pages only change through their pending rows; the first page also gains
+            // new uploads.
+            let pending = shown.items.iter().any(|a| a.status.is_pending());
+            if q.cursor.is_some() && !pending {
+                return Poll::Idle;
             }
-            Err(_) => Poll::Failed,
-        }
+            match list_assets(q.params()).await {
+                Ok(list) => {
+                    let changed = list != shown;
+                    if changed && query.try_get_untracked() == Some(Ok(q.clone())) {
+                        fresh.set(Some((q, list)));
+                    }
+                    Poll::Polled { changed }
+                }
+                Err(_) => Poll::Failed,
+            }
+        })
     });
 
     let delete_target = RwSignal::new(None::<Asset>);
@@ -268,16 +270,8 @@ pub fn BrowsePage() -> impl IntoView {
         })
     };
 
-    // Only the browser tracks loading: on the server the transition's pending effect would
-    // outlive the request's reactive owner.
-    #[cfg(feature = "hydrate")]
-    let listing = view! {
-        <Transition fallback=|| view! { <Skeleton /> } set_pending=pending.write_only()>
-            {rows}
-        </Transition>
-    };
-    #[cfg(not(feature = "hydrate"))]
-    let listing = view! { <Transition fallback=|| view! { <Skeleton /> }>{rows}</Transition> };
+    // Only the browser tracks loading (see `platform::pending_transition`).
+    let listing = platform::pending_transition(|| view! { <Skeleton /> }.into_any(), pending, rows);
 
     view! {
         <Title text="Assets" />
@@ -348,8 +342,7 @@ fn Toolbar(query: Memo<Result<BrowseQuery, FerryError>>) -> impl IntoView {
             let mine = typed.get_value();
             let go = go.clone();
             leptos::task::spawn_local(async move {
-                #[cfg(feature = "hydrate")]
-                crate::dom::sleep(300).await;
+                platform::sleep(300).await;
                 if typed.try_get_value() == Some(mine) {
                     go(q().searching(&search.get_untracked()), true);
                 }
