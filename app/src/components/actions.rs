@@ -3,11 +3,14 @@
 
 use super::Toaster;
 use crate::{
-    api::{delete_asset, mark_uploaded, restore_asset, FerryError},
-    domain::{Asset, AssetStatus},
+    api::{
+        delete_asset, mark_uploaded, restore_asset, DeleteAsset, FerryError, MarkUploaded,
+        RestoreAsset,
+    },
+    domain::{Asset, AssetId, AssetStatus},
     platform,
 };
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 
 /// The soft-delete confirmation, as a modal `<dialog>` (focus moves in, Escape cancels).
 /// `target` is the asset about to be deleted; confirming calls `on_confirm` with it.
@@ -59,6 +62,9 @@ pub fn ask_delete(dialog_id: &'static str, target: RwSignal<Option<Asset>>, asse
 /// The actions an asset's state allows: Mark uploaded (RECEIVED), Restore (DELETED), Delete
 /// (otherwise, after confirmation in the dialog `dialog_id`). `compact`: quiet buttons for
 /// table rows. Buttons are named with the file, for screen readers.
+///
+/// Each action is a form posting the asset's id to its server function, so it also works
+/// without JavaScript (the server function redirects back to the page).
 #[component]
 pub fn AssetActions(
     asset: Asset,
@@ -68,7 +74,7 @@ pub fn AssetActions(
     #[prop(optional)] compact: bool,
 ) -> impl IntoView {
     let toaster = Toaster::get();
-    let name = asset.filename.clone();
+    let (id, name) = (asset.id, asset.filename.clone());
     let class = |danger: bool| match (compact, danger) {
         (true, false) => "btn btn-quiet",
         (true, true) => "btn btn-quiet btn-danger-text",
@@ -77,46 +83,76 @@ pub fn AssetActions(
     };
     let confirm = (asset.status == AssetStatus::Received).then(|| {
         let a = asset.clone();
+        let run = Callback::new(move |_| confirm_upload(a.clone(), toaster, changed));
         view! {
-            <button
-                type="button"
+            <ActionButton
+                url=MarkUploaded::url()
+                id
                 class=class(false)
-                aria-label=format!("Mark {name} as uploaded")
-                on:click=move |_| confirm_upload(a.clone(), toaster, changed)
-            >
-                "Mark uploaded"
-            </button>
+                label=format!("Mark {name} as uploaded")
+                text="Mark uploaded"
+                run
+            />
         }
     });
-    let a = asset.clone();
     let other = if asset.status == AssetStatus::Deleted {
+        let run = Callback::new(move |_| restore(asset.clone(), toaster, changed));
         view! {
-            <button
-                type="button"
+            <ActionButton
+                url=RestoreAsset::url()
+                id
                 class=class(false)
-                aria-label=format!("Restore {name}")
-                on:click=move |_| restore(a.clone(), toaster, changed)
-            >
-                "Restore"
-            </button>
+                label=format!("Restore {name}")
+                text="Restore"
+                run
+            />
         }
-        .into_any()
     } else {
+        let run = Callback::new(move |_| ask_delete(dialog_id, delete_target, asset.clone()));
         view! {
-            <button
-                type="button"
+            <ActionButton
+                url=DeleteAsset::url()
+                id
                 class=class(true)
-                aria-label=format!("Delete {name}")
-                on:click=move |_| ask_delete(dialog_id, delete_target, a.clone())
-            >
-                "Delete"
-            </button>
+                label=format!("Delete {name}")
+                text="Delete"
+                run
+            />
         }
-        .into_any()
     };
     view! {
         {confirm}
         {other}
+    }
+}
+
+/// One action as a one-button form posting the asset's `id` to the server function at `url`:
+/// without JavaScript the browser posts it (and follows the redirect back); with JavaScript
+/// the click runs `run` instead and the form is not submitted.
+#[component]
+fn ActionButton(
+    url: &'static str,
+    id: AssetId,
+    class: &'static str,
+    label: String,
+    text: &'static str,
+    run: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <form class="action-form" method="post" action=url>
+            <input type="hidden" name="id" value=id.to_string() />
+            <button
+                type="submit"
+                class=class
+                aria-label=label
+                on:click=move |ev| {
+                    ev.prevent_default();
+                    run.run(());
+                }
+            >
+                {text}
+            </button>
+        </form>
     }
 }
 
@@ -141,10 +177,7 @@ pub fn restore(asset: Asset, toaster: Toaster, changed: Callback<Asset>) {
     leptos::task::spawn_local(async move {
         match restore_asset(asset.id).await {
             Ok(restored) => {
-                toaster.info(format!(
-                    "Restored {} ({})",
-                    restored.filename, restored.status
-                ));
+                toaster.info(restored_message(&restored));
                 changed.run(restored);
             }
             Err(e) => toaster.error(failure("restore", &asset.filename, &e)),
@@ -163,6 +196,10 @@ pub fn confirm_upload(asset: Asset, toaster: Toaster, changed: Callback<Asset>) 
             Err(e) => toaster.error(failure("mark as uploaded", &asset.filename, &e)),
         }
     });
+}
+
+fn restored_message(restored: &Asset) -> String {
+    format!("Restored {} ({})", restored.filename, restored.status)
 }
 
 fn failure(action: &str, name: &str, e: &FerryError) -> String {
