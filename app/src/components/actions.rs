@@ -3,10 +3,7 @@
 
 use super::Toaster;
 use crate::{
-    api::{
-        delete_asset, mark_uploaded, restore_asset, DeleteAsset, FerryError, MarkUploaded,
-        RestoreAsset,
-    },
+    api::{delete_asset, restore_asset, DeleteAsset, FerryError, MarkUploaded, RestoreAsset},
     domain::{Asset, AssetId, AssetStatus},
     platform,
 };
@@ -64,7 +61,9 @@ pub fn ask_delete(dialog_id: &'static str, target: RwSignal<Option<Asset>>, asse
 /// table rows. Buttons are named with the file, for screen readers.
 ///
 /// Each action is a form posting the asset's id to its server function, so it also works
-/// without JavaScript (the server function redirects back to the page).
+/// without JavaScript (the server function redirects back to the page). With JavaScript, Mark
+/// uploaded and Restore are dispatched by their `<ActionForm>` and report in a toast; Delete
+/// asks first in the dialog, then offers Undo.
 #[component]
 pub fn AssetActions(
     asset: Asset,
@@ -73,8 +72,6 @@ pub fn AssetActions(
     changed: Callback<Asset>,
     #[prop(optional)] compact: bool,
 ) -> impl IntoView {
-    let toaster = Toaster::get();
-    let (id, name) = (asset.id, asset.filename.clone());
     let class = |danger: bool| match (compact, danger) {
         (true, false) => "btn btn-quiet",
         (true, true) => "btn btn-quiet btn-danger-text",
@@ -82,43 +79,17 @@ pub fn AssetActions(
         (false, true) => "btn btn-danger",
     };
     let confirm = (asset.status == AssetStatus::Received).then(|| {
-        let a = asset.clone();
-        let run = Callback::new(move |_| confirm_upload(a.clone(), toaster, changed));
-        view! {
-            <ActionButton
-                url=MarkUploaded::url()
-                id
-                class=class(false)
-                label=format!("Mark {name} as uploaded")
-                text="Mark uploaded"
-                run
-            />
-        }
+        view! { <MarkUploadedForm asset=asset.clone() class=class(false) changed /> }
     });
     let other = if asset.status == AssetStatus::Deleted {
-        let run = Callback::new(move |_| restore(asset.clone(), toaster, changed));
-        view! {
-            <ActionButton
-                url=RestoreAsset::url()
-                id
-                class=class(false)
-                label=format!("Restore {name}")
-                text="Restore"
-                run
-            />
-        }
+        view! { <RestoreForm asset class=class(false) changed /> }.into_any()
     } else {
+        let (id, label) = (asset.id, format!("Delete {}", asset.filename));
         let run = Callback::new(move |_| ask_delete(dialog_id, delete_target, asset.clone()));
         view! {
-            <ActionButton
-                url=DeleteAsset::url()
-                id
-                class=class(true)
-                label=format!("Delete {name}")
-                text="Delete"
-                run
-            />
+            <ActionButton url=DeleteAsset::url() id class=class(true) label text="Delete" run />
         }
+        .into_any()
     };
     view! {
         {confirm}
@@ -126,9 +97,80 @@ pub fn AssetActions(
     }
 }
 
-/// One action as a one-button form posting the asset's `id` to the server function at `url`:
-/// without JavaScript the browser posts it (and follows the redirect back); with JavaScript
-/// the click runs `run` instead and the form is not submitted.
+/// Mark uploaded (RECEIVED → UPLOADED) as an `<ActionForm>`.
+#[component]
+fn MarkUploadedForm(asset: Asset, class: &'static str, changed: Callback<Asset>) -> impl IntoView {
+    let toaster = Toaster::get();
+    let action = ServerAction::<MarkUploaded>::new();
+    let name = asset.filename.clone();
+    on_result(action, move |result| match result {
+        Ok(done) => {
+            toaster.info(format!("Marked {} as uploaded", done.filename));
+            changed.run(done);
+        }
+        Err(e) => toaster.error(failure("mark as uploaded", &name, &e)),
+    });
+    view! {
+        <ActionForm action attr:class="action-form">
+            <input type="hidden" name="id" value=asset.id.to_string() />
+            <button
+                type="submit"
+                class=class
+                aria-label=format!("Mark {} as uploaded", asset.filename)
+            >
+                "Mark uploaded"
+            </button>
+        </ActionForm>
+    }
+}
+
+/// Restore (DELETED → the state it was deleted from) as an `<ActionForm>`.
+#[component]
+fn RestoreForm(asset: Asset, class: &'static str, changed: Callback<Asset>) -> impl IntoView {
+    let toaster = Toaster::get();
+    let action = ServerAction::<RestoreAsset>::new();
+    let name = asset.filename.clone();
+    on_result(action, move |result| match result {
+        Ok(restored) => {
+            toaster.info(restored_message(&restored));
+            changed.run(restored);
+        }
+        Err(e) => toaster.error(failure("restore", &name, &e)),
+    });
+    view! {
+        <ActionForm action attr:class="action-form">
+            <input type="hidden" name="id" value=asset.id.to_string() />
+            <button type="submit" class=class aria-label=format!("Restore {}", asset.filename)>
+                "Restore"
+            </button>
+        </ActionForm>
+    }
+}
+
+/// Calls `done` with the result of each dispatch of `action` once it completes (not with an
+/// error the page may have been rendered with after a form post without JavaScript).
+fn on_result<S>(
+    action: ServerAction<S>,
+    mut done: impl FnMut(Result<S::Output, S::Error>) + 'static,
+) where
+    S: ServerFn + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+    S::Error: Clone + Send + Sync + 'static,
+{
+    Effect::watch(
+        move || action.version().get(),
+        move |_, _, _| {
+            if let Some(result) = action.value().get_untracked() {
+                untrack(|| done(result));
+            }
+        },
+        false,
+    );
+}
+
+/// An action as a plain one-button form posting the asset's `id` to the server function at
+/// `url`: without JavaScript the browser posts it (and follows the redirect back); with
+/// JavaScript the click runs `run` instead and the form is not submitted.
 #[component]
 fn ActionButton(
     url: &'static str,
@@ -181,19 +223,6 @@ pub fn restore(asset: Asset, toaster: Toaster, changed: Callback<Asset>) {
                 changed.run(restored);
             }
             Err(e) => toaster.error(failure("restore", &asset.filename, &e)),
-        }
-    });
-}
-
-/// Confirms a RECEIVED upload (RECEIVED → UPLOADED).
-pub fn confirm_upload(asset: Asset, toaster: Toaster, changed: Callback<Asset>) {
-    leptos::task::spawn_local(async move {
-        match mark_uploaded(asset.id).await {
-            Ok(done) => {
-                toaster.info(format!("Marked {} as uploaded", done.filename));
-                changed.run(done);
-            }
-            Err(e) => toaster.error(failure("mark as uploaded", &asset.filename, &e)),
         }
     });
 }

@@ -9,8 +9,6 @@ mod actions;
 mod badges;
 mod toasts;
 
-pub use actions::{
-    ask_delete, confirm_upload, delete_with_undo, restore, AssetActions, ConfirmDelete,
-};
+pub use actions::{ask_delete, delete_with_undo, restore, AssetActions, ConfirmDelete};
 pub use badges::{Clock, FileIcon, StatusBadge, Time};
 pub use toasts::{Toast, ToastRegion, Toaster};
