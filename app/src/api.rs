@@ -312,17 +312,19 @@ pub async fn create_download_link(
     backend()?.download_link(id, ttl_secs).await
 }
 
-#[server(prefix = "/api", endpoint = "mark_uploaded", input = leptos::server_fn::codec::Json)]
+// The asset actions' server functions take server_fn's default form encoding (`id=<id>`), so
+// the pages can post them from plain HTML forms that work without JavaScript.
+#[server(prefix = "/api", endpoint = "mark_uploaded")]
 pub async fn mark_uploaded(id: AssetId) -> Result<Asset, FerryError> {
     backend()?.mark_uploaded(id).await
 }
 
-#[server(prefix = "/api", endpoint = "delete_asset", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "delete_asset")]
 pub async fn delete_asset(id: AssetId) -> Result<Asset, FerryError> {
     backend()?.delete(id).await
 }
 
-#[server(prefix = "/api", endpoint = "restore_asset", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "restore_asset")]
 pub async fn restore_asset(id: AssetId) -> Result<Asset, FerryError> {
     backend()?.restore(id).await
 }

@@ -1,18 +1,8 @@
 //! How a page that failed to render is shown, with the HTTP status of its error. Pages fail
 //! with [`FerryError`], whose `status()` is the one error-to-status mapping of the whole app.
 
-use crate::api::FerryError;
+use crate::{api::FerryError, platform::set_response_status};
 use leptos::prelude::*;
-
-/// Sets the status code of the response being rendered (no-op in the browser).
-pub fn set_response_status(status: http::StatusCode) {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(status);
-    }
-    #[cfg(not(feature = "ssr"))]
-    let _ = status;
-}
 
 /// A page that could not be shown because of `e`, answered with `e`'s status.
 ///

@@ -1,25 +1,11 @@
-//! How assets are shown to people: times, sizes, link lifetimes. Pure functions, shared
-//! by the server rendering and the browser.
+//! How things are shown to people: times, sizes, durations, link lifetimes, text previews.
+//! Pure functions, shared by the server rendering and the browser.
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
-
-pub use crate::upload::queue::human_bytes;
-
-/// The current time, from the browser's clock in the browser.
-pub fn now() -> DateTime<Utc> {
-    #[cfg(feature = "hydrate")]
-    {
-        DateTime::from_timestamp_millis(crate::dom::now_ms() as i64).unwrap_or_default()
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        DateTime::<Utc>::from(std::time::SystemTime::now())
-    }
-}
 
 /// `just now`, `42 s ago`, `5 min ago`, `3 h ago`, `yesterday`, `4 days ago`, then the date.
 pub fn relative_time(now: DateTime<Utc>, t: DateTime<Utc>) -> String {
@@ -70,6 +56,33 @@ pub fn exact_time(t: DateTime<Utc>) -> String {
     )
 }
 
+/// `1.5 MB`, `820 KB`, `12 B` (decimal units, as file managers show).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1000.0 && unit < UNITS.len() - 1 {
+        v /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else if v < 10.0 {
+        format!("{v:.1} {}", UNITS[unit])
+    } else {
+        format!("{v:.0} {}", UNITS[unit])
+    }
+}
+
+/// `45 s`, `3 min 20 s`, `1 h 05 min`.
+pub fn human_duration(secs: u64) -> String {
+    match secs {
+        0..=59 => format!("{secs} s"),
+        60..=3599 => format!("{} min {:02} s", secs / 60, secs % 60),
+        _ => format!("{} h {:02} min", secs / 3600, (secs % 3600) / 60),
+    }
+}
+
 /// Download link lifetimes people can pick (seconds, label). SigV4 caps presigned URLs at
 /// seven days; the server also caps them at its configured maximum.
 pub const LINK_LIFETIMES: [(u64, &str); 6] = [
@@ -94,6 +107,14 @@ pub fn utf8_prefix(bytes: &[u8]) -> String {
         }
         Err(_) => String::from_utf8_lossy(bytes).into_owned(),
     }
+}
+
+/// The text preview of a file from the first bytes fetched (at most `limit` are shown), and
+/// whether more came back than that (a server that ignores `Range` sends the whole file).
+pub fn text_preview(mut body: Vec<u8>, limit: u64) -> (String, bool) {
+    let more = body.len() as u64 > limit;
+    body.truncate(limit as usize);
+    (utf8_prefix(&body), more)
 }
 
 #[cfg(test)]
@@ -131,5 +152,35 @@ mod tests {
         assert_eq!(utf8_prefix(&"hé".as_bytes()[..2]), "h");
         assert_eq!(utf8_prefix(b"a\xffb"), "a\u{fffd}b");
         assert_eq!(utf8_prefix(b"ok\xff"), "ok\u{fffd}");
+    }
+
+    #[test]
+    fn previews_cut_at_the_limit() {
+        assert_eq!(text_preview(b"short".to_vec(), 10), ("short".into(), false));
+        assert_eq!(
+            text_preview(b"exactly10!".to_vec(), 10),
+            ("exactly10!".into(), false)
+        );
+        assert_eq!(
+            text_preview(b"a bit longer".to_vec(), 5),
+            ("a bit".into(), true)
+        );
+        // Cut inside a character: the partial character is dropped.
+        assert_eq!(
+            text_preview("aé".as_bytes().to_vec(), 2),
+            ("a".into(), true)
+        );
+    }
+
+    #[test]
+    fn human_units() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(1_500), "1.5 KB");
+        assert_eq!(human_bytes(104_857_600), "105 MB");
+        assert_eq!(human_bytes(5 * 1024 * 1024 * 1024), "5.4 GB");
+        assert_eq!(human_duration(45), "45 s");
+        assert_eq!(human_duration(200), "3 min 20 s");
+        assert_eq!(human_duration(3900), "1 h 05 min");
     }
 }

@@ -4,17 +4,29 @@
 //! Ferry's user interface: routes, pages and the types shared by the server and the browser.
 //!
 //! Built twice: with `ssr` into the server (rendering HTML), and with `hydrate` into the
-//! WebAssembly bundle that takes over the server-rendered page in the browser.
+//! WebAssembly bundle that takes over the server-rendered page in the browser. The two
+//! builds differ in one place only, [`platform`]: everything else compiles the same on both
+//! sides, and browser-only work starts from effects or event handlers.
+//!
+//! - [`api`]: shared request/response types, the error type, the server functions;
+//! - [`domain`]: ids, states, the asset record, file names and media types;
+//! - [`platform`]: the browser/server seam (clock, timers, storage, dialogs, requests, files);
+//! - [`poll`]: polling with backoff while a page is shown;
+//! - [`format`]: how times, sizes and previews are shown;
+//! - [`components`]: badges, icons, times, toasts, the delete dialog, asset actions;
+//! - `pages` (browse, asset detail, not found) and [`upload`] (the upload page);
+//! - `layout`, [`theme`], [`site`], [`error`]: the frame, the colour theme, the bundle's
+//!   `<head>` tags, error pages.
 
 pub mod api;
 pub mod components;
-#[cfg(feature = "hydrate")]
-pub mod dom;
 pub mod domain;
 pub mod error;
 pub mod format;
 mod layout;
 mod pages;
+pub mod platform;
+pub mod poll;
 pub mod site;
 pub mod theme;
 pub mod upload;
@@ -85,12 +97,7 @@ pub fn App() -> impl IntoView {
 /// Effects never run during server rendering, so the attribute is a reliable signal for
 /// people (and tests) that interactive controls now work.
 fn mark_hydrated() {
-    Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "true");
-        }
-    });
+    Effect::new(move |_| platform::set_root_attribute("data-hydrated", "true"));
 }
 
 /// Entry point called by the hydration script in the browser.

@@ -4,6 +4,7 @@
 //! script in `<head>` applies it before the first paint (no flash); the toggle, which only
 //! works once the page is hydrated, changes it.
 
+use crate::platform;
 use leptos::prelude::*;
 
 const STORAGE_KEY: &str = "ferry-theme";
@@ -65,8 +66,7 @@ pub fn ThemeToggle() -> impl IntoView {
     let (theme, set_theme) = signal(Theme::System);
 
     Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(stored) = storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten()) {
+        if let Some(stored) = platform::storage_get(STORAGE_KEY) {
             set_theme.set(Theme::parse(&stored));
         }
     });
@@ -74,7 +74,6 @@ pub fn ThemeToggle() -> impl IntoView {
     let on_click = move |_| {
         let next = theme.get_untracked().next();
         set_theme.set(next);
-        #[cfg(feature = "hydrate")]
         apply(next);
     };
 
@@ -96,30 +95,16 @@ pub fn ThemeToggle() -> impl IntoView {
     }
 }
 
-#[cfg(feature = "hydrate")]
-fn storage() -> Option<web_sys::Storage> {
-    window().local_storage().ok().flatten()
-}
-
-#[cfg(feature = "hydrate")]
+/// Remembers `theme` and shows it at once.
 fn apply(theme: Theme) {
-    let root = document().document_element();
     match theme {
         Theme::System => {
-            if let Some(s) = storage() {
-                let _ = s.remove_item(STORAGE_KEY);
-            }
-            if let Some(r) = root {
-                let _ = r.remove_attribute("data-theme");
-            }
+            platform::storage_remove(STORAGE_KEY);
+            platform::remove_root_attribute("data-theme");
         }
         Theme::Light | Theme::Dark => {
-            if let Some(s) = storage() {
-                let _ = s.set_item(STORAGE_KEY, theme.as_str());
-            }
-            if let Some(r) = root {
-                let _ = r.set_attribute("data-theme", theme.as_str());
-            }
+            platform::storage_set(STORAGE_KEY, theme.as_str());
+            platform::set_root_attribute("data-theme", theme.as_str());
         }
     }
 }

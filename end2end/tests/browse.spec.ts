@@ -399,3 +399,34 @@ test('screenshots of the list and the detail page, light and dark', async ({ pag
     await testInfo.attach(`detail-${scheme}`, { path: detail, contentType: 'image/png' });
   }
 });
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('the asset actions are forms: mark uploaded, delete and restore from /assets', async ({
+    page,
+    request,
+  }) => {
+    const prefix = uniquePrefix('nojs');
+    const name = `${prefix}plain.txt`;
+    const id = await seed(request, name, 'RECEIVED');
+    const view = `/assets?q=${prefix}`;
+    await page.goto(view);
+    const row = rowOf(page, id);
+    await expect(row.locator('.badge')).toHaveText('RECEIVED');
+
+    // Each button posts its form to the server function, which redirects back to the page.
+    await row.getByRole('button', { name: `Mark ${name} as uploaded` }).click();
+    await expect(row.locator('.badge')).toHaveText('UPLOADED');
+    expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe(view);
+    await row.getByRole('button', { name: `Delete ${name}` }).click();
+    await expect(row.locator('.badge')).toHaveText('DELETED');
+    expect((await request.get(`/asset/${id}`)).status()).toBe(403);
+    await row.getByRole('button', { name: `Restore ${name}` }).click();
+    await expect(row.locator('.badge')).toHaveText('UPLOADED');
+    expect((await request.get(`/asset/${id}`)).status()).toBe(202);
+
+    // Nothing ran in the page: the server did it all.
+    await expect(page.locator('html')).not.toHaveAttribute('data-hydrated', /.*/);
+  });
+});

@@ -1,4 +1,6 @@
-use crate::error::set_response_status;
+//! The page of any URL no route matches.
+
+use crate::platform::set_response_status;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

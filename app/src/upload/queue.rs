@@ -1,7 +1,11 @@
 //! The upload queue's rules, kept free of browser APIs so they are tested natively:
 //! restrictions, which files start next, retry and backoff, progress, speed and ETA.
 
-use crate::{api::UploadLimits, domain::media::type_allowed};
+use crate::{
+    api::UploadLimits,
+    domain::{media::type_allowed, AssetId, AssetStatus},
+    format::{human_bytes, human_duration},
+};
 
 /// A local handle for one file in the queue.
 pub type ItemId = u64;
@@ -53,9 +57,9 @@ pub struct Item {
     pub state: ItemState,
     pub sent: u64,
     /// The asset once the server has created it.
-    pub asset_id: Option<String>,
+    pub asset_id: Option<AssetId>,
     /// The asset's server-side status, as last seen.
-    pub asset_status: Option<String>,
+    pub asset_status: Option<AssetStatus>,
 }
 
 /// Why a file is refused before any request is made.
@@ -224,33 +228,6 @@ pub fn rate_text(rate: f64, remaining: u64) -> Option<String> {
     })
 }
 
-/// `1.5 MB`, `820 KB`, `12 B` (decimal units, as file managers show).
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1000.0 && unit < UNITS.len() - 1 {
-        v /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else if v < 10.0 {
-        format!("{v:.1} {}", UNITS[unit])
-    } else {
-        format!("{v:.0} {}", UNITS[unit])
-    }
-}
-
-/// `45 s`, `3 min 20 s`, `1 h 05 min`.
-pub fn human_duration(secs: u64) -> String {
-    match secs {
-        0..=59 => format!("{secs} s"),
-        60..=3599 => format!("{} min {:02} s", secs / 60, secs % 60),
-        _ => format!("{} h {:02} min", secs / 3600, (secs % 3600) / 60),
-    }
-}
-
 /// Whether a batch fits the per-batch file limit.
 pub fn batch_allowed(files: usize, max_files: usize) -> Result<(), String> {
     if files > max_files {
@@ -412,17 +389,5 @@ mod tests {
             Some("250 KB/s · 4 s left")
         );
         assert_eq!(rate_text(0.5, 10), None);
-    }
-
-    #[test]
-    fn human_units() {
-        assert_eq!(human_bytes(0), "0 B");
-        assert_eq!(human_bytes(999), "999 B");
-        assert_eq!(human_bytes(1_500), "1.5 KB");
-        assert_eq!(human_bytes(104_857_600), "105 MB");
-        assert_eq!(human_bytes(5 * 1024 * 1024 * 1024), "5.4 GB");
-        assert_eq!(human_duration(45), "45 s");
-        assert_eq!(human_duration(200), "3 min 20 s");
-        assert_eq!(human_duration(3900), "1 h 05 min");
     }
 }

@@ -1,0 +1,93 @@
+//! Every field of an asset, with what S3 has not reported yet said as such.
+
+use crate::{
+    components::{StatusBadge, Time},
+    domain::Asset,
+    format::{exact_time, human_bytes},
+};
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+
+fn unknown() -> AnyView {
+    view! { <span class="muted">"not yet known (arrives with the S3 event)"</span> }.into_any()
+}
+
+fn text(v: String) -> AnyView {
+    view! { <span class="mono">{v}</span> }.into_any()
+}
+
+fn maybe(v: Option<String>) -> AnyView {
+    v.map(text).unwrap_or_else(unknown)
+}
+
+/// The exact time, and relative to now.
+fn when(t: Option<DateTime<Utc>>) -> AnyView {
+    match t {
+        Some(t) => view! {
+            <span>{exact_time(t)}</span>
+            " "
+            <span class="muted">"(" <Time time=t /> ")"</span>
+        }
+        .into_any(),
+        None => unknown(),
+    }
+}
+
+/// Human units, and bytes.
+fn size(n: Option<u64>) -> AnyView {
+    match n {
+        Some(n) => view! {
+            <span>{human_bytes(n)}</span>
+            " "
+            <span class="muted">{format!("({n} bytes)")}</span>
+        }
+        .into_any(),
+        None => unknown(),
+    }
+}
+
+#[component]
+pub fn Metadata(asset: Asset) -> impl IntoView {
+    let rows: Vec<(&str, AnyView)> = vec![
+        ("Asset id", text(asset.id.to_string())),
+        ("File name", text(asset.filename.clone())),
+        ("Content type", text(asset.content_type.clone())),
+        ("Size", size(asset.size)),
+        (
+            "Status",
+            view! { <StatusBadge status=asset.status /> }.into_any(),
+        ),
+        ("Bucket", text(asset.bucket.clone())),
+        ("Object key", text(asset.object_key.clone())),
+        ("ETag", maybe(asset.etag.clone())),
+        ("Event name", maybe(asset.event_name.clone())),
+        ("Event time", when(asset.event_time)),
+        ("Sequencer", maybe(asset.sequencer.clone())),
+        ("Created", when(Some(asset.created_at))),
+        ("Updated", when(Some(asset.updated_at))),
+    ];
+    let deleted_from = asset.deleted_from.map(|s| {
+        view! {
+            <div class="meta-row">
+                <dt>"Deleted from"</dt>
+                <dd>{s.as_str()}</dd>
+            </div>
+        }
+    });
+    view! {
+        <dl class="meta" data-testid="metadata">
+            {rows
+                .into_iter()
+                .map(|(label, value)| {
+                    view! {
+                        <div class="meta-row">
+                            <dt>{label}</dt>
+                            <dd>{value}</dd>
+                        </div>
+                    }
+                })
+                .collect_view()}
+            {deleted_from}
+        </dl>
+    }
+}

@@ -1,0 +1,265 @@
+//! The view a `/assets` URL describes, and the URL of a view: parsing (a value that names
+//! nothing is a 400), defaults left out, search text percent-encoded.
+
+use crate::{
+    api::{FerryError, ListParams, SortOrder},
+    domain::AssetStatus,
+};
+use leptos_router::params::ParamsMap;
+
+/// Page sizes people can choose.
+pub const PAGE_SIZES: [usize; 4] = [10, 25, 50, ListParams::MAX_LIMIT];
+pub const DEFAULT_PAGE_SIZE: usize = 25;
+
+/// The view a `/assets` URL describes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BrowseQuery {
+    pub status: Option<AssetStatus>,
+    /// `None`: the default order (newest first; by name when searching).
+    pub sort: Option<SortOrder>,
+    /// File name prefix searched for.
+    pub q: String,
+    pub limit: usize,
+    pub cursor: Option<String>,
+}
+
+impl BrowseQuery {
+    /// Reads the query string; a value that names nothing is a 400, not a silent default.
+    pub fn parse(map: &ParamsMap) -> Result<BrowseQuery, FerryError> {
+        BrowseQuery::from_pairs(|k| map.get(k))
+    }
+
+    /// The same, from any lookup of query parameters (already percent-decoded).
+    pub fn from_pairs(param: impl Fn(&str) -> Option<String>) -> Result<BrowseQuery, FerryError> {
+        let get = |k: &str| param(k).filter(|v| !v.is_empty());
+        let status = get("status")
+            .map(|s| s.parse::<AssetStatus>())
+            .transpose()
+            .map_err(|e| FerryError::BadRequest(e.to_string()))?;
+        let sort = get("sort")
+            .map(|s| s.parse::<SortOrder>())
+            .transpose()
+            .map_err(FerryError::BadRequest)?;
+        let limit = match get("limit") {
+            None => DEFAULT_PAGE_SIZE,
+            Some(l) => l
+                .parse::<usize>()
+                .ok()
+                .filter(|n| PAGE_SIZES.contains(n))
+                .ok_or_else(|| {
+                    FerryError::BadRequest(format!(
+                        "page size `{l}` is not one of {}",
+                        PAGE_SIZES.map(|n| n.to_string()).join(", ")
+                    ))
+                })?,
+        };
+        let q = get("q").unwrap_or_default().trim().to_string();
+        // A search lists by name; a time order in the URL gives way to it.
+        let sort = if !q.is_empty() && sort.is_some_and(|s| !s.by_name()) {
+            None
+        } else {
+            sort
+        };
+        Ok(BrowseQuery {
+            status,
+            sort,
+            q,
+            limit,
+            cursor: get("cursor"),
+        })
+    }
+
+    /// The order the listing is actually in.
+    pub fn effective_sort(&self) -> SortOrder {
+        self.sort.unwrap_or(if self.q.is_empty() {
+            SortOrder::Newest
+        } else {
+            SortOrder::Name
+        })
+    }
+
+    /// The URL of this view (defaults left out, so URLs stay short and stable).
+    pub fn href(&self) -> String {
+        let mut pairs: Vec<(&str, String)> = vec![];
+        if !self.q.is_empty() {
+            pairs.push(("q", self.q.clone()));
+        }
+        if let Some(st) = self.status {
+            pairs.push(("status", st.as_str().to_ascii_lowercase()));
+        }
+        if let Some(sort) = self.sort {
+            if sort != self.default_sort() {
+                pairs.push(("sort", sort.as_str().to_string()));
+            }
+        }
+        if self.limit != DEFAULT_PAGE_SIZE {
+            pairs.push(("limit", self.limit.to_string()));
+        }
+        if let Some(c) = &self.cursor {
+            pairs.push(("cursor", c.clone()));
+        }
+        if pairs.is_empty() {
+            return "/assets".to_string();
+        }
+        let query = pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        format!("/assets?{query}")
+    }
+
+    fn default_sort(&self) -> SortOrder {
+        if self.q.is_empty() {
+            SortOrder::Newest
+        } else {
+            SortOrder::Name
+        }
+    }
+
+    /// The same view from its first page.
+    pub fn first_page(&self) -> BrowseQuery {
+        BrowseQuery {
+            cursor: None,
+            ..self.clone()
+        }
+    }
+
+    /// This view searching for `text` from its first page (a time order gives way to name
+    /// order, which a search lists in).
+    pub fn searching(&self, text: &str) -> BrowseQuery {
+        let q = text.trim().to_string();
+        BrowseQuery {
+            sort: self.sort.filter(|s| s.by_name() || q.is_empty()),
+            q,
+            cursor: None,
+            ..self.clone()
+        }
+    }
+
+    pub fn at(&self, cursor: Option<String>) -> BrowseQuery {
+        BrowseQuery {
+            cursor,
+            ..self.clone()
+        }
+    }
+
+    pub fn params(&self) -> ListParams {
+        ListParams {
+            status: self.status,
+            limit: Some(self.limit),
+            cursor: self.cursor.clone(),
+            sort: Some(self.effective_sort()),
+            prefix: (!self.q.is_empty()).then(|| self.q.clone()),
+        }
+    }
+
+    pub fn is_filtered(&self) -> bool {
+        self.status.is_some() || !self.q.is_empty()
+    }
+}
+
+/// Percent-encodes a query value (everything but unreserved characters).
+fn encode(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(query: &str) -> Result<BrowseQuery, FerryError> {
+        let pairs = url_pairs(query);
+        BrowseQuery::from_pairs(|k| {
+            pairs
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        })
+    }
+
+    fn url_pairs(query: &str) -> Vec<(String, String)> {
+        query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (k.to_string(), v.to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn urls_round_trip() {
+        let view = BrowseQuery {
+            status: Some(AssetStatus::Uploaded),
+            sort: Some(SortOrder::NameDesc),
+            q: "rep".into(),
+            limit: 50,
+            cursor: Some("abc_-".into()),
+        };
+        let href = view.href();
+        assert_eq!(
+            href,
+            "/assets?q=rep&status=uploaded&sort=name_desc&limit=50&cursor=abc_-"
+        );
+        assert_eq!(parse(href.trim_start_matches("/assets?")).unwrap(), view);
+        // Defaults are left out.
+        let plain = parse("").unwrap();
+        assert_eq!(plain.limit, DEFAULT_PAGE_SIZE);
+        assert_eq!(plain.href(), "/assets");
+        assert_eq!(plain.effective_sort(), SortOrder::Newest);
+        assert_eq!(parse("sort=newest").unwrap().href(), "/assets");
+        assert_eq!(parse("sort=oldest").unwrap().href(), "/assets?sort=oldest");
+        // Search text is encoded.
+        let spaced = BrowseQuery {
+            q: "a b&c".into(),
+            ..plain.clone()
+        };
+        assert_eq!(spaced.href(), "/assets?q=a%20b%26c");
+    }
+
+    #[test]
+    fn a_search_lists_by_name() {
+        let view = parse("q=rep&sort=oldest").unwrap();
+        assert_eq!(view.sort, None);
+        assert_eq!(view.effective_sort(), SortOrder::Name);
+        assert_eq!(view.params().sort, Some(SortOrder::Name));
+        assert_eq!(view.params().prefix.as_deref(), Some("rep"));
+        assert_eq!(view.href(), "/assets?q=rep");
+        // Searching from a time order switches to name order; clearing keeps the order.
+        let oldest = parse("sort=oldest&cursor=x").unwrap();
+        let found = oldest.searching(" rep ");
+        assert_eq!(
+            (found.q.as_str(), found.sort, found.cursor),
+            ("rep", None, None)
+        );
+        let named = parse("sort=name_desc").unwrap().searching("a");
+        assert_eq!(named.sort, Some(SortOrder::NameDesc));
+        assert_eq!(oldest.searching("").sort, Some(SortOrder::Oldest));
+        // Blank searches are no search.
+        assert_eq!(parse("q=   ").unwrap().href(), "/assets");
+        assert_eq!(parse("q=").unwrap().href(), "/assets");
+    }
+
+    #[test]
+    fn bad_urls_are_400s() {
+        for bad in ["status=gone", "sort=size", "limit=7", "limit=x"] {
+            let e = parse(bad).unwrap_err();
+            assert_eq!(e.status(), http::StatusCode::BAD_REQUEST, "{bad}");
+        }
+        assert_eq!(
+            parse("status=RECEIVED").unwrap().status,
+            Some(AssetStatus::Received)
+        );
+    }
+}

@@ -1,0 +1,202 @@
+//! The listing itself: the table of assets (cards on narrow screens), the pager, the empty
+//! states and the loading skeleton.
+
+use super::{query::BrowseQuery, DELETE_DIALOG};
+use crate::{
+    api::AssetList,
+    components::{AssetActions, FileIcon, StatusBadge, Time},
+    domain::{media::FileKind, Asset},
+    format::human_bytes,
+};
+use leptos::prelude::*;
+
+/// The page of assets: a table (cards on narrow screens), then the pager.
+#[component]
+pub fn AssetTable(
+    q: BrowseQuery,
+    page: AssetList,
+    delete_target: RwSignal<Option<Asset>>,
+    changed: Callback<Asset>,
+) -> impl IntoView {
+    if page.items.is_empty() {
+        return view! { <Empty q /> }.into_any();
+    }
+    let count = page.items.len();
+    let sort = q.effective_sort();
+    let caption = format!(
+        "{count} asset{}, {}{}",
+        if count == 1 { "" } else { "s" },
+        sort.label().to_lowercase(),
+        if q.cursor.is_some() {
+            ""
+        } else {
+            " (first page)"
+        }
+    );
+    let prev = page.prev_cursor.clone().map(|c| q.at(Some(c)).href());
+    let next = page.next_cursor.clone().map(|c| q.at(Some(c)).href());
+    let first = q.cursor.is_some().then(|| q.first_page().href());
+    let rows = page
+        .items
+        .into_iter()
+        .map(|asset| view! { <AssetRow asset delete_target changed /> })
+        .collect_view();
+    view! {
+        <table class="assets" data-testid="assets">
+            <caption class="visually-hidden">{caption}</caption>
+            <thead>
+                <tr>
+                    <th scope="col">"Name"</th>
+                    <th scope="col" class="num">"Size"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col">"Created"</th>
+                    <th scope="col">"Updated"</th>
+                    <th scope="col">
+                        <span class="visually-hidden">"Actions"</span>
+                    </th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+        <nav class="pager" aria-label="Pages">
+            {pager_link(first, "« First", "first")}
+            {pager_link(prev, "‹ Previous", "prev")}
+            <span class="pager-count muted">
+                {format!("{count} on this page")}
+            </span>
+            {pager_link(next, "Next ›", "next")}
+        </nav>
+    }
+    .into_any()
+}
+
+fn pager_link(href: Option<String>, label: &'static str, rel: &'static str) -> impl IntoView {
+    match href {
+        Some(href) => view! {
+            <a class="btn btn-quiet" href=href rel=rel>
+                {label}
+            </a>
+        }
+        .into_any(),
+        None => view! {
+            <span class="btn btn-quiet disabled" aria-disabled="true">
+                {label}
+            </span>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn AssetRow(
+    asset: Asset,
+    delete_target: RwSignal<Option<Asset>>,
+    changed: Callback<Asset>,
+) -> impl IntoView {
+    let href = format!("/assets/{}", asset.id);
+    let kind = FileKind::of(&asset.content_type, &asset.filename);
+    let size = asset.size.map(human_bytes).unwrap_or_else(|| "—".into());
+    let name = asset.filename.clone();
+    let download = asset.status.is_downloadable().then(|| {
+        view! {
+            <a
+                class="btn btn-quiet"
+                href=format!("/assets/{}/download", asset.id)
+                aria-label=format!("Download {name}")
+            >
+                "Download"
+            </a>
+        }
+    });
+    view! {
+        <tr data-asset-id=asset.id.to_string() data-status=asset.status.as_str()>
+            <td class="cell-name" data-label="Name">
+                <FileIcon kind />
+                <span class="name-block">
+                    <a class="asset-link" href=href>
+                        {asset.filename.clone()}
+                    </a>
+                    <span class="muted small">{asset.content_type.clone()}</span>
+                </span>
+            </td>
+            <td class="num" data-label="Size">
+                {size}
+            </td>
+            <td data-label="Status">
+                <StatusBadge status=asset.status />
+            </td>
+            <td data-label="Created">
+                <Time time=asset.created_at />
+            </td>
+            <td data-label="Updated">
+                <Time time=asset.updated_at />
+            </td>
+            <td class="cell-actions" data-label="Actions">
+                {download}
+                <AssetActions
+                    asset=asset.clone()
+                    dialog_id=DELETE_DIALOG
+                    delete_target
+                    changed
+                    compact=true
+                />
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn Empty(q: BrowseQuery) -> impl IntoView {
+    let body = if q.cursor.is_some() {
+        view! {
+            <h2>"No more assets"</h2>
+            <p>
+                <a href=q.first_page().href()>"Back to the first page"</a>
+            </p>
+        }
+        .into_any()
+    } else if q.is_filtered() {
+        let what = match (&q.status, q.q.as_str()) {
+            (Some(st), "") => format!("No {} assets.", st.as_str().to_ascii_lowercase()),
+            (None, prefix) => format!("No file names start with “{prefix}”."),
+            (Some(st), prefix) => format!(
+                "No {} assets have names starting with “{prefix}”.",
+                st.as_str().to_ascii_lowercase()
+            ),
+        };
+        view! {
+            <h2>"Nothing matches"</h2>
+            <p>{what}</p>
+            <p>
+                <a href="/assets">"Clear the search and filters"</a>
+            </p>
+        }
+        .into_any()
+    } else {
+        view! {
+            <h2>"No assets yet"</h2>
+            <p>"Files you upload, and objects that arrive in the bucket, show up here."</p>
+            <p>
+                <a class="btn" href="/">
+                    "Upload files"
+                </a>
+            </p>
+        }
+        .into_any()
+    };
+    view! {
+        <div class="panel empty" data-testid="empty">
+            {body}
+        </div>
+    }
+}
+
+/// Placeholder rows while the first page loads, the height of real ones (no layout jump).
+#[component]
+pub fn Skeleton() -> impl IntoView {
+    view! {
+        <div class="skeleton" aria-label="Loading assets" role="status">
+            {(0..8).map(|_| view! { <div class="skeleton-row"></div> }).collect_view()}
+        </div>
+    }
+}
