@@ -7,11 +7,7 @@
 //! real router on a real socket, warmed up, then sequential GETs timed one by one.
 
 use futures::{stream, StreamExt};
-use server::{
-    services::{Embedded, Settings},
-    site::Site,
-    storage::NewAsset,
-};
+use server::{config::Settings, services::Embedded, site::Site, storage::NewAsset};
 use std::{fmt::Write as _, time::Instant};
 
 /// Table sizes compared; `FERRY_BENCH_SIZES=100,5000` overrides them for a quick run.

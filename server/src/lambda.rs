@@ -21,6 +21,14 @@ pub enum Handler {
 }
 
 impl Handler {
+    /// The name `ferry lambda` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Handler::Web => "web",
+            Handler::S3Events => "s3-events",
+        }
+    }
+
     /// From the function's `Handler` setting (`_HANDLER`): `web` (default) or `s3-events`.
     pub fn from_env() -> Result<Handler, String> {
         match std::env::var("_HANDLER").as_deref() {

@@ -3,7 +3,7 @@
 
 pub mod api;
 pub mod aws;
-pub mod cli;
+pub mod config;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 #[cfg(feature = "local")]

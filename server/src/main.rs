@@ -1,53 +1,73 @@
 // The Lambda and serve futures nest the whole Leptos router type: deeper than the default.
 #![recursion_limit = "256"]
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use server::{
-    cli::{Backend, Cli, Command, ServeArgs},
-    services::{Services, Settings},
+    config::{Backend, Cli, Command, ServeArgs},
+    services::Services,
     site::Site,
 };
 use tracing_subscriber::EnvFilter;
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    // dynoxide logs every expected ConditionalCheckFailed as a warning: keep it quiet.
-    let filter = std::env::var("RUST_LOG")
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .unwrap_or_else(|| "info,tower_http=warn,dynoxide=error,s3s=warn".to_string());
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+fn main() -> Result<(), Error> {
+    unset_empty_variables();
+    let cli = Cli::parse_from(arguments()?);
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::new(filter))
+        .with_env_filter(EnvFilter::new(&cli.log))
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve(args).await,
+            #[cfg(feature = "lambda")]
+            Command::Lambda(args) => lambda(args).await,
+        }
+    })
+}
 
-    // Lambda starts the binary with no arguments: run the function its Handler names.
+/// An empty setting variable counts as unset (a template parameter left blank, say): clap
+/// would otherwise parse the empty value. Runs before any other thread exists.
+fn unset_empty_variables() {
+    let command = Cli::command();
+    let args = command
+        .get_arguments()
+        .chain(command.get_subcommands().flat_map(|c| c.get_arguments()));
+    for name in args.filter_map(|a| a.get_env()) {
+        if std::env::var_os(name).is_some_and(|v| v.is_empty()) {
+            std::env::remove_var(name);
+        }
+    }
+}
+
+/// The command line; when Lambda starts the binary with no arguments, `lambda <handler>` for
+/// the handler the function's `Handler` setting names (settings then come from the variables
+/// the template sets).
+fn arguments() -> Result<Vec<std::ffi::OsString>, Error> {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     #[cfg(feature = "lambda")]
-    if std::env::args_os().len() == 1 && server::lambda::in_lambda() {
+    if args.len() == 1 && server::lambda::in_lambda() {
         let handler = server::lambda::Handler::from_env()?;
-        let site_root = std::env::var("FERRY_SITE_ROOT").unwrap_or_else(|_| "site".into());
-        return lambda(handler, site_root.into()).await;
+        return Ok(vec![
+            args[0].clone(),
+            "lambda".into(),
+            handler.name().into(),
+        ]);
     }
-
-    match Cli::parse().command {
-        Command::Serve(args) => serve(args).await,
-        #[cfg(feature = "lambda")]
-        Command::Lambda(args) => lambda(args.handler, args.site_root).await,
-    }
+    Ok(args)
 }
 
 /// Builds the AWS clients once (cold start), then serves invocations until Lambda stops us.
 #[cfg(feature = "lambda")]
-async fn lambda(
-    handler: server::lambda::Handler,
-    site_root: std::path::PathBuf,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let services = Services::from_env(Settings::from_env()?).await;
-    let site = Site::load(&site_root)?;
-    server::lambda::run(handler, services, site).await
+async fn lambda(args: server::config::LambdaArgs) -> Result<(), Error> {
+    let services = Services::from_env(args.settings).await;
+    let site = Site::load(&args.site_root)?;
+    server::lambda::run(args.handler, services, site).await
 }
 
-async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+async fn serve(args: ServeArgs) -> Result<(), Error> {
     std::fs::create_dir_all(&args.data_dir)
         .map_err(|e| format!("cannot create data dir {}: {e}", args.data_dir.display()))?;
     let site = Site::load(&args.site_root)?;
@@ -55,29 +75,8 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     let addr = listener.local_addr()?;
-
-    let settings = Settings::from_env()?;
-    let (services, embedded): (Services, Option<EmbeddedHandle>) = match args.backend {
-        #[cfg(feature = "local")]
-        Backend::Embedded => {
-            let origins = app_origins(addr);
-            let embedded =
-                server::services::Embedded::start(&args.data_dir, settings, &origins).await?;
-            tracing::info!(
-                dynamodb = %embedded.dynamodb_endpoint,
-                s3 = %embedded.s3_endpoint,
-                access_key = %embedded.credentials.access_key,
-                "embedded backends up (secret key in {}/credentials.json)",
-                args.data_dir.display()
-            );
-            (embedded.services.clone(), Some(embedded))
-        }
-        #[cfg(not(feature = "local"))]
-        Backend::Embedded => {
-            return Err("this build has no embedded backends: use --backend aws".into());
-        }
-        Backend::Aws => (Services::from_env(settings).await, None),
-    };
+    let storage = Storage::start(&args, addr).await?;
+    let services = storage.services();
     tracing::info!(
         table = %services.settings.table_name,
         bucket = %services.settings.bucket_name,
@@ -92,26 +91,66 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
-    #[cfg(feature = "local")]
-    if let Some(embedded) = embedded {
-        embedded.shutdown().await;
-    }
-    #[cfg(not(feature = "local"))]
-    let _ = embedded;
-    drop(services);
+    storage.stop().await;
     tracing::info!("Ferry stopped");
     Ok(())
 }
 
-/// The embedded backends, when this build has them.
-#[cfg(feature = "local")]
-type EmbeddedHandle = server::services::Embedded;
-#[cfg(not(feature = "local"))]
-type EmbeddedHandle = std::convert::Infallible;
+/// Where `ferry serve` keeps assets: the embedded backends, or AWS.
+enum Storage {
+    #[cfg(feature = "local")]
+    Embedded(Box<server::services::Embedded>),
+    Aws(Services),
+}
 
-#[cfg(feature = "local")]
+impl Storage {
+    async fn start(args: &ServeArgs, addr: std::net::SocketAddr) -> Result<Storage, Error> {
+        let settings = args.settings.clone();
+        match args.backend {
+            Backend::Aws => Ok(Storage::Aws(Services::from_env(settings).await)),
+            #[cfg(feature = "local")]
+            Backend::Embedded => {
+                let origins = app_origins(addr);
+                let embedded =
+                    server::services::Embedded::start(&args.data_dir, settings, &origins).await?;
+                tracing::info!(
+                    dynamodb = %embedded.dynamodb_endpoint,
+                    s3 = %embedded.s3_endpoint,
+                    access_key = %embedded.credentials.access_key,
+                    "embedded backends up (secret key in {}/credentials.json)",
+                    args.data_dir.display()
+                );
+                Ok(Storage::Embedded(Box::new(embedded)))
+            }
+            #[cfg(not(feature = "local"))]
+            Backend::Embedded => {
+                let _ = addr;
+                Err("this build has no embedded backends: use --backend aws".into())
+            }
+        }
+    }
+
+    fn services(&self) -> Services {
+        match self {
+            #[cfg(feature = "local")]
+            Storage::Embedded(e) => e.services.clone(),
+            Storage::Aws(services) => services.clone(),
+        }
+    }
+
+    /// Stops the embedded backends (S3 first, then DynamoDB), if any.
+    async fn stop(self) {
+        match self {
+            #[cfg(feature = "local")]
+            Storage::Embedded(e) => e.shutdown().await,
+            Storage::Aws(_) => {}
+        }
+    }
+}
+
 /// Origins the embedded S3 accepts browser uploads from: the app's own address, and its
 /// `localhost` spelling when bound to loopback.
+#[cfg(feature = "local")]
 fn app_origins(addr: std::net::SocketAddr) -> Vec<String> {
     let mut origins = vec![format!("http://{addr}")];
     if addr.ip().is_loopback() {

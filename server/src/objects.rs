@@ -8,6 +8,10 @@ use std::{collections::BTreeMap, time::Duration};
 
 /// Longest lifetime S3 allows for a SigV4 presigned URL.
 pub const MAX_PRESIGN_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+/// S3's smallest part (all but the last), its largest, and the most parts in one upload.
+pub const MIN_PART: u64 = 5 * 1024 * 1024;
+pub const MAX_PART: u64 = 5 * 1024 * 1024 * 1024;
+pub const MAX_PARTS: u32 = 10_000;
 
 /// A request the browser can make on its own.
 #[derive(Debug, Clone)]

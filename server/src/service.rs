@@ -2,7 +2,8 @@
 //! Handlers parse and format; rules (limits, TTLs, which state may download) live here.
 
 use crate::{
-    objects::{ObjectError, ObjectStore, MAX_PRESIGN_TTL},
+    config::Limits,
+    objects::{ObjectError, ObjectStore, MAX_PART, MAX_PARTS},
     storage::{AssetStore, ListQuery, NewAsset, TableError},
 };
 use app::{
@@ -15,11 +16,6 @@ use app::{
 use std::{sync::Arc, time::Duration};
 
 const MIB: u64 = 1024 * 1024;
-/// S3's smallest part (all but the last).
-const MIN_PART: u64 = 5 * MIB;
-/// S3's most parts in one upload, and its largest part.
-const MAX_PARTS: u32 = 10_000;
-const MAX_PART: u64 = 5 * 1024 * MIB;
 
 /// Parts of at least 8 MiB, larger when needed to stay within 10,000 parts.
 pub fn part_size_for(size: u64) -> u64 {
@@ -36,109 +32,6 @@ fn check_upload_id(upload_id: &str) -> Result<(), FerryError> {
         return Err(FerryError::BadRequest("malformed upload_id".into()));
     }
     Ok(())
-}
-
-/// Limits on uploads and links, from the environment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Limits {
-    /// `FERRY_MAX_UPLOAD_BYTES` (default 5 GiB, S3's single-PUT maximum).
-    pub max_upload_bytes: u64,
-    /// `FERRY_ALLOWED_TYPES`: comma-separated `type/subtype` patterns (default `*/*`).
-    pub allowed_types: Vec<String>,
-    /// `FERRY_UPLOAD_TTL_SECS` (default 900).
-    pub upload_ttl: Duration,
-    /// `FERRY_DOWNLOAD_TTL_SECS` (default 60, the seed's).
-    pub download_ttl: Duration,
-    /// `FERRY_MAX_DOWNLOAD_TTL_SECS` (default and at most 7 days).
-    pub max_download_ttl: Duration,
-    /// `FERRY_MAX_FILES_PER_BATCH` (default 100): how many files the UI takes in one drop.
-    pub max_files_per_batch: usize,
-    /// `FERRY_MULTIPART_THRESHOLD_BYTES` (default 64 MiB): from this size the UI uploads in
-    /// parts.
-    pub multipart_threshold: u64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_upload_bytes: 5 * 1024 * 1024 * 1024,
-            allowed_types: vec!["*/*".into()],
-            upload_ttl: Duration::from_secs(900),
-            download_ttl: Duration::from_secs(60),
-            max_download_ttl: MAX_PRESIGN_TTL,
-            max_files_per_batch: 100,
-            multipart_threshold: 64 * MIB,
-        }
-    }
-}
-
-impl Limits {
-    pub fn from_env() -> Result<Limits, String> {
-        let d = Limits::default();
-        let num = |name: &str, default: u64| -> Result<u64, String> {
-            match std::env::var(name) {
-                Ok(v) if !v.trim().is_empty() => v
-                    .trim()
-                    .parse::<u64>()
-                    .map_err(|_| format!("{name}={v:?} is not a whole number")),
-                _ => Ok(default),
-            }
-        };
-        let secs = |name: &str, default: Duration| -> Result<Duration, String> {
-            let s = num(name, default.as_secs())?;
-            if s == 0 || s > MAX_PRESIGN_TTL.as_secs() {
-                return Err(format!(
-                    "{name} must be between 1 and {}",
-                    MAX_PRESIGN_TTL.as_secs()
-                ));
-            }
-            Ok(Duration::from_secs(s))
-        };
-        let allowed_types = match std::env::var("FERRY_ALLOWED_TYPES") {
-            Ok(v) if !v.trim().is_empty() => {
-                let list: Vec<String> = v
-                    .split(',')
-                    .map(|t| t.trim().to_ascii_lowercase())
-                    .filter(|t| !t.is_empty())
-                    .collect();
-                if let Some(bad) = list.iter().find(|t| t.split('/').count() != 2) {
-                    return Err(format!("FERRY_ALLOWED_TYPES: `{bad}` is not type/subtype"));
-                }
-                list
-            }
-            _ => d.allowed_types.clone(),
-        };
-        Ok(Limits {
-            max_upload_bytes: num("FERRY_MAX_UPLOAD_BYTES", d.max_upload_bytes)?,
-            allowed_types,
-            upload_ttl: secs("FERRY_UPLOAD_TTL_SECS", d.upload_ttl)?,
-            download_ttl: secs("FERRY_DOWNLOAD_TTL_SECS", d.download_ttl)?,
-            max_download_ttl: secs("FERRY_MAX_DOWNLOAD_TTL_SECS", d.max_download_ttl)?,
-            max_files_per_batch: match num(
-                "FERRY_MAX_FILES_PER_BATCH",
-                d.max_files_per_batch as u64,
-            )? {
-                0 => return Err("FERRY_MAX_FILES_PER_BATCH must be at least 1".into()),
-                n => n as usize,
-            },
-            multipart_threshold: match num(
-                "FERRY_MULTIPART_THRESHOLD_BYTES",
-                d.multipart_threshold,
-            )? {
-                n if n < MIN_PART => {
-                    return Err(format!(
-                        "FERRY_MULTIPART_THRESHOLD_BYTES must be at least {MIN_PART}"
-                    ))
-                }
-                n => n,
-            },
-        })
-    }
-
-    /// Whether `content_type` (parameters ignored) matches an allowed pattern.
-    pub fn allows_type(&self, content_type: &str) -> bool {
-        app::domain::media::type_allowed(content_type, &self.allowed_types)
-    }
 }
 
 pub struct AssetService {
@@ -267,7 +160,7 @@ impl AssetBackend for AssetService {
             max_upload_bytes: self.limits.max_upload_bytes,
             allowed_types: self.limits.allowed_types.clone(),
             upload_url_ttl_secs: self.limits.upload_ttl.as_secs(),
-            max_files_per_batch: self.limits.max_files_per_batch,
+            max_files_per_batch: self.limits.max_files_per_batch as usize,
             multipart_threshold_bytes: self.limits.multipart_threshold,
         }
     }
@@ -497,8 +390,6 @@ impl AssetBackend for AssetService {
 
 #[cfg(test)]
 mod tests {
-    use super::Limits;
-
     #[test]
     fn part_sizes_stay_within_s3_limits() {
         use super::{part_size_for, MIB};
@@ -508,21 +399,5 @@ mod tests {
         let big = 200 * 1024 * MIB;
         let p = part_size_for(big);
         assert!(big.div_ceil(p) <= 10_000 && p.is_multiple_of(MIB), "{p}");
-    }
-
-    #[test]
-    fn type_patterns_match_essence_only() {
-        let l = Limits {
-            allowed_types: vec!["image/*".into(), "application/pdf".into()],
-            ..Limits::default()
-        };
-        assert!(l.allows_type("image/png"));
-        assert!(l.allows_type("IMAGE/JPEG; q=1"));
-        assert!(l.allows_type("application/pdf"));
-        assert!(!l.allows_type("application/zip"));
-        assert!(!l.allows_type("text/plain"));
-        // No subtype: octet-stream, which these patterns do not allow.
-        assert!(!l.allows_type("garbage"));
-        assert!(Limits::default().allows_type("anything/goes"));
     }
 }

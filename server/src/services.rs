@@ -1,48 +1,10 @@
-//! Wiring: the settings Ferry reads, and the services built from them once per process.
+//! Wiring: the services built once per process from the [`Settings`], against AWS or the
+//! embedded backends.
 
 use crate::{
-    aws,
-    objects::ObjectStore,
-    service::{AssetService, Limits},
-    storage::AssetStore,
+    aws, config::Settings, objects::ObjectStore, service::AssetService, storage::AssetStore,
 };
 use std::sync::Arc;
-
-/// Settings from the environment (`TABLE_NAME`, `BUCKET_NAME`, `FERRY_*` limits).
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub table_name: String,
-    pub bucket_name: String,
-    pub limits: Limits,
-}
-
-impl Settings {
-    pub const DEFAULT_TABLE: &'static str = "ferry-assets";
-    pub const DEFAULT_BUCKET: &'static str = "ferry-uploads";
-
-    /// Table and bucket names with the default limits.
-    pub fn named(table_name: &str, bucket_name: &str) -> Settings {
-        Settings {
-            table_name: table_name.into(),
-            bucket_name: bucket_name.into(),
-            limits: Limits::default(),
-        }
-    }
-
-    pub fn from_env() -> Result<Settings, String> {
-        let var = |name: &str, default: &str| {
-            std::env::var(name)
-                .ok()
-                .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| default.to_string())
-        };
-        Ok(Settings {
-            table_name: var("TABLE_NAME", Self::DEFAULT_TABLE),
-            bucket_name: var("BUCKET_NAME", Self::DEFAULT_BUCKET),
-            limits: Limits::from_env()?,
-        })
-    }
-}
 
 /// Everything handlers need: the asset service, and the stores under it.
 #[derive(Clone)]

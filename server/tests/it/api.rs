@@ -6,7 +6,7 @@ use axum::{
     http::{header, Method, Request, StatusCode},
 };
 use serde_json::{json, Value};
-use server::service::Limits;
+use server::config::Limits;
 use std::collections::BTreeSet;
 use tower::ServiceExt;
 
@@ -736,7 +736,7 @@ async fn server_functions_share_the_service_and_its_status_codes() {
     assert_eq!(rest.body["items"][0]["asset_id"], id);
 
     let r = api
-        .post_json("/api/mark_uploaded", &json!({"id": id}).to_string())
+        .post_form("/api/mark_uploaded", &format!("id={id}"))
         .await;
     assert_eq!(r.status, StatusCode::PRECONDITION_FAILED, "{}", r.raw);
     assert!(r.raw.contains("PreconditionFailed"), "{}", r.raw);
@@ -756,14 +756,14 @@ async fn server_functions_share_the_service_and_its_status_codes() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
     assert_eq!(r.body["allowed_types"], json!(["*/*"]));
     let r = api
-        .post_json("/api/delete_asset", &json!({"id": id}).to_string())
+        .post_form("/api/delete_asset", &format!("id={id}"))
         .await;
     assert_eq!(
         (r.status, r.body["status"].clone()),
         (StatusCode::OK, json!("DELETED"))
     );
     let r = api
-        .post_json("/api/restore_asset", &json!({"id": id}).to_string())
+        .post_form("/api/restore_asset", &format!("id={id}"))
         .await;
     assert_eq!(
         (r.status, r.body["status"].clone()),

@@ -2,7 +2,7 @@
 //! acknowledged is recorded (the embedded S3 answers only after its event is applied).
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use server::{aws, services::Settings};
+use server::{aws, config::Settings};
 use std::{
     collections::HashMap,
     sync::{

@@ -224,14 +224,7 @@ async fn s3_event_function_applies_every_record() {
 async fn s3_event_function_fails_the_invocation_when_storage_fails() {
     let env = TestApp::start().await;
     // The same services, but pointed at a table that does not exist.
-    let mut services = env.services().clone();
-    let client = server::aws::dynamodb_client(&server::aws::config_for_endpoint(
-        &env.embedded.dynamodb_endpoint,
-        "us-east-1",
-        &env.embedded.credentials.access_key,
-        &env.embedded.credentials.secret_key,
-    ));
-    services.store = std::sync::Arc::new(server::storage::AssetStore::new(client, "no-such-table"));
+    let services = env.services_without_table();
     let event: aws_lambda_events::s3::S3Event = serde_json::from_str(&s3_notification(
         env.bucket(),
         &[("ObjectCreated:Put", "x.txt", 1, "01")],

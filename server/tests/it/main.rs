@@ -20,10 +20,12 @@
 mod harness;
 
 mod api;
+mod bad_input;
 mod crash;
 mod infra_template;
 mod lambda;
 mod lambda_invoke;
+mod openapi;
 mod presigned_s3;
 mod seed_flows;
 mod shell;

@@ -128,7 +128,7 @@ async fn seed_one_flow_object_put_directly_then_metadata() {
     let key = "incoming/photo 1+1 ünïcode.jpg";
     let presigned = s3
         .put_object()
-        .bucket(server::services::Settings::DEFAULT_BUCKET)
+        .bucket(server::config::Settings::DEFAULT_BUCKET)
         .key(key)
         .content_type("image/jpeg")
         .presigned(
@@ -152,11 +152,11 @@ async fn seed_one_flow_object_put_directly_then_metadata() {
     let url = format!(
         "{}/metadata?bucket={}&key={encoded_key}",
         ferry.base_url,
-        server::services::Settings::DEFAULT_BUCKET
+        server::config::Settings::DEFAULT_BUCKET
     );
     let (status, meta) = json_call(reqwest::Method::GET, &url, None).await;
     assert_eq!(status, 200, "{meta}");
-    assert_eq!(meta["bucket"], server::services::Settings::DEFAULT_BUCKET);
+    assert_eq!(meta["bucket"], server::config::Settings::DEFAULT_BUCKET);
     assert_eq!(meta["object_key"], key);
     assert_eq!(meta["size"], 10);
     assert_eq!(meta["event_name"], "ObjectCreated:Put");

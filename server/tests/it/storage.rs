@@ -660,7 +660,7 @@ async fn data_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let first = crate::harness::start_embedded(
         dir.path(),
-        server::services::Settings::named("ferry-test", "ferry-test-bucket"),
+        server::config::Settings::named("ferry-test", "ferry-test-bucket"),
     )
     .await;
     let bucket = first.services.settings.bucket_name.clone();
@@ -690,7 +690,7 @@ async fn data_survives_a_restart() {
 
     let second = crate::harness::start_embedded(
         dir.path(),
-        server::services::Settings::named("ferry-test", "ferry-test-bucket"),
+        server::config::Settings::named("ferry-test", "ferry-test-bucket"),
     )
     .await;
     let again = second.services.store.get(a.id).await.unwrap();

@@ -2,8 +2,8 @@
 //! S3 in a temporary directory, the services wired to them through the real AWS SDK clients,
 //! and the whole HTTP router (pages, server functions, REST API, static files) called in
 //! process through `oneshot`, with no socket. [`FerryProcess`] is a real `ferry serve` for
-//! the tests that need one (crash, seed flows). `events` builds S3 notifications and API
-//! Gateway events as AWS sends them.
+//! the tests that need one (crash, seed flows). [`Fixture`] is a `TestApp` holding an asset
+//! in each state. `events` builds S3 notifications and API Gateway events as AWS sends them.
 //!
 //! ```ignore
 //! let app = TestApp::start().await;
@@ -13,9 +13,11 @@
 //! ```
 
 mod events;
+mod fixture;
 mod process;
 
 pub use events::{apigw_event, notification, record, s3_record_json, S3_EVENT_TIME};
+pub use fixture::{Fixture, UNKNOWN_ID};
 pub use process::FerryProcess;
 
 use axum::{
@@ -26,8 +28,8 @@ use axum::{
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use server::{
-    service::Limits,
-    services::{Embedded, Services, Settings},
+    config::{Limits, Settings},
+    services::{Embedded, Services},
     site::Site,
     storage::AssetStore,
 };
@@ -92,6 +94,27 @@ impl TestApp {
         &self.embedded.services
     }
 
+    /// The same services with the table swapped for one that does not exist: every table
+    /// call fails, as in a DynamoDB outage.
+    pub fn services_without_table(&self) -> Services {
+        let e = &self.embedded;
+        let client = server::aws::dynamodb_client(&server::aws::config_for_endpoint(
+            &e.dynamodb_endpoint,
+            Embedded::REGION,
+            &e.credentials.access_key,
+            &e.credentials.secret_key,
+        ));
+        let store = std::sync::Arc::new(AssetStore::new(client, "no-such-table"));
+        let services = self.services();
+        Services::new(services.settings.clone(), store, services.objects.clone())
+    }
+
+    /// The whole app over [`Self::services_without_table`].
+    pub fn router_without_table(&self) -> Router {
+        let site = Site::load(self._dir.path()).unwrap();
+        server::app(site, &self.services_without_table())
+    }
+
     pub fn store(&self) -> &AssetStore {
         &self.embedded.services.store
     }
@@ -105,18 +128,7 @@ impl TestApp {
     }
 
     pub async fn request(&self, req: Request<Body>) -> Reply {
-        let res = self.router().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let raw = String::from_utf8_lossy(&bytes).into_owned();
-        let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
-        Reply {
-            status,
-            headers,
-            body,
-            raw,
-        }
+        call(self.router(), req).await
     }
 
     /// `method uri`, with a body of the given content type.
@@ -141,6 +153,16 @@ impl TestApp {
             .await
     }
 
+    /// A form post, as a browser without JavaScript sends it (the asset actions).
+    pub async fn post_form(&self, uri: &str, body: &str) -> Reply {
+        self.send(
+            Method::POST,
+            uri,
+            Some(("application/x-www-form-urlencoded", body)),
+        )
+        .await
+    }
+
     /// Creates an asset through the REST API and uploads `bytes` to its presigned URL, as a
     /// browser would. Returns its id.
     pub async fn uploaded(&self, name: &str, bytes: &[u8]) -> String {
@@ -161,6 +183,22 @@ impl TestApp {
             .unwrap();
         assert_eq!(put.status(), 200);
         r.body["id"].as_str().unwrap().to_string()
+    }
+}
+
+/// One request through `router`, in process.
+pub async fn call(router: Router, req: Request<Body>) -> Reply {
+    let res = router.oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let raw = String::from_utf8_lossy(&bytes).into_owned();
+    let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
+    Reply {
+        status,
+        headers,
+        body,
+        raw,
     }
 }
 

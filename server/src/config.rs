@@ -1,0 +1,293 @@
+//! Configuration, defined once: every setting is one clap argument with its environment
+//! variable and default, so `ferry serve --help` lists exactly what Ferry reads (a test checks
+//! the README's table against it). A flag wins over its variable; an empty variable counts
+//! as unset. The AWS SDK's own variables (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL*`)
+//! are read by the SDK, not here.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use crate::objects::{MAX_PRESIGN_TTL, MIN_PART};
+
+const MIB: u64 = 1024 * 1024;
+
+/// The log filter when `RUST_LOG` is unset: dynoxide logs every expected conditional-check
+/// failure as a warning, so it is kept quiet.
+pub const DEFAULT_LOG_FILTER: &str = "info,tower_http=warn,dynoxide=error,s3s=warn";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ferry",
+    version,
+    about = "Direct-to-S3 uploads with a browsable asset catalogue"
+)]
+pub struct Cli {
+    /// Log filter (tracing-subscriber `EnvFilter` syntax).
+    #[arg(long, env = "RUST_LOG", default_value = DEFAULT_LOG_FILTER, global = true)]
+    pub log: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web app on this machine (embedded storage backends by default).
+    Serve(ServeArgs),
+    /// Run as an AWS Lambda function (what Lambda runs when it starts the binary with no
+    /// arguments is chosen by the function's Handler: `web` or `s3-events`).
+    #[cfg(feature = "lambda")]
+    Lambda(LambdaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "FERRY_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+    /// Directory holding Ferry's data (created if missing).
+    #[arg(long, env = "FERRY_DATA_DIR", default_value = "./.ferry")]
+    pub data_dir: PathBuf,
+    /// Storage: `embedded` runs DynamoDB- and S3-compatible endpoints on loopback with data
+    /// under the data dir; `aws` uses the AWS SDK's environment (AWS_REGION, credentials,
+    /// AWS_ENDPOINT_URL*) with the table and bucket below.
+    #[arg(long, env = "FERRY_BACKEND", value_enum, default_value = "embedded")]
+    pub backend: Backend,
+    /// The built site (CSS, JS, wasm and public files), as written by scripts/build-site.sh.
+    #[arg(long, env = "FERRY_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[cfg(feature = "lambda")]
+#[derive(Debug, Args)]
+pub struct LambdaArgs {
+    #[arg(value_enum)]
+    pub handler: crate::lambda::Handler,
+    /// The built site the web function serves (in the function's task root).
+    #[arg(long, env = "FERRY_SITE_ROOT", default_value = "site")]
+    pub site_root: PathBuf,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    Embedded,
+    Aws,
+}
+
+/// Where assets are kept, and the limits on uploads and links.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// The DynamoDB table.
+    #[arg(long = "table", env = "TABLE_NAME", default_value = Settings::DEFAULT_TABLE)]
+    pub table_name: String,
+    /// The S3 bucket.
+    #[arg(long = "bucket", env = "BUCKET_NAME", default_value = Settings::DEFAULT_BUCKET)]
+    pub bucket_name: String,
+    #[command(flatten)]
+    pub limits: Limits,
+}
+
+impl Settings {
+    pub const DEFAULT_TABLE: &'static str = "ferry-assets";
+    pub const DEFAULT_BUCKET: &'static str = "ferry-uploads";
+
+    /// Table and bucket names with the default limits.
+    pub fn named(table_name: &str, bucket_name: &str) -> Settings {
+        Settings {
+            table_name: table_name.into(),
+            bucket_name: bucket_name.into(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Limits on uploads and links.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct Limits {
+    /// Largest declared upload in bytes (413 above it; the size is signed into the URL).
+    #[arg(long, env = "FERRY_MAX_UPLOAD_BYTES", default_value_t = Limits::DEFAULT_MAX_UPLOAD_BYTES)]
+    pub max_upload_bytes: u64,
+    /// Comma-separated `type/subtype` patterns (`image/*,application/pdf`); others get 415.
+    #[arg(
+        long,
+        env = "FERRY_ALLOWED_TYPES",
+        default_value = "*/*",
+        value_delimiter = ',',
+        value_parser = type_pattern
+    )]
+    pub allowed_types: Vec<String>,
+    /// Lifetime of upload URLs in seconds (multipart parts are signed just before they are
+    /// sent).
+    #[arg(long = "upload-ttl-secs", env = "FERRY_UPLOAD_TTL_SECS", default_value = "900", value_parser = ttl)]
+    pub upload_ttl: Duration,
+    /// Default lifetime of download URLs in seconds (`?timeout=` overrides it).
+    #[arg(long = "download-ttl-secs", env = "FERRY_DOWNLOAD_TTL_SECS", default_value = "60", value_parser = ttl)]
+    pub download_ttl: Duration,
+    /// Longest download URL lifetime in seconds (longer requests are capped; S3 allows 7 days).
+    #[arg(
+        long = "max-download-ttl-secs",
+        env = "FERRY_MAX_DOWNLOAD_TTL_SECS",
+        default_value = "604800",
+        value_parser = ttl
+    )]
+    pub max_download_ttl: Duration,
+    /// Files the upload page takes in one drop.
+    #[arg(
+        long,
+        env = "FERRY_MAX_FILES_PER_BATCH",
+        default_value_t = Limits::DEFAULT_MAX_FILES_PER_BATCH,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub max_files_per_batch: u64,
+    /// From this size in bytes the upload page uploads in parts (resumable); at least 5 MiB.
+    #[arg(
+        long = "multipart-threshold-bytes",
+        env = "FERRY_MULTIPART_THRESHOLD_BYTES",
+        default_value_t = Limits::DEFAULT_MULTIPART_THRESHOLD,
+        value_parser = clap::value_parser!(u64).range(MIN_PART..)
+    )]
+    pub multipart_threshold: u64,
+}
+
+impl Limits {
+    /// 5 GiB, S3's largest single PUT.
+    pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 5 * 1024 * MIB;
+    pub const DEFAULT_MAX_FILES_PER_BATCH: u64 = 100;
+    pub const DEFAULT_MULTIPART_THRESHOLD: u64 = 64 * MIB;
+
+    /// Whether `content_type` (parameters ignored) matches an allowed pattern.
+    pub fn allows_type(&self, content_type: &str) -> bool {
+        app::domain::media::type_allowed(content_type, &self.allowed_types)
+    }
+}
+
+/// The defaults, as `ferry` with no flags and no variables would have them.
+impl Default for Limits {
+    fn default() -> Self {
+        #[derive(Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            limits: Limits,
+        }
+        // Every argument's default, without reading the environment.
+        let mut command = <Defaults as clap::CommandFactory>::command();
+        let args: Vec<clap::Arg> = command.get_arguments().cloned().collect();
+        for arg in args {
+            let id = arg.get_id().clone();
+            command = command.mut_arg(id, |a| a.env(None::<&str>));
+        }
+        let matches = command
+            .try_get_matches_from(["ferry"])
+            .expect("defaults parse");
+        <Defaults as clap::FromArgMatches>::from_arg_matches(&matches)
+            .expect("defaults parse")
+            .limits
+    }
+}
+
+/// A `type/subtype` pattern, lower-cased.
+fn type_pattern(s: &str) -> Result<String, String> {
+    let p = s.trim().to_ascii_lowercase();
+    match p.split_once('/') {
+        Some((t, sub)) if !t.is_empty() && !sub.is_empty() && !sub.contains('/') => Ok(p),
+        _ => Err(format!("`{s}` is not type/subtype")),
+    }
+}
+
+/// Seconds from 1 to seven days.
+fn ttl(s: &str) -> Result<Duration, String> {
+    let max = MAX_PRESIGN_TTL.as_secs();
+    match s.trim().parse::<u64>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(Duration::from_secs(n)),
+        _ => Err(format!("expected whole seconds from 1 to {max}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_defaults_and_flags() {
+        let cli = Cli::try_parse_from(["ferry", "serve"]).unwrap();
+        assert!(matches!(cli.command, Command::Serve(_)));
+
+        let cli = Cli::try_parse_from([
+            "ferry",
+            "serve",
+            "--addr",
+            "127.0.0.1:4555",
+            "--data-dir",
+            "/tmp/x",
+            "--site-root",
+            "/tmp/site",
+            "--backend",
+            "aws",
+            "--table",
+            "t",
+            "--allowed-types",
+            "image/*, Application/PDF",
+            "--upload-ttl-secs",
+            "60",
+        ])
+        .unwrap();
+        let Command::Serve(args) = cli.command else {
+            panic!("serve expected")
+        };
+        assert_eq!(args.addr, "127.0.0.1:4555".parse().unwrap());
+        assert_eq!(args.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(args.site_root, PathBuf::from("/tmp/site"));
+        assert_eq!(args.backend, Backend::Aws);
+        assert_eq!(args.settings.table_name, "t");
+        assert_eq!(
+            args.settings.limits.allowed_types,
+            ["image/*", "application/pdf"]
+        );
+        assert_eq!(args.settings.limits.upload_ttl, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn rejects_bad_values_and_unknown_commands() {
+        for bad in [
+            &["ferry", "serve", "--addr", "nowhere"][..],
+            &["ferry", "launch"],
+            &["ferry"],
+            &["ferry", "serve", "--backend", "memory"],
+            &["ferry", "serve", "--upload-ttl-secs", "0"],
+            &["ferry", "serve", "--max-download-ttl-secs", "604801"],
+            &["ferry", "serve", "--allowed-types", "png"],
+            &["ferry", "serve", "--max-files-per-batch", "0"],
+            &["ferry", "serve", "--multipart-threshold-bytes", "1024"],
+            &["ferry", "serve", "--max-upload-bytes", "-1"],
+        ] {
+            assert!(Cli::try_parse_from(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let l = Limits::default();
+        assert_eq!(l.max_upload_bytes, 5 * 1024 * 1024 * 1024);
+        assert_eq!(l.allowed_types, ["*/*"]);
+        assert_eq!(l.upload_ttl, Duration::from_secs(900));
+        assert_eq!(l.download_ttl, Duration::from_secs(60));
+        assert_eq!(l.max_download_ttl, MAX_PRESIGN_TTL);
+        assert_eq!(l.max_files_per_batch, 100);
+        assert_eq!(l.multipart_threshold, 64 * 1024 * 1024);
+    }
+
+    #[test]
+    fn type_patterns_match_essence_only() {
+        let l = Limits {
+            allowed_types: vec!["image/*".into(), "application/pdf".into()],
+            ..Limits::default()
+        };
+        assert!(l.allows_type("image/png"));
+        assert!(l.allows_type("IMAGE/JPEG; q=1"));
+        assert!(!l.allows_type("application/zip"));
+        assert!(Limits::default().allows_type("anything/goes"));
+    }
+}

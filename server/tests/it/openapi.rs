@@ -1,0 +1,265 @@
+//! `/openapi.json` tells the truth: every documented operation and status code is what the
+//! router answers, and every status the router gives a REST call is documented. One table of
+//! requests, each naming the operation it exercises and the status it must get, is run
+//! against a [`Fixture`] (and, for 500s, the same app with its table gone); the statuses
+//! seen per operation must equal the document's.
+
+use crate::harness::{call, Fixture, Reply, TestApp, UNKNOWN_ID};
+use axum::{
+    body::Body,
+    http::{header, Method, Request, StatusCode},
+};
+use std::collections::BTreeSet;
+
+/// One request, the documented operation it exercises, and the status it must get.
+struct Case {
+    method: Method,
+    route: &'static str,
+    uri: String,
+    json: Option<String>,
+    /// Sent to the app whose table is gone (storage failure).
+    broken: bool,
+    status: u16,
+}
+
+fn case(method: Method, route: &'static str, uri: impl Into<String>, status: u16) -> Case {
+    Case {
+        method,
+        route,
+        uri: uri.into(),
+        json: None,
+        broken: false,
+        status,
+    }
+}
+
+impl Case {
+    fn json(mut self, body: &str) -> Case {
+        self.json = Some(body.to_string());
+        self
+    }
+
+    fn broken(mut self) -> Case {
+        self.broken = true;
+        self
+    }
+}
+
+fn cases(f: &Fixture) -> Vec<Case> {
+    use Method as M;
+    let (created, received, uploaded, deleted) = (&f.created, &f.received, &f.uploaded, &f.deleted);
+    let one = "/asset/{id}";
+    let restore = "/asset/{id}/restore";
+    let redirect = "/assets/{id}/download";
+    vec![
+        case(M::POST, "/asset", "/asset", 201),
+        case(M::POST, "/asset", "/asset", 201)
+            .json(r#"{"filename": "a.png", "size": 3, "content_type": "image/png"}"#),
+        case(M::POST, "/asset", "/asset", 400).json(r#"{"filename": "#),
+        case(M::POST, "/asset", "/asset", 400).json(r#"{"filename": "../up"}"#),
+        case(M::POST, "/asset", "/asset", 413)
+            .json(r#"{"size": 1001, "content_type": "text/plain"}"#),
+        case(M::POST, "/asset", "/asset", 415).json(r#"{"content_type": "application/zip"}"#),
+        case(M::POST, "/asset", "/asset", 500).broken(),
+        case(M::GET, "/asset", "/asset", 200),
+        case(
+            M::GET,
+            "/asset",
+            "/asset?status=RECEIVED&sort=name&limit=2",
+            200,
+        ),
+        case(M::GET, "/asset", "/asset?status=GONE", 400),
+        case(M::GET, "/asset", "/asset?cursor=bogus", 400),
+        case(M::GET, "/asset", "/asset", 500).broken(),
+        case(M::GET, one, format!("/asset/{received}?timeout=30"), 202),
+        case(M::GET, one, "/asset/nope", 400),
+        case(M::GET, one, format!("/asset/{received}?timeout=0"), 400),
+        case(M::GET, one, format!("/asset/{created}"), 403),
+        case(M::GET, one, format!("/asset/{UNKNOWN_ID}"), 404),
+        case(M::GET, one, format!("/asset/{received}"), 500).broken(),
+        case(M::PUT, one, format!("/asset/{uploaded}"), 202),
+        case(M::PUT, one, "/asset/nope", 400),
+        case(M::PUT, one, format!("/asset/{UNKNOWN_ID}"), 404),
+        case(M::PUT, one, format!("/asset/{created}"), 412),
+        case(M::PUT, one, format!("/asset/{uploaded}"), 500).broken(),
+        case(M::DELETE, one, format!("/asset/{deleted}"), 204),
+        case(M::DELETE, one, "/asset/nope", 400),
+        case(M::DELETE, one, format!("/asset/{UNKNOWN_ID}"), 404),
+        case(M::DELETE, one, format!("/asset/{deleted}"), 500).broken(),
+        case(M::POST, restore, format!("/asset/{received}/restore"), 412),
+        case(M::POST, restore, "/asset/nope/restore", 400),
+        case(
+            M::POST,
+            restore,
+            format!("/asset/{UNKNOWN_ID}/restore"),
+            404,
+        ),
+        case(M::POST, restore, format!("/asset/{deleted}/restore"), 500).broken(),
+        case(
+            M::GET,
+            redirect,
+            format!("/assets/{received}/download"),
+            303,
+        ),
+        case(M::GET, redirect, "/assets/nope/download", 400),
+        case(M::GET, redirect, format!("/assets/{created}/download"), 403),
+        case(
+            M::GET,
+            redirect,
+            format!("/assets/{UNKNOWN_ID}/download"),
+            404,
+        ),
+        case(
+            M::GET,
+            redirect,
+            format!("/assets/{received}/download"),
+            500,
+        )
+        .broken(),
+        case(
+            M::GET,
+            "/metadata",
+            format!("/metadata?bucket={}&key={}", f.app.bucket(), f.received_key),
+            200,
+        ),
+        case(M::GET, "/metadata", "/metadata?bucket=b", 400),
+        case(M::GET, "/metadata", "/metadata?bucket=b&key=nothing", 404),
+        case(M::GET, "/metadata", "/metadata?bucket=b&key=k", 500).broken(),
+        // Last: it changes the fixture (the DELETED asset comes back).
+        case(M::POST, restore, format!("/asset/{deleted}/restore"), 200),
+    ]
+}
+
+async fn run(app: &TestApp, broken: &axum::Router, c: &Case) -> Reply {
+    let mut req = Request::builder().method(c.method.clone()).uri(&c.uri);
+    let body = match &c.json {
+        Some(json) => {
+            req = req.header(header::CONTENT_TYPE, "application/json");
+            Body::from(json.clone())
+        }
+        None => Body::empty(),
+    };
+    let req = req.body(body).unwrap();
+    if c.broken {
+        call(broken.clone(), req).await
+    } else {
+        app.request(req).await
+    }
+}
+
+/// (method, path, status) of every documented response.
+fn documented() -> BTreeSet<(String, String, u16)> {
+    let doc = server::api::openapi();
+    let mut out = BTreeSet::new();
+    for (path, item) in &doc.paths.paths {
+        let ops = [
+            ("GET", &item.get),
+            ("PUT", &item.put),
+            ("POST", &item.post),
+            ("DELETE", &item.delete),
+            ("PATCH", &item.patch),
+            ("HEAD", &item.head),
+            ("OPTIONS", &item.options),
+            ("TRACE", &item.trace),
+        ];
+        for (method, op) in ops {
+            let Some(op) = op else { continue };
+            for status in op.responses.responses.keys() {
+                out.insert((method.to_string(), path.clone(), status.parse().unwrap()));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_documented_operation_and_status_is_what_the_router_answers() {
+    let f = Fixture::start().await;
+    let broken = f.app.router_without_table();
+    let mut seen = BTreeSet::new();
+    for c in cases(&f) {
+        let r = run(&f.app, &broken, &c).await;
+        assert_eq!(
+            r.status.as_u16(),
+            c.status,
+            "{} {}: {}",
+            c.method,
+            c.uri,
+            r.raw
+        );
+        if c.status >= 400 {
+            let message = r.body["error"].as_str().unwrap_or_default();
+            assert!(!message.is_empty(), "{} {}: {}", c.method, c.uri, r.raw);
+        }
+        seen.insert((c.method.to_string(), c.route.to_string(), c.status));
+    }
+    let documented = documented();
+    let undocumented: Vec<_> = seen.difference(&documented).collect();
+    let unseen: Vec<_> = documented.difference(&seen).collect();
+    assert!(
+        undocumented.is_empty() && unseen.is_empty(),
+        "answered but not documented: {undocumented:?}; documented but never answered: {unseen:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_document_is_served_as_openapi_3_1() {
+    let app = TestApp::start().await;
+    let r = app.get("/openapi.json").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers[header::CONTENT_TYPE], "application/json");
+    assert_eq!(r.body["openapi"], "3.1.0");
+    assert_eq!(
+        r.body,
+        serde_json::to_value(server::api::openapi()).unwrap()
+    );
+    // Every operation answers errors with the one error body.
+    let schemas = &r.body["components"]["schemas"];
+    assert_eq!(
+        schemas["ErrorBody"]["required"],
+        serde_json::json!(["error", "error_message"])
+    );
+    // The documented request body of POST /asset is the one the server parses.
+    let fields: BTreeSet<String> = schemas["NewUploadJson"]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let parsed: BTreeSet<String> = serde_json::to_value(app::api::NewUpload::default())
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(fields, parsed);
+}
+
+#[tokio::test]
+async fn internal_errors_are_logged_not_shown() {
+    let app = TestApp::start().await;
+    let broken = app.router_without_table();
+    let r = call(
+        broken.clone(),
+        Request::get("/asset").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(r.body["error"], server::api::INTERNAL_MESSAGE);
+    assert_eq!(r.body["error_message"], server::api::INTERNAL_MESSAGE);
+    // Server functions too: the status their error maps to, and no backend detail.
+    let r = call(
+        broken,
+        Request::post("/api/list_assets")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(r#"{"params": {}}"#))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        r.raw,
+        format!(r#"{{"Internal":"{}"}}"#, server::api::INTERNAL_MESSAGE)
+    );
+}
