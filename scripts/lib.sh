@@ -32,3 +32,13 @@ locked_wasm_bindgen_version() {
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+
+# Runs one named step of a script and records its wall time (seconds) in $FERRY_TIMES, a
+# tab-separated file under target/figures/ that scripts/figures.sh reads.
+timed() {
+  local name="$1" start=$SECONDS
+  shift
+  "$@"
+  [ -n "${FERRY_TIMES:-}" ] && printf '%s\t%s\n' "$name" "$((SECONDS - start))" >>"$FERRY_TIMES"
+  return 0
+}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs server/tests/lambda_invoke.rs against the built Lambda artifact itself: the arm64
+# Runs the integration tests of server/tests/it/lambda_invoke.rs against the built Lambda artifact itself: the arm64
 # `bootstrap` of target/lambda/ferry.zip, unpacked with its site/ as Lambda unpacks it into
 # /var/task, under qemu-aarch64 user-mode emulation (Debian's qemu-user and arm64 glibc,
 # installed when missing).
@@ -27,4 +27,4 @@ chmod 755 "$task_root/bootstrap" # Python's extractor drops the mode the zip rec
 
 say "the arm64 artifact ($zip) through the emulated Lambda Runtime API (qemu-aarch64)"
 FERRY_LAMBDA_TASK_ROOT="$task_root" FERRY_LAMBDA_RUNNER="qemu-aarch64 -L $sysroot" \
-  cargo test -q -p server --test lambda_invoke
+  cargo test -q -p server --test integration lambda_invoke::

@@ -40,9 +40,9 @@ use leptos_router::{
 
 pub use site::SiteAssets;
 
-/// The whole HTML document rendered by the server. Only `<body>` is hydrated.
+/// The whole HTML document rendered by the server. Only `<body>` is hydrated. Under
+/// `cargo leptos watch` (`LEPTOS_WATCH` set) the page also reloads itself after a rebuild.
 pub fn shell(options: LeptosOptions, assets: SiteAssets) -> impl IntoView {
-    let _ = options;
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -54,6 +54,7 @@ pub fn shell(options: LeptosOptions, assets: SiteAssets) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link rel="icon" href="/favicon.ico" sizes="32x32" />
                 <site::HeadAssets assets />
+                <AutoReload options />
                 <MetaTags />
             </head>
             <body>

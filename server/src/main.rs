@@ -13,6 +13,7 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 
 fn main() -> Result<(), Error> {
     unset_empty_variables();
+    follow_cargo_leptos();
     let cli = Cli::parse_from(arguments()?);
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new(&cli.log))
@@ -38,6 +39,20 @@ fn unset_empty_variables() {
     for name in args.filter_map(|a| a.get_env()) {
         if std::env::var_os(name).is_some_and(|v| v.is_empty()) {
             std::env::remove_var(name);
+        }
+    }
+}
+
+/// Under `cargo leptos serve|watch`, serve the site cargo-leptos built where it says to
+/// listen (`LEPTOS_SITE_ROOT`, `LEPTOS_SITE_ADDR`), unless Ferry's own variables say
+/// otherwise. Runs before any other thread exists.
+fn follow_cargo_leptos() {
+    for (leptos, ferry) in [
+        ("LEPTOS_SITE_ROOT", "FERRY_SITE_ROOT"),
+        ("LEPTOS_SITE_ADDR", "FERRY_ADDR"),
+    ] {
+        if let (Some(value), None) = (std::env::var_os(leptos), std::env::var_os(ferry)) {
+            std::env::set_var(ferry, value);
         }
     }
 }

@@ -21,6 +21,7 @@ mod harness;
 
 mod api;
 mod bad_input;
+mod config;
 mod crash;
 mod infra_template;
 mod lambda;
