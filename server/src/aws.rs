@@ -58,3 +58,15 @@ pub fn custom_s3_endpoint_in_env() -> bool {
         .iter()
         .any(|v| std::env::var(v).is_ok_and(|s| !s.is_empty()))
 }
+
+/// An error and all its causes on one line.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    msg
+}

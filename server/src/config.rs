@@ -63,12 +63,40 @@ pub struct ServeArgs {
 #[derive(Debug, Args)]
 pub struct LambdaArgs {
     #[arg(value_enum)]
-    pub handler: crate::lambda::Handler,
+    pub handler: Handler,
     /// The built site the web function serves (in the function's task root).
     #[arg(long, env = "FERRY_SITE_ROOT", default_value = "site")]
     pub site_root: PathBuf,
     #[command(flatten)]
     pub settings: Settings,
+}
+
+/// Which Lambda function this process is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Handler {
+    Web,
+    S3Events,
+}
+
+impl Handler {
+    /// The name `ferry lambda` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Handler::Web => "web",
+            Handler::S3Events => "s3-events",
+        }
+    }
+
+    /// From the function's `Handler` setting (`_HANDLER`): `web` (default) or `s3-events`.
+    pub fn from_env() -> Result<Handler, String> {
+        match std::env::var("_HANDLER").as_deref() {
+            Err(_) | Ok("") | Ok("web") | Ok("bootstrap") => Ok(Handler::Web),
+            Ok("s3-events") => Ok(Handler::S3Events),
+            Ok(other) => Err(format!(
+                "unknown Lambda handler `{other}` (expected `web` or `s3-events`)"
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

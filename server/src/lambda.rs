@@ -8,38 +8,11 @@
 //! arguments, the function's `Handler` setting (the `_HANDLER` variable). SDK clients are built
 //! once at cold start and shared by every invocation.
 
-use crate::{notifications, services::Services, site::Site};
+use crate::{config::Handler, notifications, services::Services, site::Site};
 use aws_lambda_events::s3::S3Event;
 use lambda_runtime::{service_fn, LambdaEvent};
 
 pub type Error = lambda_runtime::Error;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Handler {
-    Web,
-    S3Events,
-}
-
-impl Handler {
-    /// The name `ferry lambda` takes.
-    pub fn name(self) -> &'static str {
-        match self {
-            Handler::Web => "web",
-            Handler::S3Events => "s3-events",
-        }
-    }
-
-    /// From the function's `Handler` setting (`_HANDLER`): `web` (default) or `s3-events`.
-    pub fn from_env() -> Result<Handler, String> {
-        match std::env::var("_HANDLER").as_deref() {
-            Err(_) | Ok("") | Ok("web") | Ok("bootstrap") => Ok(Handler::Web),
-            Ok("s3-events") => Ok(Handler::S3Events),
-            Ok(other) => Err(format!(
-                "unknown Lambda handler `{other}` (expected `web` or `s3-events`)"
-            )),
-        }
-    }
-}
 
 /// Whether this process was started by the Lambda runtime.
 pub fn in_lambda() -> bool {

@@ -13,27 +13,20 @@ pub mod objects;
 pub mod service;
 pub mod services;
 pub mod site;
+pub mod state;
 pub mod storage;
 
-use app::{api::SharedBackend, shell, App, SiteAssets};
+use app::{api::SharedBackend, shell, App};
 use axum::{
-    extract::{FromRef, Request},
+    extract::Request,
     middleware::{self, Next},
     response::{IntoResponse, Redirect, Response},
     Router,
 };
 use leptos::prelude::{provide_context, LeptosOptions};
 use leptos_axum::{generate_route_list, LeptosRoutes};
+pub use state::AppState;
 use tower_http::trace::TraceLayer;
-
-/// Shared state handed to every handler.
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub assets: SiteAssets,
-    /// The asset service, for REST handlers; server functions get it through context.
-    pub backend: SharedBackend,
-}
 
 /// Builds the whole HTTP application: pages, server functions, REST API and static files.
 pub fn app(site: site::Site, services: &services::Services) -> Router {

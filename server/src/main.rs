@@ -64,7 +64,7 @@ fn arguments() -> Result<Vec<std::ffi::OsString>, Error> {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     #[cfg(feature = "lambda")]
     if args.len() == 1 && server::lambda::in_lambda() {
-        let handler = server::lambda::Handler::from_env()?;
+        let handler = server::config::Handler::from_env()?;
         return Ok(vec![
             args[0].clone(),
             "lambda".into(),

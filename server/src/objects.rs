@@ -1,7 +1,7 @@
 //! The S3 boundary: presigned URLs and bucket checks through `aws-sdk-s3`. File bytes never
 //! pass through Ferry: browsers PUT and GET the presigned URLs directly.
 
-use crate::storage::error_chain;
+use crate::aws::error_chain;
 use aws_sdk_s3::presigning::PresigningConfig;
 use chrono::{DateTime, Utc};
 use std::{collections::BTreeMap, time::Duration};

@@ -1,7 +1,7 @@
 //! What can be done to an asset — Mark uploaded (RECEIVED), Restore (DELETED), Delete (with
 //! a confirmation dialog, then Undo in a toast) — for table rows and the detail page.
 
-use super::Toaster;
+use super::toasts::Toaster;
 use crate::{
     api::{delete_asset, restore_asset, DeleteAsset, FerryError, MarkUploaded, RestoreAsset},
     domain::{Asset, AssetId, AssetStatus},

@@ -1,6 +1,6 @@
 //! The asset record and the S3 metadata its events carry.
 
-use super::{AssetId, AssetStatus};
+use super::{id::AssetId, status::AssetStatus};
 use serde::{Deserialize, Serialize};
 
 /// One asset: an object in S3 and what Ferry knows about it.

@@ -19,6 +19,8 @@ use chrono::{DateTime, Utc};
 #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
 compile_error!("build `app` with `ssr` (inside the server) or `hydrate` (the browser bundle)");
 
+mod types;
+
 #[cfg(feature = "hydrate")]
 mod browser;
 #[cfg(feature = "hydrate")]
@@ -35,33 +37,12 @@ pub use host::{
     select_text, set_response_status, set_root_attribute, show_dialog, sleep, storage_get,
     storage_remove, storage_set, Abort, Blob, File, HostStorage,
 };
+pub use types::{PutOutcome, NOT_IN_A_BROWSER};
+
+/// A file someone picked, dropped or pasted, with the path to show and store for it.
+pub type Picked = types::Picked<File>;
 
 /// The current time: the browser's clock in the browser, the system clock on the server.
 pub fn now() -> DateTime<Utc> {
     DateTime::from_timestamp_millis(now_ms() as i64).unwrap_or_default()
 }
-
-/// A file someone picked, dropped or pasted, and the path to show and store for it (its
-/// path inside a dropped or picked folder, else its name).
-pub struct Picked {
-    pub file: File,
-    pub path: String,
-}
-
-/// How a [`put`] ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PutOutcome {
-    /// Stored; the storage's ETag for the bytes (needed to complete a multipart upload).
-    Ok {
-        etag: Option<String>,
-    },
-    /// HTTP status (0 for a network error) and the response text.
-    Failed {
-        status: u16,
-        body: String,
-    },
-    Aborted,
-}
-
-/// What a host call answers where there is no browser.
-pub const NOT_IN_A_BROWSER: &str = "not in a browser";

@@ -3,7 +3,9 @@
 //! a browser do nothing or answer [`NOT_IN_A_BROWSER`]; [`sleep`] never ends; the clock is
 //! the system's; the response status goes to the response being rendered.
 
-use crate::platform::{Picked, PutOutcome, NOT_IN_A_BROWSER};
+use super::types::{PutOutcome, NOT_IN_A_BROWSER};
+
+type Picked = super::types::Picked<File>;
 use leptos::prelude::*;
 use std::{
     future::Future,

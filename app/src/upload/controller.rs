@@ -1,11 +1,9 @@
 //! The upload controller: the queue's signals (what the page shows) and the host handles
 //! beside them (files, requests in flight), and each file's way from ticket to UPLOADED.
-//! Large files go through [`super::multipart`]; the rules are [`super::queue`]'s.
+//! Large files go through `Uploader::run_multipart` (in `multipart`, which builds on this
+//! module); the rules are [`super::queue`]'s.
 
-use super::{
-    multipart,
-    queue::{self, after_failure, percent, Item, ItemId, ItemState, SpeedMeter, Verdict},
-};
+use super::queue::{self, after_failure, percent, Item, ItemId, ItemState, SpeedMeter, Verdict};
 use crate::{
     api::{
         create_upload, delete_asset, get_asset, mark_uploaded, FerryError, NewUpload, UploadLimits,
@@ -295,7 +293,7 @@ impl Uploader {
             .map(|l| l.multipart_threshold_bytes)
             .unwrap_or(DEFAULT_MULTIPART_THRESHOLD);
         if job.size >= threshold {
-            multipart::run(self, &job).await
+            self.run_multipart(&job).await
         } else {
             self.run_single(&job).await
         }

@@ -28,7 +28,15 @@ struct Shared {
 
 type SharedRef = Rc<RefCell<Shared>>;
 
-pub(super) async fn run(up: Uploader, job: &Job) {
+impl Uploader {
+    /// Sends `job`'s file in parts (see the module docs). A method, so the controller reaches
+    /// this module without importing it (this module builds on the controller).
+    pub(super) async fn run_multipart(self, job: &Job) {
+        run(self, job).await
+    }
+}
+
+async fn run(up: Uploader, job: &Job) {
     let resume_key = format!(
         "ferry-upload:v1:{}:{}:{}",
         job.name,

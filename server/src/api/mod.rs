@@ -19,7 +19,7 @@ pub use dto::{AssetJson, AssetListJson, DownloadJson, MetadataJson, StatusJson, 
 pub use error::{errors_layer, ApiError, ErrorBody, INTERNAL_MESSAGE};
 pub use extract::MAX_BODY_BYTES;
 
-use crate::AppState;
+use crate::state::AppState;
 use axum::{
     extract::DefaultBodyLimit,
     routing::{any, get},

@@ -6,7 +6,7 @@ use super::{
     error::{ApiError, ErrorBody},
     extract::{param, ApiQuery, AssetIdPath, OptionalJson},
 };
-use crate::AppState;
+use crate::state::AppState;
 use app::{
     api::{FerryError, ListParams, NewUpload, SortOrder},
     domain::AssetStatus,

@@ -2,9 +2,12 @@
 //! state changes people make (confirm, soft delete, restore), each one conditional write.
 
 use super::{
-    codec::{asset_from_item, asset_item, asset_pk, now_millis, object_ref, put, s, timestamp},
-    schema::INDEX_BY_OBJECT,
-    ObjectItem, TableError,
+    codec::{
+        asset_from_item, asset_item, asset_pk, now_millis, object_ref, put, s, timestamp,
+        ObjectItem,
+    },
+    error::TableError,
+    indexes::INDEX_BY_OBJECT,
 };
 use app::domain::{media::validate_content_type, validate_filename, Asset, AssetId, AssetStatus};
 use aws_sdk_dynamodb::{

@@ -1,7 +1,7 @@
 //! How records are stored: item keys, attribute values, and the asset and object items
 //! to and from DynamoDB items. Pure functions; nothing here talks to the table.
 
-use super::TableError;
+use super::error::TableError;
 use app::domain::{Asset, AssetId, AssetStatus, ObjectMetadata};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use chrono::{DateTime, SecondsFormat, Utc};

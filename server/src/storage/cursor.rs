@@ -4,7 +4,7 @@
 
 use super::{
     codec::{name_key, NAME_KEY_SEPARATOR},
-    TableError,
+    error::TableError,
 };
 use app::{
     api::SortOrder,

@@ -43,18 +43,6 @@ impl TableError {
     /// Wraps an SDK error with its full chain of causes (the SDK's `Display` alone says
     /// little more than "service error").
     pub fn backend(e: impl std::error::Error) -> TableError {
-        TableError::Backend(error_chain(&e))
+        TableError::Backend(crate::aws::error_chain(&e))
     }
-}
-
-/// An error and all its causes on one line.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut msg = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        source = s.source();
-    }
-    msg
 }

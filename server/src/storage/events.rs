@@ -10,8 +10,9 @@
 //! stays as a tombstone (`present = false`) remembering the sequencer.
 
 use super::{
+    assets::AssetStore,
     codec::{asset_item, asset_pk, n, now_millis, object_pk, put, s, timestamp, ObjectItem},
-    AssetStore, TableError,
+    error::TableError,
 };
 use app::domain::{media::guess_content_type, Asset, AssetId, AssetStatus, ObjectMetadata};
 use aws_sdk_dynamodb::{

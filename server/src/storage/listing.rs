@@ -7,10 +7,11 @@
 //! where the neighbouring pages start are pure functions, tested without a table.
 
 use super::{
+    assets::AssetStore,
     codec::{asset_from_item, asset_pk, s, Item, LIST_PK},
     cursor::{Cursor, Listing},
-    schema::{INDEX_BY_CREATED, INDEX_BY_NAME, INDEX_BY_STATUS, INDEX_BY_STATUS_NAME},
-    AssetStore, TableError,
+    error::TableError,
+    indexes::{INDEX_BY_CREATED, INDEX_BY_NAME, INDEX_BY_STATUS, INDEX_BY_STATUS_NAME},
 };
 use app::{
     api::{ListParams, SortOrder},

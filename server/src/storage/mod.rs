@@ -32,7 +32,8 @@
 //! - `assets`: the [`AssetStore`] handle; creating, reading and changing asset records.
 //! - `listing`: one page of a listing = one Query.
 //! - `events`: S3 events applied in sequencer order (a pure plan inside a retry loop).
-//! - `cursor`: page cursors. `codec`: items ↔ records. `schema`: indexes, table set-up.
+//! - `cursor`: page cursors. `codec`: items ↔ records. `indexes`: the index specs.
+//! - `schema`: creating the table, upgrading an old one (embedded backend only).
 //! - `error`: [`TableError`].
 
 mod assets;
@@ -40,14 +41,13 @@ mod codec;
 mod cursor;
 mod error;
 mod events;
+mod indexes;
 mod listing;
 mod schema;
 
 pub use assets::{AssetStore, NewAsset};
 pub use codec::timestamp;
-pub use error::{error_chain, TableError};
+pub use error::TableError;
 pub use events::{EventOutcome, InvalidSequencer, ObjectEvent, ObjectEventKind, Sequencer};
+pub use indexes::{IndexSpec, INDEXES};
 pub use listing::{ListQuery, Page};
-pub use schema::{IndexSpec, INDEXES};
-
-use codec::ObjectItem;

@@ -1,132 +1,22 @@
-//! The table's shape: its key, the global secondary indexes every query reads, and how the
-//! embedded backend creates the table or brings one made by an older Ferry up to date. On
+//! The table's set-up: how the embedded backend creates the table with its key and indexes
+//! (`indexes`), or brings one made by an older Ferry up to date. On
 //! AWS the SAM template owns the table, and nothing here runs.
 //!
 //! This is the only module that creates, describes, updates or Scans the table, and only at
 //! start-up of the embedded backend (the IAM drift test reads the other modules' calls).
 
 use super::{
+    assets::AssetStore,
     codec::{asset_from_item, asset_pk, n, name_key, opt_n, s},
-    AssetStore, TableError,
+    error::TableError,
+    indexes::{attr_definition, key_attributes, key_element, IndexSpec, INDEXES},
 };
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndex,
-    GlobalSecondaryIndexUpdate, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType,
-};
-
-pub const INDEX_BY_CREATED: &str = "by_created";
-pub const INDEX_BY_STATUS: &str = "by_status";
-pub const INDEX_BY_OBJECT: &str = "by_object";
-pub const INDEX_BY_NAME: &str = "by_name";
-pub const INDEX_BY_STATUS_NAME: &str = "by_status_name";
-
-/// A global secondary index: name, partition key, optional sort key (all strings, projecting
-/// every attribute).
-pub struct IndexSpec {
-    pub name: &'static str,
-    pub partition: &'static str,
-    pub sort: Option<&'static str>,
-}
-
-/// Every index the store queries.
-pub const INDEXES: [IndexSpec; 5] = [
-    IndexSpec {
-        name: INDEX_BY_CREATED,
-        partition: "list_pk",
-        sort: Some("id"),
-    },
-    IndexSpec {
-        name: INDEX_BY_STATUS,
-        partition: "status",
-        sort: Some("id"),
-    },
-    IndexSpec {
-        name: INDEX_BY_OBJECT,
-        partition: "object_ref",
-        sort: None,
-    },
-    IndexSpec {
-        name: INDEX_BY_NAME,
-        partition: "list_pk",
-        sort: Some("name_key"),
-    },
-    IndexSpec {
-        name: INDEX_BY_STATUS_NAME,
-        partition: "status",
-        sort: Some("name_key"),
-    },
-];
+use aws_sdk_dynamodb::types::{BillingMode, GlobalSecondaryIndexUpdate, KeyType};
 
 /// The item remembering which upgrades a table has had ([`SCHEMA_VERSION`]).
 const SCHEMA_PK: &str = "META#schema";
 /// 2: asset items carry `name_key` (the name indexes).
 const SCHEMA_VERSION: u64 = 2;
-
-impl IndexSpec {
-    fn keys(&self) -> impl Iterator<Item = &'static str> {
-        std::iter::once(self.partition).chain(self.sort)
-    }
-
-    fn key_schema(&self) -> Vec<KeySchemaElement> {
-        let mut keys = vec![key_element(self.partition, KeyType::Hash)];
-        if let Some(sort) = self.sort {
-            keys.push(key_element(sort, KeyType::Range));
-        }
-        keys
-    }
-
-    fn build(&self) -> GlobalSecondaryIndex {
-        GlobalSecondaryIndex::builder()
-            .index_name(self.name)
-            .set_key_schema(Some(self.key_schema()))
-            .projection(all_attributes())
-            .build()
-            .expect("index")
-    }
-
-    fn build_create(&self) -> CreateGlobalSecondaryIndexAction {
-        CreateGlobalSecondaryIndexAction::builder()
-            .index_name(self.name)
-            .set_key_schema(Some(self.key_schema()))
-            .projection(all_attributes())
-            .build()
-            .expect("index")
-    }
-}
-
-/// Every key attribute of the table and its indexes, once each, the table's own key first.
-fn key_attributes() -> Vec<&'static str> {
-    let mut attrs: Vec<&str> = vec!["pk"];
-    for a in INDEXES.iter().flat_map(IndexSpec::keys) {
-        if !attrs.contains(&a) {
-            attrs.push(a);
-        }
-    }
-    attrs
-}
-
-fn all_attributes() -> Projection {
-    Projection::builder()
-        .projection_type(ProjectionType::All)
-        .build()
-}
-
-fn attr_definition(name: &str) -> AttributeDefinition {
-    AttributeDefinition::builder()
-        .attribute_name(name)
-        .attribute_type(ScalarAttributeType::S)
-        .build()
-        .expect("attribute definition")
-}
-
-fn key_element(name: &str, kind: KeyType) -> KeySchemaElement {
-    KeySchemaElement::builder()
-        .attribute_name(name)
-        .key_type(kind)
-        .build()
-        .expect("key schema")
-}
 
 impl AssetStore {
     /// Creates the table and its indexes if missing (embedded backend, first start), and
@@ -289,22 +179,5 @@ impl AssetStore {
             .await
             .map_err(TableError::backend)?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_key_attribute_is_defined_once() {
-        assert_eq!(
-            key_attributes(),
-            ["pk", "list_pk", "id", "status", "object_ref", "name_key"]
-        );
-        let names: Vec<_> = INDEXES.iter().map(|i| i.name).collect();
-        let mut unique = names.clone();
-        unique.dedup();
-        assert_eq!(names, unique);
     }
 }

@@ -402,7 +402,7 @@ fn handlers_are_ones_the_binary_runs() {
     let handlers: BTreeSet<&str> = fns.iter().map(|(_, h, _)| *h).collect();
     assert_eq!(handlers, BTreeSet::from(["s3-events", "web"]));
     for h in handlers {
-        server::lambda::Handler::from_str(h, false).expect("a handler `ferry lambda` knows");
+        server::config::Handler::from_str(h, false).expect("a handler `ferry lambda` knows");
     }
     // The zip the build script writes, arm64 on Amazon Linux 2023.
     let g = &t["Globals"]["Function"];

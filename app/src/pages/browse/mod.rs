@@ -23,10 +23,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use query::BrowseQuery;
-use table::{AssetTable, Skeleton};
+use table::{AssetTable, Skeleton, DELETE_DIALOG};
 use toolbar::Toolbar;
-
-const DELETE_DIALOG: &str = "confirm-delete";
 
 #[component]
 pub fn BrowsePage() -> impl IntoView {

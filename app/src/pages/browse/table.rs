@@ -1,7 +1,7 @@
 //! The listing itself: the table of assets (cards on narrow screens), the pager, the empty
 //! states and the loading skeleton.
 
-use super::{query::BrowseQuery, DELETE_DIALOG};
+use super::query::BrowseQuery;
 use crate::{
     api::AssetList,
     components::{AssetActions, FileIcon, StatusBadge, Time},
@@ -9,6 +9,9 @@ use crate::{
     format::human_bytes,
 };
 use leptos::prelude::*;
+
+/// The id of the page's delete confirmation dialog.
+pub(super) const DELETE_DIALOG: &str = "confirm-delete";
 
 /// The page of assets: a table (cards on narrow screens), then the pager.
 #[component]

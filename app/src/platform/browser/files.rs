@@ -1,7 +1,9 @@
 //! Files from drops, pastes and pickers (folders walked with their relative paths), as
 //! [`File`]s the upload page can measure and cut into parts.
 
-use crate::platform::Picked;
+use super::super::types;
+
+type Picked = types::Picked<File>;
 use js_sys::{Promise, Reflect};
 use std::future::Future;
 use wasm_bindgen::{prelude::*, JsCast};

@@ -1,8 +1,8 @@
 //! Requests the browser makes itself, with `XMLHttpRequest`: PUTs with upload progress
 //! (fetch has none) that can be aborted, and the ranged GET of text previews.
 
-use super::Blob;
-use crate::platform::PutOutcome;
+use super::super::types::PutOutcome;
+use super::files::Blob;
 use js_sys::{Function, Promise, Reflect};
 use std::{
     cell::{Cell, RefCell},
