@@ -1,7 +1,7 @@
 import { defineConfig, devices } from '@playwright/test';
 import * as path from 'node:path';
 
-// scripts/e2e.sh picks a free port and a throw-away data directory; fall back to
+// scripts/test.sh picks a free port and a throw-away data directory; fall back to
 // sensible values when the config is used directly.
 const port = Number(process.env.FERRY_E2E_PORT ?? 3100);
 const dataDir = process.env.FERRY_E2E_DATA_DIR ?? path.join(__dirname, '..', 'target', 'e2e-data');

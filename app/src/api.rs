@@ -188,8 +188,6 @@ pub enum FerryError {
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{0}")]
-    Unprocessable(String),
-    #[error("{0}")]
     Unavailable(String),
     #[error("{0}")]
     Internal(String),
@@ -210,7 +208,6 @@ impl FerryError {
             FerryError::PreconditionFailed(_) => S::PRECONDITION_FAILED,
             FerryError::PayloadTooLarge(_) => S::PAYLOAD_TOO_LARGE,
             FerryError::UnsupportedMediaType(_) => S::UNSUPPORTED_MEDIA_TYPE,
-            FerryError::Unprocessable(_) => S::UNPROCESSABLE_ENTITY,
             FerryError::Unavailable(_) => S::SERVICE_UNAVAILABLE,
             FerryError::Internal(_) | FerryError::Transport(_) => S::INTERNAL_SERVER_ERROR,
         }

@@ -1,5 +1,6 @@
-//! Ferry's server: server-side rendering, static files and (soon) the asset API, as one axum
-//! [`Router`] that runs the same under `ferry serve` and inside AWS Lambda.
+//! Ferry's server: pages rendered on the server, the UI's server functions, the REST API and
+//! static files, as one axum [`Router`] ([`app`]) that runs the same under `ferry serve` and
+//! inside AWS Lambda. See ARCHITECTURE.md for the map of its modules.
 
 pub mod api;
 pub mod aws;

@@ -9,9 +9,16 @@ use std::{collections::BTreeMap, time::Duration};
 /// Longest lifetime S3 allows for a SigV4 presigned URL.
 pub const MAX_PRESIGN_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 /// S3's smallest part (all but the last), its largest, and the most parts in one upload.
-pub const MIN_PART: u64 = 5 * 1024 * 1024;
-pub const MAX_PART: u64 = 5 * 1024 * 1024 * 1024;
+pub const MIN_PART: u64 = 5 * MIB;
+pub const MAX_PART: u64 = 5 * 1024 * MIB;
 pub const MAX_PARTS: u32 = 10_000;
+const MIB: u64 = 1024 * 1024;
+
+/// Parts of at least 8 MiB, larger when needed to stay within 10,000 parts.
+pub fn part_size_for(size: u64) -> u64 {
+    let needed = size.div_ceil(MAX_PARTS as u64).div_ceil(MIB) * MIB;
+    needed.max(8 * MIB)
+}
 
 /// A request the browser can make on its own.
 #[derive(Debug, Clone)]
@@ -317,6 +324,17 @@ fn content_disposition(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn part_sizes_stay_within_s3_limits() {
+        use super::{part_size_for, MIB};
+        assert_eq!(part_size_for(100 * MIB), 8 * MIB);
+        assert_eq!(part_size_for(0), 8 * MIB);
+        // 200 GiB needs parts over 8 MiB to fit in 10,000.
+        let big = 200 * 1024 * MIB;
+        let p = part_size_for(big);
+        assert!(big.div_ceil(p) <= 10_000 && p.is_multiple_of(MIB), "{p}");
+    }
+
     #[test]
     fn content_disposition_is_safe_for_any_name() {
         assert_eq!(

@@ -3,7 +3,7 @@
 
 use crate::{
     config::Limits,
-    objects::{ObjectError, ObjectStore, MAX_PART, MAX_PARTS},
+    objects::{part_size_for, ObjectError, ObjectStore, MAX_PART, MAX_PARTS},
     storage::{AssetStore, ListQuery, NewAsset, TableError},
 };
 use app::{
@@ -14,14 +14,6 @@ use app::{
     domain::{Asset, AssetId, ObjectMetadata},
 };
 use std::{sync::Arc, time::Duration};
-
-const MIB: u64 = 1024 * 1024;
-
-/// Parts of at least 8 MiB, larger when needed to stay within 10,000 parts.
-pub fn part_size_for(size: u64) -> u64 {
-    let needed = size.div_ceil(MAX_PARTS as u64).div_ceil(MIB) * MIB;
-    needed.max(8 * MIB)
-}
 
 /// Upload ids are S3's; keep them to what S3 issues (printable, bounded).
 fn check_upload_id(upload_id: &str) -> Result<(), FerryError> {
@@ -385,19 +377,5 @@ impl AssetBackend for AssetService {
                 TableError::NotFound => FerryError::NotFound("Metadata not found".into()),
                 other => other.into(),
             })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn part_sizes_stay_within_s3_limits() {
-        use super::{part_size_for, MIB};
-        assert_eq!(part_size_for(100 * MIB), 8 * MIB);
-        assert_eq!(part_size_for(0), 8 * MIB);
-        // 200 GiB needs parts over 8 MiB to fit in 10,000.
-        let big = 200 * 1024 * MIB;
-        let p = part_size_for(big);
-        assert!(big.div_ceil(p) <= 10_000 && p.is_multiple_of(MIB), "{p}");
     }
 }

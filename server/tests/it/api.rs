@@ -1,14 +1,10 @@
 //! The REST API and server functions over HTTP (`oneshot`), against the embedded backends.
 
 use crate::harness::{Reply, TestApp};
-use axum::{
-    body::Body,
-    http::{header, Method, Request, StatusCode},
-};
+use axum::http::{header, Method, StatusCode};
 use serde_json::{json, Value};
 use server::config::Limits;
 use std::collections::BTreeSet;
-use tower::ServiceExt;
 
 fn keys(v: &Value) -> BTreeSet<&str> {
     v.as_object().unwrap().keys().map(String::as_str).collect()
@@ -114,118 +110,6 @@ async fn post_asset_signs_what_the_client_declares() {
 }
 
 #[tokio::test]
-async fn post_asset_bad_input() {
-    let api = TestApp::with_limits(Limits {
-        max_upload_bytes: 1000,
-        allowed_types: vec!["image/*".into(), "text/plain".into()],
-        ..Limits::default()
-    })
-    .await;
-    assert_error(
-        &api.post_json("/asset", r#"{"size": 1001, "content_type": "image/png"}"#)
-            .await,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "1001 bytes",
-    );
-    assert_error(
-        &api.post_json(
-            "/asset",
-            r#"{"size": 10, "content_type": "application/zip"}"#,
-        )
-        .await,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "application/zip",
-    );
-    // No declared type means octet-stream, which this server does not allow.
-    assert_error(
-        &api.post_json("/asset", r#"{"size": 10}"#).await,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "content_type",
-    );
-    assert_error(
-        &api.post_json("/asset", r#"{"filename": "#).await,
-        StatusCode::BAD_REQUEST,
-        "malformed JSON",
-    );
-    assert_error(
-        &api.post_json("/asset", r#"{"file_name": "typo.png"}"#)
-            .await,
-        StatusCode::BAD_REQUEST,
-        "unknown field",
-    );
-    assert_error(
-        &api.post_json("/asset", r#"{"size": -1}"#).await,
-        StatusCode::BAD_REQUEST,
-        "malformed JSON",
-    );
-    assert_error(
-        &api.post_json("/asset", r#"{"size": "big"}"#).await,
-        StatusCode::BAD_REQUEST,
-        "malformed JSON",
-    );
-    assert_error(
-        &api.post_json("/asset", r#"[1, 2]"#).await,
-        StatusCode::BAD_REQUEST,
-        "malformed JSON",
-    );
-    assert_error(
-        &api.post_json(
-            "/asset",
-            r#"{"filename": "../../etc/passwd", "content_type": "text/plain"}"#,
-        )
-        .await,
-        StatusCode::BAD_REQUEST,
-        "invalid file name",
-    );
-    assert_error(
-        &api.post_json(
-            "/asset",
-            r#"{"filename": "", "content_type": "text/plain"}"#,
-        )
-        .await,
-        StatusCode::BAD_REQUEST,
-        "empty",
-    );
-    assert_error(
-        &api.post_json(
-            "/asset",
-            &json!({"filename": "x".repeat(5000), "content_type": "text/plain"}).to_string(),
-        )
-        .await,
-        StatusCode::BAD_REQUEST,
-        "longer than",
-    );
-    assert_error(
-        &api.post_json("/asset", r#"{"content_type": "text/plain\r\nx-evil: 1"}"#)
-            .await,
-        StatusCode::BAD_REQUEST,
-        "content type",
-    );
-    assert_error(
-        &api.send(Method::POST, "/asset", Some(("text/plain", "hello")))
-            .await,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "application/json",
-    );
-    // Non-UTF-8 in a JSON body.
-    let req = Request::post("/asset")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(vec![b'{', b'"', 0xff, 0xfe, b'"', b'}']))
-        .unwrap();
-    let res = api.router().oneshot(req).await.unwrap();
-    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    // Bodies over 1 MiB.
-    let huge = format!(r#"{{"filename": "{}"}}"#, "a".repeat(1024 * 1024 + 10));
-    assert_error(
-        &api.post_json("/asset", &huge).await,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "larger than",
-    );
-    // Nothing was stored by any of it.
-    assert_eq!(api.get("/asset").await.body["items"], json!([]));
-}
-
-#[tokio::test]
 async fn list_assets_pages_filters_and_shapes() {
     let api = TestApp::start().await;
     let mut ids = vec![];
@@ -307,32 +191,6 @@ async fn list_assets_pages_filters_and_shapes() {
     assert_eq!(r.body["items"].as_array().unwrap().len(), 5);
     assert_eq!(api.get("/asset?_=12345").await.status, StatusCode::OK);
 
-    assert_error(
-        &api.get("/asset?limit=0").await,
-        StatusCode::BAD_REQUEST,
-        "limit",
-    );
-    assert_error(
-        &api.get("/asset?limit=ten").await,
-        StatusCode::BAD_REQUEST,
-        "limit",
-    );
-    assert_error(
-        &api.get("/asset?status=GONE").await,
-        StatusCode::BAD_REQUEST,
-        "not an asset status",
-    );
-    assert_error(
-        &api.get("/asset?cursor=bogus").await,
-        StatusCode::BAD_REQUEST,
-        "cursor",
-    );
-    assert_error(
-        &api.get("/asset?limit=1&limit=2").await,
-        StatusCode::BAD_REQUEST,
-        "query",
-    );
-
     // Sort and search.
     let names = |r: &Reply| -> Vec<String> {
         r.body["items"]
@@ -373,26 +231,6 @@ async fn list_assets_pages_filters_and_shapes() {
         ["f0.txt", "f1.txt"]
     );
 
-    assert_error(
-        &api.get("/asset?sort=size").await,
-        StatusCode::BAD_REQUEST,
-        "unknown sort",
-    );
-    assert_error(
-        &api.get("/asset?prefix=f&sort=newest").await,
-        StatusCode::BAD_REQUEST,
-        "lists by name",
-    );
-    assert_error(
-        &api.get("/asset?prefix=%07bell").await,
-        StatusCode::BAD_REQUEST,
-        "prefix",
-    );
-    assert_error(
-        &api.get(&format!("/asset?prefix={}", "x".repeat(256))).await,
-        StatusCode::BAD_REQUEST,
-        "prefix",
-    );
     assert_error(
         &api.get(&format!("/asset?prefix=f&cursor={next}")).await,
         StatusCode::BAD_REQUEST,
@@ -458,11 +296,6 @@ async fn download_links_follow_state_and_ttl_rules() {
             "timeout",
         );
     }
-    assert_error(
-        &api.get("/asset/not-an-id").await,
-        StatusCode::BAD_REQUEST,
-        "not a valid asset id",
-    );
     assert_error(
         &api.get(&format!("/asset/{UNKNOWN_ID}")).await,
         StatusCode::NOT_FOUND,
@@ -549,11 +382,6 @@ async fn confirm_delete_and_restore() {
         StatusCode::NOT_FOUND,
         "not found",
     );
-    assert_error(
-        &api.send(Method::PUT, "/asset/bad", None).await,
-        StatusCode::BAD_REQUEST,
-        "asset id",
-    );
 
     // Soft delete: 204, idempotent, object kept.
     let r = api
@@ -572,11 +400,6 @@ async fn confirm_delete_and_restore() {
             .await,
         StatusCode::NOT_FOUND,
         "not found",
-    );
-    assert_error(
-        &api.send(Method::DELETE, "/asset/bad", None).await,
-        StatusCode::BAD_REQUEST,
-        "asset id",
     );
     assert_error(
         &api.send(Method::PUT, &format!("/asset/{id}"), None).await,
@@ -625,21 +448,6 @@ async fn metadata_route_matches_the_seed_lesson() {
         r.body["error"],
         "Missing required query parameters: bucket and key"
     );
-    assert_error(
-        &api.get("/metadata?bucket=b").await,
-        StatusCode::BAD_REQUEST,
-        "bucket and key",
-    );
-    assert_error(
-        &api.get("/metadata?key=k").await,
-        StatusCode::BAD_REQUEST,
-        "bucket and key",
-    );
-    assert_error(
-        &api.get("/metadata?bucket=&key=k").await,
-        StatusCode::BAD_REQUEST,
-        "bucket and key",
-    );
     let r = api.get("/metadata?bucket=b&key=nope").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.body["error"], "Metadata not found");
@@ -675,47 +483,6 @@ async fn metadata_route_matches_the_seed_lesson() {
     assert_eq!(r.body["event_name"], "ObjectCreated:Put");
     assert!(!r.body["etag"].as_str().unwrap().is_empty());
     assert!(!r.body["sequencer"].as_str().unwrap().is_empty());
-}
-
-#[tokio::test]
-async fn unknown_api_routes_and_wrong_methods_answer_json() {
-    let api = TestApp::start().await;
-    assert_error(
-        &api.get(&format!("/asset/{UNKNOWN_ID}/thumbnail")).await,
-        StatusCode::NOT_FOUND,
-        "No such API route",
-    );
-    assert_error(
-        &api.get("/metadata/extra").await,
-        StatusCode::NOT_FOUND,
-        "No such API route",
-    );
-    assert_error(
-        &api.send(Method::PATCH, "/asset", None).await,
-        StatusCode::METHOD_NOT_ALLOWED,
-        "not allowed",
-    );
-    assert_error(
-        &api.send(Method::DELETE, "/asset", None).await,
-        StatusCode::METHOD_NOT_ALLOWED,
-        "not allowed",
-    );
-    assert_error(
-        &api.send(Method::POST, "/metadata", None).await,
-        StatusCode::METHOD_NOT_ALLOWED,
-        "not allowed",
-    );
-    assert_error(
-        &api.send(Method::POST, &format!("/asset/{UNKNOWN_ID}"), None)
-            .await,
-        StatusCode::METHOD_NOT_ALLOWED,
-        "not allowed",
-    );
-    assert_error(
-        &api.get(&format!("/asset/{UNKNOWN_ID}/restore")).await,
-        StatusCode::METHOD_NOT_ALLOWED,
-        "not allowed",
-    );
 }
 
 #[tokio::test]

@@ -46,137 +46,84 @@ impl Bad {
     }
 }
 
+// One row per case: easier to read as a table than as rustfmt would lay it out.
+#[rustfmt::skip]
 fn rest_cases(f: &Fixture) -> Vec<Bad> {
     use Method as M;
     let received = &f.received;
+    let text = |name: &str| json!({"filename": name, "content_type": "text/plain"}).to_string();
     vec![
         bad("truncated JSON", M::POST, "/asset", 400).json(r#"{"filename": "#),
         bad("unknown field", M::POST, "/asset", 400).json(r#"{"file_name": "typo.png"}"#),
         bad("negative size", M::POST, "/asset", 400).json(r#"{"size": -1}"#),
         bad("size as text", M::POST, "/asset", 400).json(r#"{"size": "big"}"#),
         bad("array body", M::POST, "/asset", 400).json("[1, 2]"),
-        bad("name climbing out", M::POST, "/asset", 400)
-            .json(r#"{"filename": "../../etc/passwd"}"#),
-        bad("empty name", M::POST, "/asset", 400).json(r#"{"filename": "  "}"#),
-        bad("control character in name", M::POST, "/asset", 400)
-            .json(r#"{"filename": "a\u0007b"}"#),
-        bad("segment over 255 bytes", M::POST, "/asset", 400)
-            .json(json!({"filename": "x".repeat(256)}).to_string()),
-        bad("header injection in type", M::POST, "/asset", 400)
-            .json(r#"{"content_type": "text/plain\r\nx-evil: 1"}"#),
+        bad("name climbing out", M::POST, "/asset", 400).json(text("../../etc/passwd")),
+        bad("empty name", M::POST, "/asset", 400).json(text("  ")),
+        bad("control character in name", M::POST, "/asset", 400).json(text("a\u{7}b")),
+        bad("name over 960 bytes", M::POST, "/asset", 400).json(text(&"abcd/".repeat(300))),
+        bad("name of 5000 characters", M::POST, "/asset", 400).json(text(&"x".repeat(5000))),
+        bad("segment over 255 bytes", M::POST, "/asset", 400).json(text(&"x".repeat(256))),
+        bad("header injection in type", M::POST, "/asset", 400).json(r#"{"content_type": "text/plain\r\nx-evil: 1"}"#),
         bad("type without subtype", M::POST, "/asset", 400).json(r#"{"content_type": "png"}"#),
         bad("body that is not JSON", M::POST, "/asset", 415).typed("text/plain", "hello"),
-        bad("type not allowed", M::POST, "/asset", 415)
-            .json(r#"{"content_type": "application/zip"}"#),
-        bad("declared size over the limit", M::POST, "/asset", 413)
-            .json(r#"{"size": 1001, "content_type": "text/plain"}"#),
-        bad("body over 1 MiB", M::POST, "/asset", 413)
-            .json(json!({"filename": "a".repeat(1024 * 1024)}).to_string()),
+        bad("no type where types are limited", M::POST, "/asset", 415).json(r#"{"size": 10}"#),
+        bad("type not allowed", M::POST, "/asset", 415).json(r#"{"content_type": "application/zip"}"#),
+        bad("declared size over the limit", M::POST, "/asset", 413).json(r#"{"size": 1001, "content_type": "text/plain"}"#),
+        bad("body over 1 MiB", M::POST, "/asset", 413).json(text(&"a".repeat(1024 * 1024))),
         bad("page size 0", M::GET, "/asset?limit=0", 400),
         bad("page size in words", M::GET, "/asset?limit=ten", 400),
         bad("page size twice", M::GET, "/asset?limit=1&limit=2", 400),
         bad("unknown state", M::GET, "/asset?status=GONE", 400),
         bad("unknown order", M::GET, "/asset?sort=size", 400),
         bad("forged cursor", M::GET, "/asset?cursor=bogus", 400),
-        bad(
-            "search in time order",
-            M::GET,
-            "/asset?prefix=f&sort=newest",
-            400,
-        ),
-        bad(
-            "control character in search",
-            M::GET,
-            "/asset?prefix=%07bell",
-            400,
-        ),
-        bad(
-            "search over 255 characters",
-            M::GET,
-            format!("/asset?prefix={}", "x".repeat(256)),
-            400,
-        ),
+        bad("search in time order", M::GET, "/asset?prefix=f&sort=newest", 400),
+        bad("control character in search", M::GET, "/asset?prefix=%07bell", 400),
+        bad("search over 255 characters", M::GET, format!("/asset?prefix={}", "x".repeat(256)), 400),
         bad("malformed id", M::GET, "/asset/not-an-id", 400),
-        bad(
-            "id past 128 bits",
-            M::PUT,
-            "/asset/8ZZZZZZZZZZZZZZZZZZZZZZZZZ",
-            400,
-        ),
-        bad(
-            "malformed id to delete",
-            M::DELETE,
-            "/asset/..%2F..%2Fetc",
-            400,
-        ),
-        bad(
-            "timeout 0",
-            M::GET,
-            format!("/asset/{received}?timeout=0"),
-            400,
-        ),
-        bad(
-            "timeout empty",
-            M::GET,
-            format!("/asset/{received}?timeout="),
-            400,
-        ),
-        bad(
-            "timeout fractional",
-            M::GET,
-            format!("/assets/{received}/download?timeout=1.5"),
-            400,
-        ),
+        bad("id past 128 bits", M::PUT, "/asset/8ZZZZZZZZZZZZZZZZZZZZZZZZZ", 400),
+        bad("malformed id to delete", M::DELETE, "/asset/..%2F..%2Fetc", 400),
+        bad("timeout in words", M::GET, format!("/asset/{received}?timeout=abc"), 400),
+        bad("negative timeout", M::GET, format!("/asset/{received}?timeout=-5"), 400),
+        bad("timeout 0", M::GET, format!("/asset/{received}?timeout=0"), 400),
+        bad("timeout empty", M::GET, format!("/asset/{received}?timeout="), 400),
+        bad("timeout fractional", M::GET, format!("/assets/{received}/download?timeout=1.5"), 400),
         bad("unknown asset", M::GET, format!("/asset/{UNKNOWN_ID}"), 404),
-        bad(
-            "download before the bytes",
-            M::GET,
-            format!("/asset/{}", f.created),
-            403,
-        ),
-        bad(
-            "confirm before the bytes",
-            M::PUT,
-            format!("/asset/{}", f.created),
-            412,
-        ),
-        bad(
-            "restore what is not deleted",
-            M::POST,
-            format!("/asset/{received}/restore"),
-            412,
-        ),
+        bad("download before the bytes", M::GET, format!("/asset/{}", f.created), 403),
+        bad("confirm before the bytes", M::PUT, format!("/asset/{}", f.created), 412),
+        bad("restore what is not deleted", M::POST, format!("/asset/{received}/restore"), 412),
+        bad("metadata without parameters", M::GET, "/metadata", 400),
         bad("metadata without key", M::GET, "/metadata?bucket=b", 400),
-        bad(
-            "metadata of nothing",
-            M::GET,
-            "/metadata?bucket=b&key=k",
-            404,
-        ),
-        bad(
-            "unknown API route",
-            M::GET,
-            format!("/asset/{received}/parts"),
-            404,
-        ),
-        bad("method not allowed", M::PATCH, "/asset", 405),
+        bad("metadata without bucket", M::GET, "/metadata?key=k", 400),
+        bad("metadata with an empty bucket", M::GET, "/metadata?bucket=&key=k", 400),
+        bad("metadata of nothing", M::GET, "/metadata?bucket=b&key=k", 404),
+        bad("unknown API route", M::GET, format!("/asset/{received}/parts"), 404),
+        bad("unknown metadata route", M::GET, "/metadata/extra", 404),
+        bad("PATCH a collection", M::PATCH, "/asset", 405),
+        bad("DELETE a collection", M::DELETE, "/asset", 405),
+        bad("POST metadata", M::POST, "/metadata", 405),
+        bad("POST an asset", M::POST, format!("/asset/{UNKNOWN_ID}"), 405),
+        bad("GET a restore", M::GET, format!("/asset/{UNKNOWN_ID}/restore"), 405),
     ]
 }
 
+#[rustfmt::skip]
 fn server_fn_cases(f: &Fixture) -> Vec<Bad> {
     use Method as M;
     let id = &f.received;
+    let parts = |parts: Value| json!({"id": id, "upload_id": "u", "parts": parts}).to_string();
+    let part = |n: u32, size: u64| json!({"id": id, "upload_id": "u", "part_number": n, "size": size}).to_string();
     vec![
         bad("server fn: malformed id", M::POST, "/api/get_asset", 400).json(r#"{"id": "nope"}"#),
         bad("server fn: unknown asset", M::POST, "/api/get_asset", 404).json(json!({"id": UNKNOWN_ID}).to_string()),
         bad("server fn: page size 0", M::POST, "/api/list_assets", 400).json(r#"{"params": {"limit": 0}}"#),
         bad("server fn: unknown field", M::POST, "/api/create_upload", 400).json(r#"{"upload": {"file_name": "x"}}"#),
-        bad("server fn: name climbing out", M::POST, "/api/create_upload", 400).json(r#"{"upload": {"filename": "../x"}}"#),
+        bad("server fn: name climbing out", M::POST, "/api/create_upload", 400).json(r#"{"upload": {"filename": "../x", "content_type": "text/plain"}}"#),
         bad("server fn: multipart without size", M::POST, "/api/start_multipart", 400).json(r#"{"upload": {"filename": "big.bin"}}"#),
-        bad("server fn: part 0", M::POST, "/api/sign_part", 400).json(json!({"id": id, "upload_id": "u", "part_number": 0, "size": 1}).to_string()),
-        bad("server fn: empty part", M::POST, "/api/sign_part", 400).json(json!({"id": id, "upload_id": "u", "part_number": 1, "size": 0}).to_string()),
-        bad("server fn: no parts", M::POST, "/api/complete_multipart", 400).json(json!({"id": id, "upload_id": "u", "parts": []}).to_string()),
-        bad("server fn: parts out of order", M::POST, "/api/complete_multipart", 400).json(json!({"id": id, "upload_id": "u", "parts": [{"part_number": 2, "etag": "a", "size": 1}, {"part_number": 1, "etag": "b", "size": 1}]}).to_string()),
+        bad("server fn: part 0", M::POST, "/api/sign_part", 400).json(part(0, 1)),
+        bad("server fn: empty part", M::POST, "/api/sign_part", 400).json(part(1, 0)),
+        bad("server fn: no parts", M::POST, "/api/complete_multipart", 400).json(parts(json!([]))),
+        bad("server fn: parts out of order", M::POST, "/api/complete_multipart", 400).json(parts(json!([{"part_number": 2, "etag": "a", "size": 1}, {"part_number": 1, "etag": "b", "size": 1}]))),
         bad("server fn: upload id with spaces", M::POST, "/api/list_parts", 400).json(json!({"id": id, "upload_id": "a b"}).to_string()),
         bad("server fn: upload already over", M::POST, "/api/list_parts", 412).json(json!({"id": id, "upload_id": "u"}).to_string()),
         bad("server fn form: malformed id", M::POST, "/api/mark_uploaded", 400).form("id=nope"),

@@ -52,15 +52,18 @@ fn cases(f: &Fixture) -> Vec<Case> {
     let restore = "/asset/{id}/restore";
     let redirect = "/assets/{id}/download";
     vec![
-        case(M::POST, "/asset", "/asset", 201),
+        case(M::POST, "/asset", "/asset", 201).json(r#"{"content_type": "text/plain"}"#),
         case(M::POST, "/asset", "/asset", 201)
             .json(r#"{"filename": "a.png", "size": 3, "content_type": "image/png"}"#),
         case(M::POST, "/asset", "/asset", 400).json(r#"{"filename": "#),
-        case(M::POST, "/asset", "/asset", 400).json(r#"{"filename": "../up"}"#),
+        case(M::POST, "/asset", "/asset", 400)
+            .json(r#"{"filename": "../up", "content_type": "text/plain"}"#),
         case(M::POST, "/asset", "/asset", 413)
             .json(r#"{"size": 1001, "content_type": "text/plain"}"#),
         case(M::POST, "/asset", "/asset", 415).json(r#"{"content_type": "application/zip"}"#),
-        case(M::POST, "/asset", "/asset", 500).broken(),
+        case(M::POST, "/asset", "/asset", 500)
+            .broken()
+            .json(r#"{"content_type": "text/plain"}"#),
         case(M::GET, "/asset", "/asset", 200),
         case(
             M::GET,

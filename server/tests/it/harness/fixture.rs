@@ -6,7 +6,7 @@ use axum::http::{Method, StatusCode};
 use server::config::Limits;
 
 /// Ids of assets in each state, and the app holding them. Uploads are limited to 1000 bytes
-/// of `text/*`, `image/*` or undeclared type.
+/// of `text/*` or `image/*`.
 pub struct Fixture {
     pub app: TestApp,
     pub created: String,
@@ -24,11 +24,7 @@ impl Fixture {
     pub async fn start() -> Fixture {
         let app = TestApp::with_limits(Limits {
             max_upload_bytes: 1000,
-            allowed_types: vec![
-                "text/*".into(),
-                "image/*".into(),
-                "application/octet-stream".into(),
-            ],
+            allowed_types: vec!["text/*".into(), "image/*".into()],
             ..Limits::default()
         })
         .await;
