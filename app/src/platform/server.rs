@@ -4,8 +4,6 @@
 //! the system's; the response status goes to the response being rendered.
 
 use super::types::{PutOutcome, NOT_IN_A_BROWSER};
-
-type Picked = super::types::Picked<File>;
 use leptos::prelude::*;
 use std::{
     future::Future,
@@ -14,6 +12,8 @@ use std::{
         Arc,
     },
 };
+
+type Picked = super::types::Picked<File>;
 
 /// Server rendering may move between threads: values are kept in thread-safe storage (the
 /// twins here are `Send + Sync`).

@@ -2,8 +2,6 @@
 //! [`File`]s the upload page can measure and cut into parts.
 
 use super::super::types;
-
-type Picked = types::Picked<File>;
 use js_sys::{Promise, Reflect};
 use std::future::Future;
 use wasm_bindgen::{prelude::*, JsCast};
@@ -12,6 +10,8 @@ use web_sys::{
     DataTransfer, FileSystemDirectoryEntry, FileSystemDirectoryReader, FileSystemEntry,
     FileSystemFileEntry,
 };
+
+type Picked = types::Picked<File>;
 
 /// A file on the person's machine.
 #[derive(Clone)]
