@@ -760,3 +760,38 @@ async fn multipart_bad_input_and_abort() {
         .await;
     assert_eq!(s.status, StatusCode::PRECONDITION_FAILED, "{}", s.raw);
 }
+
+/// What REST clients get back, snapshotted with the values that change each run redacted:
+/// the upload ticket, a listing, the recorded metadata, a download link.
+#[tokio::test]
+async fn rest_bodies_keep_their_shape() {
+    let api = TestApp::start().await;
+    let ticket = api
+        .post_json(
+            "/asset",
+            r#"{"filename": "notes/été.txt", "content_type": "text/plain", "size": 5}"#,
+        )
+        .await;
+    let id = api.uploaded("report.txt", b"bytes").await;
+    let listing = api.get("/asset?limit=1").await;
+    let key = format!("uploads/{id}/report.txt");
+    let metadata = api
+        .get(&format!("/metadata?bucket={}&key={key}", api.bucket()))
+        .await;
+    let link = api.get(&format!("/asset/{id}")).await;
+    let bodies = json!({
+        "POST /asset": ticket.body,
+        "GET /asset?limit=1": listing.body,
+        "GET /metadata": metadata.body,
+        "GET /asset/{id}": link.body,
+    });
+    insta::with_settings!({ filters => vec![
+        (r"01[0-9A-HJKMNP-TV-Z]{24}", "[id]"),
+        (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", "[time]"),
+        (r"http://127\.0\.0\.1:\d+/[^\x22]*", "[presigned url]"),
+        (r"\x22[0-9A-F]{16,64}\x22", "\"[sequencer]\""),
+        (r"eyJ[A-Za-z0-9_-]+", "[cursor]"),
+    ]}, {
+        insta::assert_json_snapshot!("rest_bodies", bodies);
+    });
+}

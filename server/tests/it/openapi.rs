@@ -266,3 +266,10 @@ async fn internal_errors_are_logged_not_shown() {
         format!(r#"{{"Internal":"{}"}}"#, server::api::INTERNAL_MESSAGE)
     );
 }
+
+/// The document itself, snapshotted: a change to the API's contract shows in review.
+#[test]
+fn the_document_is_reviewed_as_a_snapshot() {
+    let doc = serde_json::to_value(server::api::openapi()).unwrap();
+    insta::assert_json_snapshot!("openapi", doc, { ".info.version" => "[version]" });
+}
