@@ -52,7 +52,8 @@ impl Site {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 tracing::warn!(
                     path = %manifest.display(),
-                    "no site manifest: serving unhashed bundle names (run scripts/build-site.sh)"
+                    "no site manifest: serving the unhashed ferry.css/js/wasm of a cargo-leptos build \
+                     (scripts/build-site.sh writes hashed ones and a manifest)"
                 );
                 SiteAssets::unhashed(OUTPUT_NAME)
             }
