@@ -27,4 +27,4 @@ chmod 755 "$task_root/bootstrap" # Python's extractor drops the mode the zip rec
 
 say "the arm64 artifact ($zip) through the emulated Lambda Runtime API (qemu-aarch64)"
 FERRY_LAMBDA_TASK_ROOT="$task_root" FERRY_LAMBDA_RUNNER="qemu-aarch64 -L $sysroot" \
-  cargo test -q -p server --test integration lambda_invoke::
+  cargo test -q --workspace --test integration lambda_invoke::

@@ -27,22 +27,35 @@ say "Rust tests"
 timed "Rust tests" cargo test --workspace
 
 timed "browser bundle" scripts/build-site.sh
-# The Lambda artifact (arm64 cross build) from this tree, and its handlers run under qemu:
-# FERRY_SKIP_LAMBDA_BUILD=1 skips both.
+# The Lambda artifact (arm64 cross build, release) from this tree, and its handlers run under
+# qemu: FERRY_SKIP_LAMBDA_BUILD=1 skips both. The build runs beside the browser tests (it
+# needs the site just built; they need none of it), and its log is shown if it fails.
+lambda_build=
 if [ "${FERRY_SKIP_LAMBDA_BUILD:-}" != 1 ]; then
-  timed "Lambda build" scripts/build-lambda.sh
-  timed "Lambda tests under qemu" scripts/test-lambda-artifact.sh
+  lambda_log=target/figures/lambda-build.log
+  timed "Lambda build (beside the browser tests)" scripts/build-lambda.sh >"$lambda_log" 2>&1 &
+  lambda_build=$!
 fi
-say "building the server for the browser tests"
-timed "server build" cargo build -p server --bin ferry
 
+# The browser tests run target/debug/ferry, which `cargo test --workspace` built for the
+# integration tests (building it again with `-p server` would recompile the app and server:
+# the app is then a dependency, not a member, and its crate types differ).
+[ -x target/debug/ferry ] || die "target/debug/ferry is missing after cargo test"
 port="$(free_port)"
 data_dir="$(mktemp -d -t ferry-e2e.XXXXXX)"
-trap 'rm -rf "$data_dir"' EXIT
+trap 'rm -rf "$data_dir"; [ -n "$lambda_build" ] && kill "$lambda_build" 2>/dev/null || true' EXIT
 say "browser tests (Playwright, Chromium) against http://127.0.0.1:$port"
 browser_tests() {
   (cd end2end && FERRY_E2E_PORT="$port" FERRY_E2E_DATA_DIR="$data_dir" npx playwright test)
 }
 timed "browser tests" browser_tests
+
+if [ -n "$lambda_build" ]; then
+  say "waiting for the Lambda build ($lambda_log)"
+  wait "$lambda_build" || { cat "$lambda_log"; die "the Lambda build failed"; }
+  lambda_build=
+  tail -n 3 "$lambda_log"
+  timed "Lambda tests under qemu" scripts/test-lambda-artifact.sh
+fi
 printf 'total\t%s\n' "$((SECONDS - started))" >>"$FERRY_TIMES"
 say "test suite passed in $((SECONDS - started)) s (steps: $FERRY_TIMES)"
