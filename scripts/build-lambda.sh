@@ -23,7 +23,9 @@ fi
 
 say "building the Lambda binary (arm64, release, --features lambda)"
 start=$(date +%s)
-cargo lambda build --release --arm64 -p server --bin ferry \
+# Its own target dir: scripts/test.sh runs this beside the host builds, which must not wait
+# on (or invalidate) each other's build directory.
+CARGO_TARGET_DIR=target/lambda-build cargo lambda build --release --arm64 -p server --bin ferry \
   --no-default-features --features lambda --lambda-dir target/lambda
 say "built in $(($(date +%s) - start)) s"
 

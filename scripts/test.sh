@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Ferry's whole test suite: formatting and lints, the SAM template's offline checks, Rust tests,
-# the Lambda artifact build, then the browser tests against a real `ferry serve` on a free port
-# with a throw-away data directory. Each step's time goes to target/figures/test-times.tsv.
+# Ferry's whole test suite: the browser bundle, formatting and lints, the SAM template's offline
+# checks, Rust tests, the browser tests against a real `ferry serve` on a free port with a
+# throw-away data directory, and the Lambda artifact (built in the background meanwhile) under
+# qemu. Each step's time goes to target/figures/test-times.tsv.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$FERRY_ROOT"
@@ -13,6 +14,21 @@ printf 'commit\t%s\nstarted\t%s\ncold target\t%s\n' "$(git rev-parse --short HEA
 started=$SECONDS
 
 timed bootstrap scripts/bootstrap.sh --browser
+
+# The browser bundle first: the Lambda artifact carries it, the browser tests load it.
+timed "browser bundle" scripts/build-site.sh
+# The Lambda artifact (arm64 cross build, release, its own target dir) builds in the
+# background while the host side is linted and tested: the two fill each other's idle core.
+# Its handlers then run under qemu. FERRY_SKIP_LAMBDA_BUILD=1 skips both; the build's log is
+# shown if it fails.
+lambda_build=
+if [ "${FERRY_SKIP_LAMBDA_BUILD:-}" != 1 ]; then
+  lambda_log=target/figures/lambda-build.log
+  say "building the Lambda artifact in the background ($lambda_log)"
+  timed "Lambda build (in the background)" scripts/build-lambda.sh >"$lambda_log" 2>&1 &
+  lambda_build=$!
+fi
+trap '[ -n "$lambda_build" ] && kill "$lambda_build" 2>/dev/null; true' EXIT
 
 say "cargo fmt --check"
 timed fmt cargo fmt --all -- --check
@@ -26,24 +42,13 @@ timed "template checks" scripts/check-infra.sh
 say "Rust tests"
 timed "Rust tests" cargo test --workspace
 
-timed "browser bundle" scripts/build-site.sh
-# The Lambda artifact (arm64 cross build, release) from this tree, and its handlers run under
-# qemu: FERRY_SKIP_LAMBDA_BUILD=1 skips both. The build runs beside the browser tests (it
-# needs the site just built; they need none of it), and its log is shown if it fails.
-lambda_build=
-if [ "${FERRY_SKIP_LAMBDA_BUILD:-}" != 1 ]; then
-  lambda_log=target/figures/lambda-build.log
-  timed "Lambda build (beside the browser tests)" scripts/build-lambda.sh >"$lambda_log" 2>&1 &
-  lambda_build=$!
-fi
-
 # The browser tests run target/debug/ferry, which `cargo test --workspace` built for the
 # integration tests (building it again with `-p server` would recompile the app and server:
 # the app is then a dependency, not a member, and its crate types differ).
 [ -x target/debug/ferry ] || die "target/debug/ferry is missing after cargo test"
 port="$(free_port)"
 data_dir="$(mktemp -d -t ferry-e2e.XXXXXX)"
-trap 'rm -rf "$data_dir"; [ -n "$lambda_build" ] && kill "$lambda_build" 2>/dev/null || true' EXIT
+trap 'rm -rf "$data_dir"; [ -n "$lambda_build" ] && kill "$lambda_build" 2>/dev/null; true' EXIT
 say "browser tests (Playwright, Chromium) against http://127.0.0.1:$port"
 browser_tests() {
   (cd end2end && FERRY_E2E_PORT="$port" FERRY_E2E_DATA_DIR="$data_dir" npx playwright test)
