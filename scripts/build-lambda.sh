@@ -23,8 +23,8 @@ fi
 
 say "building the Lambda binary (arm64, release, --features lambda)"
 start=$(date +%s)
-# Its own target dir: scripts/test.sh runs this beside the host builds, which must not wait
-# on (or invalidate) each other's build directory.
+# Its own target dir, so the release cross build and the host's debug builds never invalidate
+# each other's artifacts.
 CARGO_TARGET_DIR=target/lambda-build cargo lambda build --release --arm64 -p server --bin ferry \
   --no-default-features --features lambda --lambda-dir target/lambda
 say "built in $(($(date +%s) - start)) s"

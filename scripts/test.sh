@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Ferry's whole test suite: the browser bundle, formatting and lints, the SAM template's offline
-# checks, Rust tests, the browser tests against a real `ferry serve` on a free port with a
-# throw-away data directory, and the Lambda artifact (built in the background meanwhile) under
-# qemu. Each step's time goes to target/figures/test-times.tsv.
+# Ferry's whole test suite: formatting, the SAM template's offline checks, the host build with
+# its lints and the Rust tests, the browser bundle, the Lambda artifact and its handlers under
+# qemu, then the browser tests against a real `ferry serve` on a free port with a throw-away
+# data directory. Each step's time goes to target/figures/test-times.tsv.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$FERRY_ROOT"
@@ -15,32 +15,35 @@ started=$SECONDS
 
 timed bootstrap scripts/bootstrap.sh --browser
 
-# The browser bundle first: the Lambda artifact carries it, the browser tests load it.
-timed "browser bundle" scripts/build-site.sh
-# The Lambda artifact (arm64 cross build, release, its own target dir) builds in the
-# background while the host side is linted and tested: the two fill each other's idle core.
-# Its handlers then run under qemu. FERRY_SKIP_LAMBDA_BUILD=1 skips both; the build's log is
-# shown if it fails.
-lambda_build=
-if [ "${FERRY_SKIP_LAMBDA_BUILD:-}" != 1 ]; then
-  lambda_log=target/figures/lambda-build.log
-  say "building the Lambda artifact in the background ($lambda_log)"
-  timed "Lambda build (in the background)" scripts/build-lambda.sh >"$lambda_log" 2>&1 &
-  lambda_build=$!
-fi
-trap '[ -n "$lambda_build" ] && kill "$lambda_build" 2>/dev/null; true' EXIT
-
 say "cargo fmt --check"
 timed fmt cargo fmt --all -- --check
-say "cargo clippy (server side, the Lambda-only build, then the browser side)"
-timed "clippy, server" cargo clippy -q --workspace --all-targets -- -D warnings
-timed "clippy, Lambda" cargo clippy -q -p server --no-default-features --features lambda -- -D warnings
-timed "clippy, browser" cargo clippy -q -p app --lib --no-default-features --features hydrate -- -D warnings
-
 timed "template checks" scripts/check-infra.sh
 
-say "Rust tests"
+# Clippy runs inside the builds that compile the code anyway: clippy-driver compiles the
+# workspace's own crates (what `cargo clippy` does for a check) with -D warnings, so no
+# dependency is compiled twice, once to lint and again to test. Three builds, three lint
+# passes: the host build (every target), the browser bundle (hydrate, wasm32) and the
+# Lambda build (its features, arm64).
+clippy_driver="$(command -v clippy-driver)" || die "clippy-driver is missing (rustup component add clippy)"
+export RUSTC_WORKSPACE_WRAPPER="$clippy_driver"
+export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+
+say "host build with clippy (all targets), then the Rust tests"
+timed "host build and clippy" cargo test --workspace --all-targets --no-run
 timed "Rust tests" cargo test --workspace
+
+timed "browser bundle and clippy" scripts/build-site.sh
+if [ "$(wasm_route)" = debian ]; then
+  # Debian's compiler builds that bundle; rustup's clippy lints the same code for the host.
+  timed "clippy, browser" cargo clippy -q -p app --lib --no-default-features --features hydrate -- -D warnings
+fi
+
+# The Lambda artifact (arm64 cross build) from this tree, and its handlers run under qemu:
+# FERRY_SKIP_LAMBDA_BUILD=1 skips both.
+if [ "${FERRY_SKIP_LAMBDA_BUILD:-}" != 1 ]; then
+  timed "Lambda build and clippy" scripts/build-lambda.sh
+  timed "Lambda tests under qemu" scripts/test-lambda-artifact.sh
+fi
 
 # The browser tests run target/debug/ferry, which `cargo test --workspace` built for the
 # integration tests (building it again with `-p server` would recompile the app and server:
@@ -48,19 +51,11 @@ timed "Rust tests" cargo test --workspace
 [ -x target/debug/ferry ] || die "target/debug/ferry is missing after cargo test"
 port="$(free_port)"
 data_dir="$(mktemp -d -t ferry-e2e.XXXXXX)"
-trap 'rm -rf "$data_dir"; [ -n "$lambda_build" ] && kill "$lambda_build" 2>/dev/null; true' EXIT
+trap 'rm -rf "$data_dir"' EXIT
 say "browser tests (Playwright, Chromium) against http://127.0.0.1:$port"
 browser_tests() {
   (cd end2end && FERRY_E2E_PORT="$port" FERRY_E2E_DATA_DIR="$data_dir" npx playwright test)
 }
 timed "browser tests" browser_tests
-
-if [ -n "$lambda_build" ]; then
-  say "waiting for the Lambda build ($lambda_log)"
-  wait "$lambda_build" || { cat "$lambda_log"; die "the Lambda build failed"; }
-  lambda_build=
-  tail -n 3 "$lambda_log"
-  timed "Lambda tests under qemu" scripts/test-lambda-artifact.sh
-fi
 printf 'total\t%s\n' "$((SECONDS - started))" >>"$FERRY_TIMES"
 say "test suite passed in $((SECONDS - started)) s (steps: $FERRY_TIMES)"
