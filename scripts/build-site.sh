@@ -20,10 +20,7 @@ case "$route" in
     target_dir=target/front-debian
     [ -x /usr/bin/cargo ] && command -v wasm-ld-19 >/dev/null ||
       die "Debian's rustc-web/lld-19 are missing: run scripts/bootstrap.sh"
-    # (rustup's clippy-driver, if scripts/test.sh set it as the wrapper, cannot build with
-    # Debian's std: this route is linted separately.)
-    env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS \
-      RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
+    RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
       CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-19 \
       /usr/bin/cargo "${args[@]}" -Zbuild-std=std,panic_abort --target-dir "$target_dir"
     ;;

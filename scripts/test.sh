@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Ferry's whole test suite: formatting, the SAM template's offline checks, the host build with
-# its lints and the Rust tests, the browser bundle, the Lambda artifact and its handlers under
-# qemu, then the browser tests against a real `ferry serve` on a free port with a throw-away
-# data directory. Each step's time goes to target/figures/test-times.tsv.
+# its lints and the Rust tests, clippy for the Lambda and browser feature sets, the browser
+# bundle, the Lambda artifact and its handlers under qemu, then the browser tests against a
+# real `ferry serve` on a free port with a throw-away data directory. Each step's time goes to
+# target/figures/test-times.tsv.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$FERRY_ROOT"
@@ -19,30 +20,29 @@ say "cargo fmt --check"
 timed fmt cargo fmt --all -- --check
 timed "template checks" scripts/check-infra.sh
 
-# Clippy runs inside the builds that compile the code anyway: clippy-driver compiles the
-# workspace's own crates (what `cargo clippy` does for a check) with -D warnings, so no
-# dependency is compiled twice, once to lint and again to test. Three builds, three lint
-# passes: the host build (every target), the browser bundle (hydrate, wasm32) and the
-# Lambda build (its features, arm64).
+# Clippy runs inside the host build that compiles the code for the tests anyway:
+# clippy-driver compiles the workspace's own crates (what `cargo clippy` does for a check),
+# with -D warnings, so no dependency is compiled twice, once to lint and again to test. The
+# shipped artifacts (browser bundle, Lambda) are built by plain rustc (clippy-driver turns MIR
+# optimisations off), and their feature sets are linted by `cargo clippy`.
 clippy_driver="$(command -v clippy-driver)" || die "clippy-driver is missing (rustup component add clippy)"
-export RUSTC_WORKSPACE_WRAPPER="$clippy_driver"
-export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+host() {
+  RUSTC_WORKSPACE_WRAPPER="$clippy_driver" CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" "$@"
+}
 
-say "host build with clippy (all targets), then the Rust tests"
-timed "host build and clippy" cargo test --workspace --all-targets --no-run
-timed "Rust tests" cargo test --workspace
+say "host build with clippy (every target), then the Rust tests"
+timed "host build and clippy" host cargo test --workspace --all-targets --no-run
+timed "Rust tests" host cargo test --workspace
+say "cargo clippy (the Lambda-only build, the browser side)"
+timed "clippy, Lambda" cargo clippy -q -p server --no-default-features --features lambda -- -D warnings
+timed "clippy, browser" cargo clippy -q -p app --lib --no-default-features --features hydrate -- -D warnings
 
-timed "browser bundle and clippy" scripts/build-site.sh
-if [ "$(wasm_route)" = debian ]; then
-  # Debian's compiler builds that bundle; rustup's clippy lints the same code for the host.
-  timed "clippy, browser" cargo clippy -q -p app --lib --no-default-features --features hydrate -- -D warnings
-fi
-
-# The Lambda artifact (arm64 cross build) from this tree, and its handlers run under qemu:
-# FERRY_SKIP_LAMBDA_BUILD=1 skips both.
+timed "browser bundle" scripts/build-site.sh
+# The Lambda artifact (arm64 cross build) from this tree, and its handlers run under qemu
+# (reusing the host build above): FERRY_SKIP_LAMBDA_BUILD=1 skips both.
 if [ "${FERRY_SKIP_LAMBDA_BUILD:-}" != 1 ]; then
-  timed "Lambda build and clippy" scripts/build-lambda.sh
-  timed "Lambda tests under qemu" scripts/test-lambda-artifact.sh
+  timed "Lambda build" scripts/build-lambda.sh
+  timed "Lambda tests under qemu" host scripts/test-lambda-artifact.sh
 fi
 
 # The browser tests run target/debug/ferry, which `cargo test --workspace` built for the
