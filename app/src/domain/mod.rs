@@ -1,13 +1,15 @@
 //! The domain shared by the server and the browser: asset ids and states, the asset record,
-//! file names and media types. Each rule is defined once here and used on both sides.
+//! file names, media types and ownership. Each rule is defined once here and used on both sides.
 
 mod asset;
 mod filename;
 mod id;
 pub mod media;
+mod owner;
 mod status;
 
 pub use asset::{Asset, ObjectMetadata};
 pub use filename::{validate_filename, InvalidFilename, MAX_FILENAME_BYTES, MAX_SEGMENT_BYTES};
 pub use id::{AssetId, InvalidAssetId};
+pub use owner::{Caller, InvalidOwner, Owner};
 pub use status::{AssetStatus, InvalidStatus};
