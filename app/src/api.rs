@@ -175,6 +175,9 @@ pub struct UploadLimits {
 pub enum FerryError {
     #[error("{0}")]
     BadRequest(String),
+    /// No valid credentials: sign in, or send a bearer token.
+    #[error("{0}")]
+    Unauthorized(String),
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -187,6 +190,9 @@ pub enum FerryError {
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The request names another host than this server's (DNS rebinding).
+    #[error("{0}")]
+    MisdirectedRequest(String),
     #[error("{0}")]
     Unavailable(String),
     #[error("{0}")]
@@ -202,12 +208,14 @@ impl FerryError {
         use http::StatusCode as S;
         match self {
             FerryError::BadRequest(_) => S::BAD_REQUEST,
+            FerryError::Unauthorized(_) => S::UNAUTHORIZED,
             FerryError::Forbidden(_) => S::FORBIDDEN,
             FerryError::NotFound(_) => S::NOT_FOUND,
             FerryError::MethodNotAllowed(_) => S::METHOD_NOT_ALLOWED,
             FerryError::PreconditionFailed(_) => S::PRECONDITION_FAILED,
             FerryError::PayloadTooLarge(_) => S::PAYLOAD_TOO_LARGE,
             FerryError::UnsupportedMediaType(_) => S::UNSUPPORTED_MEDIA_TYPE,
+            FerryError::MisdirectedRequest(_) => S::MISDIRECTED_REQUEST,
             FerryError::Unavailable(_) => S::SERVICE_UNAVAILABLE,
             FerryError::Internal(_) | FerryError::Transport(_) => S::INTERNAL_SERVER_ERROR,
         }
@@ -311,6 +319,14 @@ pub async fn create_download_link(
 
 // The asset actions' server functions take server_fn's default form encoding (`id=<id>`), so
 // the pages can post them from plain HTML forms that work without JavaScript.
+/// The server functions plain HTML forms post (`id=<asset id>`, form-encoded); every other
+/// server function takes JSON only.
+pub const FORM_ENDPOINTS: [&str; 3] = [
+    <MarkUploaded as leptos::server_fn::ServerFn>::PATH,
+    <DeleteAsset as leptos::server_fn::ServerFn>::PATH,
+    <RestoreAsset as leptos::server_fn::ServerFn>::PATH,
+];
+
 #[server(prefix = "/api", endpoint = "mark_uploaded")]
 pub async fn mark_uploaded(id: AssetId) -> Result<Asset, FerryError> {
     backend()?.mark_uploaded(id).await

@@ -1,6 +1,6 @@
-//! The frame around every page: skip link, header with navigation and theme toggle, footer.
+//! The frame around every page: skip link, header with navigation, who is signed in and the theme toggle, footer.
 
-use crate::{components::ToastRegion, theme::ThemeToggle};
+use crate::{account::AccountMenu, components::ToastRegion, theme::ThemeToggle};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -26,6 +26,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     </li>
                 </ul>
             </nav>
+            <AccountMenu />
             <ThemeToggle />
         </header>
         <main id="main" tabindex="-1">

@@ -8,6 +8,7 @@
 //! builds differ in one place only, [`platform`]: everything else compiles the same on both
 //! sides, and browser-only work starts from effects or event handlers.
 //!
+//! - [`account`]: who is signed in (header, sign-in page);
 //! - [`api`]: shared request/response types, the error type, the server functions;
 //! - [`domain`]: ids, states, the asset record, file names and media types;
 //! - [`platform`]: the browser/server seam (clock, timers, storage, dialogs, requests, files);
@@ -18,6 +19,7 @@
 //! - `layout`, [`theme`], [`site`], [`error`]: the frame, the colour theme, the bundle's
 //!   `<head>` tags, error pages.
 
+pub mod account;
 pub mod api;
 pub mod components;
 pub mod domain;
@@ -88,6 +90,7 @@ pub fn App() -> impl IntoView {
                     // JavaScript and an error sets the response status.
                     <Route path=path!("/assets") view=pages::BrowsePage ssr=SsrMode::Async />
                     <Route path=path!("/assets/:id") view=pages::AssetPage ssr=SsrMode::Async />
+                    <Route path=path!("/sign-in") view=account::SignInPage />
                 </Routes>
             </layout::Layout>
         </Router>

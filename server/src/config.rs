@@ -116,6 +116,8 @@ pub struct Settings {
     pub bucket_name: String,
     #[command(flatten)]
     pub limits: Limits,
+    #[command(flatten)]
+    pub access: AccessSettings,
 }
 
 impl Settings {
@@ -128,8 +130,143 @@ impl Settings {
             table_name: table_name.into(),
             bucket_name: bucket_name.into(),
             limits: Limits::default(),
+            access: AccessSettings::default(),
         }
     }
+}
+
+/// Whether people sign in, and with whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthMode {
+    /// No sign-in: one local owner. `ferry serve` allows it on loopback addresses only.
+    None,
+    /// OpenID Connect: browsers sign in with the issuer; the REST API also takes its tokens.
+    Oidc,
+}
+
+/// Sign-in and the request checks (see the `auth` module).
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct AccessSettings {
+    /// `none`: no sign-in, everything belongs to one local owner (loopback only unless
+    /// --allow-anonymous); `oidc`: sign in with the OpenID Connect issuer below.
+    #[arg(long, env = "FERRY_AUTH", value_enum, default_value = "none")]
+    pub auth: AuthMode,
+    /// With `--auth none`, serve on a non-loopback address anyway: anyone who can reach it
+    /// can read, change and delete every file.
+    #[arg(long, env = "FERRY_ALLOW_ANONYMOUS", default_value_t = false)]
+    pub allow_anonymous: bool,
+    /// The OpenID Connect issuer (discovery at `<issuer>/.well-known/openid-configuration`);
+    /// https, or http on a loopback address.
+    #[arg(long, env = "FERRY_OIDC_ISSUER", value_parser = issuer_url)]
+    pub oidc_issuer: Option<url::Url>,
+    /// The client id registered with the issuer; bearer tokens must name it (`aud` or
+    /// `client_id`).
+    #[arg(long, env = "FERRY_OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+    /// The client secret, for a confidential client (a public client uses PKCE alone).
+    #[arg(long, env = "FERRY_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<String>,
+    /// Scopes asked for at sign-in, space-separated.
+    #[arg(
+        long,
+        env = "FERRY_OIDC_SCOPES",
+        default_value = "openid email profile"
+    )]
+    pub oidc_scopes: String,
+    /// The claim listing a person's groups.
+    #[arg(long, env = "FERRY_ADMIN_CLAIM", default_value = "cognito:groups")]
+    pub admin_claim: String,
+    /// Members of this group are administrators: they see every owner's files.
+    #[arg(long, env = "FERRY_ADMIN_GROUP", default_value = "ferry-admins")]
+    pub admin_group: String,
+    /// Ferry's public URL (`https://files.example.com`): the sign-in redirect is
+    /// `<url>/auth/callback`, its host the one `Host` accepted besides loopback names, and
+    /// cookies are `Secure` when it is https. Defaults to the listening address.
+    #[arg(long, env = "FERRY_PUBLIC_URL", value_parser = public_url)]
+    pub public_url: Option<url::Url>,
+    /// Secret (at least 32 bytes) the session-cookie key is derived from. `ferry serve`
+    /// without it keeps a generated one in `<data dir>/cookie.key`.
+    #[arg(long, env = "FERRY_COOKIE_KEY", hide_env_values = true, value_parser = cookie_secret)]
+    pub cookie_key: Option<String>,
+}
+
+impl AccessSettings {
+    /// The shortest cookie secret accepted.
+    pub const MIN_COOKIE_SECRET_BYTES: usize = 32;
+}
+
+impl Default for AccessSettings {
+    fn default() -> Self {
+        #[derive(Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            access: AccessSettings,
+        }
+        defaults::<Defaults>().access
+    }
+}
+
+/// A `T`'s defaults, without reading the environment.
+fn defaults<T: Parser>() -> T {
+    let mut command = T::command();
+    let args: Vec<clap::Arg> = command.get_arguments().cloned().collect();
+    for arg in args {
+        let id = arg.get_id().clone();
+        command = command.mut_arg(id, |a| a.env(None::<&str>));
+    }
+    let matches = command
+        .try_get_matches_from(["ferry"])
+        .expect("defaults parse");
+    T::from_arg_matches(&matches).expect("defaults parse")
+}
+
+/// An issuer URL: https, or http on a loopback address (a test or local issuer); no query
+/// or fragment; a trailing slash is dropped (issuers compare as strings).
+fn issuer_url(s: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(s.trim()).map_err(|e| format!("not a URL: {e}"))?;
+    check_origin_like(&url, "issuer")?;
+    Ok(url)
+}
+
+/// A public URL: https, or http anywhere (a LAN or loopback `ferry serve`); an origin with
+/// no path.
+fn public_url(s: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(s.trim()).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err("expected http(s)://host[:port]".into());
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err("expected an origin only, http(s)://host[:port], without a path".into());
+    }
+    Ok(url)
+}
+
+fn check_origin_like(url: &url::Url, what: &str) -> Result<(), String> {
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => return Err(format!("the {what} URL has no host")),
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => return Err(format!("the {what} must be https (http only on loopback)")),
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("the {what} URL takes no query or fragment"));
+    }
+    Ok(())
+}
+
+fn cookie_secret(s: &str) -> Result<String, String> {
+    if s.len() < AccessSettings::MIN_COOKIE_SECRET_BYTES {
+        return Err(format!(
+            "at least {} bytes",
+            AccessSettings::MIN_COOKIE_SECRET_BYTES
+        ));
+    }
+    Ok(s.to_owned())
 }
 
 /// Limits on uploads and links.
@@ -200,19 +337,7 @@ impl Default for Limits {
             #[command(flatten)]
             limits: Limits,
         }
-        // Every argument's default, without reading the environment.
-        let mut command = <Defaults as clap::CommandFactory>::command();
-        let args: Vec<clap::Arg> = command.get_arguments().cloned().collect();
-        for arg in args {
-            let id = arg.get_id().clone();
-            command = command.mut_arg(id, |a| a.env(None::<&str>));
-        }
-        let matches = command
-            .try_get_matches_from(["ferry"])
-            .expect("defaults parse");
-        <Defaults as clap::FromArgMatches>::from_arg_matches(&matches)
-            .expect("defaults parse")
-            .limits
+        defaults::<Defaults>().limits
     }
 }
 

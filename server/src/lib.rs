@@ -3,6 +3,7 @@
 //! inside AWS Lambda. See ARCHITECTURE.md for the map of its modules.
 
 pub mod api;
+pub mod auth;
 pub mod aws;
 pub mod config;
 #[cfg(feature = "lambda")]
@@ -52,12 +53,17 @@ pub fn app(site: site::Site, services: &services::Services) -> Router {
             move || render_shell(options.clone())
         })
         .merge(api::router())
+        .merge(auth::router(services.access.clone()))
         .nest_service("/pkg", site::pkg_service(&options, &assets))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
         >(context, render_shell))
         .layer(middleware::from_fn(api::errors_layer))
+        .layer(middleware::from_fn_with_state(
+            services.access.clone(),
+            auth::authenticate,
+        ))
         .layer(middleware::from_fn(canonical_path))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -77,7 +77,8 @@ fn arguments() -> Result<Vec<std::ffi::OsString>, Error> {
 /// Builds the AWS clients once (cold start), then serves invocations until Lambda stops us.
 #[cfg(feature = "lambda")]
 async fn lambda(args: server::config::LambdaArgs) -> Result<(), Error> {
-    let services = Services::from_env(args.settings).await;
+    let access = server::auth::Access::from_settings(&args.settings.access, None, None)?;
+    let services = Services::from_env(args.settings).await.with_access(access);
     let site = Site::load(&args.site_root)?;
     server::lambda::run(args.handler, services, site).await
 }
@@ -90,8 +91,14 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     let addr = listener.local_addr()?;
+    server::auth::refuse_open_network(&args.settings.access, addr)?;
+    let access = server::auth::Access::from_settings(
+        &args.settings.access,
+        Some(&args.data_dir),
+        Some(addr),
+    )?;
     let storage = Storage::start(&args, addr).await?;
-    let services = storage.services();
+    let services = storage.services().with_access(access);
     tracing::info!(
         table = %services.settings.table_name,
         bucket = %services.settings.bucket_name,
@@ -99,9 +106,14 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
     );
     let router = server::app(site, &services);
     tracing::info!(
-        "Ferry listening on http://{} (data in {})",
+        "Ferry listening on http://{} (data in {}; sign-in: {})",
         addr,
-        args.data_dir.display()
+        args.data_dir.display(),
+        if services.access.signs_in() {
+            "OpenID Connect"
+        } else {
+            "off, one local owner"
+        }
     );
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
@@ -115,14 +127,14 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
 enum Storage {
     #[cfg(feature = "local")]
     Embedded(Box<server::services::Embedded>),
-    Aws(Services),
+    Aws(Box<Services>),
 }
 
 impl Storage {
     async fn start(args: &ServeArgs, addr: std::net::SocketAddr) -> Result<Storage, Error> {
         let settings = args.settings.clone();
         match args.backend {
-            Backend::Aws => Ok(Storage::Aws(Services::from_env(settings).await)),
+            Backend::Aws => Ok(Storage::Aws(Box::new(Services::from_env(settings).await))),
             #[cfg(feature = "local")]
             Backend::Embedded => {
                 let origins = app_origins(addr);
@@ -149,7 +161,7 @@ impl Storage {
         match self {
             #[cfg(feature = "local")]
             Storage::Embedded(e) => e.services.clone(),
-            Storage::Aws(services) => services.clone(),
+            Storage::Aws(services) => (**services).clone(),
         }
     }
 

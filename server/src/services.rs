@@ -2,7 +2,8 @@
 //! embedded backends.
 
 use crate::{
-    aws, config::Settings, objects::ObjectStore, service::AssetService, storage::AssetStore,
+    auth::Access, aws, config::Settings, objects::ObjectStore, service::AssetService,
+    storage::AssetStore,
 };
 use std::sync::Arc;
 
@@ -13,6 +14,8 @@ pub struct Services {
     pub store: Arc<AssetStore>,
     pub objects: Arc<ObjectStore>,
     pub assets: Arc<AssetService>,
+    /// Who may ask: without [`Services::with_access`], nobody signs in (the local owner).
+    pub access: Access,
 }
 
 impl Services {
@@ -23,12 +26,19 @@ impl Services {
             &settings.bucket_name,
             settings.limits.clone(),
         ));
+        let access = Access::open(settings.access.public_url.as_ref());
         Services {
             settings,
             store,
             objects,
             assets,
+            access,
         }
+    }
+
+    /// The same services behind the given sign-in (built with `Access::from_settings`).
+    pub fn with_access(self, access: Access) -> Services {
+        Services { access, ..self }
     }
 
     /// Against AWS (or any compatible service named by `AWS_ENDPOINT_URL*`).

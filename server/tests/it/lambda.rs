@@ -8,6 +8,13 @@ use lambda_http::{request::LambdaRequest, Adapter, Context, LambdaEvent};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
+/// The app as the template configures the web function: its public URL is the API's.
+async fn lambda_app() -> TestApp {
+    let mut settings = server::config::Settings::named("ferry-test", "ferry-test-bucket");
+    settings.access.public_url = Some(crate::harness::API_URL.parse().unwrap());
+    TestApp::with_settings(settings).await
+}
+
 /// An API Gateway v2 event with a base64 body, as a string.
 fn apigw_event(method: &str, path: &str, query: &str, body: Option<&[u8]>) -> String {
     crate::harness::apigw_event(method, path, query, body, true).to_string()
@@ -31,7 +38,7 @@ fn body_json(res: &Value) -> Value {
 
 #[tokio::test]
 async fn metadata_through_the_web_function() {
-    let env = TestApp::start().await;
+    let env = lambda_app().await;
     let key = "lambda/hello world+1.txt";
     env.s3()
         .put_object()
@@ -72,7 +79,7 @@ async fn metadata_through_the_web_function() {
 
 #[tokio::test]
 async fn asset_routes_through_the_web_function() {
-    let env = TestApp::start().await;
+    let env = lambda_app().await;
     // A base64-encoded JSON body, as API Gateway delivers it.
     let body = br#"{"filename": "from lambda.txt", "content_type": "text/plain", "size": 4}"#;
     let res = invoke(&env, &apigw_event("POST", "/asset", "", Some(body))).await;
@@ -117,7 +124,7 @@ async fn asset_routes_through_the_web_function() {
 
 #[tokio::test]
 async fn pages_render_through_the_web_function() {
-    let env = TestApp::start().await;
+    let env = lambda_app().await;
     let res = invoke(&env, &apigw_event("GET", "/assets", "", None)).await;
     assert_eq!(res["statusCode"], 200);
     assert!(res["headers"]["content-type"]
@@ -152,7 +159,7 @@ fn s3_notification(bucket: &str, records: &[(&str, &str, u64, &str)]) -> String 
 
 #[tokio::test]
 async fn s3_event_function_applies_every_record() {
-    let env = TestApp::start().await;
+    let env = lambda_app().await;
     let event: aws_lambda_events::s3::S3Event = serde_json::from_str(&s3_notification(
         env.bucket(),
         &[
@@ -222,7 +229,7 @@ async fn s3_event_function_applies_every_record() {
 
 #[tokio::test]
 async fn s3_event_function_fails_the_invocation_when_storage_fails() {
-    let env = TestApp::start().await;
+    let env = lambda_app().await;
     // The same services, but pointed at a table that does not exist.
     let services = env.services_without_table();
     let event: aws_lambda_events::s3::S3Event = serde_json::from_str(&s3_notification(

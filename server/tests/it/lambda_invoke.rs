@@ -226,6 +226,7 @@ impl Function {
             )
             .env("LAMBDA_TASK_ROOT", &artifact.task_root)
             .env("AWS_REGION", "us-east-1")
+            .env("FERRY_PUBLIC_URL", crate::harness::API_URL)
             .env("AWS_ACCESS_KEY_ID", &creds.access_key)
             .env("AWS_SECRET_ACCESS_KEY", &creds.secret_key)
             .env("AWS_ENDPOINT_URL_DYNAMODB", &env.embedded.dynamodb_endpoint)

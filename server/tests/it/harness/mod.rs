@@ -16,7 +16,7 @@ mod events;
 mod fixture;
 mod process;
 
-pub use events::{apigw_event, notification, record, s3_record_json, S3_EVENT_TIME};
+pub use events::{apigw_event, notification, record, s3_record_json, API_URL, S3_EVENT_TIME};
 pub use fixture::{Fixture, UNKNOWN_ID};
 pub use process::FerryProcess;
 

@@ -1,0 +1,297 @@
+//! The session: a private cookie (encrypted and authenticated with a key derived from the
+//! configured secret, AES-256-GCM via the `cookie` crate) that holds who signed in and until
+//! when, so any instance can verify it without a session table. A second private cookie
+//! carries one sign-in attempt (state, nonce, PKCE verifier, where to return) from
+//! `/auth/login` to `/auth/callback`.
+
+use app::domain::{Caller, Owner};
+use axum_extra::extract::cookie::{Cookie, Key, PrivateCookieJar, SameSite};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use std::path::Path;
+
+pub const SESSION_COOKIE: &str = "ferry_session";
+pub const LOGIN_COOKIE: &str = "ferry_login";
+/// How long a sign-in lasts.
+pub const SESSION_SECS: i64 = 12 * 60 * 60;
+/// How long a person has to finish signing in at the issuer.
+pub const LOGIN_SECS: i64 = 10 * 60;
+
+/// A signed-in person, as the session cookie holds them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub owner: Owner,
+    pub admin: bool,
+    pub display: String,
+    /// Unix seconds after which the session is over (the cookie's `Max-Age` says the same).
+    pub exp: i64,
+}
+
+impl Session {
+    pub fn caller(&self) -> Caller {
+        Caller {
+            owner: self.owner.clone(),
+            admin: self.admin,
+        }
+    }
+}
+
+/// One sign-in attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginAttempt {
+    pub state: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    pub next: String,
+    pub exp: i64,
+}
+
+/// A value with an expiry.
+pub trait Expiring {
+    fn exp(&self) -> i64;
+}
+
+impl Expiring for Session {
+    fn exp(&self) -> i64 {
+        self.exp
+    }
+}
+
+impl Expiring for LoginAttempt {
+    fn exp(&self) -> i64 {
+        self.exp
+    }
+}
+
+/// How cookies are written: `Secure` when the public URL is https.
+#[derive(Clone)]
+pub struct Cookies {
+    pub key: Key,
+    pub secure: bool,
+}
+
+impl Cookies {
+    /// The value of the private cookie `name`, if it decrypts, parses and has not expired.
+    pub fn read<T: DeserializeOwned + Expiring>(
+        &self,
+        headers: &http::HeaderMap,
+        name: &str,
+        now: i64,
+    ) -> Option<T> {
+        let jar = PrivateCookieJar::from_headers(headers, self.key.clone());
+        let value: T = serde_json::from_str(jar.get(name)?.value()).ok()?;
+        (value.exp() > now).then_some(value)
+    }
+
+    /// An empty jar to add cookies to.
+    pub fn jar(&self) -> PrivateCookieJar {
+        PrivateCookieJar::new(self.key.clone())
+    }
+
+    /// `jar` with the private cookie `name` set to `value` for `max_age` seconds.
+    pub fn write<T: Serialize>(
+        &self,
+        jar: PrivateCookieJar,
+        name: &'static str,
+        value: &T,
+        max_age: i64,
+        path: &'static str,
+    ) -> PrivateCookieJar {
+        let json = serde_json::to_string(value).expect("cookie values serialise");
+        let cookie = Cookie::build((name, json))
+            .path(path)
+            .http_only(true)
+            .secure(self.secure)
+            .same_site(SameSite::Lax)
+            .max_age(cookie::time::Duration::seconds(max_age));
+        jar.add(cookie)
+    }
+
+    /// `jar` with the cookie `name` removed.
+    pub fn clear(
+        &self,
+        jar: PrivateCookieJar,
+        name: &'static str,
+        path: &'static str,
+    ) -> PrivateCookieJar {
+        jar.remove(Cookie::build(name).path(path))
+    }
+}
+
+/// The cookie key: derived from the configured secret, or from one generated into
+/// `<dir>/cookie.key` (mode 0600) and kept there for the next start.
+pub fn cookie_key(secret: Option<&str>, dir: Option<&Path>) -> Result<Key, String> {
+    if let Some(secret) = secret {
+        return Ok(Key::derive_from(secret.as_bytes()));
+    }
+    let Some(dir) = dir else {
+        return Err("sign-in needs FERRY_COOKIE_KEY (a secret of at least 32 bytes)".into());
+    };
+    let path = dir.join("cookie.key");
+    let secret = match std::fs::read_to_string(&path) {
+        Ok(s) if s.trim().len() >= 32 => s.trim().to_owned(),
+        Ok(_) => return Err(format!("{} is shorter than 32 bytes", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let secret: String = Key::generate()
+                .master()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            write_private(&path, &secret)?;
+            secret
+        }
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    Ok(Key::derive_from(secret.as_bytes()))
+}
+
+fn write_private(path: &Path, contents: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    file.write_all(contents.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Where to go after signing in: a path on this site (`/…`, not `//…` or `/\…`, which
+/// browsers read as another host), else `/assets`.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && !n.chars().any(|c| c.is_control())
+                && n.len() <= 2048 =>
+        {
+            n.to_owned()
+        }
+        _ => "/assets".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(
+            safe_next(Some("/assets?status=created")),
+            "/assets?status=created"
+        );
+        assert_eq!(safe_next(Some("/")), "/");
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "assets",
+            "",
+            "/a\nb",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/assets", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/assets");
+    }
+
+    fn session(exp: i64) -> Session {
+        Session {
+            owner: Owner::parse("alice").unwrap(),
+            admin: false,
+            display: "Alice".into(),
+            exp,
+        }
+    }
+
+    fn headers_of(jar: PrivateCookieJar) -> http::HeaderMap {
+        use axum::response::IntoResponse;
+        let response = (jar, "").into_response();
+        let mut headers = http::HeaderMap::new();
+        for set in response.headers().get_all(http::header::SET_COOKIE) {
+            let pair = set.to_str().unwrap().split(';').next().unwrap().to_owned();
+            headers.append(http::header::COOKIE, pair.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn sessions_round_trip_expire_and_need_the_key() {
+        let cookies = Cookies {
+            key: Key::derive_from(&[7; 32]),
+            secure: true,
+        };
+        let headers =
+            headers_of(cookies.write(cookies.jar(), SESSION_COOKIE, &session(2_000), 60, "/"));
+        assert_eq!(
+            cookies.read::<Session>(&headers, SESSION_COOKIE, 1_000),
+            Some(session(2_000))
+        );
+        assert_eq!(
+            cookies.read::<Session>(&headers, SESSION_COOKIE, 2_000),
+            None
+        );
+        let other = Cookies {
+            key: Key::derive_from(&[8; 32]),
+            secure: true,
+        };
+        assert_eq!(other.read::<Session>(&headers, SESSION_COOKIE, 1_000), None);
+        // A cookie written in clear (or tampered with) is not a session.
+        let mut forged = http::HeaderMap::new();
+        let json = serde_json::to_string(&session(2_000)).unwrap();
+        forged.insert(
+            http::header::COOKIE,
+            format!("{SESSION_COOKIE}={json}").parse().unwrap(),
+        );
+        assert_eq!(
+            cookies.read::<Session>(&forged, SESSION_COOKIE, 1_000),
+            None
+        );
+    }
+
+    #[test]
+    fn session_cookies_are_http_only_lax_and_secure_on_https() {
+        use axum::response::IntoResponse;
+        let cookies = Cookies {
+            key: Key::derive_from(&[7; 32]),
+            secure: true,
+        };
+        let response = (
+            cookies.write(cookies.jar(), SESSION_COOKIE, &session(2_000), 60, "/"),
+            "",
+        )
+            .into_response();
+        let set = response.headers()[http::header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        for part in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/", "Max-Age=60"] {
+            assert!(set.contains(part), "{set}");
+        }
+    }
+
+    #[test]
+    fn a_generated_key_is_kept_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = cookie_key(None, Some(dir.path())).unwrap();
+        let b = cookie_key(None, Some(dir.path())).unwrap();
+        assert_eq!(a.master(), b.master());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("cookie.key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert!(cookie_key(None, None).is_err());
+        assert_ne!(
+            cookie_key(Some(&"s".repeat(32)), None).unwrap().master(),
+            a.master()
+        );
+    }
+}
