@@ -107,7 +107,11 @@ pub struct LoginQuery {
 }
 
 /// `GET /auth/login?next=`.
-pub async fn login(State(access): State<Access>, Query(q): Query<LoginQuery>) -> Response {
+pub async fn login(
+    State(access): State<Access>,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Response {
     let next = safe_next(q.next.as_deref());
     let Some(oidc) = access.oidc() else {
         return Redirect::to(&next).into_response(); // nothing to sign in to
@@ -135,7 +139,7 @@ pub async fn login(State(access): State<Access>, Query(q): Query<LoginQuery>) ->
         exp: now() + LOGIN_SECS,
     };
     let jar = oidc.cookies.write(
-        oidc.cookies.jar(),
+        oidc.cookies.jar(&headers),
         LOGIN_COOKIE,
         &attempt,
         LOGIN_SECS,
@@ -163,7 +167,7 @@ pub async fn callback(
     let attempt: Option<LoginAttempt> = oidc.cookies.read(&headers, LOGIN_COOKIE, now());
     let jar = oidc
         .cookies
-        .clear(oidc.cookies.jar(), LOGIN_COOKIE, "/auth");
+        .clear(oidc.cookies.jar(&headers), LOGIN_COOKIE, "/auth");
     let Some(attempt) = attempt.filter(|a| q.state.as_deref() == Some(a.state.as_str())) else {
         return (jar, sign_in_page(Some(Failure::Expired), "/assets")).into_response();
     };
@@ -240,11 +244,13 @@ async fn finish(
 }
 
 /// `POST /auth/logout`.
-pub async fn logout(State(access): State<Access>) -> Response {
+pub async fn logout(State(access): State<Access>, headers: HeaderMap) -> Response {
     let Some(oidc) = access.oidc() else {
         return Redirect::to("/").into_response();
     };
-    let jar = oidc.cookies.clear(oidc.cookies.jar(), SESSION_COOKIE, "/");
+    let jar = oidc
+        .cookies
+        .clear(oidc.cookies.jar(&headers), SESSION_COOKIE, "/");
     let signed_out = oidc.public_url.join("/sign-in").expect("a path joins");
     let target = match oidc.provider().await {
         Ok(p) => match &p.discovery.end_session_endpoint {

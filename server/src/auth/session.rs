@@ -82,9 +82,10 @@ impl Cookies {
         (value.exp() > now).then_some(value)
     }
 
-    /// An empty jar to add cookies to.
-    pub fn jar(&self) -> PrivateCookieJar {
-        PrivateCookieJar::new(self.key.clone())
+    /// The request's cookies, to add to or remove from (a cookie can only be removed from a
+    /// jar that holds it).
+    pub fn jar(&self, headers: &http::HeaderMap) -> PrivateCookieJar {
+        PrivateCookieJar::from_headers(headers, self.key.clone())
     }
 
     /// `jar` with the private cookie `name` set to `value` for `max_age` seconds.
@@ -224,8 +225,13 @@ mod tests {
             key: Key::derive_from(&[7; 32]),
             secure: true,
         };
-        let headers =
-            headers_of(cookies.write(cookies.jar(), SESSION_COOKIE, &session(2_000), 60, "/"));
+        let headers = headers_of(cookies.write(
+            cookies.jar(&http::HeaderMap::new()),
+            SESSION_COOKIE,
+            &session(2_000),
+            60,
+            "/",
+        ));
         assert_eq!(
             cookies.read::<Session>(&headers, SESSION_COOKIE, 1_000),
             Some(session(2_000))
@@ -260,7 +266,13 @@ mod tests {
             secure: true,
         };
         let response = (
-            cookies.write(cookies.jar(), SESSION_COOKIE, &session(2_000), 60, "/"),
+            cookies.write(
+                cookies.jar(&http::HeaderMap::new()),
+                SESSION_COOKIE,
+                &session(2_000),
+                60,
+                "/",
+            ),
             "",
         )
             .into_response();

@@ -155,7 +155,7 @@ impl Verifier {
                 set: JwkSet { keys: Vec::new() },
                 fetched: None,
             }),
-            min_refresh: Duration::from_secs(30),
+            min_refresh: Duration::from_secs(1),
         }
     }
 

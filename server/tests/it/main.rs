@@ -5,6 +5,7 @@
 //! | module | what it proves |
 //! |---|---|
 //! | `api` | the REST API and the server functions, over HTTP in process |
+//! | `auth` | sign-in, bearer tokens, sessions and the request checks, against a test issuer |
 //! | `architecture` | ARCHITECTURE.md's invariants that can be read off the source |
 //! | `openapi` | `/openapi.json` documents exactly the routes and statuses the router answers |
 //! | `bad_input` | every kind of bad input is a 4xx with a JSON message, table-driven, snapshotted |
@@ -22,6 +23,7 @@ mod harness;
 
 mod api;
 mod architecture;
+mod auth;
 mod bad_input;
 mod config;
 mod crash;

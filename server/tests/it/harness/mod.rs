@@ -16,8 +16,10 @@ mod events;
 mod fixture;
 mod process;
 
+mod issuer;
 pub use events::{apigw_event, notification, record, s3_record_json, API_URL, S3_EVENT_TIME};
 pub use fixture::{Fixture, UNKNOWN_ID};
+pub use issuer::{sign_with, SigningKey, TestIssuer, CLIENT_ID};
 pub use process::FerryProcess;
 
 use axum::{
@@ -72,6 +74,28 @@ impl TestApp {
         let dir = tempfile::tempdir().unwrap();
         let embedded = start_embedded(dir.path(), settings).await;
         let router = server::app(Site::load(dir.path()).unwrap(), &embedded.services);
+        TestApp {
+            _dir: dir,
+            embedded,
+            router,
+        }
+    }
+
+    /// The app with sign-in on, against `issuer` (client [`CLIENT_ID`], public URL
+    /// [`ORIGIN`]).
+    pub async fn signing_in_with(issuer: &TestIssuer) -> TestApp {
+        let mut settings = Settings::named("ferry-test", "ferry-test-bucket");
+        let a = &mut settings.access;
+        a.auth = server::config::AuthMode::Oidc;
+        a.oidc_issuer = Some(issuer.url.parse().unwrap());
+        a.oidc_client_id = Some(CLIENT_ID.into());
+        a.public_url = Some(ORIGIN.parse().unwrap());
+        a.cookie_key = Some("a test secret that is at least 32 bytes long".into());
+        let access = server::auth::Access::from_settings(&settings.access, None, None).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let embedded = start_embedded(dir.path(), settings).await;
+        let services = embedded.services.clone().with_access(access);
+        let router = server::app(Site::load(dir.path()).unwrap(), &services);
         TestApp {
             _dir: dir,
             embedded,
