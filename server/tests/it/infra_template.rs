@@ -5,7 +5,8 @@
 //!   DescribeTable from the embedded DynamoDB);
 //! - every environment variable the template sets is one the code reads, and the table and
 //!   bucket names point at the template's own table and bucket;
-//! - the IAM actions granted are exactly those the DynamoDB and S3 calls in the code need;
+//! - the IAM actions granted are exactly those the DynamoDB and S3 calls in the code need, and
+//!   object permissions reach only the `uploads/` prefix the code writes under;
 //! - handlers, HTTP API wiring and S3 event subscriptions are what the binary expects.
 //!
 //! (`cfn-lint` and `sam validate` check the template's syntax; this checks its meaning.)
@@ -67,6 +68,14 @@ fn resources_of<'a>(t: &'a Value, ty: &str) -> Vec<(&'a str, &'a Value)> {
         .filter(|(_, r)| r["Type"].as_str() == Some(ty))
         .map(|(id, r)| (id.as_str().unwrap(), r))
         .collect()
+}
+
+/// The text of a `!Sub "..."` (short form, no variable map), if `v` is one.
+fn sub_text(v: &Value) -> Option<&str> {
+    match intrinsic(v)? {
+        (f, arg) if f == "Fn::Sub" => arg.as_str(),
+        _ => None,
+    }
 }
 
 fn the_resource<'a>(t: &'a Value, ty: &str) -> (&'a str, &'a Value) {
@@ -654,4 +663,82 @@ fn iam_grants_exactly_what_the_code_calls() {
         "infra/template.yaml's IAM has drifted from the code: missing {missing:?}, \
          granted but never called {extra:?}"
     );
+}
+
+/// Every statement of a function's inline policies.
+fn statements(f: &Value) -> Vec<&Value> {
+    f["Properties"]["Policies"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .flat_map(|p| p["Statement"].as_sequence().into_iter().flatten())
+        .collect()
+}
+
+fn actions_of(statement: &Value) -> Vec<&str> {
+    match &statement["Action"] {
+        Value::String(a) => vec![a.as_str()],
+        Value::Sequence(a) => a.iter().map(|a| str_of(a, "Action")).collect(),
+        other => panic!("Action {other:?}"),
+    }
+}
+
+/// The key prefix every object the code creates lives under (`uploads/<id>`,
+/// `uploads/<owner>/<id>/<name>`, ...): the only part of the bucket the functions may touch.
+const UPLOADS_PREFIX: &str = "uploads/";
+
+#[test]
+fn s3_object_permissions_reach_only_the_uploads_prefix() {
+    // The code builds every object key under the prefix.
+    let storage = storage_code();
+    let flat: String = storage.chars().filter(|c| !c.is_whitespace()).collect();
+    let key_formats: Vec<&str> = flat
+        .match_indices("format!(\"")
+        .map(|(i, _)| &flat[i + "format!(\"".len()..])
+        .filter(|rest| rest.starts_with(UPLOADS_PREFIX))
+        .collect();
+    assert!(
+        !key_formats.is_empty(),
+        "server/src/storage no longer builds object keys as format!(\"{UPLOADS_PREFIX}...\"): \
+         the template's S3 grants (`<bucket>/{UPLOADS_PREFIX}*`) must follow the new keys"
+    );
+
+    let t = template();
+    let (bucket, _) = the_resource(&t, "AWS::S3::Bucket");
+    let want = format!("${{{bucket}.Arn}}/{UPLOADS_PREFIX}*");
+    let mut web_grants = 0;
+    for (id, f) in resources_of(&t, "AWS::Serverless::Function") {
+        let handler = str_of(&f["Properties"]["Handler"], "Handler");
+        for s in statements(f) {
+            if !actions_of(s).iter().any(|a| a.starts_with("s3:")) {
+                continue;
+            }
+            // The S3-event function only reads the notification: no S3 call, no S3 grant.
+            assert_eq!(
+                handler,
+                "web",
+                "{id} is granted S3 actions {:?}",
+                actions_of(s)
+            );
+            assert!(
+                actions_of(s).iter().all(|a| a.starts_with("s3:")),
+                "{id}: keep S3 actions in statements of their own: {:?}",
+                actions_of(s)
+            );
+            let resources: Vec<&Value> = match &s["Resource"] {
+                Value::Sequence(r) => r.iter().collect(),
+                r => vec![r],
+            };
+            for r in resources {
+                assert_eq!(
+                    sub_text(r),
+                    Some(want.as_str()),
+                    "{id}: S3 object actions {:?} on {r:?}, expected only !Sub {want}",
+                    actions_of(s)
+                );
+            }
+            web_grants += 1;
+        }
+    }
+    assert!(web_grants > 0, "the web function is granted no S3 action");
 }
