@@ -7,7 +7,9 @@
 //!    with the PKCE verifier (and the client secret, if any); the ID token must verify and
 //!    carry the attempt's nonce. The [`Session`] cookie is set; 303 to `next`.
 //! 3. `POST /auth/logout`: the session cookie is cleared; 303 to the issuer's end-session
-//!    endpoint when it has one (which returns to `/sign-in`), else to `/sign-in`.
+//!    endpoint when it has one (which returns to `/sign-in`), else to `/sign-in`. Without an
+//!    end-session endpoint the issuer's own session stays, so signing in again may not ask
+//!    for a password.
 //!
 //! A failed sign-in returns to `/sign-in?error=<reason>&next=…`; its cause is logged.
 
@@ -256,9 +258,12 @@ pub async fn logout(State(access): State<Access>, headers: HeaderMap) -> Respons
         Ok(p) => match &p.discovery.end_session_endpoint {
             Some(end) => {
                 let mut url = end.clone();
+                // OpenID Connect RP-initiated logout names the return address
+                // `post_logout_redirect_uri`; Cognito's `/logout` reads `logout_uri`.
                 url.query_pairs_mut()
                     .append_pair("client_id", &oidc.client_id)
-                    .append_pair("post_logout_redirect_uri", signed_out.as_str());
+                    .append_pair("post_logout_redirect_uri", signed_out.as_str())
+                    .append_pair("logout_uri", signed_out.as_str());
                 url.to_string()
             }
             None => "/sign-in".to_owned(),

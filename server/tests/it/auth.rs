@@ -528,7 +528,10 @@ async fn other_sites_cannot_drive_ferry_without_sign_in() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
     let r = app
-        .post_json("/asset", r#"{"filename":"curl.txt","content_type":"text/plain"}"#)
+        .post_json(
+            "/asset",
+            r#"{"filename":"curl.txt","content_type":"text/plain"}"#,
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
 }

@@ -359,10 +359,7 @@ fn functions(t: &Value) -> Vec<(&str, &str, BTreeMap<String, Value>)> {
 #[test]
 fn template_env_vars_are_ones_the_code_reads() {
     let t = template();
-    let mut known = env_names_in_code();
-    if auth_config_not_merged_yet(&known) {
-        known.extend(AUTH_ENV.map(String::from));
-    }
+    let known = env_names_in_code();
     for required in [
         "TABLE_NAME",
         "BUCKET_NAME",
@@ -774,15 +771,6 @@ fn is_auth_env(name: &str) -> bool {
         || name.starts_with("FERRY_ADMIN_")
 }
 
-/// TODO(issue 12, lead): true while no source file in `server/src` names `FERRY_AUTH`, i.e.
-/// before the sign-in configuration (`env = "FERRY_AUTH"`, ... in config.rs) is merged. Until
-/// then the env checks take the sign-in names from [`AUTH_ENV`] (the design note's list)
-/// instead of from the code. Once config.rs reads them this is false and every check reads
-/// the code; then delete this function and its two uses.
-fn auth_config_not_merged_yet(known: &BTreeSet<String>) -> bool {
-    !known.contains("FERRY_AUTH")
-}
-
 /// `!If [condition, then, else]`.
 fn fn_if(v: &Value) -> Option<(&str, &Value, &Value)> {
     let (f, arg) = intrinsic(v)?;
@@ -825,18 +813,14 @@ fn web_function_carries_every_sign_in_variable_the_code_reads() {
     let t = template();
     let env = web_function_env(&t);
     let known = env_names_in_code();
-    let read_by_code: BTreeSet<String> = if auth_config_not_merged_yet(&known) {
-        AUTH_ENV.iter().map(|s| s.to_string()).collect()
-    } else {
-        for name in AUTH_ENV {
-            assert!(
-                known.contains(name),
-                "server/src reads FERRY_AUTH but not {name}: the code, infra/template.yaml \
-                 (and infra/README.md) and AUTH_ENV here must name the same variables"
-            );
-        }
-        known.iter().filter(|n| is_auth_env(n)).cloned().collect()
-    };
+    for name in AUTH_ENV {
+        assert!(
+            known.contains(name),
+            "server/src does not read {name}: the code, infra/template.yaml \
+             (and infra/README.md) and AUTH_ENV here must name the same variables"
+        );
+    }
+    let read_by_code: BTreeSet<String> = known.iter().filter(|n| is_auth_env(n)).cloned().collect();
     let missing: Vec<_> = read_by_code
         .iter()
         .filter(|n| !env.contains_key(n.as_str()))
