@@ -1,7 +1,8 @@
 //! The two seed systems' flows end to end over real HTTP against `ferry serve`, with curl
-//! moving the bytes as any client would.
+//! moving the bytes as any client would: without sign-in (the local default, no credentials),
+//! and with sign-in on, each call carrying a bearer token from a test issuer.
 
-use crate::harness::FerryProcess;
+use crate::harness::{FerryProcess, TestIssuer, CLIENT_ID};
 use serde_json::{json, Value};
 use std::{process::Command, time::Duration};
 
@@ -23,8 +24,44 @@ fn curl(args: &[&str]) -> (u16, Vec<u8>) {
     (code, out.stdout[..split].to_vec())
 }
 
+/// A `ferry serve` without sign-in and no credentials, or one signing in with a test issuer
+/// and a bearer token (an administrator's if `admin`) for every call.
+async fn ferry(
+    dir: &std::path::Path,
+    sign_in: Option<(&TestIssuer, bool)>,
+) -> (FerryProcess, Option<String>) {
+    let Some((issuer, admin)) = sign_in else {
+        return (FerryProcess::spawn(dir).await, None);
+    };
+    let env = [
+        ("FERRY_AUTH", "oidc"),
+        ("FERRY_OIDC_ISSUER", issuer.url.as_str()),
+        ("FERRY_OIDC_CLIENT_ID", CLIENT_ID),
+    ];
+    let ferry = FerryProcess::spawn_with(dir, &env).await;
+    (ferry, Some(issuer.token("seed-user", admin)))
+}
+
 async fn json_call(method: reqwest::Method, url: &str, body: Option<Value>) -> (u16, Value) {
+    let token = TOKEN.try_with(Clone::clone).ok().flatten();
+    call(method, url, body, token).await
+}
+
+tokio::task_local! {
+    /// The bearer token every call of the flow carries, if sign-in is on.
+    static TOKEN: Option<String>;
+}
+
+async fn call(
+    method: reqwest::Method,
+    url: &str,
+    body: Option<Value>,
+    token: Option<String>,
+) -> (u16, Value) {
     let mut req = reqwest::Client::new().request(method, url);
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
     if let Some(b) = body {
         req = req
             .header("content-type", "application/json")
@@ -39,9 +76,30 @@ async fn json_call(method: reqwest::Method, url: &str, body: Option<Value>) -> (
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_two_flow_upload_confirm_download_delete() {
     let dir = tempfile::tempdir().unwrap();
-    let ferry = FerryProcess::spawn(dir.path()).await;
+    let (ferry, token) = ferry(dir.path(), None).await;
+    TOKEN.scope(token, seed_two_flow(&ferry, dir.path())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_two_flow_with_a_bearer_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let issuer = TestIssuer::start().await;
+    let (ferry, token) = ferry(dir.path(), Some((&issuer, false))).await;
+    // Without the token: 401, and the flow does not start.
+    let (status, body) = call(
+        reqwest::Method::POST,
+        &format!("{}/asset", ferry.base_url),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 401, "{body}");
+    TOKEN.scope(token, seed_two_flow(&ferry, dir.path())).await;
+}
+
+async fn seed_two_flow(ferry: &FerryProcess, dir: &std::path::Path) {
     let base = &ferry.base_url;
-    let file = dir.path().join("report 2024.txt");
+    let file = dir.join("report 2024.txt");
     let bytes: Vec<u8> = (0..70_000u32).map(|i| (i % 253) as u8).collect();
     std::fs::write(&file, &bytes).unwrap();
 
@@ -123,7 +181,21 @@ async fn seed_two_flow_upload_confirm_download_delete() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_one_flow_object_put_directly_then_metadata() {
     let dir = tempfile::tempdir().unwrap();
-    let ferry = FerryProcess::spawn(dir.path()).await;
+    let (ferry, token) = ferry(dir.path(), None).await;
+    TOKEN.scope(token, seed_one_flow(&ferry)).await;
+}
+
+/// With sign-in on, an object another tool put in the bucket belongs to nobody: an
+/// administrator's token reads its metadata.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_one_flow_with_an_administrators_bearer_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let issuer = TestIssuer::start().await;
+    let (ferry, token) = ferry(dir.path(), Some((&issuer, true))).await;
+    TOKEN.scope(token, seed_one_flow(&ferry)).await;
+}
+
+async fn seed_one_flow(ferry: &FerryProcess) {
     let s3 = ferry.s3_client();
     let key = "incoming/photo 1+1 ünïcode.jpg";
     let presigned = s3

@@ -11,9 +11,15 @@ pub struct FerryProcess {
 
 impl FerryProcess {
     pub async fn spawn(data_dir: &std::path::Path) -> FerryProcess {
+        FerryProcess::spawn_with(data_dir, &[]).await
+    }
+
+    /// With extra environment variables (sign-in settings, say).
+    pub async fn spawn_with(data_dir: &std::path::Path, env: &[(&str, &str)]) -> FerryProcess {
         use std::io::{BufRead, BufReader};
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
             .arg("serve")
+            .envs(env.iter().copied())
             .env("FERRY_ADDR", "127.0.0.1:0")
             .env("FERRY_DATA_DIR", data_dir)
             .env("FERRY_SITE_ROOT", data_dir.join("no-site"))
