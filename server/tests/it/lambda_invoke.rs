@@ -184,6 +184,17 @@ fn write_test_site(task_root: &std::path::Path) {
 
 impl Function {
     async fn start(env: &TestApp, artifact: &Artifact, handler: &str, table: &str) -> Function {
+        Function::start_with(env, artifact, handler, table, &[]).await
+    }
+
+    /// With more of the function's variables (sign-in, say).
+    async fn start_with(
+        env: &TestApp,
+        artifact: &Artifact,
+        handler: &str,
+        table: &str,
+        extra: &[(&str, &str)],
+    ) -> Function {
         let (events, next) = mpsc::channel(1);
         let (outcome_tx, outcomes) = mpsc::channel(8);
         let state = RuntimeState {
@@ -236,6 +247,7 @@ impl Function {
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("TABLE_NAME", table)
             .env("BUCKET_NAME", env.bucket())
+            .envs(extra.iter().copied())
             // FERRY_SITE_ROOT unset: `site`, relative to the task root, as in Lambda.
             .env("RUST_LOG", "info")
             .current_dir(&artifact.task_root)
@@ -349,6 +361,47 @@ fn apigw_event(method: &str, path: &str, query: &str, body: Option<&str>) -> Val
 fn s3_notification(name: &str, bucket: &str, key: &str, size: u64, seq: &str) -> Value {
     let etag = "0f343b0931126a20f133d67c2b018a3b";
     json!({"Records": [crate::harness::s3_record_json(name, bucket, key, size, etag, seq)]})
+}
+
+/// The web function as the template configures it, signing in with an issuer: discovery and
+/// keys fetched over HTTP from inside the function (the artifact's TLS-capable client), a
+/// bearer token accepted, no credentials a 401, a page visit sent to sign in.
+#[tokio::test]
+async fn the_web_function_checks_the_issuers_tokens() {
+    let env = TestApp::start().await;
+    let table = env.services().settings.table_name.clone();
+    let artifact = Artifact::from_env();
+    let issuer = crate::harness::TestIssuer::start().await;
+    let sign_in = [
+        ("FERRY_AUTH", "oidc"),
+        ("FERRY_OIDC_ISSUER", issuer.url.as_str()),
+        ("FERRY_OIDC_CLIENT_ID", crate::harness::CLIENT_ID),
+        (
+            "FERRY_COOKIE_KEY",
+            "a cookie secret of at least thirty-two bytes",
+        ),
+    ];
+    let mut web = Function::start_with(&env, &artifact, "web", &table, &sign_in).await;
+
+    let res = web.http("GET", "/asset", "", None).await;
+    assert_eq!(res.status, 401, "{res:?}");
+    assert_eq!(
+        res.raw["headers"]["www-authenticate"],
+        "Bearer realm=\"ferry\""
+    );
+
+    let mut event = apigw_event("GET", "/asset", "", None);
+    event["headers"]["authorization"] = json!(format!("Bearer {}", issuer.token("alice", false)));
+    let res = web.http_event(event).await;
+    assert_eq!(res.status, 200, "{res:?}");
+
+    let mut event = apigw_event("GET", "/asset", "", None);
+    event["headers"]["authorization"] = json!("Bearer not-a-token");
+    assert_eq!(web.http_event(event).await.status, 401);
+
+    let res = web.http("GET", "/assets", "", None).await;
+    assert_eq!(res.status, 303, "{res:?}");
+    assert_eq!(res.raw["headers"]["location"], "/sign-in?next=%2Fassets");
 }
 
 #[tokio::test]

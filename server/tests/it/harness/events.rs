@@ -34,11 +34,12 @@ pub fn notification(records: Vec<S3EventRecord>) -> S3Event {
     e
 }
 
-/// An API Gateway HTTP API (payload 2.0) event for the `$default` stage, as AWS sends it. A
-/// body is JSON, sent as text or base64-encoded (API Gateway does either).
 /// The public URL of the API Gateway the events come through (`FERRY_PUBLIC_URL` in the
 /// template): its host is the `Host` of every event.
 pub const API_URL: &str = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com";
+
+/// An API Gateway HTTP API (payload 2.0) event for the `$default` stage, as AWS sends it. A
+/// body is JSON, sent as text or base64-encoded (API Gateway does either).
 
 pub fn apigw_event(
     method: &str,
