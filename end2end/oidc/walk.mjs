@@ -1,10 +1,12 @@
 // Walks the test issuer's code flow with PKCE without a browser, the way Ferry will, and
 // prints what comes back: a check of end2end/oidc/provider.mjs, and a way to get tokens by hand.
 //
-//   node end2end/oidc/walk.mjs [account] [--resource]
+//   node end2end/oidc/walk.mjs [account] [--resource] [--token]
 //
 // Environment: OIDC_PORT and FERRY_E2E_AUTH_URL / FERRY_E2E_AUTH_PORT as for provider.mjs.
 // With --resource the flow asks for a JWT access token for Ferry (resource=<ferry URL>).
+// With --token the report goes to stderr and stdout gets only the access token, e.g.
+//   curl -H "Authorization: Bearer $(node end2end/oidc/walk.mjs bob --resource --token)" …
 // It exits non-zero if any step fails or a claim is not what the provider promises.
 import * as crypto from 'node:crypto';
 import { strict as assert } from 'node:assert';
@@ -13,6 +15,9 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 const args = process.argv.slice(2);
 const account = args.find((a) => !a.startsWith('--')) ?? 'alice';
 const withResource = args.includes('--resource');
+const tokenOnly = args.includes('--token');
+const print = console.log;
+if (tokenOnly) console.log = console.error;
 const issuer = `http://127.0.0.1:${process.env.OIDC_PORT ?? 4010}`;
 const ferry = (
   process.env.FERRY_E2E_AUTH_URL ?? `http://127.0.0.1:${process.env.FERRY_E2E_AUTH_PORT ?? 3200}`
@@ -145,3 +150,4 @@ res = await go(new URL(res.headers.get('location'), issuer));
 assert.match(await res.text(), /Username/);
 console.log('after logout      : sign-in form again');
 console.log('ok');
+if (tokenOnly) print(tokens.access_token);
