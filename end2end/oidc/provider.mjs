@@ -27,7 +27,7 @@
 //   provider's opaque one for its userinfo endpoint.
 import * as crypto from 'node:crypto';
 import * as http from 'node:http';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 
 const port = Number(process.argv[2] ?? process.env.OIDC_PORT ?? 4010);
 const ferry = (
@@ -154,7 +154,7 @@ const configuration = {
       defaultResource: async (_ctx, _client, oneOf) => oneOf,
       useGrantedResource: async () => true,
       async getResourceServerInfo(_ctx, resource) {
-        if (resource.replace(/\/+$/, '') !== ferry) throw new Provider.errors.InvalidTarget();
+        if (resource.replace(/\/+$/, '') !== ferry) throw new errors.InvalidTarget();
         return {
           scope: 'openid email profile',
           audience: CLIENT_ID,
