@@ -7,6 +7,41 @@ const port = Number(process.env.FERRY_E2E_PORT ?? 3100);
 const dataDir = process.env.FERRY_E2E_DATA_DIR ?? path.join(__dirname, '..', 'target', 'e2e-data');
 const repoRoot = path.join(__dirname, '..');
 const baseURL = `http://127.0.0.1:${port}`;
+const ferry = path.join(repoRoot, 'target', 'debug', 'ferry');
+
+// The signed-in tests (tests/auth.spec.ts) run against a second `ferry serve` with
+// FERRY_AUTH=oidc, signing in at a test OpenID Connect issuer (oidc/provider.mjs, npm
+// oidc-provider) on a third port. scripts/test.sh picks both ports and the data directory.
+const authPort = Number(process.env.FERRY_E2E_AUTH_PORT ?? 3200);
+const authDataDir =
+  process.env.FERRY_E2E_AUTH_DATA_DIR ?? path.join(__dirname, '..', 'target', 'e2e-auth-data');
+const authURL = `http://127.0.0.1:${authPort}`;
+const oidcPort = Number(process.env.FERRY_E2E_OIDC_PORT ?? 4010);
+const issuer = `http://127.0.0.1:${oidcPort}`;
+
+const chromium = {
+  ...devices['Desktop Chrome'],
+  launchOptions: {
+    // Debian's Chromium: Playwright cannot download its own browser here.
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  },
+};
+
+const ferryEnv = {
+  FERRY_SITE_ROOT: path.join(repoRoot, 'target', 'site'),
+  RUST_LOG: 'info,tower_http=warn,dynoxide=error',
+  // 120 MiB: room for the multipart test file, and a limit the tests can exceed.
+  FERRY_MAX_UPLOAD_BYTES: String(120 * 1024 * 1024),
+};
 
 export default defineConfig({
   testDir: './tests',
@@ -24,42 +59,59 @@ export default defineConfig({
     screenshot: 'only-on-failure',
   },
   projects: [
+    // Ferry without sign-in (FERRY_AUTH=none): everything but the signed-in tests.
+    { name: 'chromium', testIgnore: /auth\.spec\.ts$/, use: chromium },
+    // Ferry with sign-in at the test issuer (FERRY_AUTH=oidc).
+    { name: 'oidc', testMatch: /auth\.spec\.ts$/, use: { ...chromium, baseURL: authURL } },
+  ],
+  // Started in this order (the issuer before the Ferry that uses it), stopped after the run.
+  webServer: [
     {
-      name: 'chromium',
-      use: {
-        ...devices['Desktop Chrome'],
-        launchOptions: {
-          // Debian's Chromium: Playwright cannot download its own browser here.
-          executablePath: '/usr/bin/chromium',
-          args: [
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-quic',
-            '--no-first-run',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-          ],
-        },
+      command: `${ferry} serve`,
+      cwd: repoRoot,
+      url: `${baseURL}/`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+      env: {
+        ...ferryEnv,
+        FERRY_ADDR: `127.0.0.1:${port}`,
+        FERRY_DATA_DIR: dataDir,
+      },
+    },
+    {
+      command: 'node oidc/provider.mjs',
+      cwd: __dirname,
+      url: `${issuer}/.well-known/openid-configuration`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+      env: { OIDC_PORT: String(oidcPort), FERRY_E2E_AUTH_URL: authURL },
+    },
+    {
+      command: `${ferry} serve`,
+      cwd: repoRoot,
+      // Any answer will do (with sign-in, pages redirect and the API answers 401).
+      url: `${authURL}/favicon.ico`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+      env: {
+        ...ferryEnv,
+        FERRY_ADDR: `127.0.0.1:${authPort}`,
+        FERRY_DATA_DIR: authDataDir,
+        FERRY_AUTH: 'oidc',
+        FERRY_OIDC_ISSUER: issuer,
+        FERRY_OIDC_CLIENT_ID: 'ferry-e2e',
+        FERRY_OIDC_CLIENT_SECRET: 'ferry-e2e-secret',
+        FERRY_PUBLIC_URL: authURL,
       },
     },
   ],
-  webServer: {
-    command: `${path.join(repoRoot, 'target', 'debug', 'ferry')} serve`,
-    cwd: repoRoot,
-    url: `${baseURL}/`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
-    env: {
-      FERRY_ADDR: `127.0.0.1:${port}`,
-      FERRY_DATA_DIR: dataDir,
-      FERRY_SITE_ROOT: path.join(repoRoot, 'target', 'site'),
-      RUST_LOG: 'info,tower_http=warn,dynoxide=error',
-      // 120 MiB: room for the multipart test file, and a limit the tests can exceed.
-      FERRY_MAX_UPLOAD_BYTES: String(120 * 1024 * 1024),
-    },
-  },
 });

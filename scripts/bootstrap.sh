@@ -44,7 +44,8 @@ if [ "$have" != "$want" ]; then
     cargo install -q wasm-bindgen-cli --version "=$want"
 fi
 
-# 3. JS tools: Playwright and binaryen's wasm-opt (Debian's binaryen corrupts the module).
+# 3. JS tools: Playwright, binaryen's wasm-opt (Debian's binaryen corrupts the module) and
+#    oidc-provider (the browser tests' OpenID Connect issuer); reinstalled when the lock changes.
 stamp=end2end/node_modules/.ferry-lock.sha256
 lock_sum="$(sha256sum end2end/package-lock.json | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then

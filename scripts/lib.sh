@@ -33,6 +33,14 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# N distinct free TCP ports on the loopback interface, on one line.
+free_ports() {
+  python3 -c 'import socket, sys
+ss = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
+}
+
 # Runs one named step of a script and records its wall time (seconds) in $FERRY_TIMES, a
 # tab-separated file under target/figures/ that scripts/figures.sh reads.
 timed() {
