@@ -29,12 +29,45 @@ use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 #[derive(OpenApi)]
-#[openapi(info(
-    title = "Ferry",
-    description = "Direct-to-S3 uploads with a browsable asset catalogue. Files never pass \
-                   through this API: it signs URLs the client uses with S3 directly."
-))]
+#[openapi(
+    info(
+        title = "Ferry",
+        description = "Direct-to-S3 uploads with a browsable asset catalogue. Files never pass \
+                       through this API: it signs URLs the client uses with S3 directly.\n\n\
+                       With sign-in on (`FERRY_AUTH=oidc`), every operation needs a token of \
+                       the server's OpenID Connect issuer as `Authorization: Bearer <token>` \
+                       (or a browser's session cookie), and answers `401` with \
+                       `WWW-Authenticate: Bearer` without one; each caller sees only their \
+                       own assets. Without sign-in (the loopback default) no credentials are \
+                       needed."
+    ),
+    modifiers(&BearerAuth),
+    security((), ("bearer" = []))
+)]
 struct ApiDoc;
+
+/// The `bearer` security scheme: a JWT of the configured issuer.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An ID or access token of the issuer named by FERRY_OIDC_ISSUER, for \
+                         the client FERRY_OIDC_CLIENT_ID",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The REST routes and their OpenAPI document.
 fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
