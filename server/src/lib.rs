@@ -17,7 +17,7 @@ pub mod site;
 pub mod state;
 pub mod storage;
 
-use app::{api::SharedBackend, shell, App};
+use app::{api::SharedBackend, domain::Caller, shell, App};
 use axum::{
     extract::Request,
     middleware::{self, Next},
@@ -29,8 +29,24 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 pub use state::AppState;
 use tower_http::trace::TraceLayer;
 
-/// Builds the whole HTTP application: pages, server functions, REST API and static files.
+/// Builds the whole HTTP application: pages, server functions, REST API and static files,
+/// every request made on behalf of the [`Caller`] that [`caller_layer`] establishes.
 pub fn app(site: site::Site, services: &services::Services) -> Router {
+    routes(site, services).layer(caller_layer())
+}
+
+/// Who every request is made by: the one place that puts a [`Caller`] into the request's
+/// extensions, which REST handlers (`Extension<Caller>`), server functions and pages read.
+/// For now every request is [`Caller::local`] (Ferry without sign-in); the sign-in
+/// middleware replaces this.
+pub fn caller_layer() -> axum::Extension<Caller> {
+    axum::Extension(Caller::local())
+}
+
+/// The application without [`caller_layer`]: whoever serves it must insert a [`Caller`]
+/// into every request's extensions (the tests use it to act as any caller); a request
+/// without one fails (500).
+pub fn routes(site: site::Site, services: &services::Services) -> Router {
     let site::Site { options, assets } = site;
     let backend: SharedBackend = services.assets.clone();
     let state = AppState {

@@ -47,7 +47,8 @@ mod schema;
 
 pub use assets::{AssetStore, NewAsset};
 pub use codec::timestamp;
+pub use cursor::Scope;
 pub use error::TableError;
 pub use events::{EventOutcome, InvalidSequencer, ObjectEvent, ObjectEventKind, Sequencer};
-pub use indexes::{IndexSpec, INDEXES};
+pub use indexes::{IndexSpec, INDEXES, RETIRED_INDEXES};
 pub use listing::{ListQuery, Page};
