@@ -388,6 +388,10 @@ mod tests {
             upload_key(&o, id, None),
             "uploads/local/01JDQ7ZK3M5X9V2B8N4C6T1R0W"
         );
+        // The longest owner and the longest name still make a key S3 accepts (1024 bytes).
+        let longest = Owner::parse(&"o".repeat(Owner::MAX_BYTES)).unwrap();
+        let name = "n".repeat(app::domain::MAX_FILENAME_BYTES);
+        assert_eq!(upload_key(&longest, id, Some(&name)).len(), 1024);
     }
 
     #[test]

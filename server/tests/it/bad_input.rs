@@ -61,7 +61,7 @@ fn rest_cases(f: &Fixture) -> Vec<Bad> {
         bad("name climbing out", M::POST, "/asset", 400).json(text("../../etc/passwd")),
         bad("empty name", M::POST, "/asset", 400).json(text("  ")),
         bad("control character in name", M::POST, "/asset", 400).json(text("a\u{7}b")),
-        bad("name over 960 bytes", M::POST, "/asset", 400).json(text(&"abcd/".repeat(300))),
+        bad("name over 860 bytes", M::POST, "/asset", 400).json(text(&"abcd/".repeat(300))),
         bad("name of 5000 characters", M::POST, "/asset", 400).json(text(&"x".repeat(5000))),
         bad("segment over 255 bytes", M::POST, "/asset", 400).json(text(&"x".repeat(256))),
         bad("header injection in type", M::POST, "/asset", 400).json(r#"{"content_type": "text/plain\r\nx-evil: 1"}"#),

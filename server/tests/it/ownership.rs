@@ -384,3 +384,55 @@ async fn objects_put_under_uploads_owner_belong_to_that_owner() {
     assert_eq!(bob.get(&meta).await.status, StatusCode::NOT_FOUND);
     assert!(listed(&bob, "").await.is_empty());
 }
+
+#[tokio::test]
+async fn pages_render_only_the_callers_assets() {
+    let app = TestApp::start().await;
+    let alice = app.as_caller(user("alice"));
+    let (a, _) = upload(&alice, "alices-diary.txt", b"a").await;
+    let bob = app.as_caller(user("bob"));
+    let r = bob.get("/assets").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(!r.raw.contains("alices-diary.txt"));
+    assert_eq!(
+        bob.get(&format!("/assets/{a}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = alice.get("/assets").await;
+    assert!(r.raw.contains("alices-diary.txt"));
+    assert!(
+        !r.raw.contains("data-owner-filter"),
+        "no owner filter for users"
+    );
+    assert!(!r.raw.contains("data-owner="), "no owner column for users");
+    let r = bob.get("/assets?owner=all").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let root = app.as_caller(admin("root"));
+    let r = root.get("/assets?owner=all").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.raw.contains("alices-diary.txt"));
+    assert!(
+        r.raw.contains(r#"data-owner="alice""#),
+        "admins get the owner column"
+    );
+    assert!(
+        r.raw.contains(r#"href="/assets?owner=user%3Aalice""#),
+        "an owner links to their assets"
+    );
+    assert!(
+        r.raw.contains("data-owner-filter"),
+        "admins get the owner filter"
+    );
+    let r = root.get("/assets?owner=user:alice&status=received").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.raw.contains("alices-diary.txt"));
+    assert!(
+        r.raw.contains(r#"name="owner" value="user:alice""#),
+        "the search form keeps the owner"
+    );
+    let r = alice.get(&format!("/assets/{a}")).await;
+    assert!(
+        r.raw.contains(r#"<span class="mono">alice</span>"#),
+        "the detail page names the owner"
+    );
+}
