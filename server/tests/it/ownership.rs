@@ -436,3 +436,29 @@ async fn pages_render_only_the_callers_assets() {
         "the detail page names the owner"
     );
 }
+
+#[tokio::test]
+async fn a_request_without_a_caller_is_an_internal_error() {
+    // `server::routes` without a caller layer: a wiring mistake must fail closed.
+    let app = TestApp::start().await;
+    let site = server::site::Site::load(std::path::Path::new("/nonexistent")).unwrap();
+    let bare = server::routes(site, app.services());
+    let r = crate::harness::call(
+        bare.clone(),
+        axum::http::Request::post("/api/list_assets")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(axum::body::Body::from(r#"{"params": {}}"#))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.raw);
+    assert!(r.body["Internal"].is_string(), "{}", r.raw);
+    let r = crate::harness::call(
+        bare,
+        axum::http::Request::get("/asset")
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.raw);
+}

@@ -1202,3 +1202,71 @@ async fn a_table_from_an_older_ferry_is_upgraded_once_to_the_local_owner_and_own
     let page = store.list(local(), ListQuery::default()).await.unwrap();
     assert_eq!(page.items.len(), 2);
 }
+
+#[tokio::test]
+async fn another_owners_asset_is_not_found_and_unchanged() {
+    let env = TestApp::start().await;
+    let store = env.store();
+    let alice = Caller {
+        owner: Owner::parse("alice").unwrap(),
+        admin: false,
+    };
+    let bob = Caller {
+        owner: Owner::parse("bob").unwrap(),
+        admin: false,
+    };
+    let a = store
+        .create(NewAsset {
+            owner: alice.owner.clone(),
+            ..new_asset(&env, "hers.txt")
+        })
+        .await
+        .unwrap();
+    assert_eq!(a.owner, Some(alice.owner.clone()));
+    assert_eq!(a.object_key, format!("uploads/alice/{}/hers.txt", a.id));
+    let not_found = |r: Result<_, TableError>| matches!(r, Err(TableError::NotFound));
+    assert!(not_found(store.get_for(&bob, a.id).await));
+    assert!(not_found(store.soft_delete(&bob, a.id).await));
+    assert!(not_found(store.mark_uploaded(&bob, a.id).await));
+    assert!(not_found(store.restore(&bob, a.id).await));
+    assert!(not_found(
+        store.get_by_object(&bob, env.bucket(), &a.object_key).await
+    ));
+    assert_eq!(store.get(a.id).await.unwrap(), a, "nothing changed");
+    // Its owner and administrators reach it.
+    assert_eq!(store.get_for(&alice, a.id).await.unwrap(), a);
+    let deleted = store.soft_delete(&Caller::local(), a.id).await.unwrap();
+    assert_eq!(deleted.status, AssetStatus::Deleted);
+    assert_eq!(deleted.owner, a.owner, "the owner never changes");
+    let restored = store.restore(&alice, a.id).await.unwrap();
+    assert_eq!(restored.status, AssetStatus::Created);
+    // Listings: each owner's partition, status partitions included.
+    let mine = |c: &Caller| Scope::Owner(c.owner.clone());
+    let created = ListQuery {
+        status: Some(AssetStatus::Created),
+        ..Default::default()
+    };
+    let page = store.list(mine(&alice), created.clone()).await.unwrap();
+    assert_eq!(page.items, std::slice::from_ref(&restored));
+    assert!(store
+        .list(mine(&bob), created.clone())
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+    let deleted_only = ListQuery {
+        status: Some(AssetStatus::Deleted),
+        ..Default::default()
+    };
+    assert!(
+        store
+            .list(mine(&alice), deleted_only)
+            .await
+            .unwrap()
+            .items
+            .is_empty(),
+        "a restored asset leaves its owner's DELETED partition"
+    );
+    let all = store.list(Scope::All, created).await.unwrap();
+    assert!(all.items.contains(&restored));
+}
