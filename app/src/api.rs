@@ -2,7 +2,7 @@
 //! its HTTP status), and the `#[server]` functions. REST handlers and server functions both
 //! call the same [`AssetBackend`] on the server: there is no second implementation.
 
-use crate::domain::{Asset, AssetId, AssetStatus};
+use crate::domain::{Asset, AssetId, AssetStatus, Owner};
 use leptos::prelude::*;
 use leptos::server_fn::{
     codec::JsonEncoding,
@@ -126,10 +126,84 @@ impl std::str::FromStr for SortOrder {
     }
 }
 
+/// Whose assets a listing shows. Everyone lists their own ([`OwnerFilter::Mine`], the
+/// default); only administrators may ask for anything else (another owner, the objects that
+/// belong to no owner, or everything) — anyone else asking gets a 400, naming the rule.
+///
+/// As text (URL and REST parameter `owner`): `mine`, `all`, `unowned`, or `user:<owner>`.
+/// The `user:` prefix keeps an owner named like a keyword (`all`) reachable.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum OwnerFilter {
+    /// The caller's own assets.
+    #[default]
+    Mine,
+    /// One owner's assets (administrators; anyone may name themselves).
+    Owner(Owner),
+    /// Objects other tools put in the bucket outside `uploads/<owner>/` (administrators).
+    Unowned,
+    /// Every owner's assets and the unowned ones (administrators).
+    All,
+}
+
+impl OwnerFilter {
+    /// Prefix of [`OwnerFilter::Owner`]'s text form.
+    pub const USER_PREFIX: &'static str = "user:";
+    /// The message of the 400 a non-administrator gets for another owner's listing.
+    pub const ADMIN_ONLY: &'static str = "only administrators can filter by owner";
+
+    pub fn to_param(&self) -> String {
+        match self {
+            OwnerFilter::Mine => "mine".into(),
+            OwnerFilter::All => "all".into(),
+            OwnerFilter::Unowned => "unowned".into(),
+            OwnerFilter::Owner(o) => format!("{}{o}", Self::USER_PREFIX),
+        }
+    }
+}
+
+impl std::str::FromStr for OwnerFilter {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<OwnerFilter, String> {
+        match s {
+            "mine" => Ok(OwnerFilter::Mine),
+            "all" => Ok(OwnerFilter::All),
+            "unowned" => Ok(OwnerFilter::Unowned),
+            _ => s
+                .strip_prefix(Self::USER_PREFIX)
+                .and_then(|o| Owner::parse(o).ok())
+                .map(OwnerFilter::Owner)
+                .ok_or_else(|| {
+                    format!(
+                        "unknown owner filter `{}` (expected mine, all, unowned or user:<owner>)",
+                        s.chars().take(140).collect::<String>()
+                    )
+                }),
+        }
+    }
+}
+
+impl TryFrom<String> for OwnerFilter {
+    type Error = String;
+    fn try_from(s: String) -> Result<OwnerFilter, String> {
+        s.parse()
+    }
+}
+
+impl From<OwnerFilter> for String {
+    fn from(f: OwnerFilter) -> String {
+        f.to_param()
+    }
+}
+
 /// Which page of which listing. `prefix` searches file names (case-insensitive) and lists
 /// them by name; without `sort` a search is A→Z and a plain listing newest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListParams {
+    /// Whose assets (default: the caller's own).
+    #[serde(default)]
+    pub owner: OwnerFilter,
     pub status: Option<AssetStatus>,
     pub limit: Option<usize>,
     pub cursor: Option<String>,
@@ -156,6 +230,10 @@ pub struct AssetList {
     /// The page before this one, if any (absent on the first page).
     #[serde(default)]
     pub prev_cursor: Option<String>,
+    /// Whether the caller is an administrator (the browse page then offers the owner column
+    /// and filter).
+    #[serde(default)]
+    pub viewer_is_admin: bool,
 }
 
 /// Limits a client should know before it uploads (also enforced by the signature).
@@ -236,30 +314,60 @@ impl FromServerFnError for FerryError {
 }
 
 /// The service behind both the REST API and the server functions (implemented in `server`).
+/// Every operation is the [`Caller`]'s: it sees and changes only what it owns (administrators:
+/// everything); someone else's asset is `NotFound`, never `Forbidden`.
 #[cfg(feature = "ssr")]
 #[async_trait::async_trait]
 pub trait AssetBackend: Send + Sync + 'static {
     fn limits(&self) -> UploadLimits;
-    async fn create_upload(&self, upload: NewUpload) -> Result<UploadTicket, FerryError>;
-    async fn list(&self, params: ListParams) -> Result<AssetList, FerryError>;
-    async fn get(&self, id: AssetId) -> Result<Asset, FerryError>;
+    async fn create_upload(
+        &self,
+        caller: &crate::domain::Caller,
+        upload: NewUpload,
+    ) -> Result<UploadTicket, FerryError>;
+    async fn list(
+        &self,
+        caller: &crate::domain::Caller,
+        params: ListParams,
+    ) -> Result<AssetList, FerryError>;
+    async fn get(&self, caller: &crate::domain::Caller, id: AssetId) -> Result<Asset, FerryError>;
     /// `ttl_secs`: `None` for the default; longer than the maximum is capped.
     async fn download_link(
         &self,
+        caller: &crate::domain::Caller,
         id: AssetId,
         ttl_secs: Option<u64>,
     ) -> Result<DownloadLink, FerryError>;
-    async fn mark_uploaded(&self, id: AssetId) -> Result<Asset, FerryError>;
-    async fn delete(&self, id: AssetId) -> Result<Asset, FerryError>;
-    async fn restore(&self, id: AssetId) -> Result<Asset, FerryError>;
+    async fn mark_uploaded(
+        &self,
+        caller: &crate::domain::Caller,
+        id: AssetId,
+    ) -> Result<Asset, FerryError>;
+    async fn delete(
+        &self,
+        caller: &crate::domain::Caller,
+        id: AssetId,
+    ) -> Result<Asset, FerryError>;
+    async fn restore(
+        &self,
+        caller: &crate::domain::Caller,
+        id: AssetId,
+    ) -> Result<Asset, FerryError>;
+    /// S3's metadata of an object the caller owns (administrators: any object).
     async fn metadata(
         &self,
+        caller: &crate::domain::Caller,
         bucket: &str,
         key: &str,
     ) -> Result<crate::domain::ObjectMetadata, FerryError>;
-    async fn start_multipart(&self, upload: NewUpload) -> Result<MultipartTicket, FerryError>;
+    async fn start_multipart(
+        &self,
+        caller: &crate::domain::Caller,
+        upload: NewUpload,
+    ) -> Result<MultipartTicket, FerryError>;
     async fn sign_part(
         &self,
+        caller: &crate::domain::Caller,
         id: AssetId,
         upload_id: &str,
         part_number: u32,
@@ -267,46 +375,63 @@ pub trait AssetBackend: Send + Sync + 'static {
     ) -> Result<PartUpload, FerryError>;
     async fn list_parts(
         &self,
+        caller: &crate::domain::Caller,
         id: AssetId,
         upload_id: &str,
     ) -> Result<Vec<UploadedPart>, FerryError>;
     async fn complete_multipart(
         &self,
+        caller: &crate::domain::Caller,
         id: AssetId,
         upload_id: &str,
         parts: Vec<UploadedPart>,
     ) -> Result<Asset, FerryError>;
-    async fn abort_multipart(&self, id: AssetId, upload_id: &str) -> Result<Asset, FerryError>;
+    async fn abort_multipart(
+        &self,
+        caller: &crate::domain::Caller,
+        id: AssetId,
+        upload_id: &str,
+    ) -> Result<Asset, FerryError>;
 }
 
 /// The backend provided to server functions through context.
 #[cfg(feature = "ssr")]
 pub type SharedBackend = std::sync::Arc<dyn AssetBackend>;
 
+/// The backend (from context) and who is asking: the [`Caller`](crate::domain::Caller) the
+/// server's middleware put into the request's extensions (leptos_axum provides the request's
+/// `Parts` to server functions and pages alike). Either missing is an internal error.
 #[cfg(feature = "ssr")]
-fn backend() -> Result<SharedBackend, FerryError> {
-    use_context::<SharedBackend>()
-        .ok_or_else(|| FerryError::Internal("no asset backend in context".into()))
+fn service() -> Result<(SharedBackend, crate::domain::Caller), FerryError> {
+    let backend = use_context::<SharedBackend>()
+        .ok_or_else(|| FerryError::Internal("no asset backend in context".into()))?;
+    let caller = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<crate::domain::Caller>().cloned())
+        .ok_or_else(|| FerryError::Internal("no caller in the request".into()))?;
+    Ok((backend, caller))
 }
 
 #[server(prefix = "/api", endpoint = "upload_limits", input = leptos::server_fn::codec::Json)]
 pub async fn get_upload_limits() -> Result<UploadLimits, FerryError> {
-    Ok(backend()?.limits())
+    Ok(service()?.0.limits())
 }
 
 #[server(prefix = "/api", endpoint = "create_upload", input = leptos::server_fn::codec::Json)]
 pub async fn create_upload(upload: NewUpload) -> Result<UploadTicket, FerryError> {
-    backend()?.create_upload(upload).await
+    let (backend, caller) = service()?;
+    backend.create_upload(&caller, upload).await
 }
 
 #[server(prefix = "/api", endpoint = "list_assets", input = leptos::server_fn::codec::Json)]
 pub async fn list_assets(params: ListParams) -> Result<AssetList, FerryError> {
-    backend()?.list(params).await
+    let (backend, caller) = service()?;
+    backend.list(&caller, params).await
 }
 
 #[server(prefix = "/api", endpoint = "get_asset", input = leptos::server_fn::codec::Json)]
 pub async fn get_asset(id: AssetId) -> Result<Asset, FerryError> {
-    backend()?.get(id).await
+    let (backend, caller) = service()?;
+    backend.get(&caller, id).await
 }
 
 #[server(prefix = "/api", endpoint = "download_link", input = leptos::server_fn::codec::Json)]
@@ -314,7 +439,8 @@ pub async fn create_download_link(
     id: AssetId,
     ttl_secs: Option<u64>,
 ) -> Result<DownloadLink, FerryError> {
-    backend()?.download_link(id, ttl_secs).await
+    let (backend, caller) = service()?;
+    backend.download_link(&caller, id, ttl_secs).await
 }
 
 // The asset actions' server functions take server_fn's default form encoding (`id=<id>`), so
@@ -329,22 +455,26 @@ pub const FORM_ENDPOINTS: [&str; 3] = [
 
 #[server(prefix = "/api", endpoint = "mark_uploaded")]
 pub async fn mark_uploaded(id: AssetId) -> Result<Asset, FerryError> {
-    backend()?.mark_uploaded(id).await
+    let (backend, caller) = service()?;
+    backend.mark_uploaded(&caller, id).await
 }
 
 #[server(prefix = "/api", endpoint = "delete_asset")]
 pub async fn delete_asset(id: AssetId) -> Result<Asset, FerryError> {
-    backend()?.delete(id).await
+    let (backend, caller) = service()?;
+    backend.delete(&caller, id).await
 }
 
 #[server(prefix = "/api", endpoint = "restore_asset")]
 pub async fn restore_asset(id: AssetId) -> Result<Asset, FerryError> {
-    backend()?.restore(id).await
+    let (backend, caller) = service()?;
+    backend.restore(&caller, id).await
 }
 
 #[server(prefix = "/api", endpoint = "start_multipart", input = leptos::server_fn::codec::Json)]
 pub async fn start_multipart_upload(upload: NewUpload) -> Result<MultipartTicket, FerryError> {
-    backend()?.start_multipart(upload).await
+    let (backend, caller) = service()?;
+    backend.start_multipart(&caller, upload).await
 }
 
 #[server(prefix = "/api", endpoint = "sign_part", input = leptos::server_fn::codec::Json)]
@@ -354,8 +484,9 @@ pub async fn sign_upload_part(
     part_number: u32,
     size: u64,
 ) -> Result<PartUpload, FerryError> {
-    backend()?
-        .sign_part(id, &upload_id, part_number, size)
+    let (backend, caller) = service()?;
+    backend
+        .sign_part(&caller, id, &upload_id, part_number, size)
         .await
 }
 
@@ -364,7 +495,8 @@ pub async fn list_upload_parts(
     id: AssetId,
     upload_id: String,
 ) -> Result<Vec<UploadedPart>, FerryError> {
-    backend()?.list_parts(id, &upload_id).await
+    let (backend, caller) = service()?;
+    backend.list_parts(&caller, id, &upload_id).await
 }
 
 #[server(prefix = "/api", endpoint = "complete_multipart", input = leptos::server_fn::codec::Json)]
@@ -373,10 +505,43 @@ pub async fn complete_multipart_upload(
     upload_id: String,
     parts: Vec<UploadedPart>,
 ) -> Result<Asset, FerryError> {
-    backend()?.complete_multipart(id, &upload_id, parts).await
+    let (backend, caller) = service()?;
+    backend
+        .complete_multipart(&caller, id, &upload_id, parts)
+        .await
 }
 
 #[server(prefix = "/api", endpoint = "abort_multipart", input = leptos::server_fn::codec::Json)]
 pub async fn abort_multipart_upload(id: AssetId, upload_id: String) -> Result<Asset, FerryError> {
-    backend()?.abort_multipart(id, &upload_id).await
+    let (backend, caller) = service()?;
+    backend.abort_multipart(&caller, id, &upload_id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owner_filters_read_and_write_one_text_form() {
+        let bob = OwnerFilter::Owner(Owner::parse("bob").unwrap());
+        let all_named = OwnerFilter::Owner(Owner::parse("all").unwrap());
+        for (text, filter) in [
+            ("mine", OwnerFilter::Mine),
+            ("all", OwnerFilter::All),
+            ("unowned", OwnerFilter::Unowned),
+            ("user:bob", bob),
+            ("user:all", all_named),
+        ] {
+            assert_eq!(text.parse::<OwnerFilter>(), Ok(filter.clone()));
+            assert_eq!(filter.to_param(), text);
+            let json = serde_json::to_string(&filter).unwrap();
+            assert_eq!(serde_json::from_str::<OwnerFilter>(&json).unwrap(), filter);
+        }
+        for bad in ["", "bob", "user:", "user:a/b", "Mine", "everyone"] {
+            assert!(bad.parse::<OwnerFilter>().is_err(), "{bad}");
+        }
+        // Absent from older clients' parameters: the caller's own.
+        let params: ListParams = serde_json::from_str("{}").unwrap();
+        assert_eq!(params.owner, OwnerFilter::Mine);
+    }
 }

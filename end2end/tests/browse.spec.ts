@@ -214,7 +214,7 @@ test('download links return the original bytes, with the lifetime asked for', as
   await hydrated(page);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(`${prefix}notes.txt`);
   const meta = page.getByTestId('metadata');
-  await expect(meta).toContainText(`uploads/${id}/${prefix}notes.txt`);
+  await expect(meta).toContainText(`uploads/local/${id}/${prefix}notes.txt`);
   await expect(meta).toContainText('ObjectCreated:Put');
   await expect(meta).toContainText(`(${Buffer.byteLength(body)} bytes)`);
 

@@ -125,6 +125,7 @@ async fn seed(embedded: &Embedded, n: usize) {
             async move {
                 store
                     .create(NewAsset {
+                        owner: app::domain::Owner::local(),
                         bucket,
                         filename: Some(format!("file-{i:06}.txt")),
                         content_type: "text/plain".into(),

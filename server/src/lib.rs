@@ -30,8 +30,23 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 pub use state::AppState;
 use tower_http::trace::TraceLayer;
 
-/// Builds the whole HTTP application: pages, server functions, REST API and static files.
+/// Builds the whole HTTP application: pages, server functions, REST API and static files,
+/// behind [`auth::authenticate`], which checks every request and establishes its [`Caller`](app::domain::Caller)
+/// (the local owner without sign-in).
 pub fn app(site: site::Site, services: &services::Services) -> Router {
+    routes(site, services)
+        .layer(middleware::from_fn_with_state(
+            services.access.clone(),
+            auth::authenticate,
+        ))
+        .layer(middleware::from_fn(canonical_path))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// The application without [`auth::authenticate`]: whoever serves it must insert a
+/// [`Caller`](app::domain::Caller) into every request's extensions (the tests use it to act as any caller); a
+/// request without one fails (500).
+pub fn routes(site: site::Site, services: &services::Services) -> Router {
     let site::Site { options, assets } = site;
     let backend: SharedBackend = services.assets.clone();
     let state = AppState {
@@ -60,12 +75,6 @@ pub fn app(site: site::Site, services: &services::Services) -> Router {
             _,
         >(context, render_shell))
         .layer(middleware::from_fn(api::errors_layer))
-        .layer(middleware::from_fn_with_state(
-            services.access.clone(),
-            auth::authenticate,
-        ))
-        .layer(middleware::from_fn(canonical_path))
-        .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 

@@ -4,16 +4,30 @@
 use crate::{
     config::Limits,
     objects::{part_size_for, ObjectError, ObjectStore, MAX_PART, MAX_PARTS},
-    storage::{AssetStore, ListQuery, NewAsset, TableError},
+    storage::{AssetStore, ListQuery, NewAsset, Scope, TableError},
 };
 use app::{
     api::{
         AssetBackend, AssetList, DownloadLink, FerryError, ListParams, MultipartTicket, NewUpload,
-        PartUpload, UploadLimits, UploadTicket, UploadedPart,
+        OwnerFilter, PartUpload, UploadLimits, UploadTicket, UploadedPart,
     },
-    domain::{Asset, AssetId, ObjectMetadata},
+    domain::{Asset, AssetId, Caller, ObjectMetadata},
 };
 use std::{sync::Arc, time::Duration};
+
+/// Whose assets a listing reads: the caller's own, or (administrators only) another owner's,
+/// the unowned ones or everyone's. Anyone may name themselves; naming anything else without
+/// being an administrator is a 400 that says so (it reveals nothing about other owners).
+pub fn scope_for(caller: &Caller, filter: OwnerFilter) -> Result<Scope, FerryError> {
+    match filter {
+        OwnerFilter::Mine => Ok(Scope::Owner(caller.owner.clone())),
+        OwnerFilter::Owner(o) if o == caller.owner => Ok(Scope::Owner(o)),
+        _ if !caller.admin => Err(FerryError::BadRequest(OwnerFilter::ADMIN_ONLY.into())),
+        OwnerFilter::Owner(o) => Ok(Scope::Owner(o)),
+        OwnerFilter::Unowned => Ok(Scope::Unowned),
+        OwnerFilter::All => Ok(Scope::All),
+    }
+}
 
 /// Upload ids are S3's; keep them to what S3 issues (printable, bounded).
 fn check_upload_id(upload_id: &str) -> Result<(), FerryError> {
@@ -84,12 +98,14 @@ impl AssetService {
 
     async fn create_record(
         &self,
+        caller: &Caller,
         upload: NewUpload,
         declared_type: Option<&str>,
     ) -> Result<Asset, FerryError> {
         Ok(self
             .store
             .create(NewAsset {
+                owner: caller.owner.clone(),
                 bucket: self.bucket.clone(),
                 filename: upload.filename,
                 content_type: declared_type
@@ -100,10 +116,16 @@ impl AssetService {
             .await?)
     }
 
-    /// The asset of a multipart upload, which must still be waiting for its bytes.
-    async fn multipart_asset(&self, id: AssetId, upload_id: &str) -> Result<Asset, FerryError> {
+    /// The asset of a multipart upload, which must be the caller's (else `NotFound`) and
+    /// still be waiting for its bytes.
+    async fn multipart_asset(
+        &self,
+        caller: &Caller,
+        id: AssetId,
+        upload_id: &str,
+    ) -> Result<Asset, FerryError> {
         check_upload_id(upload_id)?;
-        let asset = self.store.get(id).await?;
+        let asset = self.store.get_for(caller, id).await?;
         if asset.status != app::domain::AssetStatus::Created {
             return Err(FerryError::PreconditionFailed(format!(
                 "the asset is {}: its upload is over",
@@ -157,10 +179,16 @@ impl AssetBackend for AssetService {
         }
     }
 
-    async fn create_upload(&self, upload: NewUpload) -> Result<UploadTicket, FerryError> {
+    async fn create_upload(
+        &self,
+        caller: &Caller,
+        upload: NewUpload,
+    ) -> Result<UploadTicket, FerryError> {
         let declared_type = self.check_new(&upload)?;
         let size = upload.size;
-        let asset = self.create_record(upload, declared_type.as_deref()).await?;
+        let asset = self
+            .create_record(caller, upload, declared_type.as_deref())
+            .await?;
         let put = self
             .objects
             .presign_put(
@@ -182,30 +210,36 @@ impl AssetBackend for AssetService {
         })
     }
 
-    async fn list(&self, params: ListParams) -> Result<AssetList, FerryError> {
+    async fn list(&self, caller: &Caller, params: ListParams) -> Result<AssetList, FerryError> {
+        let scope = scope_for(caller, params.owner)?;
         let page = self
             .store
-            .list(ListQuery {
-                status: params.status,
-                limit: params.limit,
-                cursor: params.cursor,
-                sort: params.sort,
-                prefix: params.prefix,
-            })
+            .list(
+                scope,
+                ListQuery {
+                    status: params.status,
+                    limit: params.limit,
+                    cursor: params.cursor,
+                    sort: params.sort,
+                    prefix: params.prefix,
+                },
+            )
             .await?;
         Ok(AssetList {
             items: page.items,
             next_cursor: page.next_cursor,
             prev_cursor: page.prev_cursor,
+            viewer_is_admin: caller.admin,
         })
     }
 
-    async fn get(&self, id: AssetId) -> Result<Asset, FerryError> {
-        Ok(self.store.get(id).await?)
+    async fn get(&self, caller: &Caller, id: AssetId) -> Result<Asset, FerryError> {
+        Ok(self.store.get_for(caller, id).await?)
     }
 
     async fn download_link(
         &self,
+        caller: &Caller,
         id: AssetId,
         ttl_secs: Option<u64>,
     ) -> Result<DownloadLink, FerryError> {
@@ -218,7 +252,7 @@ impl AssetBackend for AssetService {
             }
             Some(s) => Duration::from_secs(s).min(self.limits.max_download_ttl),
         };
-        let asset = self.store.get(id).await?;
+        let asset = self.store.get_for(caller, id).await?;
         if !asset.status.is_downloadable() {
             return Err(FerryError::Forbidden(format!(
                 "the asset is {}: only RECEIVED or UPLOADED assets can be downloaded",
@@ -235,26 +269,32 @@ impl AssetBackend for AssetService {
         })
     }
 
-    async fn mark_uploaded(&self, id: AssetId) -> Result<Asset, FerryError> {
-        Ok(self.store.mark_uploaded(id).await?)
+    async fn mark_uploaded(&self, caller: &Caller, id: AssetId) -> Result<Asset, FerryError> {
+        Ok(self.store.mark_uploaded(caller, id).await?)
     }
 
-    async fn delete(&self, id: AssetId) -> Result<Asset, FerryError> {
-        Ok(self.store.soft_delete(id).await?)
+    async fn delete(&self, caller: &Caller, id: AssetId) -> Result<Asset, FerryError> {
+        Ok(self.store.soft_delete(caller, id).await?)
     }
 
-    async fn restore(&self, id: AssetId) -> Result<Asset, FerryError> {
-        Ok(self.store.restore(id).await?)
+    async fn restore(&self, caller: &Caller, id: AssetId) -> Result<Asset, FerryError> {
+        Ok(self.store.restore(caller, id).await?)
     }
 
-    async fn start_multipart(&self, upload: NewUpload) -> Result<MultipartTicket, FerryError> {
+    async fn start_multipart(
+        &self,
+        caller: &Caller,
+        upload: NewUpload,
+    ) -> Result<MultipartTicket, FerryError> {
         let Some(size) = upload.size else {
             return Err(FerryError::BadRequest(
                 "size is required for a multipart upload".into(),
             ));
         };
         let declared_type = self.check_new(&upload)?;
-        let asset = self.create_record(upload, declared_type.as_deref()).await?;
+        let asset = self
+            .create_record(caller, upload, declared_type.as_deref())
+            .await?;
         let upload_id = match self
             .objects
             .create_multipart(&asset.bucket, &asset.object_key, declared_type.as_deref())
@@ -263,7 +303,7 @@ impl AssetBackend for AssetService {
             Ok(id) => id,
             Err(e) => {
                 // Nothing can arrive for this record: withdraw it.
-                let _ = self.store.soft_delete(asset.id).await;
+                let _ = self.store.soft_delete(caller, asset.id).await;
                 return Err(e.into());
             }
         };
@@ -278,6 +318,7 @@ impl AssetBackend for AssetService {
 
     async fn sign_part(
         &self,
+        caller: &Caller,
         id: AssetId,
         upload_id: &str,
         part_number: u32,
@@ -293,7 +334,7 @@ impl AssetBackend for AssetService {
                 "a part is 1 to {MAX_PART} bytes"
             )));
         }
-        let asset = self.multipart_asset(id, upload_id).await?;
+        let asset = self.multipart_asset(caller, id, upload_id).await?;
         let put = self
             .objects
             .presign_part(
@@ -314,10 +355,11 @@ impl AssetBackend for AssetService {
 
     async fn list_parts(
         &self,
+        caller: &Caller,
         id: AssetId,
         upload_id: &str,
     ) -> Result<Vec<UploadedPart>, FerryError> {
-        let asset = self.multipart_asset(id, upload_id).await?;
+        let asset = self.multipart_asset(caller, id, upload_id).await?;
         let parts = self
             .objects
             .list_parts(&asset.bucket, &asset.object_key, upload_id)
@@ -334,6 +376,7 @@ impl AssetBackend for AssetService {
 
     async fn complete_multipart(
         &self,
+        caller: &Caller,
         id: AssetId,
         upload_id: &str,
         parts: Vec<UploadedPart>,
@@ -351,31 +394,92 @@ impl AssetBackend for AssetService {
                 "parts must be listed in increasing part_number order, once each".into(),
             ));
         }
-        let asset = self.multipart_asset(id, upload_id).await?;
+        let asset = self.multipart_asset(caller, id, upload_id).await?;
         let parts: Vec<(u32, String)> =
             parts.into_iter().map(|p| (p.part_number, p.etag)).collect();
         self.objects
             .complete_multipart(&asset.bucket, &asset.object_key, upload_id, &parts)
             .await?;
-        Ok(self.store.get(id).await?)
+        Ok(self.store.get_for(caller, id).await?)
     }
 
-    async fn abort_multipart(&self, id: AssetId, upload_id: &str) -> Result<Asset, FerryError> {
+    async fn abort_multipart(
+        &self,
+        caller: &Caller,
+        id: AssetId,
+        upload_id: &str,
+    ) -> Result<Asset, FerryError> {
         check_upload_id(upload_id)?;
-        let asset = self.store.get(id).await?;
+        let asset = self.store.get_for(caller, id).await?;
         self.objects
             .abort_multipart(&asset.bucket, &asset.object_key, upload_id)
             .await?;
-        Ok(self.store.soft_delete(id).await?)
+        Ok(self.store.soft_delete(caller, id).await?)
     }
 
-    async fn metadata(&self, bucket: &str, key: &str) -> Result<ObjectMetadata, FerryError> {
+    async fn metadata(
+        &self,
+        caller: &Caller,
+        bucket: &str,
+        key: &str,
+    ) -> Result<ObjectMetadata, FerryError> {
         self.store
-            .object_metadata(bucket, key)
+            .object_metadata(caller, bucket, key)
             .await
             .map_err(|e| match e {
                 TableError::NotFound => FerryError::NotFound("Metadata not found".into()),
                 other => other.into(),
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::domain::Owner;
+
+    #[test]
+    fn listings_are_scoped_to_the_caller_unless_an_administrator_asks() {
+        let owner = |o: &str| Owner::parse(o).unwrap();
+        let alice = Caller {
+            owner: owner("alice"),
+            admin: false,
+        };
+        let root = Caller {
+            owner: owner("root"),
+            admin: true,
+        };
+        let bob = OwnerFilter::Owner(owner("bob"));
+        // (caller, filter) → scope, or the 400 of a non-administrator
+        let table = [
+            (
+                &alice,
+                OwnerFilter::Mine,
+                Some(Scope::Owner(owner("alice"))),
+            ),
+            (
+                &alice,
+                OwnerFilter::Owner(owner("alice")),
+                Some(Scope::Owner(owner("alice"))),
+            ),
+            (&alice, bob.clone(), None),
+            (&alice, OwnerFilter::Unowned, None),
+            (&alice, OwnerFilter::All, None),
+            (&root, OwnerFilter::Mine, Some(Scope::Owner(owner("root")))),
+            (&root, bob, Some(Scope::Owner(owner("bob")))),
+            (&root, OwnerFilter::Unowned, Some(Scope::Unowned)),
+            (&root, OwnerFilter::All, Some(Scope::All)),
+        ];
+        for (caller, filter, want) in table {
+            let got = scope_for(caller, filter.clone());
+            match want {
+                Some(scope) => assert_eq!(got, Ok(scope), "{filter:?}"),
+                None => assert_eq!(
+                    got,
+                    Err(FerryError::BadRequest(OwnerFilter::ADMIN_ONLY.into())),
+                    "{filter:?}"
+                ),
+            }
+        }
     }
 }

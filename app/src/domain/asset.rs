@@ -1,12 +1,16 @@
 //! The asset record and the S3 metadata its events carry.
 
-use super::{id::AssetId, status::AssetStatus};
+use super::{id::AssetId, owner::Owner, status::AssetStatus};
 use serde::{Deserialize, Serialize};
 
 /// One asset: an object in S3 and what Ferry knows about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Asset {
     pub id: AssetId,
+    /// Who created it (`None`: an object another tool put in the bucket outside
+    /// `uploads/<owner>/`, which only administrators see).
+    #[serde(default)]
+    pub owner: Option<Owner>,
     pub bucket: String,
     pub object_key: String,
     /// Name shown to people; may contain `/` for files dropped inside folders.

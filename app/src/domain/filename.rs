@@ -1,7 +1,10 @@
 //! File names (relative paths when a folder was dropped): what Ferry accepts and stores.
 
 /// Limits on a file name (a relative path when a folder was dropped).
-pub const MAX_FILENAME_BYTES: usize = 1024 - 64; // room for `uploads/<id>/` within S3's 1024
+/// S3 keys are at most 1024 bytes; the upload key `uploads/<owner>/<asset id>/<file name>`
+/// leaves this much for the name (860) with the longest owner.
+pub const MAX_FILENAME_BYTES: usize =
+    1024 - "uploads/".len() - super::owner::Owner::MAX_BYTES - "/".len() - 26 - "/".len();
 pub const MAX_SEGMENT_BYTES: usize = 255;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

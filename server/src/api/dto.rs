@@ -30,6 +30,9 @@ pub fn status_schema() -> Object {
 pub struct AssetJson {
     #[schema(example = "01JDQ7ZK3M5X9V2B8N4C6T1R0W")]
     pub asset_id: String,
+    /// Who owns it (the `sub` of the identity that created it); `null` for an object another
+    /// tool put in the bucket outside `uploads/<owner>/` (only administrators see those).
+    pub owner: Option<String>,
     /// Shown to people; may contain `/` for files dropped inside folders.
     pub filename: String,
     #[schema(schema_with = status_schema)]
@@ -57,6 +60,7 @@ impl From<Asset> for AssetJson {
     fn from(a: Asset) -> Self {
         AssetJson {
             asset_id: a.id.to_string(),
+            owner: a.owner.map(String::from),
             filename: a.filename,
             state: a.status,
             size: a.size,

@@ -8,14 +8,14 @@ use super::{
 };
 use crate::state::AppState;
 use app::{
-    api::{FerryError, ListParams, NewUpload, SortOrder},
-    domain::AssetStatus,
+    api::{FerryError, ListParams, NewUpload, OwnerFilter, SortOrder},
+    domain::{AssetStatus, Caller},
 };
 use axum::{
     extract::State,
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
-    Json,
+    Extension, Json,
 };
 use serde::{Deserialize, Deserializer};
 use utoipa::{
@@ -56,11 +56,12 @@ pub struct NewUploadJson {
 )]
 pub async fn create_asset(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     OptionalJson(body): OptionalJson<NewUpload>,
 ) -> ApiResult<Response> {
     let ticket = state
         .backend
-        .create_upload(body.unwrap_or_default())
+        .create_upload(&caller, body.unwrap_or_default())
         .await?;
     let location = HeaderValue::from_str(&format!("/asset/{}", ticket.id))
         .map_err(|_| FerryError::Internal("unusable asset id in Location".into()))?;
@@ -80,6 +81,15 @@ fn sort_schema() -> Object {
         .build()
 }
 
+fn owner_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(
+            r"^(mine|all|unowned|user:[A-Za-z0-9._~@|:+=-]{1,128})$",
+        ))
+        .build()
+}
+
 fn limit<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     param::positive(d, "limit")
 }
@@ -89,6 +99,12 @@ fn limit<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListAssetsQuery {
+    /// Whose assets: `mine` (default), or for administrators `user:<owner>`, `unowned`
+    /// (objects other tools put outside `uploads/<owner>/`) or `all`. Anyone else naming
+    /// another owner gets a 400.
+    #[serde(default, deserialize_with = "param::parsed_or_empty")]
+    #[param(schema_with = owner_schema)]
+    owner: Option<OwnerFilter>,
     /// Only assets in this state.
     #[serde(default, deserialize_with = "param::parsed")]
     #[param(schema_with = status_schema)]
@@ -109,30 +125,35 @@ pub struct ListAssetsQuery {
     cursor: Option<String>,
 }
 
-/// `GET /asset`: one page of assets, newest first by default (one index Query).
+/// `GET /asset`: one page of the caller's assets, newest first by default (one index Query).
 #[utoipa::path(
     get,
     path = "/asset",
     params(ListAssetsQuery),
     responses(
         (status = 200, description = "A page of assets", body = AssetListJson),
-        (status = 400, description = "A parameter names nothing, or the cursor is not this listing's", body = ErrorBody),
+        (status = 400, description = "A parameter names nothing, the cursor is not this listing's (another owner's, filter, sort or search), or a non-administrator named another owner", body = ErrorBody),
         (status = 500, description = "Storage failure", body = ErrorBody),
     )
 )]
 pub async fn list_assets(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     ApiQuery(q): ApiQuery<ListAssetsQuery>,
 ) -> ApiResult<Json<AssetListJson>> {
     let page = state
         .backend
-        .list(ListParams {
-            status: q.status,
-            limit: q.limit.map(|n| (n as usize).min(ListParams::MAX_LIMIT)),
-            cursor: q.cursor,
-            sort: q.sort,
-            prefix: q.prefix,
-        })
+        .list(
+            &caller,
+            ListParams {
+                owner: q.owner.unwrap_or_default(),
+                status: q.status,
+                limit: q.limit.map(|n| (n as usize).min(ListParams::MAX_LIMIT)),
+                cursor: q.cursor,
+                sort: q.sort,
+                prefix: q.prefix,
+            },
+        )
         .await?;
     Ok(Json(page.into()))
 }
@@ -159,16 +180,17 @@ pub struct DownloadQuery {
         (status = 202, description = "A presigned GET", body = DownloadJson),
         (status = 400, description = "Malformed id or timeout", body = ErrorBody),
         (status = 403, description = "The asset is not RECEIVED or UPLOADED", body = ErrorBody),
-        (status = 404, description = "No such asset", body = ErrorBody),
+        (status = 404, description = "No such asset, or another owner's", body = ErrorBody),
         (status = 500, description = "Storage failure", body = ErrorBody),
     )
 )]
 pub async fn download_asset(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     AssetIdPath(id): AssetIdPath,
     ApiQuery(q): ApiQuery<DownloadQuery>,
 ) -> ApiResult<(StatusCode, Json<DownloadJson>)> {
-    let link = state.backend.download_link(id, q.timeout).await?;
+    let link = state.backend.download_link(&caller, id, q.timeout).await?;
     Ok((StatusCode::ACCEPTED, Json(link.into())))
 }
 
@@ -183,16 +205,17 @@ pub async fn download_asset(
             headers(("location" = String, description = "The presigned URL"))),
         (status = 400, description = "Malformed id or timeout", body = ErrorBody),
         (status = 403, description = "The asset is not RECEIVED or UPLOADED", body = ErrorBody),
-        (status = 404, description = "No such asset", body = ErrorBody),
+        (status = 404, description = "No such asset, or another owner's", body = ErrorBody),
         (status = 500, description = "Storage failure", body = ErrorBody),
     )
 )]
 pub async fn download_redirect(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     AssetIdPath(id): AssetIdPath,
     ApiQuery(q): ApiQuery<DownloadQuery>,
 ) -> ApiResult<Response> {
-    let link = state.backend.download_link(id, q.timeout).await?;
+    let link = state.backend.download_link(&caller, id, q.timeout).await?;
     let location = HeaderValue::from_str(&link.download_url)
         .map_err(|_| FerryError::Internal("unusable download URL".into()))?;
     Ok((
@@ -213,16 +236,17 @@ pub async fn download_redirect(
     responses(
         (status = 202, description = "The asset is UPLOADED", body = StatusJson),
         (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 404, description = "No such asset", body = ErrorBody),
+        (status = 404, description = "No such asset, or another owner's", body = ErrorBody),
         (status = 412, description = "The asset is not RECEIVED or UPLOADED", body = ErrorBody),
         (status = 500, description = "Storage failure", body = ErrorBody),
     )
 )]
 pub async fn confirm_asset(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     AssetIdPath(id): AssetIdPath,
 ) -> ApiResult<(StatusCode, Json<StatusJson>)> {
-    let asset = state.backend.mark_uploaded(id).await?;
+    let asset = state.backend.mark_uploaded(&caller, id).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(StatusJson {
@@ -239,15 +263,16 @@ pub async fn confirm_asset(
     responses(
         (status = 204, description = "The asset is DELETED"),
         (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 404, description = "No such asset", body = ErrorBody),
+        (status = 404, description = "No such asset, or another owner's", body = ErrorBody),
         (status = 500, description = "Storage failure", body = ErrorBody),
     )
 )]
 pub async fn delete_asset(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     AssetIdPath(id): AssetIdPath,
 ) -> ApiResult<StatusCode> {
-    state.backend.delete(id).await?;
+    state.backend.delete(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -259,16 +284,17 @@ pub async fn delete_asset(
     responses(
         (status = 200, description = "The restored state", body = StatusJson),
         (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 404, description = "No such asset", body = ErrorBody),
+        (status = 404, description = "No such asset, or another owner's", body = ErrorBody),
         (status = 412, description = "The asset is not DELETED", body = ErrorBody),
         (status = 500, description = "Storage failure", body = ErrorBody),
     )
 )]
 pub async fn restore_asset(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     AssetIdPath(id): AssetIdPath,
 ) -> ApiResult<Json<StatusJson>> {
-    let asset = state.backend.restore(id).await?;
+    let asset = state.backend.restore(&caller, id).await?;
     Ok(Json(StatusJson {
         status: asset.status,
     }))
@@ -294,12 +320,13 @@ pub struct MetadataQuery {
     responses(
         (status = 200, description = "The object's metadata", body = MetadataJson),
         (status = 400, description = "bucket or key missing", body = ErrorBody),
-        (status = 404, description = "No event recorded this object (or it was removed)", body = ErrorBody),
+        (status = 404, description = "No event recorded this object (or it was removed), or another owner's", body = ErrorBody),
         (status = 500, description = "Storage failure", body = ErrorBody),
     )
 )]
 pub async fn get_metadata(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     ApiQuery(q): ApiQuery<MetadataQuery>,
 ) -> ApiResult<Json<MetadataJson>> {
     let (Some(bucket), Some(key)) = (q.bucket, q.key) else {
@@ -307,7 +334,7 @@ pub async fn get_metadata(
             "Missing required query parameters: bucket and key",
         ));
     };
-    let meta = state.backend.metadata(&bucket, &key).await?;
+    let meta = state.backend.metadata(&caller, &bucket, &key).await?;
     Ok(Json(meta.into()))
 }
 

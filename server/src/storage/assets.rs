@@ -1,20 +1,23 @@
 //! The asset records: the store handle, creating an upload's record, reading one, and the
 //! state changes people make (confirm, soft delete, restore), each one conditional write.
+//!
+//! Reads and changes on behalf of a [`Caller`] check the owner: an asset the caller may not
+//! access is `NotFound`, exactly like a missing one. The owner never changes after creation,
+//! so a change reads the record (GetItem), checks the owner, and writes conditioned on the
+//! state it read.
 
 use super::{
     codec::{
-        asset_from_item, asset_item, asset_pk, now_millis, object_ref, put, s, timestamp,
-        ObjectItem,
+        asset_from_item, asset_item, asset_pk, now_millis, object_ref, put, s, status_keys,
+        timestamp, upload_key, ObjectItem,
     },
     error::TableError,
     indexes::INDEX_BY_OBJECT,
 };
-use app::domain::{media::validate_content_type, validate_filename, Asset, AssetId, AssetStatus};
-use aws_sdk_dynamodb::{
-    operation::update_item::UpdateItemError,
-    types::{ReturnValue, ReturnValuesOnConditionCheckFailure},
-    Client,
+use app::domain::{
+    media::validate_content_type, validate_filename, Asset, AssetId, AssetStatus, Caller, Owner,
 };
+use aws_sdk_dynamodb::{operation::update_item::UpdateItemError, types::ReturnValue, Client};
 use std::sync::Mutex;
 
 /// The asset table: the only way into it.
@@ -27,54 +30,76 @@ pub struct AssetStore {
 /// What a new upload declares about its file.
 #[derive(Debug, Clone)]
 pub struct NewAsset {
+    /// Who uploads it: the object key is `uploads/<owner>/<id>/<file name>`.
+    pub owner: Owner,
     pub bucket: String,
-    /// `None`: the object key is `uploads/<id>` and the id doubles as the name.
+    /// `None`: the object key is `uploads/<owner>/<id>` and the id doubles as the name.
     pub filename: Option<String>,
     pub content_type: String,
     pub size: Option<u64>,
 }
 
-/// One conditional state change: its update and condition expressions (`#st` is the status,
-/// `:now` the time, `statuses` the other placeholders), and, when the condition fails on an
-/// existing record, whether that record already is the wanted result.
+/// What a state change makes of an asset, decided from the record as read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Write this status (and `deleted_from`: `Some` sets it, `None` removes it).
+    To {
+        status: AssetStatus,
+        deleted_from: Option<AssetStatus>,
+    },
+    /// The record already is the result (deleting a deleted asset).
+    Unchanged,
+    /// Not allowed from this state: `InvalidTransition`.
+    Refused,
+}
+
+/// One state change: its name (for errors) and its rule.
 struct Transition {
     action: &'static str,
-    update: &'static str,
-    condition: &'static str,
-    statuses: &'static [(&'static str, AssetStatus)],
-    idempotent: fn(&Asset) -> bool,
+    step: fn(&Asset) -> Step,
 }
 
 /// RECEIVED or UPLOADED → UPLOADED (the client confirms its upload).
 const MARK_UPLOADED: Transition = Transition {
     action: "mark uploaded",
-    update: "SET #st = :uploaded, updated_at = :now",
-    condition: "attribute_exists(pk) AND #st IN (:received, :uploaded)",
-    statuses: &[
-        (":uploaded", AssetStatus::Uploaded),
-        (":received", AssetStatus::Received),
-    ],
-    idempotent: |_| false,
+    step: |a| {
+        if AssetStatus::CONFIRMABLE.contains(&a.status) {
+            Step::To {
+                status: AssetStatus::Uploaded,
+                deleted_from: None,
+            }
+        } else {
+            Step::Refused
+        }
+    },
 };
 
 /// Any state → DELETED, remembering the state to restore. Deleting twice is a no-op.
 const SOFT_DELETE: Transition = Transition {
     action: "delete",
-    // Operands read the item as it was: deleted_from gets the old status.
-    update: "SET deleted_from = #st, #st = :deleted, updated_at = :now",
-    condition: "attribute_exists(pk) AND #st <> :deleted",
-    statuses: &[(":deleted", AssetStatus::Deleted)],
-    idempotent: |old| old.status == AssetStatus::Deleted,
+    step: |a| match a.status {
+        AssetStatus::Deleted => Step::Unchanged,
+        from => Step::To {
+            status: AssetStatus::Deleted,
+            deleted_from: Some(from),
+        },
+    },
 };
 
 /// DELETED → the state it was deleted from.
 const RESTORE: Transition = Transition {
     action: "restore",
-    update: "SET #st = deleted_from, updated_at = :now REMOVE deleted_from",
-    condition: "#st = :deleted AND attribute_exists(deleted_from)",
-    statuses: &[(":deleted", AssetStatus::Deleted)],
-    idempotent: |_| false,
+    step: |a| match (a.status, a.deleted_from) {
+        (AssetStatus::Deleted, Some(to)) => Step::To {
+            status: to,
+            deleted_from: None,
+        },
+        _ => Step::Refused,
+    },
 };
+
+/// Attempts at a state change that loses a race with another write before giving up.
+const TRANSITION_ATTEMPTS: usize = 8;
 
 impl AssetStore {
     pub fn new(db: Client, table: impl Into<String>) -> AssetStore {
@@ -98,19 +123,19 @@ impl AssetStore {
         AssetId::from_ulid(ulid)
     }
 
-    /// Records a new asset in state CREATED, with its object key `uploads/<id>/<filename>`,
-    /// and the object item that ties the key to it (one transaction).
+    /// Records a new asset of `new.owner` in state CREATED, with its object key
+    /// `uploads/<owner>/<id>/<filename>`, and the object item that ties the key to it (one
+    /// transaction).
     pub async fn create(&self, new: NewAsset) -> Result<Asset, TableError> {
         let filename = new.filename.as_deref().map(validate_filename).transpose()?;
         validate_content_type(&new.content_type)?;
         let id = self.new_id();
         let now = now_millis();
-        let (filename, object_key) = match filename {
-            Some(name) => (name.clone(), format!("uploads/{id}/{name}")),
-            None => (id.to_string(), format!("uploads/{id}")),
-        };
+        let object_key = upload_key(&new.owner, id, filename.as_deref());
+        let filename = filename.unwrap_or_else(|| id.to_string());
         let asset = Asset {
             id,
+            owner: Some(new.owner),
             bucket: new.bucket,
             object_key,
             filename,
@@ -126,6 +151,7 @@ impl AssetStore {
             sequencer: None,
         };
         let pointer = ObjectItem {
+            owner: asset.owner.clone(),
             bucket: asset.bucket.clone(),
             key: asset.object_key.clone(),
             asset_id: Some(id),
@@ -144,9 +170,17 @@ impl AssetStore {
         Ok(asset)
     }
 
-    /// The asset with this id (one strongly consistent GetItem).
+    /// The asset with this id, whoever owns it (one strongly consistent GetItem).
     pub async fn get(&self, id: AssetId) -> Result<Asset, TableError> {
         self.find(id).await?.ok_or(TableError::NotFound)
+    }
+
+    /// The asset with this id if `caller` may see it; someone else's is `NotFound`.
+    pub async fn get_for(&self, caller: &Caller, id: AssetId) -> Result<Asset, TableError> {
+        self.find(id)
+            .await?
+            .filter(|a| caller.may_access(a.owner.as_ref()))
+            .ok_or(TableError::NotFound)
     }
 
     pub(super) async fn find(&self, id: AssetId) -> Result<Option<Asset>, TableError> {
@@ -162,8 +196,14 @@ impl AssetStore {
         out.item.map(|item| asset_from_item(&item)).transpose()
     }
 
-    /// The asset whose object is `bucket`/`key` (one Query on `by_object`).
-    pub async fn get_by_object(&self, bucket: &str, key: &str) -> Result<Asset, TableError> {
+    /// The asset whose object is `bucket`/`key`, if `caller` may see it (one Query on
+    /// `by_object`); someone else's is `NotFound`.
+    pub async fn get_by_object(
+        &self,
+        caller: &Caller,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Asset, TableError> {
         let out = self
             .db
             .query()
@@ -176,60 +216,154 @@ impl AssetStore {
             .await
             .map_err(TableError::backend)?;
         match out.items.unwrap_or_default().first() {
-            Some(item) => asset_from_item(item),
-            None => Err(TableError::NotFound),
+            Some(item) => Some(asset_from_item(item)?),
+            None => None,
         }
+        .filter(|a| caller.may_access(a.owner.as_ref()))
+        .ok_or(TableError::NotFound)
     }
 
     /// RECEIVED or UPLOADED → UPLOADED (the client confirms its upload).
-    pub async fn mark_uploaded(&self, id: AssetId) -> Result<Asset, TableError> {
-        self.transition(id, &MARK_UPLOADED).await
+    pub async fn mark_uploaded(&self, caller: &Caller, id: AssetId) -> Result<Asset, TableError> {
+        self.transition(caller, id, &MARK_UPLOADED).await
     }
 
     /// Any state → DELETED, remembering the state to restore. Deleting twice is a no-op.
-    pub async fn soft_delete(&self, id: AssetId) -> Result<Asset, TableError> {
-        self.transition(id, &SOFT_DELETE).await
+    pub async fn soft_delete(&self, caller: &Caller, id: AssetId) -> Result<Asset, TableError> {
+        self.transition(caller, id, &SOFT_DELETE).await
     }
 
     /// DELETED → the state it was deleted from.
-    pub async fn restore(&self, id: AssetId) -> Result<Asset, TableError> {
-        self.transition(id, &RESTORE).await
+    pub async fn restore(&self, caller: &Caller, id: AssetId) -> Result<Asset, TableError> {
+        self.transition(caller, id, &RESTORE).await
     }
 
-    /// One conditional state change of an asset. Returns the new record; when the condition
-    /// fails, the record as it was decides: missing → NotFound, already the result → that
-    /// record, else InvalidTransition.
-    async fn transition(&self, id: AssetId, t: &Transition) -> Result<Asset, TableError> {
-        let mut request = self
-            .db
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(asset_pk(id)))
-            .update_expression(t.update)
-            .condition_expression(t.condition)
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":now", s(timestamp(now_millis())))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        for (placeholder, status) in t.statuses {
-            request = request.expression_attribute_values(*placeholder, s(status.as_str()));
+    /// One state change of an asset the caller may access (else `NotFound`): read, decide
+    /// ([`Step`]), and write conditioned on the state read; a lost race reads again.
+    async fn transition(
+        &self,
+        caller: &Caller,
+        id: AssetId,
+        t: &Transition,
+    ) -> Result<Asset, TableError> {
+        for _ in 0..TRANSITION_ATTEMPTS {
+            let old = self.get_for(caller, id).await?;
+            let (status, deleted_from) = match (t.step)(&old) {
+                Step::To {
+                    status,
+                    deleted_from,
+                } => (status, deleted_from),
+                Step::Unchanged => return Ok(old),
+                Step::Refused => {
+                    return Err(TableError::InvalidTransition {
+                        action: t.action,
+                        from: old.status,
+                    })
+                }
+            };
+            let mut update =
+                "SET #st = :st, owner_status = :os, all_status = :as, updated_at = :now"
+                    .to_string();
+            let mut request = self
+                .db
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", s(asset_pk(id)))
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_values(":st", s(status.as_str()))
+                .expression_attribute_values(":read_st", s(old.status.as_str()))
+                .expression_attribute_values(":now", s(timestamp(now_millis())))
+                .return_values(ReturnValue::AllNew);
+            let [(_, owner_status), (_, all_status)] = status_keys(old.owner.as_ref(), id, status);
+            request = request
+                .expression_attribute_values(":os", s(owner_status))
+                .expression_attribute_values(":as", s(all_status));
+            match deleted_from {
+                Some(from) => {
+                    update.push_str(", deleted_from = :df");
+                    request = request.expression_attribute_values(":df", s(from.as_str()));
+                }
+                None => update.push_str(" REMOVE deleted_from"),
+            }
+            // The result depends on the status and deleted_from read: both must still hold.
+            let condition = match old.deleted_from {
+                Some(df) => {
+                    request = request.expression_attribute_values(":read_df", s(df.as_str()));
+                    "#st = :read_st AND deleted_from = :read_df"
+                }
+                None => "#st = :read_st AND attribute_not_exists(deleted_from)",
+            };
+            match request
+                .update_expression(update)
+                .condition_expression(condition)
+                .send()
+                .await
+            {
+                Ok(out) => return asset_from_item(&out.attributes.unwrap_or_default()),
+                Err(e)
+                    if matches!(
+                        e.as_service_error(),
+                        Some(UpdateItemError::ConditionalCheckFailedException(_))
+                    ) =>
+                {
+                    continue
+                }
+                Err(e) => return Err(TableError::backend(e)),
+            }
         }
-        let e = match request.send().await {
-            Ok(out) => return asset_from_item(&out.attributes.unwrap_or_default()),
-            Err(e) => e,
+        Err(TableError::Contention)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use AssetStatus::*;
+
+    #[test]
+    fn each_change_is_decided_by_the_state_read() {
+        let now = now_millis();
+        let asset = |status, deleted_from| Asset {
+            id: AssetId::from_ulid(ulid::Ulid::from_parts(1, 1)),
+            owner: Some(Owner::local()),
+            bucket: "b".into(),
+            object_key: "k".into(),
+            filename: "f".into(),
+            content_type: "text/plain".into(),
+            size: None,
+            etag: None,
+            status,
+            deleted_from,
+            created_at: now,
+            updated_at: now,
+            event_time: None,
+            event_name: None,
+            sequencer: None,
         };
-        let Some(UpdateItemError::ConditionalCheckFailedException(ccf)) = e.as_service_error()
-        else {
-            return Err(TableError::backend(e));
+        let to = |status, deleted_from| Step::To {
+            status,
+            deleted_from,
         };
-        let old = asset_from_item(ccf.item().ok_or(TableError::NotFound)?)?;
-        if (t.idempotent)(&old) {
-            Ok(old)
-        } else {
-            Err(TableError::InvalidTransition {
-                action: t.action,
-                from: old.status,
-            })
+        // (change, status, deleted_from) → step
+        let table = [
+            (&MARK_UPLOADED, Created, None, Step::Refused),
+            (&MARK_UPLOADED, Received, None, to(Uploaded, None)),
+            (&MARK_UPLOADED, Uploaded, None, to(Uploaded, None)),
+            (&MARK_UPLOADED, Deleted, Some(Received), Step::Refused),
+            (&SOFT_DELETE, Created, None, to(Deleted, Some(Created))),
+            (&SOFT_DELETE, Uploaded, None, to(Deleted, Some(Uploaded))),
+            (&SOFT_DELETE, Deleted, Some(Received), Step::Unchanged),
+            (&RESTORE, Deleted, Some(Received), to(Received, None)),
+            (&RESTORE, Deleted, None, Step::Refused),
+            (&RESTORE, Uploaded, None, Step::Refused),
+        ];
+        for (t, status, deleted_from, want) in table {
+            assert_eq!(
+                (t.step)(&asset(status, deleted_from)),
+                want,
+                "{} {status}",
+                t.action
+            );
         }
     }
 }

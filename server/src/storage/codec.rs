@@ -2,15 +2,65 @@
 //! to and from DynamoDB items. Pure functions; nothing here talks to the table.
 
 use super::error::TableError;
-use app::domain::{Asset, AssetId, AssetStatus, ObjectMetadata};
+use app::domain::{Asset, AssetId, AssetStatus, ObjectMetadata, Owner};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::collections::HashMap;
 
 pub(super) type Item = HashMap<String, AttributeValue>;
 
-/// The partition of the time and name indexes: every asset item carries it.
-pub(super) const LIST_PK: &str = "ASSET";
+/// The listing partition of the assets that belong to no owner.
+pub(super) const UNOWNED_PK: &str = "UNOWNED";
+/// How many partitions the all-owners indexes spread assets over (`all_pk = "ALL#<n>"`), so
+/// no single partition takes every write; an all-owners page reads each once.
+pub(super) const ALL_SHARDS: u8 = 8;
+
+/// The owner's listing partition (`owner_pk`): `OWNER#<owner>`, or `UNOWNED`. Owners cannot
+/// contain `#`, so this and [`with_status`] are unambiguous.
+pub(super) fn owner_pk(owner: Option<&Owner>) -> String {
+    match owner {
+        Some(o) => format!("OWNER#{o}"),
+        None => UNOWNED_PK.to_string(),
+    }
+}
+
+/// The all-owners shard of an asset: a stable function of its id (the ULID's low bits, which
+/// are random).
+pub(super) fn shard(id: AssetId) -> u8 {
+    (id.ulid().0 % u128::from(ALL_SHARDS)) as u8
+}
+
+/// The all-owners listing partition (`all_pk`) of shard `n`.
+pub(super) fn all_pk(n: u8) -> String {
+    format!("ALL#{n}")
+}
+
+/// A listing partition narrowed to one status (`owner_status`, `all_status`).
+pub(super) fn with_status(partition: &str, status: AssetStatus) -> String {
+    format!("{partition}#{status}")
+}
+
+/// The index keys that depend on the status, for an asset of `owner` and `id` in `status`:
+/// what every status change sets besides `status` itself.
+pub(super) fn status_keys(
+    owner: Option<&Owner>,
+    id: AssetId,
+    status: AssetStatus,
+) -> [(&'static str, String); 2] {
+    [
+        ("owner_status", with_status(&owner_pk(owner), status)),
+        ("all_status", with_status(&all_pk(shard(id)), status)),
+    ]
+}
+
+/// Where an upload's bytes go: `uploads/<owner>/<id>/<file name>` (without a name,
+/// `uploads/<owner>/<id>`). The events read the owner back from it (`events::owner_from_key`).
+pub(super) fn upload_key(owner: &Owner, id: AssetId, filename: Option<&str>) -> String {
+    match filename {
+        Some(name) => format!("uploads/{owner}/{id}/{name}"),
+        None => format!("uploads/{owner}/{id}"),
+    }
+}
 
 pub(super) fn asset_pk(id: AssetId) -> String {
     format!("ASSET#{id}")
@@ -73,7 +123,8 @@ pub(super) fn asset_item(a: &Asset) -> Item {
     let mut item = HashMap::from([
         ("pk".to_string(), s(asset_pk(a.id))),
         ("kind".to_string(), s("asset")),
-        ("list_pk".to_string(), s(LIST_PK)),
+        ("owner_pk".to_string(), s(owner_pk(a.owner.as_ref()))),
+        ("all_pk".to_string(), s(all_pk(shard(a.id)))),
         ("id".to_string(), s(a.id.to_string())),
         ("bucket".to_string(), s(&a.bucket)),
         ("object_key".to_string(), s(&a.object_key)),
@@ -88,11 +139,15 @@ pub(super) fn asset_item(a: &Asset) -> Item {
         ("created_at".to_string(), s(timestamp(a.created_at))),
         ("updated_at".to_string(), s(timestamp(a.updated_at))),
     ]);
+    for (k, v) in status_keys(a.owner.as_ref(), a.id, a.status) {
+        item.insert(k.to_string(), s(v));
+    }
     let mut opt = |k: &str, v: Option<AttributeValue>| {
         if let Some(v) = v {
             item.insert(k.to_string(), v);
         }
     };
+    opt("owner", a.owner.as_ref().map(|o| s(o.as_str())));
     opt("size", a.size.map(n));
     opt("etag", a.etag.clone().map(s));
     opt("deleted_from", a.deleted_from.map(|st| s(st.as_str())));
@@ -131,6 +186,14 @@ fn parse_time(v: &str) -> Result<DateTime<Utc>, TableError> {
         .map_err(|_| TableError::Corrupt(format!("`{v}` is not a timestamp")))
 }
 
+fn parse_owner(v: &str) -> Result<Owner, TableError> {
+    Owner::parse(v).map_err(|_| TableError::Corrupt(format!("`{v}` is not an owner")))
+}
+
+pub(super) fn opt_owner(item: &Item) -> Result<Option<Owner>, TableError> {
+    opt_s(item, "owner").map(parse_owner).transpose()
+}
+
 fn parse_status(v: &str) -> Result<AssetStatus, TableError> {
     v.parse()
         .map_err(|_| TableError::Corrupt(format!("`{v}` is not a status")))
@@ -142,6 +205,7 @@ pub(super) fn asset_from_item(item: &Item) -> Result<Asset, TableError> {
         id: get_s(item, "id")?
             .parse()
             .map_err(|_| corrupt("bad asset id"))?,
+        owner: opt_owner(item)?,
         bucket: get_s(item, "bucket")?.to_string(),
         object_key: get_s(item, "object_key")?.to_string(),
         filename: get_s(item, "filename")?.to_string(),
@@ -163,6 +227,8 @@ pub(super) fn asset_from_item(item: &Item) -> Result<Asset, TableError> {
 pub(super) struct ObjectItem {
     pub bucket: String,
     pub key: String,
+    /// Who owns the object (the owner of its asset; `None`: nobody, administrators only).
+    pub owner: Option<Owner>,
     /// The asset this object belongs to (kept after a removal, so a re-upload of the same
     /// key finds its old record's id).
     pub asset_id: Option<AssetId>,
@@ -186,6 +252,9 @@ impl ObjectItem {
         ]);
         if let Some(id) = self.asset_id {
             item.insert("asset_id".into(), s(id.to_string()));
+        }
+        if let Some(owner) = &self.owner {
+            item.insert("owner".into(), s(owner.as_str()));
         }
         if let Some(m) = &self.meta {
             item.insert("size".into(), n(m.size));
@@ -213,6 +282,7 @@ impl ObjectItem {
             None => None,
         };
         Ok(ObjectItem {
+            owner: opt_owner(item)?,
             asset_id: opt_s(item, "asset_id")
                 .map(|v| {
                     v.parse()
@@ -242,8 +312,9 @@ mod tests {
             .with_timezone(&Utc);
         Asset {
             id: "01JDQ7ZK3M5X9V2B8N4C6T1R0W".parse().unwrap(),
+            owner: Some(Owner::parse("alice").unwrap()),
             bucket: "b".into(),
-            object_key: "uploads/01JDQ7ZK3M5X9V2B8N4C6T1R0W/Été.txt".into(),
+            object_key: "uploads/alice/01JDQ7ZK3M5X9V2B8N4C6T1R0W/Été.txt".into(),
             filename: "Été.txt".into(),
             content_type: "text/plain".into(),
             size: Some(5),
@@ -263,10 +334,64 @@ mod tests {
         let a = asset();
         let item = asset_item(&a);
         assert_eq!(asset_from_item(&item).unwrap(), a);
-        assert_eq!(item["list_pk"], s(LIST_PK));
+        assert_eq!(item["owner"], s("alice"));
+        assert_eq!(item["owner_pk"], s("OWNER#alice"));
+        assert_eq!(item["owner_status"], s("OWNER#alice#DELETED"));
+        let n = shard(a.id);
+        assert_eq!(item["all_pk"], s(format!("ALL#{n}")));
+        assert_eq!(item["all_status"], s(format!("ALL#{n}#DELETED")));
+        assert!(
+            !item.contains_key("list_pk"),
+            "no partition every asset shares"
+        );
         assert_eq!(item["name_key"], s(format!("été.txt\u{1}{}", a.id)));
         assert_eq!(item["object_ref"], s(format!("b/{}", a.object_key)));
         assert!(!item.contains_key("etag"), "absent values are left out");
+    }
+
+    #[test]
+    fn unowned_assets_have_their_own_partition() {
+        let a = Asset {
+            owner: None,
+            ..asset()
+        };
+        let item = asset_item(&a);
+        assert_eq!(asset_from_item(&item).unwrap(), a);
+        assert!(!item.contains_key("owner"));
+        assert_eq!(item["owner_pk"], s(UNOWNED_PK));
+        assert_eq!(item["owner_status"], s("UNOWNED#DELETED"));
+    }
+
+    #[test]
+    fn shards_spread_ids_and_never_change() {
+        let mut seen = [0u32; ALL_SHARDS as usize];
+        let mut g = ulid::Generator::new();
+        for _ in 0..800 {
+            let id = AssetId::from_ulid(g.generate().unwrap());
+            assert_eq!(shard(id), shard(id));
+            seen[shard(id) as usize] += 1;
+        }
+        assert!(seen.iter().all(|&n| n > 0), "{seen:?}");
+        let fixed: AssetId = "01JDQ7ZK3M5X9V2B8N4C6T1R0W".parse().unwrap();
+        assert_eq!(shard(fixed), (fixed.ulid().0 % 8) as u8);
+    }
+
+    #[test]
+    fn upload_keys_name_the_owner_then_the_id() {
+        let id: AssetId = "01JDQ7ZK3M5X9V2B8N4C6T1R0W".parse().unwrap();
+        let o = Owner::local();
+        assert_eq!(
+            upload_key(&o, id, Some("a/b.txt")),
+            "uploads/local/01JDQ7ZK3M5X9V2B8N4C6T1R0W/a/b.txt"
+        );
+        assert_eq!(
+            upload_key(&o, id, None),
+            "uploads/local/01JDQ7ZK3M5X9V2B8N4C6T1R0W"
+        );
+        // The longest owner and the longest name still make a key S3 accepts (1024 bytes).
+        let longest = Owner::parse(&"o".repeat(Owner::MAX_BYTES)).unwrap();
+        let name = "n".repeat(app::domain::MAX_FILENAME_BYTES);
+        assert_eq!(upload_key(&longest, id, Some(&name)).len(), 1024);
     }
 
     #[test]
@@ -274,6 +399,7 @@ mod tests {
         let o = ObjectItem {
             bucket: "b".into(),
             key: "k".into(),
+            owner: Some(Owner::local()),
             asset_id: Some(asset().id),
             seq_key: "00AB".into(),
             present: true,
@@ -303,6 +429,12 @@ mod tests {
     fn corrupt_items_are_reported_not_guessed() {
         let mut item = asset_item(&asset());
         item.insert("status".into(), s("LOST"));
+        assert!(matches!(
+            asset_from_item(&item),
+            Err(TableError::Corrupt(_))
+        ));
+        let mut item = asset_item(&asset());
+        item.insert("owner".into(), s("a/b"));
         assert!(matches!(
             asset_from_item(&item),
             Err(TableError::Corrupt(_))

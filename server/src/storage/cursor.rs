@@ -1,6 +1,7 @@
 //! Page cursors: opaque to callers (base64url of a small JSON document). A cursor names the
-//! listing it belongs to (status filter, order, search prefix) and refuses to continue any
-//! other, and holds the index position of the row it is next to.
+//! listing it belongs to (whose assets, status filter, order, search prefix) and refuses to
+//! continue any other, so one owner's cursor is refused in another owner's listing; it holds
+//! the index position of the row it is next to.
 
 use super::{
     codec::{name_key, NAME_KEY_SEPARATOR},
@@ -8,18 +9,32 @@ use super::{
 };
 use app::{
     api::SortOrder,
-    domain::{Asset, AssetId, AssetStatus},
+    domain::{Asset, AssetId, AssetStatus, Owner},
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde::{Deserialize, Serialize};
 
-const CURSOR_VERSION: u8 = 2;
+const CURSOR_VERSION: u8 = 3;
 /// Longest cursor accepted (a name key is at most 255 characters, 4 bytes each).
 const MAX_CURSOR_LEN: usize = 4096;
+
+/// Whose assets a listing reads, as the service resolved it for the caller (a caller's
+/// "mine" and an administrator naming that same owner are the same scope).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// One owner's assets: their partition of the owner indexes.
+    Owner(Owner),
+    /// The assets of no owner: the `UNOWNED` partition of the owner indexes.
+    Unowned,
+    /// Everyone's: every shard of the all-owners indexes.
+    All,
+}
 
 /// What a listing shows, normalised: the part of a query a cursor must agree with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Listing {
+    pub scope: Scope,
     pub status: Option<AssetStatus>,
     pub sort: SortOrder,
     pub prefix: Option<String>,
@@ -96,6 +111,7 @@ mod tests {
 
     fn listing(status: Option<AssetStatus>, sort: SortOrder, prefix: Option<&str>) -> Listing {
         Listing {
+            scope: Scope::Owner(Owner::local()),
             status,
             sort,
             prefix: prefix.map(str::to_string),
@@ -124,6 +140,18 @@ mod tests {
                     Cursor::decode(&c.encode(), &other),
                     Err(TableError::CursorMismatch)
                 ));
+                // Another owner's listing, or another scope, refuses it too.
+                for scope in [
+                    Scope::Owner(Owner::parse("bob").unwrap()),
+                    Scope::Unowned,
+                    Scope::All,
+                ] {
+                    let theirs = Listing { scope, ..l.clone() };
+                    assert!(matches!(
+                        Cursor::decode(&c.encode(), &theirs),
+                        Err(TableError::CursorMismatch)
+                    ));
+                }
             }
         }
         let named = listing(None, SortOrder::Name, Some("rep"));

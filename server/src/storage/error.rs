@@ -22,7 +22,9 @@ pub enum TableError {
     InvalidLimit,
     #[error("the cursor is not one this server issued")]
     InvalidCursor,
-    #[error("the cursor belongs to another listing (different status filter, sort or search)")]
+    #[error(
+        "the cursor belongs to another listing (different owner, status filter, sort or search)"
+    )]
     CursorMismatch,
     #[error(
         "a file name prefix has at most {} characters and no control characters",

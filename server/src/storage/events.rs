@@ -8,13 +8,20 @@
 //! again. An event whose sequencer is not newer than the object item's is ignored, so
 //! duplicates and late deliveries never regress anything. After a removal the object item
 //! stays as a tombstone (`present = false`) remembering the sequencer.
+//!
+//! Owners: an object Ferry knows (it has an object item) keeps the owner recorded there,
+//! which is its asset's. An object nobody recorded belongs to the owner its key names,
+//! `uploads/<owner>/<asset id>[/<file name>]` ([`owner_from_key`]); any other key belongs to no
+//! owner (administrators only).
 
 use super::{
     assets::AssetStore,
-    codec::{asset_item, asset_pk, n, now_millis, object_pk, put, s, timestamp, ObjectItem},
+    codec::{
+        asset_item, asset_pk, n, now_millis, object_pk, put, s, status_keys, timestamp, ObjectItem,
+    },
     error::TableError,
 };
-use app::domain::{media::guess_content_type, Asset, AssetId, AssetStatus, ObjectMetadata};
+use app::domain::{media::guess_content_type, Asset, AssetId, AssetStatus, ObjectMetadata, Owner};
 use aws_sdk_dynamodb::{
     error::SdkError,
     operation::transact_write_items::TransactWriteItemsError,
@@ -103,6 +110,8 @@ enum AssetWrite {
     /// the status it was read with.
     Update {
         id: AssetId,
+        /// The asset's owner (its status index keys name it).
+        owner: Option<Owner>,
         from: AssetStatus,
         to: AssetStatus,
         meta: ObjectMetadata,
@@ -112,6 +121,22 @@ enum AssetWrite {
     Create(Asset),
     /// The object is gone: so is its record.
     Delete(AssetId),
+}
+
+/// The owner an object's key names: `uploads/<owner>/<asset id>` or
+/// `uploads/<owner>/<asset id>/<file name>` with a valid owner and asset id, as Ferry writes
+/// them; `None` for any other key.
+pub(super) fn owner_from_key(key: &str) -> Option<Owner> {
+    let mut segments = key.splitn(4, '/');
+    let (Some("uploads"), Some(owner), Some(id)) =
+        (segments.next(), segments.next(), segments.next())
+    else {
+        return None;
+    };
+    if id.parse::<AssetId>().is_err() || segments.next().is_some_and(str::is_empty) {
+        return None;
+    }
+    Owner::parse(owner).ok()
 }
 
 /// Whether the object item already reflects this event or a newer one.
@@ -133,7 +158,14 @@ fn plan(
         return None;
     }
     let known_id = object.and_then(|o| o.asset_id);
+    // Known objects keep their owner; an unknown one gets the owner its key names.
+    let owner = match (asset, object) {
+        (Some(a), _) => a.owner.clone(),
+        (None, Some(o)) => o.owner.clone(),
+        (None, None) => owner_from_key(&ev.key),
+    };
     let after = |asset_id, meta| ObjectItem {
+        owner: owner.clone(),
         bucket: ev.bucket.clone(),
         key: ev.key.clone(),
         asset_id,
@@ -152,6 +184,7 @@ fn plan(
                     };
                     let write = AssetWrite::Update {
                         id: a.id,
+                        owner: a.owner.clone(),
                         from: a.status,
                         to,
                         meta: meta.clone(),
@@ -160,7 +193,7 @@ fn plan(
                 }
                 None => {
                     let id = known_id.unwrap_or_else(new_id);
-                    let record = asset_from_object(id, &meta, now);
+                    let record = asset_from_object(id, owner.clone(), &meta, now);
                     (AssetWrite::Create(record), id, AssetStatus::Received)
                 }
             };
@@ -200,7 +233,12 @@ fn metadata(ev: &ObjectEvent, size: u64, etag: &str) -> ObjectMetadata {
 
 /// The record of an object that has none: named after the key's last segment, its type
 /// guessed from that name.
-fn asset_from_object(id: AssetId, meta: &ObjectMetadata, now: DateTime<Utc>) -> Asset {
+fn asset_from_object(
+    id: AssetId,
+    owner: Option<Owner>,
+    meta: &ObjectMetadata,
+    now: DateTime<Utc>,
+) -> Asset {
     let filename = meta
         .object_key
         .rsplit('/')
@@ -209,6 +247,7 @@ fn asset_from_object(id: AssetId, meta: &ObjectMetadata, now: DateTime<Utc>) -> 
         .to_string();
     Asset {
         id,
+        owner,
         bucket: meta.bucket.clone(),
         object_key: meta.object_key.clone(),
         content_type: guess_content_type(&filename).to_string(),
@@ -263,9 +302,11 @@ impl AssetStore {
         Err(TableError::Contention)
     }
 
-    /// The S3 metadata of the object, as recorded from its newest `ObjectCreated` event.
+    /// The S3 metadata of the object, as recorded from its newest `ObjectCreated` event, if
+    /// `caller` may see the object (one GetItem); someone else's is `NotFound`.
     pub async fn object_metadata(
         &self,
+        caller: &app::domain::Caller,
         bucket: &str,
         key: &str,
     ) -> Result<ObjectMetadata, TableError> {
@@ -273,8 +314,9 @@ impl AssetStore {
             Some(ObjectItem {
                 present: true,
                 meta: Some(meta),
+                owner,
                 ..
-            }) => Ok(meta),
+            }) if caller.may_access(owner.as_ref()) => Ok(meta),
             _ => Err(TableError::NotFound),
         }
     }
@@ -339,9 +381,13 @@ impl AssetStore {
                     )
                     .build(),
             ),
-            AssetWrite::Update { id, from, to, meta } => {
-                Some(self.update_from_event(*id, *from, *to, meta))
-            }
+            AssetWrite::Update {
+                id,
+                owner,
+                from,
+                to,
+                meta,
+            } => Some(self.update_from_event(*id, owner.as_ref(), *from, *to, meta)),
         }
     }
 
@@ -350,22 +396,27 @@ impl AssetStore {
     fn update_from_event(
         &self,
         id: AssetId,
+        owner: Option<&Owner>,
         from: AssetStatus,
         to: AssetStatus,
         meta: &ObjectMetadata,
     ) -> TransactWriteItem {
+        let [(_, owner_status), (_, all_status)] = status_keys(owner, id, to);
         let update = Update::builder()
             .table_name(&self.table)
             .key("pk", s(asset_pk(id)))
             .update_expression(
-                "SET #st = :st, #size = :size, etag = :etag, event_time = :et, \
-                 event_name = :en, sequencer = :seq, updated_at = :now",
+                "SET #st = :st, owner_status = :os, all_status = :as, #size = :size, \
+                 etag = :etag, event_time = :et, event_name = :en, sequencer = :seq, \
+                 updated_at = :now",
             )
             .condition_expression("#st = :read_st")
             .expression_attribute_names("#st", "status")
             // `size` is a DynamoDB reserved word.
             .expression_attribute_names("#size", "size")
             .expression_attribute_values(":st", s(to.as_str()))
+            .expression_attribute_values(":os", s(owner_status))
+            .expression_attribute_values(":as", s(all_status))
             .expression_attribute_values(":read_st", s(from.as_str()))
             .expression_attribute_values(":size", n(meta.size))
             .expression_attribute_values(":etag", s(&meta.etag))
@@ -409,7 +460,7 @@ mod tests {
     fn created(seq: &str) -> ObjectEvent {
         ObjectEvent {
             bucket: "b".into(),
-            key: "uploads/x/photo.JPG".into(),
+            key: "elsewhere/x/photo.JPG".into(),
             kind: ObjectEventKind::Created {
                 size: 42,
                 etag: "e1".into(),
@@ -433,6 +484,7 @@ mod tests {
     fn object(asset: Option<AssetId>, seq: &str, present: bool) -> ObjectItem {
         let ev = created(if seq.is_empty() { "00" } else { seq });
         ObjectItem {
+            owner: Some(alice()),
             bucket: ev.bucket.clone(),
             key: ev.key.clone(),
             asset_id: asset,
@@ -446,10 +498,19 @@ mod tests {
         }
     }
 
+    fn alice() -> Owner {
+        Owner::parse("alice").unwrap()
+    }
+
     fn asset(n: u64, status: AssetStatus) -> Asset {
         Asset {
             status,
-            ..asset_from_object(id(n), &metadata(&created("01"), 1, "old"), time())
+            ..asset_from_object(
+                id(n),
+                Some(alice()),
+                &metadata(&created("01"), 1, "old"),
+                time(),
+            )
         }
     }
 
@@ -496,6 +557,7 @@ mod tests {
             );
             let AssetWrite::Update {
                 id: uid,
+                owner,
                 from: f,
                 to: t,
                 meta,
@@ -504,6 +566,12 @@ mod tests {
                 panic!("{from}: expected an update, got {:?}", w.asset);
             };
             assert_eq!((uid, f, t), (a.id, from, to));
+            assert_eq!(
+                owner,
+                Some(alice()),
+                "the asset's owner names its index keys"
+            );
+            assert_eq!(w.object.owner, Some(alice()));
             assert_eq!((meta.size, meta.etag.as_str()), (42, "e1"));
             // Conditioned on the (empty) sequencer read; the object item now holds the event.
             assert_eq!(w.object_was.as_deref(), Some(""));
@@ -527,11 +595,57 @@ mod tests {
         assert_eq!((a.status, a.size), (Received, Some(42)));
         assert_eq!(w.object_was, None, "created only if still absent");
         assert_eq!(w.object.asset_id, Some(a.id));
+        assert_eq!(
+            (&a.owner, &w.object.owner),
+            (&None, &None),
+            "outside uploads/"
+        );
         // After a removal the tombstone's id is reused for the object's new record.
         let tomb = object(Some(id(5)), "09", false);
         let w = run(Some(&tomb), None, &created("0A")).unwrap();
         assert!(matches!(&w.asset, AssetWrite::Create(a) if a.id == id(5)));
+        // A known object keeps the owner its item records, whatever its key says.
+        assert!(matches!(&w.asset, AssetWrite::Create(a) if a.owner == Some(alice())));
         assert_eq!(w.object_was, Some(tomb.seq_key));
+    }
+
+    #[test]
+    fn an_unknown_object_belongs_to_the_owner_its_key_names() {
+        let id = "01JDQ7ZK3M5X9V2B8N4C6T1R0W";
+        // key → owner of the record an ObjectCreated makes
+        let table = [
+            (format!("uploads/bob/{id}/photo.jpg"), Some("bob")),
+            (format!("uploads/bob/{id}/a/b/c.txt"), Some("bob")),
+            (format!("uploads/bob/{id}"), Some("bob")),
+            (format!("uploads/auth0|x:y/{id}/f"), Some("auth0|x:y")),
+            (format!("uploads/bob/{id}/"), None),
+            ("uploads/bob/not-an-id/photo.jpg".to_string(), None),
+            (format!("uploads/{id}/photo.jpg"), None),
+            (format!("uploads//{id}/photo.jpg"), None),
+            (format!("uploads/b%20b/{id}/photo.jpg"), None),
+            (format!("other/bob/{id}/photo.jpg"), None),
+            ("uploads/bob".to_string(), None),
+            ("photo.jpg".to_string(), None),
+        ];
+        for (key, want) in table {
+            let want = want.map(|o| Owner::parse(o).unwrap());
+            assert_eq!(owner_from_key(&key), want, "{key}");
+            let ev = ObjectEvent {
+                key: key.clone(),
+                ..created("0A")
+            };
+            let w = run(None, None, &ev).unwrap();
+            let AssetWrite::Create(a) = &w.asset else {
+                panic!("{:?}", w.asset)
+            };
+            assert_eq!((&a.owner, &w.object.owner), (&want, &want), "{key}");
+            // A removal's tombstone records the same owner.
+            let ev = ObjectEvent {
+                key,
+                ..removed("0B")
+            };
+            assert_eq!(run(None, None, &ev).unwrap().object.owner, want);
+        }
     }
 
     #[test]

@@ -6,11 +6,19 @@ use aws_sdk_dynamodb::types::{
     KeyType, Projection, ProjectionType, ScalarAttributeType,
 };
 
-pub const INDEX_BY_CREATED: &str = "by_created";
-pub const INDEX_BY_STATUS: &str = "by_status";
+pub const INDEX_BY_OWNER_CREATED: &str = "by_owner_created";
+pub const INDEX_BY_OWNER_STATUS: &str = "by_owner_status";
+pub const INDEX_BY_OWNER_NAME: &str = "by_owner_name";
+pub const INDEX_BY_OWNER_STATUS_NAME: &str = "by_owner_status_name";
+pub const INDEX_BY_ALL_CREATED: &str = "by_all_created";
+pub const INDEX_BY_ALL_STATUS: &str = "by_all_status";
+pub const INDEX_BY_ALL_NAME: &str = "by_all_name";
+pub const INDEX_BY_ALL_STATUS_NAME: &str = "by_all_status_name";
 pub const INDEX_BY_OBJECT: &str = "by_object";
-pub const INDEX_BY_NAME: &str = "by_name";
-pub const INDEX_BY_STATUS_NAME: &str = "by_status_name";
+
+/// Indexes of older Ferrys (one partition, `list_pk = "ASSET"` or the status, for every
+/// asset), which the embedded backend's upgrade deletes once their replacements exist.
+pub const RETIRED_INDEXES: [&str; 4] = ["by_created", "by_status", "by_name", "by_status_name"];
 
 /// A global secondary index: name, partition key, optional sort key (all strings, projecting
 /// every attribute).
@@ -20,33 +28,31 @@ pub struct IndexSpec {
     pub sort: Option<&'static str>,
 }
 
-/// Every index the store queries.
-pub const INDEXES: [IndexSpec; 5] = [
+const fn index(
+    name: &'static str,
+    partition: &'static str,
+    sort: Option<&'static str>,
+) -> IndexSpec {
     IndexSpec {
-        name: INDEX_BY_CREATED,
-        partition: "list_pk",
-        sort: Some("id"),
-    },
-    IndexSpec {
-        name: INDEX_BY_STATUS,
-        partition: "status",
-        sort: Some("id"),
-    },
-    IndexSpec {
-        name: INDEX_BY_OBJECT,
-        partition: "object_ref",
-        sort: None,
-    },
-    IndexSpec {
-        name: INDEX_BY_NAME,
-        partition: "list_pk",
-        sort: Some("name_key"),
-    },
-    IndexSpec {
-        name: INDEX_BY_STATUS_NAME,
-        partition: "status",
-        sort: Some("name_key"),
-    },
+        name,
+        partition,
+        sort,
+    }
+}
+
+/// Every index the store queries. Listings are partitioned by owner (`owner_pk`,
+/// `owner_status`); the all-owners listing of administrators by shard (`all_pk`,
+/// `all_status`), so no partition takes every asset's writes.
+pub const INDEXES: [IndexSpec; 9] = [
+    index(INDEX_BY_OWNER_CREATED, "owner_pk", Some("id")),
+    index(INDEX_BY_OWNER_STATUS, "owner_status", Some("id")),
+    index(INDEX_BY_OWNER_NAME, "owner_pk", Some("name_key")),
+    index(INDEX_BY_OWNER_STATUS_NAME, "owner_status", Some("name_key")),
+    index(INDEX_BY_ALL_CREATED, "all_pk", Some("id")),
+    index(INDEX_BY_ALL_STATUS, "all_status", Some("id")),
+    index(INDEX_BY_ALL_NAME, "all_pk", Some("name_key")),
+    index(INDEX_BY_ALL_STATUS_NAME, "all_status", Some("name_key")),
+    index(INDEX_BY_OBJECT, "object_ref", None),
 ];
 
 impl IndexSpec {
@@ -122,11 +128,22 @@ mod tests {
     fn every_key_attribute_is_defined_once() {
         assert_eq!(
             key_attributes(),
-            ["pk", "list_pk", "id", "status", "object_ref", "name_key"]
+            [
+                "pk",
+                "owner_pk",
+                "id",
+                "owner_status",
+                "name_key",
+                "all_pk",
+                "all_status",
+                "object_ref"
+            ]
         );
         let names: Vec<_> = INDEXES.iter().map(|i| i.name).collect();
         let mut unique = names.clone();
+        unique.sort();
         unique.dedup();
-        assert_eq!(names, unique);
+        assert_eq!(names.len(), unique.len());
+        assert!(names.iter().all(|n| !RETIRED_INDEXES.contains(n)));
     }
 }

@@ -1,17 +1,26 @@
-//! Listing assets: one page is one Query, whatever the table size, filter, order or search.
+//! Listing assets: a page of one owner's assets (or of the unowned ones) is one Query,
+//! whatever the table size, filter, order or search; a page of every owner's assets
+//! (administrators) is one Query per all-owners shard ([`ALL_SHARDS`]), merged.
 //!
-//! The index and direction follow from the listing: `by_created`/`by_status` (time order,
-//! ULID ids) or `by_name`/`by_status_name` (name order, also what a prefix search reads).
+//! The index and direction follow from the listing: `by_owner_created`/`by_owner_status`
+//! (time order, ULID ids) or `by_owner_name`/`by_owner_status_name` (name order, also what a
+//! prefix search reads), partitioned by owner; the `by_all_*` twins partitioned by shard.
 //! A cursor with `back` reads the same index the other way from its row and reverses the
-//! result, which is how "previous page" stays one Query too. Which index, which way and
-//! where the neighbouring pages start are pure functions, tested without a table.
+//! result, which is how "previous page" stays one Query (per shard) too. Which index, which
+//! way and where the neighbouring pages start are pure functions, tested without a table.
 
 use super::{
     assets::AssetStore,
-    codec::{asset_from_item, asset_pk, s, Item, LIST_PK},
-    cursor::{Cursor, Listing},
+    codec::{
+        all_pk, asset_from_item, asset_pk, name_key, owner_pk, s, with_status, Item, ALL_SHARDS,
+    },
+    cursor::{Cursor, Listing, Scope},
     error::TableError,
-    indexes::{INDEX_BY_CREATED, INDEX_BY_NAME, INDEX_BY_STATUS, INDEX_BY_STATUS_NAME},
+    indexes::{
+        INDEX_BY_ALL_CREATED, INDEX_BY_ALL_NAME, INDEX_BY_ALL_STATUS, INDEX_BY_ALL_STATUS_NAME,
+        INDEX_BY_OWNER_CREATED, INDEX_BY_OWNER_NAME, INDEX_BY_OWNER_STATUS,
+        INDEX_BY_OWNER_STATUS_NAME,
+    },
 };
 use app::{
     api::{ListParams, SortOrder},
@@ -47,7 +56,7 @@ impl ListQuery {
         }
     }
 
-    fn listing(&self) -> Result<Listing, TableError> {
+    fn listing(&self, scope: Scope) -> Result<Listing, TableError> {
         let prefix = match self.prefix.as_deref() {
             None | Some("") => None,
             Some(p)
@@ -67,6 +76,7 @@ impl ListQuery {
             (Some(sort), _) => sort,
         };
         Ok(Listing {
+            scope,
             status: self.status,
             sort,
             prefix,
@@ -85,19 +95,55 @@ struct QueryPlan {
     start: Option<Item>,
 }
 
-fn query_plan(listing: &Listing, cursor: Option<&Cursor>) -> QueryPlan {
+/// The Queries of one page: one for an owner's (or the unowned) listing, one per shard for
+/// every owner's.
+fn query_plans(listing: &Listing, cursor: Option<&Cursor>) -> Vec<QueryPlan> {
+    let by_name = listing.sort.by_name();
+    let (owner_index, all_index) = match (listing.status.is_some(), by_name) {
+        (false, false) => (INDEX_BY_OWNER_CREATED, INDEX_BY_ALL_CREATED),
+        (true, false) => (INDEX_BY_OWNER_STATUS, INDEX_BY_ALL_STATUS),
+        (false, true) => (INDEX_BY_OWNER_NAME, INDEX_BY_ALL_NAME),
+        (true, true) => (INDEX_BY_OWNER_STATUS_NAME, INDEX_BY_ALL_STATUS_NAME),
+    };
+    // The partition and its attribute, narrowed to the status when one is asked for.
+    let narrowed =
+        |base: String, attr: &'static str, status_attr: &'static str| match listing.status {
+            Some(st) => (status_attr, with_status(&base, st)),
+            None => (attr, base),
+        };
+    match &listing.scope {
+        Scope::Owner(o) => {
+            let (attr, partition) = narrowed(owner_pk(Some(o)), "owner_pk", "owner_status");
+            vec![one_plan(listing, cursor, owner_index, attr, partition)]
+        }
+        Scope::Unowned => {
+            let (attr, partition) = narrowed(owner_pk(None), "owner_pk", "owner_status");
+            vec![one_plan(listing, cursor, owner_index, attr, partition)]
+        }
+        Scope::All => (0..ALL_SHARDS)
+            .map(|n| {
+                let (attr, partition) = narrowed(all_pk(n), "all_pk", "all_status");
+                one_plan(listing, cursor, all_index, attr, partition)
+            })
+            .collect(),
+    }
+}
+
+fn one_plan(
+    listing: &Listing,
+    cursor: Option<&Cursor>,
+    index: &'static str,
+    partition_attr: &'static str,
+    partition: String,
+) -> QueryPlan {
     let back = cursor.is_some_and(|c| c.back);
     let ascending = matches!(listing.sort, SortOrder::Oldest | SortOrder::Name);
-    let (index, partition_attr, partition) = match (listing.status, listing.sort.by_name()) {
-        (Some(st), false) => (INDEX_BY_STATUS, "status", st.as_str()),
-        (Some(st), true) => (INDEX_BY_STATUS_NAME, "status", st.as_str()),
-        (None, false) => (INDEX_BY_CREATED, "list_pk", LIST_PK),
-        (None, true) => (INDEX_BY_NAME, "list_pk", LIST_PK),
-    };
+    // A start key names a position in the index: on a shard the cursor's row is not in, it
+    // is where that row would be, which is what an exclusive start key means.
     let start = cursor.map(|c| {
         let mut start = HashMap::from([
             ("pk".to_string(), s(asset_pk(c.id))),
-            (partition_attr.to_string(), s(partition)),
+            (partition_attr.to_string(), s(&partition)),
         ]);
         match &c.name_key {
             Some(key) => start.insert("name_key".into(), s(key)),
@@ -108,11 +154,39 @@ fn query_plan(listing: &Listing, cursor: Option<&Cursor>) -> QueryPlan {
     QueryPlan {
         index,
         partition_attr,
-        partition: partition.to_string(),
+        partition,
         forward: ascending != back,
         prefix: listing.prefix.clone(),
         start,
     }
+}
+
+/// An asset's position in the listing's index (its sort key there).
+fn position(listing: &Listing, a: &Asset) -> String {
+    if listing.sort.by_name() {
+        name_key(&a.filename, a.id)
+    } else {
+        a.id.to_string()
+    }
+}
+
+/// The rows of several shards' reads as one read: merged in the order they were read
+/// (`forward`: ascending positions), the first `limit` kept.
+fn merge(listing: &Listing, reads: Vec<Vec<Asset>>, forward: bool, limit: usize) -> Vec<Asset> {
+    let mut rows: Vec<(String, Asset)> = reads
+        .into_iter()
+        .flatten()
+        .map(|a| (position(listing, &a), a))
+        .collect();
+    rows.sort_by(|a, b| {
+        if forward {
+            a.0.cmp(&b.0)
+        } else {
+            b.0.cmp(&a.0)
+        }
+    });
+    rows.truncate(limit);
+    rows.into_iter().map(|(_, a)| a).collect()
 }
 
 /// The cursors of the pages around `items` (in listing order), read from `cursor` (none:
@@ -140,17 +214,27 @@ fn page_links(
 }
 
 impl AssetStore {
-    /// One page of assets: a single Query whatever the table size (see the module docs).
-    pub async fn list(&self, query: ListQuery) -> Result<Page, TableError> {
+    /// One page of the assets in `scope`: a single Query whatever the table size, or one per
+    /// shard for every owner's (see the module docs).
+    pub async fn list(&self, scope: Scope, query: ListQuery) -> Result<Page, TableError> {
         let limit = query.limit()?;
-        let listing = query.listing()?;
+        let listing = query.listing(scope)?;
         let cursor = query
             .cursor
             .as_deref()
             .map(|c| Cursor::decode(c, &listing))
             .transpose()?;
-        let plan = query_plan(&listing, cursor.as_ref());
-        let mut items = self.query(plan, limit + 1).await?;
+        let mut plans = query_plans(&listing, cursor.as_ref());
+        let mut items = if plans.len() == 1 {
+            self.query(plans.remove(0), limit + 1).await?
+        } else {
+            let forward = plans.first().is_some_and(|p| p.forward);
+            let reads = futures::future::try_join_all(
+                plans.into_iter().map(|plan| self.query(plan, limit + 1)),
+            )
+            .await?;
+            merge(&listing, reads, forward, limit + 1)
+        };
         // One more than asked tells whether another page exists without a second call.
         let more = items.len() > limit;
         items.truncate(limit);
@@ -197,11 +281,12 @@ impl AssetStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::domain::AssetId;
+    use app::domain::{AssetId, Owner};
     use chrono::Utc;
 
     fn listing(status: Option<AssetStatus>, sort: SortOrder) -> Listing {
         Listing {
+            scope: Scope::Owner(Owner::local()),
             status,
             sort,
             prefix: None,
@@ -211,6 +296,7 @@ mod tests {
     fn asset(n: u64, name: &str) -> Asset {
         Asset {
             id: AssetId::from_ulid(ulid::Ulid::from_parts(n, n as u128)),
+            owner: Some(Owner::local()),
             bucket: "b".into(),
             object_key: format!("uploads/{n}"),
             filename: name.into(),
@@ -228,29 +314,45 @@ mod tests {
     }
 
     #[test]
-    fn each_listing_is_one_index_read_one_way() {
+    fn each_owner_listing_is_one_index_read_one_way() {
         use AssetStatus::Uploaded;
         use SortOrder::*;
+        let mine = "OWNER#local";
+        let mine_up = "OWNER#local#UPLOADED";
         // (status, sort) → index, partition, forward on the first page
         let table = [
-            (None, Newest, INDEX_BY_CREATED, LIST_PK, false),
-            (None, Oldest, INDEX_BY_CREATED, LIST_PK, true),
-            (None, Name, INDEX_BY_NAME, LIST_PK, true),
-            (None, NameDesc, INDEX_BY_NAME, LIST_PK, false),
-            (Some(Uploaded), Newest, INDEX_BY_STATUS, "UPLOADED", false),
-            (Some(Uploaded), Oldest, INDEX_BY_STATUS, "UPLOADED", true),
-            (Some(Uploaded), Name, INDEX_BY_STATUS_NAME, "UPLOADED", true),
+            (None, Newest, INDEX_BY_OWNER_CREATED, mine, false),
+            (None, Oldest, INDEX_BY_OWNER_CREATED, mine, true),
+            (None, Name, INDEX_BY_OWNER_NAME, mine, true),
+            (None, NameDesc, INDEX_BY_OWNER_NAME, mine, false),
+            (
+                Some(Uploaded),
+                Newest,
+                INDEX_BY_OWNER_STATUS,
+                mine_up,
+                false,
+            ),
+            (Some(Uploaded), Oldest, INDEX_BY_OWNER_STATUS, mine_up, true),
+            (
+                Some(Uploaded),
+                Name,
+                INDEX_BY_OWNER_STATUS_NAME,
+                mine_up,
+                true,
+            ),
             (
                 Some(Uploaded),
                 NameDesc,
-                INDEX_BY_STATUS_NAME,
-                "UPLOADED",
+                INDEX_BY_OWNER_STATUS_NAME,
+                mine_up,
                 false,
             ),
         ];
         for (status, sort, index, partition, forward) in table {
             let l = listing(status, sort);
-            let plan = query_plan(&l, None);
+            let plans = query_plans(&l, None);
+            assert_eq!(plans.len(), 1, "one Query per page");
+            let plan = &plans[0];
             assert_eq!(
                 (plan.index, plan.partition.as_str(), plan.forward),
                 (index, partition, forward),
@@ -260,7 +362,7 @@ mod tests {
             // "Previous" reads the same index the other way, from the row it names.
             let a = asset(7, "Report.pdf");
             let back = Cursor::at(&l, &a, true);
-            let plan = query_plan(&l, Some(&back));
+            let plan = query_plans(&l, Some(&back)).remove(0);
             assert_eq!((plan.index, plan.forward), (index, !forward));
             let start = plan.start.unwrap();
             assert_eq!(start["pk"], s(asset_pk(a.id)));
@@ -268,6 +370,89 @@ mod tests {
             let sort_key = if sort.by_name() { "name_key" } else { "id" };
             assert!(start.contains_key(sort_key), "{sort:?}");
         }
+    }
+
+    #[test]
+    fn unowned_and_all_owner_listings_read_their_own_partitions() {
+        let unowned = Listing {
+            scope: Scope::Unowned,
+            ..listing(Some(AssetStatus::Received), SortOrder::Name)
+        };
+        let plans = query_plans(&unowned, None);
+        assert_eq!(plans.len(), 1);
+        assert_eq!(
+            (
+                plans[0].index,
+                plans[0].partition_attr,
+                plans[0].partition.as_str()
+            ),
+            (
+                INDEX_BY_OWNER_STATUS_NAME,
+                "owner_status",
+                "UNOWNED#RECEIVED"
+            )
+        );
+        // Everyone's: one bounded Query per shard, never one partition of every asset.
+        for (status, index, attr) in [
+            (None, INDEX_BY_ALL_CREATED, "all_pk"),
+            (
+                Some(AssetStatus::Created),
+                INDEX_BY_ALL_STATUS,
+                "all_status",
+            ),
+        ] {
+            let all = Listing {
+                scope: Scope::All,
+                ..listing(status, SortOrder::Newest)
+            };
+            let from = Cursor::at(&all, &asset(9, "x"), false);
+            let plans = query_plans(&all, Some(&from));
+            assert_eq!(plans.len(), ALL_SHARDS as usize);
+            for (n, plan) in plans.iter().enumerate() {
+                let want = match status {
+                    Some(st) => with_status(&all_pk(n as u8), st),
+                    None => all_pk(n as u8),
+                };
+                assert_eq!((plan.index, plan.partition_attr), (index, attr));
+                assert_eq!(plan.partition, want);
+                assert!(!plan.forward);
+                // Each shard starts where the cursor's row is (or would be).
+                let start = plan.start.as_ref().unwrap();
+                assert_eq!(start["id"], s(from.id.to_string()));
+                assert_eq!(start[attr], s(want));
+            }
+        }
+    }
+
+    #[test]
+    fn shard_reads_merge_in_listing_order() {
+        let l = Listing {
+            scope: Scope::All,
+            ..listing(None, SortOrder::Name)
+        };
+        let reads = vec![
+            vec![asset(1, "b"), asset(2, "d")],
+            vec![asset(3, "a"), asset(4, "c"), asset(5, "e")],
+            vec![],
+        ];
+        let names = |rows: Vec<Asset>| rows.into_iter().map(|a| a.filename).collect::<Vec<_>>();
+        assert_eq!(
+            names(merge(&l, reads.clone(), true, 4)),
+            ["a", "b", "c", "d"]
+        );
+        let reversed: Vec<Vec<Asset>> = reads
+            .into_iter()
+            .map(|r| r.into_iter().rev().collect())
+            .collect();
+        assert_eq!(names(merge(&l, reversed, false, 2)), ["e", "d"]);
+        let by_time = listing(None, SortOrder::Newest);
+        let rows = merge(
+            &by_time,
+            vec![vec![asset(5, "x")], vec![asset(7, "y")]],
+            false,
+            9,
+        );
+        assert_eq!(names(rows), ["y", "x"]);
     }
 
     #[test]
@@ -314,7 +499,10 @@ mod tests {
             Err(TableError::InvalidLimit)
         ));
         assert_eq!(q(|_| {}).limit().unwrap(), ListParams::DEFAULT_LIMIT);
-        let searching = q(|q| q.prefix = Some("Rep".into())).listing().unwrap();
+        let scope = || Scope::Owner(Owner::local());
+        let searching = q(|q| q.prefix = Some("Rep".into()))
+            .listing(scope())
+            .unwrap();
         assert_eq!(
             (searching.sort, searching.prefix.as_deref()),
             (SortOrder::Name, Some("rep"))
@@ -324,7 +512,7 @@ mod tests {
                 q.prefix = Some("a".into());
                 q.sort = Some(SortOrder::Oldest)
             })
-            .listing(),
+            .listing(scope()),
             Err(TableError::SearchNeedsNameOrder)
         ));
         for bad in ["a\u{7}b".to_string(), "x".repeat(256)] {
@@ -332,7 +520,10 @@ mod tests {
                 prefix: Some(bad),
                 ..ListQuery::default()
             };
-            assert!(matches!(query.listing(), Err(TableError::InvalidPrefix)));
+            assert!(matches!(
+                query.listing(scope()),
+                Err(TableError::InvalidPrefix)
+            ));
         }
     }
 }

@@ -4,24 +4,30 @@
 //!
 //! | item | `pk` | what it holds |
 //! |---|---|---|
-//! | asset | `ASSET#<ulid>` | the [`Asset`](app::domain::Asset) record; `list_pk = "ASSET"`, `status`, `object_ref`, `name_key` feed the indexes |
+//! | asset | `ASSET#<ulid>` | the [`Asset`](app::domain::Asset) record with its `owner`; `owner_pk`, `owner_status`, `all_pk`, `all_status`, `object_ref`, `name_key` feed the indexes |
 //! | schema | `META#schema` | which upgrades an older table has had (embedded backend) |
-//! | object | `OBJECT#<bucket>/<key>` | per-object event state: owning `asset_id`, newest `sequencer` (and its padded `seq_key`), `present`, and the S3 metadata of the newest `ObjectCreated` event |
+//! | object | `OBJECT#<bucket>/<key>` | per-object event state: `owner`, owning `asset_id`, newest `sequencer` (and its padded `seq_key`), `present`, and the S3 metadata of the newest `ObjectCreated` event |
 //!
 //! Global secondary indexes ([`INDEXES`]; sparse: only asset items carry their keys), all
-//! projecting ALL:
+//! projecting ALL. `owner_pk` is `OWNER#<owner>` or `UNOWNED`, `all_pk` is `ALL#<n>` (one of
+//! 8 shards of the id), and the `*_status` keys append `#<STATUS>`, so no partition takes
+//! every asset's writes:
 //!
 //! | index | partition | sort | used for |
 //! |---|---|---|---|
-//! | `by_created` | `list_pk` | `id` | list newest-first (ULIDs sort by time) |
-//! | `by_status` | `status` | `id` | list one status newest-first |
+//! | `by_owner_created` | `owner_pk` | `id` | one owner's assets newest-first (ULIDs sort by time) |
+//! | `by_owner_status` | `owner_status` | `id` | one owner's assets in one status |
+//! | `by_owner_name` | `owner_pk` | `name_key` | by file name; file name prefix search |
+//! | `by_owner_status_name` | `owner_status` | `name_key` | the same within one status |
+//! | `by_all_*` (four) | `all_pk` / `all_status` | `id` / `name_key` | administrators' all-owners listings, one Query per shard |
 //! | `by_object` | `object_ref` | – | asset by (bucket, key) in one Query |
-//! | `by_name` | `list_pk` | `name_key` | list by file name; file name prefix search |
-//! | `by_status_name` | `status` | `name_key` | the same within one status |
 //!
 //! `name_key` is the lower-cased file name, `\u{1}`, then the id. Sorting by size is not
 //! offered: size changes when the object arrives (declared, then what S3 reports), and each
 //! extra order costs two more indexes (with and without a status filter) on every write.
+//!
+//! Reads and changes for a [`Caller`](app::domain::Caller) check the owner: another owner's
+//! asset or object is `NotFound`.
 //!
 //! Every request-path read is a GetItem or a Query; nothing Scans (only `schema`'s one-time
 //! upgrade of a table made by an older version does, at start-up of the embedded backend).
@@ -30,7 +36,7 @@
 //! # Modules
 //!
 //! - `assets`: the [`AssetStore`] handle; creating, reading and changing asset records.
-//! - `listing`: one page of a listing = one Query.
+//! - `listing`: one page of a listing = one Query (one per shard for every owner's).
 //! - `events`: S3 events applied in sequencer order (a pure plan inside a retry loop).
 //! - `cursor`: page cursors. `codec`: items ↔ records. `indexes`: the index specs.
 //! - `schema`: creating the table, upgrading an old one (embedded backend only).
@@ -47,7 +53,8 @@ mod schema;
 
 pub use assets::{AssetStore, NewAsset};
 pub use codec::timestamp;
+pub use cursor::Scope;
 pub use error::TableError;
 pub use events::{EventOutcome, InvalidSequencer, ObjectEvent, ObjectEventKind, Sequencer};
-pub use indexes::{IndexSpec, INDEXES};
+pub use indexes::{IndexSpec, INDEXES, RETIRED_INDEXES};
 pub use listing::{ListQuery, Page};

@@ -7,16 +7,21 @@
 
 use super::{
     assets::AssetStore,
-    codec::{asset_from_item, asset_pk, n, name_key, opt_n, s},
+    codec::{asset_from_item, asset_item, n, opt_n, s, ObjectItem},
     error::TableError,
-    indexes::{attr_definition, key_attributes, key_element, IndexSpec, INDEXES},
+    indexes::{attr_definition, key_attributes, key_element, IndexSpec, INDEXES, RETIRED_INDEXES},
 };
-use aws_sdk_dynamodb::types::{BillingMode, GlobalSecondaryIndexUpdate, KeyType};
+use app::domain::Owner;
+use aws_sdk_dynamodb::types::{
+    BillingMode, DeleteGlobalSecondaryIndexAction, GlobalSecondaryIndexUpdate, KeyType,
+};
 
 /// The item remembering which upgrades a table has had ([`SCHEMA_VERSION`]).
 const SCHEMA_PK: &str = "META#schema";
 /// 2: asset items carry `name_key` (the name indexes).
-const SCHEMA_VERSION: u64 = 2;
+/// 3: asset and object items carry their `owner`, and listings are partitioned by owner
+/// (`owner_pk`, `owner_status`, `all_pk`, `all_status`; no more `list_pk`).
+const SCHEMA_VERSION: u64 = 3;
 
 impl AssetStore {
     /// Creates the table and its indexes if missing (embedded backend, first start), and
@@ -79,17 +84,45 @@ impl AssetStore {
         }
     }
 
-    /// Adds the indexes `have` lacks, then (once per table, remembered in a schema item)
-    /// gives older asset items their `name_key`.
+    /// Adds the indexes `have` lacks; then, once per table (remembered in a schema item),
+    /// rewrites the items of an older Ferry: assets without an owner go to the local owner
+    /// and get this version's index keys; then deletes the indexes older Ferrys read.
     async fn upgrade(&self, have: &[String]) -> Result<(), TableError> {
         for index in INDEXES.iter().filter(|i| !have.iter().any(|h| h == i.name)) {
             self.add_index(index).await?;
         }
-        if self.schema_version().await? >= SCHEMA_VERSION {
-            return Ok(());
+        if self.schema_version().await? < SCHEMA_VERSION {
+            self.rekey_items().await?;
+            self.set_schema_version().await?;
         }
-        self.backfill_name_keys().await?;
-        self.set_schema_version().await
+        for retired in RETIRED_INDEXES
+            .iter()
+            .filter(|r| have.iter().any(|h| h == *r))
+        {
+            self.delete_index(retired).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete_index(&self, name: &str) -> Result<(), TableError> {
+        tracing::info!(table = %self.table, index = name, "deleting a retired index");
+        self.db
+            .update_table()
+            .table_name(&self.table)
+            .global_secondary_index_updates(
+                GlobalSecondaryIndexUpdate::builder()
+                    .delete(
+                        DeleteGlobalSecondaryIndexAction::builder()
+                            .index_name(name)
+                            .build()
+                            .expect("index name"),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(TableError::backend)?;
+        Ok(())
     }
 
     async fn add_index(&self, index: &IndexSpec) -> Result<(), TableError> {
@@ -110,43 +143,57 @@ impl AssetStore {
         Ok(())
     }
 
-    /// Items written before `name_key` existed are invisible to the name indexes: key them.
-    /// The one Scan in Ferry, run once per table at start-up.
-    async fn backfill_name_keys(&self) -> Result<(), TableError> {
+    /// Items written by an older Ferry have no owner and older index keys (`list_pk`, no
+    /// `name_key` before version 2): every asset is rewritten whole as this version writes it,
+    /// owned by [`Owner::local`] when it had no owner, and object items get the same owner.
+    /// The one Scan in Ferry, run once per table at start-up, before the app serves.
+    async fn rekey_items(&self) -> Result<(), TableError> {
         let mut start = None;
-        let mut fixed = 0;
+        let (mut assets, mut objects) = (0, 0);
         loop {
             let out = self
                 .db
                 .scan()
                 .table_name(&self.table)
-                .filter_expression("kind = :asset AND attribute_not_exists(name_key)")
+                .filter_expression("kind IN (:asset, :object)")
                 .expression_attribute_values(":asset", s("asset"))
+                .expression_attribute_values(":object", s("object"))
                 .set_exclusive_start_key(start)
+                .consistent_read(true)
                 .send()
                 .await
                 .map_err(TableError::backend)?;
             for item in out.items() {
-                let asset = asset_from_item(item)?;
+                let put = if item.get("kind") == Some(&s("asset")) {
+                    let mut asset = asset_from_item(item)?;
+                    asset.owner.get_or_insert_with(Owner::local);
+                    assets += 1;
+                    asset_item(&asset)
+                } else {
+                    let mut object = ObjectItem::from_item(item)?;
+                    if object.owner.is_some() {
+                        continue;
+                    }
+                    object.owner = Some(Owner::local());
+                    objects += 1;
+                    object.to_item()
+                };
                 self.db
-                    .update_item()
+                    .put_item()
                     .table_name(&self.table)
-                    .key("pk", s(asset_pk(asset.id)))
-                    .update_expression("SET name_key = :k")
+                    .set_item(Some(put))
                     .condition_expression("attribute_exists(pk)")
-                    .expression_attribute_values(":k", s(name_key(&asset.filename, asset.id)))
                     .send()
                     .await
                     .map_err(TableError::backend)?;
-                fixed += 1;
             }
             start = out.last_evaluated_key;
             if start.is_none() {
                 break;
             }
         }
-        if fixed > 0 {
-            tracing::info!(table = %self.table, assets = fixed, "added name keys");
+        if assets + objects > 0 {
+            tracing::info!(table = %self.table, assets, objects, "gave older items their owner and index keys");
         }
         Ok(())
     }

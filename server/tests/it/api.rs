@@ -51,7 +51,7 @@ async fn post_asset_without_a_body_is_the_seed_call() {
     assert_eq!(r.body["asset_id"], id);
     assert_eq!(r.body["method"], "PUT");
     assert_eq!(r.body["headers"], json!({}));
-    assert_eq!(r.body["object_key"], format!("uploads/{id}"));
+    assert_eq!(r.body["object_key"], format!("uploads/local/{id}"));
     assert_eq!(r.headers[header::LOCATION], format!("/asset/{id}"));
     let expires: chrono::DateTime<chrono::Utc> =
         r.body["expires_at"].as_str().unwrap().parse().unwrap();
@@ -139,6 +139,7 @@ async fn list_assets_pages_filters_and_shapes() {
         keys(first),
         BTreeSet::from([
             "asset_id",
+            "owner",
             "filename",
             "state",
             "size",
@@ -774,7 +775,7 @@ async fn rest_bodies_keep_their_shape() {
         .await;
     let id = api.uploaded("report.txt", b"bytes").await;
     let listing = api.get("/asset?limit=1").await;
-    let key = format!("uploads/{id}/report.txt");
+    let key = format!("uploads/local/{id}/report.txt");
     let metadata = api
         .get(&format!("/metadata?bucket={}&key={key}", api.bucket()))
         .await;

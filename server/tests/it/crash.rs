@@ -103,7 +103,7 @@ async fn a_killed_server_leaves_consistent_durable_records() {
         let a = env
             .services
             .store
-            .get_by_object(Settings::DEFAULT_BUCKET, key)
+            .get_by_object(&app::domain::Caller::local(), Settings::DEFAULT_BUCKET, key)
             .await;
         let a = a.unwrap_or_else(|e| panic!("acknowledged upload {key} lost: {e}"));
         assert_eq!(a.status, app::domain::AssetStatus::Received);

@@ -196,19 +196,27 @@ async fn s3_event_function_applies_every_record() {
 
     let store = env.store();
     let beach = store
-        .object_metadata(env.bucket(), "photos/summer 2024/beach (1).jpg")
+        .object_metadata(
+            &app::domain::Caller::local(),
+            env.bucket(),
+            "photos/summer 2024/beach (1).jpg",
+        )
         .await
         .unwrap();
     assert_eq!(beach.size, 2048);
     let video = store
-        .get_by_object(env.bucket(), "videos/été.mp4")
+        .get_by_object(
+            &app::domain::Caller::local(),
+            env.bucket(),
+            "videos/été.mp4",
+        )
         .await
         .unwrap();
     assert_eq!(video.size, Some(104_857_600));
     assert_eq!(video.content_type, "video/mp4");
     assert!(
         store
-            .get_by_object(env.bucket(), "docs/a+b.txt")
+            .get_by_object(&app::domain::Caller::local(), env.bucket(), "docs/a+b.txt")
             .await
             .is_err(),
         "created then removed"
@@ -220,7 +228,11 @@ async fn s3_event_function_applies_every_record() {
         .unwrap();
     assert_eq!(
         store
-            .get_by_object(env.bucket(), "videos/été.mp4")
+            .get_by_object(
+                &app::domain::Caller::local(),
+                env.bucket(),
+                "videos/été.mp4"
+            )
             .await
             .unwrap(),
         video

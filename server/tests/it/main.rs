@@ -8,6 +8,7 @@
 //! | `auth` | sign-in, bearer tokens, sessions and the request checks, against a test issuer |
 //! | `architecture` | ARCHITECTURE.md's invariants that can be read off the source |
 //! | `openapi` | `/openapi.json` documents exactly the routes and statuses the router answers |
+//! | `ownership` | every asset is its owner's: 404 to others on every route, per-owner listings and cursors, administrators see all |
 //! | `bad_input` | every kind of bad input is a 4xx with a JSON message, table-driven, snapshotted |
 //! | `shell` | pages and static files: server-rendered, complete without JavaScript |
 //! | `storage` | the asset table's contract against the embedded DynamoDB and S3 |
@@ -31,6 +32,7 @@ mod infra_template;
 mod lambda;
 mod lambda_invoke;
 mod openapi;
+mod ownership;
 mod presigned_s3;
 mod seed_flows;
 mod shell;

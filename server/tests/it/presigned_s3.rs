@@ -17,6 +17,7 @@ async fn new_upload(
     let asset = env
         .store()
         .create(NewAsset {
+            owner: app::domain::Owner::local(),
             bucket: env.bucket().to_string(),
             filename: Some(name.to_string()),
             content_type: ct.to_string(),
@@ -91,7 +92,11 @@ async fn presigned_put_then_get_round_trips_and_drives_the_asset_state() {
     assert_eq!(received.event_name.as_deref(), Some("ObjectCreated:Put"));
     let meta = env
         .store()
-        .object_metadata(env.bucket(), &asset.object_key)
+        .object_metadata(
+            &app::domain::Caller::local(),
+            env.bucket(),
+            &asset.object_key,
+        )
         .await
         .unwrap();
     assert_eq!(meta.size, body.len() as u64);
@@ -315,6 +320,7 @@ async fn multipart_upload_with_presigned_part_urls_completes_with_one_event() {
     let asset = env
         .store()
         .create(NewAsset {
+            owner: app::domain::Owner::local(),
             bucket: env.bucket().to_string(),
             filename: Some("big.bin".into()),
             content_type: "application/octet-stream".into(),
@@ -421,7 +427,11 @@ async fn deleting_the_object_removes_its_record() {
     eventually(|| async { env.store().get(asset.id).await.is_err().then_some(()) }).await;
     assert!(env
         .store()
-        .object_metadata(env.bucket(), &asset.object_key)
+        .object_metadata(
+            &app::domain::Caller::local(),
+            env.bucket(),
+            &asset.object_key
+        )
         .await
         .is_err());
 }

@@ -101,6 +101,7 @@ async fn browse_and_detail_pages_are_complete_without_javascript() {
     let app = TestApp::start().await.serving_site(site.path());
     let env = &app;
     let new = |name: &str, ct: &str| server::storage::NewAsset {
+        owner: app::domain::Owner::local(),
         bucket: env.bucket().to_string(),
         filename: Some(name.to_string()),
         content_type: ct.to_string(),
@@ -116,7 +117,10 @@ async fn browse_and_detail_pages_are_complete_without_javascript() {
         .create(new("beta.png", "image/png"))
         .await
         .unwrap();
-    env.store().soft_delete(beta.id).await.unwrap();
+    env.store()
+        .soft_delete(&app::domain::Caller::local(), beta.id)
+        .await
+        .unwrap();
 
     let r = app.get("/assets").await;
     assert_eq!(r.status, StatusCode::OK);

@@ -3,14 +3,16 @@
 use crate::harness::{eventually, notification, record, TestApp};
 use app::api::SortOrder;
 use app::domain::{AssetStatus, InvalidFilename};
+use app::domain::{Caller, Owner};
 use server::{
     notifications::{decode_record, encode_key, handle_notification},
-    storage::{EventOutcome, ListQuery, NewAsset, TableError},
+    storage::{EventOutcome, ListQuery, NewAsset, Scope, TableError},
 };
 use std::collections::HashSet;
 
 fn new_asset(env: &TestApp, name: &str) -> NewAsset {
     NewAsset {
+        owner: Owner::local(),
         bucket: env.bucket().to_string(),
         filename: Some(name.to_string()),
         content_type: "text/plain".to_string(),
@@ -24,12 +26,15 @@ async fn all_ids(env: &TestApp, status: Option<AssetStatus>) -> Vec<String> {
     loop {
         let page = env
             .store()
-            .list(ListQuery {
-                status,
-                limit: Some(100),
-                cursor,
-                ..Default::default()
-            })
+            .list(
+                Scope::All,
+                ListQuery {
+                    status,
+                    limit: Some(100),
+                    cursor,
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
         ids.extend(page.items.iter().map(|a| a.id.to_string()));
@@ -51,7 +56,7 @@ async fn create_then_get_by_id_and_by_object() {
     assert_eq!(a.status, AssetStatus::Created);
     assert_eq!(
         a.object_key,
-        format!("uploads/{}/notes/hello world.txt", a.id)
+        format!("uploads/local/{}/notes/hello world.txt", a.id)
     );
     assert_eq!(a.filename, "notes/hello world.txt");
     assert_eq!(a.size, Some(5));
@@ -60,7 +65,7 @@ async fn create_then_get_by_id_and_by_object() {
     assert_eq!(env.store().get(a.id).await.unwrap(), a);
     let by_key = eventually(|| async {
         env.store()
-            .get_by_object(env.bucket(), &a.object_key)
+            .get_by_object(&Caller::local(), env.bucket(), &a.object_key)
             .await
             .ok()
     })
@@ -69,7 +74,7 @@ async fn create_then_get_by_id_and_by_object() {
     // No S3 event yet: no object metadata.
     assert!(matches!(
         env.store()
-            .object_metadata(env.bucket(), &a.object_key)
+            .object_metadata(&Caller::local(), env.bucket(), &a.object_key)
             .await,
         Err(TableError::NotFound)
     ));
@@ -84,23 +89,27 @@ async fn unknown_ids_and_keys_are_not_found() {
         Err(TableError::NotFound)
     ));
     assert!(matches!(
-        env.store().mark_uploaded(id).await,
+        env.store().mark_uploaded(&Caller::local(), id).await,
         Err(TableError::NotFound)
     ));
     assert!(matches!(
-        env.store().soft_delete(id).await,
+        env.store().soft_delete(&Caller::local(), id).await,
         Err(TableError::NotFound)
     ));
     assert!(matches!(
-        env.store().restore(id).await,
+        env.store().restore(&Caller::local(), id).await,
         Err(TableError::NotFound)
     ));
     assert!(matches!(
-        env.store().get_by_object(env.bucket(), "nope").await,
+        env.store()
+            .get_by_object(&Caller::local(), env.bucket(), "nope")
+            .await,
         Err(TableError::NotFound)
     ));
     assert!(matches!(
-        env.store().object_metadata(env.bucket(), "nope").await,
+        env.store()
+            .object_metadata(&Caller::local(), env.bucket(), "nope")
+            .await,
         Err(TableError::NotFound)
     ));
 }
@@ -139,20 +148,26 @@ async fn bad_input_is_refused_and_stores_nothing() {
     for limit in [0, 101] {
         assert!(matches!(
             env.store()
-                .list(ListQuery {
-                    limit: Some(limit),
-                    ..Default::default()
-                })
+                .list(
+                    Scope::All,
+                    ListQuery {
+                        limit: Some(limit),
+                        ..Default::default()
+                    }
+                )
                 .await,
             Err(TableError::InvalidLimit)
         ));
     }
     assert!(matches!(
         env.store()
-            .list(ListQuery {
-                cursor: Some("garbage".into()),
-                ..Default::default()
-            })
+            .list(
+                Scope::All,
+                ListQuery {
+                    cursor: Some("garbage".into()),
+                    ..Default::default()
+                }
+            )
             .await,
         Err(TableError::InvalidCursor)
     ));
@@ -176,12 +191,15 @@ async fn listing_500_assets_in_pages_of_50_is_complete_and_newest_first() {
     loop {
         let page = env
             .store()
-            .list(ListQuery {
-                status: None,
-                limit: Some(50),
-                cursor: cursor.clone(),
-                ..Default::default()
-            })
+            .list(
+                Scope::All,
+                ListQuery {
+                    status: None,
+                    limit: Some(50),
+                    cursor: cursor.clone(),
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
         pages += 1;
@@ -201,20 +219,26 @@ async fn listing_500_assets_in_pages_of_50_is_complete_and_newest_first() {
     // A cursor from the unfiltered listing does not continue a filtered one.
     let page = env
         .store()
-        .list(ListQuery {
-            limit: Some(50),
-            ..Default::default()
-        })
+        .list(
+            Scope::All,
+            ListQuery {
+                limit: Some(50),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert!(matches!(
         env.store()
-            .list(ListQuery {
-                status: Some(AssetStatus::Created),
-                limit: Some(50),
-                cursor: page.next_cursor,
-                ..Default::default()
-            })
+            .list(
+                Scope::All,
+                ListQuery {
+                    status: Some(AssetStatus::Created),
+                    limit: Some(50),
+                    cursor: page.next_cursor,
+                    ..Default::default()
+                }
+            )
             .await,
         Err(TableError::CursorMismatch)
     ));
@@ -228,14 +252,14 @@ async fn every_legal_and_illegal_transition() {
 
     // CREATED: cannot be confirmed or restored.
     assert!(matches!(
-        store.mark_uploaded(a.id).await,
+        store.mark_uploaded(&Caller::local(), a.id).await,
         Err(TableError::InvalidTransition {
             from: AssetStatus::Created,
             ..
         })
     ));
     assert!(matches!(
-        store.restore(a.id).await,
+        store.restore(&Caller::local(), a.id).await,
         Err(TableError::InvalidTransition {
             from: AssetStatus::Created,
             ..
@@ -271,24 +295,32 @@ async fn every_legal_and_illegal_transition() {
 
     // RECEIVED → UPLOADED, and UPLOADED → UPLOADED again.
     assert_eq!(
-        store.mark_uploaded(a.id).await.unwrap().status,
+        store
+            .mark_uploaded(&Caller::local(), a.id)
+            .await
+            .unwrap()
+            .status,
         AssetStatus::Uploaded
     );
     assert_eq!(
-        store.mark_uploaded(a.id).await.unwrap().status,
+        store
+            .mark_uploaded(&Caller::local(), a.id)
+            .await
+            .unwrap()
+            .status,
         AssetStatus::Uploaded
     );
 
     // UPLOADED → DELETED (soft), idempotent, remembering where it came from.
-    let deleted = store.soft_delete(a.id).await.unwrap();
+    let deleted = store.soft_delete(&Caller::local(), a.id).await.unwrap();
     assert_eq!(deleted.status, AssetStatus::Deleted);
     assert_eq!(deleted.deleted_from, Some(AssetStatus::Uploaded));
-    let again = store.soft_delete(a.id).await.unwrap();
+    let again = store.soft_delete(&Caller::local(), a.id).await.unwrap();
     assert_eq!(again, deleted, "second delete changes nothing");
 
     // DELETED cannot be confirmed; a new upload event does not revive it.
     assert!(matches!(
-        store.mark_uploaded(a.id).await,
+        store.mark_uploaded(&Caller::local(), a.id).await,
         Err(TableError::InvalidTransition {
             from: AssetStatus::Deleted,
             ..
@@ -309,11 +341,11 @@ async fn every_legal_and_illegal_transition() {
     assert_eq!(still.size, Some(9), "metadata follows the newest object");
 
     // DELETED → restore → UPLOADED; restoring again is illegal.
-    let restored = store.restore(a.id).await.unwrap();
+    let restored = store.restore(&Caller::local(), a.id).await.unwrap();
     assert_eq!(restored.status, AssetStatus::Uploaded);
     assert_eq!(restored.deleted_from, None);
     assert!(matches!(
-        store.restore(a.id).await,
+        store.restore(&Caller::local(), a.id).await,
         Err(TableError::InvalidTransition {
             from: AssetStatus::Uploaded,
             ..
@@ -322,9 +354,9 @@ async fn every_legal_and_illegal_transition() {
 
     // A soft delete from CREATED restores to CREATED.
     let b = store.create(new_asset(&env, "b.txt")).await.unwrap();
-    store.soft_delete(b.id).await.unwrap();
+    store.soft_delete(&Caller::local(), b.id).await.unwrap();
     assert_eq!(
-        store.restore(b.id).await.unwrap().status,
+        store.restore(&Caller::local(), b.id).await.unwrap().status,
         AssetStatus::Created
     );
 
@@ -354,7 +386,11 @@ async fn foreign_objects_get_a_record_and_removal_hard_deletes_it() {
     )]);
     let report = handle_notification(env.store(), &event).await;
     assert!(report.invalid.is_empty() && report.failed.is_empty());
-    let a = env.store().get_by_object(env.bucket(), key).await.unwrap();
+    let a = env
+        .store()
+        .get_by_object(&Caller::local(), env.bucket(), key)
+        .await
+        .unwrap();
     assert_eq!(a.status, AssetStatus::Received);
     assert_eq!(a.filename, "2024 report (final).pdf");
     assert_eq!(a.content_type, "application/pdf");
@@ -362,7 +398,7 @@ async fn foreign_objects_get_a_record_and_removal_hard_deletes_it() {
 
     let meta = env
         .store()
-        .object_metadata(env.bucket(), key)
+        .object_metadata(&Caller::local(), env.bucket(), key)
         .await
         .unwrap();
     assert_eq!(meta.size, 1234);
@@ -384,7 +420,9 @@ async fn foreign_objects_get_a_record_and_removal_hard_deletes_it() {
         Err(TableError::NotFound)
     ));
     assert!(matches!(
-        env.store().object_metadata(env.bucket(), key).await,
+        env.store()
+            .object_metadata(&Caller::local(), env.bucket(), key)
+            .await,
         Err(TableError::NotFound)
     ));
 }
@@ -437,7 +475,11 @@ async fn duplicates_and_late_events_never_regress_state() {
         EventOutcome::Stale
     );
     assert_eq!(
-        store.object_metadata(env.bucket(), key).await.unwrap().size,
+        store
+            .object_metadata(&Caller::local(), env.bucket(), key)
+            .await
+            .unwrap()
+            .size,
         3
     );
 
@@ -451,7 +493,9 @@ async fn duplicates_and_late_events_never_regress_state() {
         EventOutcome::Stale
     );
     assert!(matches!(
-        store.get_by_object(env.bucket(), key).await,
+        store
+            .get_by_object(&Caller::local(), env.bucket(), key)
+            .await,
         Err(TableError::NotFound)
     ));
 
@@ -461,7 +505,11 @@ async fn duplicates_and_late_events_never_regress_state() {
         EventOutcome::Applied { .. }
     ));
     assert_eq!(
-        store.object_metadata(env.bucket(), key).await.unwrap().size,
+        store
+            .object_metadata(&Caller::local(), env.bucket(), key)
+            .await
+            .unwrap()
+            .size,
         6
     );
 
@@ -494,7 +542,9 @@ async fn duplicates_and_late_events_never_regress_state() {
         EventOutcome::Stale
     );
     assert!(matches!(
-        store.get_by_object(env.bucket(), "ghost.bin").await,
+        store
+            .get_by_object(&Caller::local(), env.bucket(), "ghost.bin")
+            .await,
         Err(TableError::NotFound)
     ));
 }
@@ -544,13 +594,19 @@ async fn concurrent_events_for_one_key_settle_on_the_newest() {
     for r in &results {
         assert!(r.is_ok(), "{r:?}");
     }
-    let meta = store.object_metadata(env.bucket(), key).await.unwrap();
+    let meta = store
+        .object_metadata(&Caller::local(), env.bucket(), key)
+        .await
+        .unwrap();
     assert_eq!(meta.sequencer, newest.sequencer.as_str());
     assert_eq!(format!("e{}", meta.sequencer), meta.etag);
     // Exactly one asset for the key, whatever the interleaving.
     let assets = all_ids(&env, None).await;
     assert_eq!(assets.len(), 1, "{assets:?}");
-    let a = store.get_by_object(env.bucket(), key).await.unwrap();
+    let a = store
+        .get_by_object(&Caller::local(), env.bucket(), key)
+        .await
+        .unwrap();
     assert_eq!(a.sequencer.as_deref(), Some(newest.sequencer.as_str()));
 
     // The newest is a delete: no record and no metadata survive.
@@ -561,11 +617,15 @@ async fn concurrent_events_for_one_key_settle_on_the_newest() {
         assert!(r.is_ok(), "{r:?}");
     }
     assert!(matches!(
-        store.object_metadata(env.bucket(), key).await,
+        store
+            .object_metadata(&Caller::local(), env.bucket(), key)
+            .await,
         Err(TableError::NotFound)
     ));
     assert!(matches!(
-        store.get_by_object(env.bucket(), key).await,
+        store
+            .get_by_object(&Caller::local(), env.bucket(), key)
+            .await,
         Err(TableError::NotFound)
     ));
     assert_eq!(
@@ -640,12 +700,16 @@ async fn every_record_of_a_notification_is_handled_and_keys_are_decoded() {
     assert_eq!(report.invalid.len(), 3, "{report:?}");
     assert!(report.failed.is_empty());
     for (i, k) in keys.iter().enumerate() {
-        let meta = env.store().object_metadata(env.bucket(), k).await.unwrap();
+        let meta = env
+            .store()
+            .object_metadata(&Caller::local(), env.bucket(), k)
+            .await
+            .unwrap();
         assert_eq!(meta.size, i as u64 + 10, "{k}");
     }
     let mp = env
         .store()
-        .get_by_object(env.bucket(), "my holiday (1).png")
+        .get_by_object(&Caller::local(), env.bucket(), "my holiday (1).png")
         .await
         .unwrap();
     assert_eq!(
@@ -668,6 +732,7 @@ async fn data_survives_a_restart() {
         .services
         .store
         .create(NewAsset {
+            owner: Owner::local(),
             bucket: bucket.clone(),
             filename: Some("keep.txt".into()),
             content_type: "text/plain".into(),
@@ -718,15 +783,26 @@ async fn data_survives_a_restart() {
 /// Walks a listing forwards to the end, then backwards from the last page to the first, and
 /// checks both walks see the same pages.
 async fn walk(env: &TestApp, query: ListQuery) -> Vec<String> {
+    // Every asset here is the local owner's: their listing (one Query a page) and everyone's
+    // (one Query per shard, merged) must page alike.
+    let mine = walk_in(env, Scope::Owner(Owner::local()), query.clone()).await;
+    assert_eq!(walk_in(env, Scope::All, query).await, mine);
+    mine
+}
+
+async fn walk_in(env: &TestApp, scope: Scope, query: ListQuery) -> Vec<String> {
     let mut pages: Vec<Vec<String>> = vec![];
     let mut cursor = None;
     let last = loop {
         let page = env
             .store()
-            .list(ListQuery {
-                cursor: cursor.clone(),
-                ..query.clone()
-            })
+            .list(
+                scope.clone(),
+                ListQuery {
+                    cursor: cursor.clone(),
+                    ..query.clone()
+                },
+            )
             .await
             .unwrap();
         assert_eq!(page.prev_cursor.is_some(), !pages.is_empty(), "{query:?}");
@@ -741,10 +817,13 @@ async fn walk(env: &TestApp, query: ListQuery) -> Vec<String> {
     while let Some(c) = cursor {
         let page = env
             .store()
-            .list(ListQuery {
-                cursor: Some(c),
-                ..query.clone()
-            })
+            .list(
+                scope.clone(),
+                ListQuery {
+                    cursor: Some(c),
+                    ..query.clone()
+                },
+            )
             .await
             .unwrap();
         assert!(
@@ -782,8 +861,8 @@ async fn every_order_pages_both_ways_and_prefix_search_narrows() {
         ids.push(store.create(new_asset(&env, name)).await.unwrap().id);
     }
     // Two soft-deleted, to filter on.
-    store.soft_delete(ids[1]).await.unwrap();
-    store.soft_delete(ids[6]).await.unwrap();
+    store.soft_delete(&Caller::local(), ids[1]).await.unwrap();
+    store.soft_delete(&Caller::local(), ids[6]).await.unwrap();
 
     let by_name = [
         "a b.txt",
@@ -884,21 +963,24 @@ async fn every_order_pages_both_ways_and_prefix_search_narrows() {
     // Bad searches and cursors from another listing.
     assert!(matches!(
         store
-            .list(q(Some(SortOrder::Newest), None, Some("a")))
+            .list(Scope::All, q(Some(SortOrder::Newest), None, Some("a")))
             .await,
         Err(TableError::SearchNeedsNameOrder)
     ));
     for bad in ["a\u{0}b".to_string(), "x\n".to_string(), "a".repeat(256)] {
         assert!(matches!(
-            store.list(q(None, None, Some(&bad))).await,
+            store.list(Scope::All, q(None, None, Some(&bad))).await,
             Err(TableError::InvalidPrefix)
         ));
     }
     let by_name_page = store
-        .list(q(Some(SortOrder::Name), None, None))
+        .list(Scope::All, q(Some(SortOrder::Name), None, None))
         .await
         .unwrap();
-    let search_page = store.list(q(None, None, Some("rep"))).await.unwrap();
+    let search_page = store
+        .list(Scope::All, q(None, None, Some("rep")))
+        .await
+        .unwrap();
     for (cursor, other) in [
         (by_name_page.next_cursor.clone(), q(None, None, None)),
         (
@@ -912,14 +994,14 @@ async fn every_order_pages_both_ways_and_prefix_search_narrows() {
         ),
     ] {
         assert!(matches!(
-            store.list(ListQuery { cursor, ..other }).await,
+            store.list(Scope::All, ListQuery { cursor, ..other }).await,
             Err(TableError::CursorMismatch)
         ));
     }
 }
 
 #[tokio::test]
-async fn a_table_from_an_older_ferry_gains_the_name_indexes_and_keeps_its_assets() {
+async fn a_table_from_an_older_ferry_is_upgraded_once_to_the_local_owner_and_owner_indexes() {
     use aws_sdk_dynamodb::types::{
         AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
         KeyType, Projection, ProjectionType, ScalarAttributeType,
@@ -1004,6 +1086,27 @@ async fn a_table_from_an_older_ferry_gains_the_name_indexes_and_keeps_its_assets
             .unwrap();
     }
 
+    // An object item as older Ferrys wrote them: no owner.
+    let s = |v: &str| AttributeValue::S(v.to_string());
+    let zebra_key = format!("uploads/{}/Zebra.txt", ids[0]);
+    db.put_item()
+        .table_name("old-ferry")
+        .item("pk", s(&format!("OBJECT#b/{zebra_key}")))
+        .item("kind", s("object"))
+        .item("bucket", s("b"))
+        .item("object_key", s(&zebra_key))
+        .item("asset_id", s(ids[0]))
+        .item("seq_key", s(&"0A".repeat(32)))
+        .item("present", AttributeValue::Bool(true))
+        .item("size", AttributeValue::N("5".into()))
+        .item("etag", s("e"))
+        .item("event_time", s("2026-01-01T00:00:00.000Z"))
+        .item("event_name", s("ObjectCreated:Put"))
+        .item("sequencer", s("0A"))
+        .send()
+        .await
+        .unwrap();
+
     let store = server::storage::AssetStore::new(db.clone(), "old-ferry");
     store.ensure_table().await.unwrap();
     let described = db
@@ -1020,16 +1123,12 @@ async fn a_table_from_an_older_ferry_gains_the_name_indexes_and_keeps_its_assets
         .filter_map(|g| g.index_name())
         .collect();
     names.sort();
-    assert_eq!(
-        names,
-        [
-            "by_created",
-            "by_name",
-            "by_object",
-            "by_status",
-            "by_status_name"
-        ]
-    );
+    let mut want: Vec<_> = server::storage::INDEXES.iter().map(|i| i.name).collect();
+    want.sort();
+    assert_eq!(names, want, "the owner indexes replace the old ones");
+    assert!(names
+        .iter()
+        .all(|n| !server::storage::RETIRED_INDEXES.contains(n)));
     let by_name = |sort, status, prefix: Option<&str>| ListQuery {
         sort: Some(sort),
         status,
@@ -1038,27 +1137,136 @@ async fn a_table_from_an_older_ferry_gains_the_name_indexes_and_keeps_its_assets
     };
     let names_of =
         |p: server::storage::Page| p.items.into_iter().map(|a| a.filename).collect::<Vec<_>>();
+    let local = || Scope::Owner(Owner::local());
     let page = store
-        .list(by_name(SortOrder::Name, None, None))
+        .list(local(), by_name(SortOrder::Name, None, None))
         .await
         .unwrap();
     assert_eq!(names_of(page), ["apple.txt", "Zebra.txt"]);
     let page = store
-        .list(by_name(
-            SortOrder::Name,
-            Some(AssetStatus::Created),
-            Some("ZE"),
-        ))
+        .list(
+            local(),
+            by_name(SortOrder::Name, Some(AssetStatus::Created), Some("ZE")),
+        )
         .await
         .unwrap();
     assert_eq!(names_of(page), ["Zebra.txt"]);
-    // Nothing else changed, and a second start has nothing to do.
+    let page = store
+        .list(Scope::All, by_name(SortOrder::Name, None, None))
+        .await
+        .unwrap();
+    assert_eq!(names_of(page), ["apple.txt", "Zebra.txt"]);
+    let page = store
+        .list(Scope::Unowned, ListQuery::default())
+        .await
+        .unwrap();
+    assert!(page.items.is_empty(), "nothing was left without an owner");
+    // The assets are the local owner's; nothing else about them changed.
     let a = store.get(ids[0].parse().unwrap()).await.unwrap();
     assert_eq!(
-        (a.filename.as_str(), a.status),
-        ("Zebra.txt", AssetStatus::Created)
+        (a.filename.as_str(), a.status, a.owner.clone()),
+        ("Zebra.txt", AssetStatus::Created, Some(Owner::local()))
     );
+    assert_eq!(a.object_key, zebra_key, "keys of older uploads stay");
+    let raw = db
+        .get_item()
+        .table_name("old-ferry")
+        .key("pk", s(&format!("ASSET#{}", ids[0])))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert!(!raw.contains_key("list_pk"), "{raw:?}");
+    assert_eq!(raw["owner_pk"], s("OWNER#local"));
+    // The object item is the local owner's too: only it (or an administrator) sees it.
+    let local_user = Caller {
+        owner: Owner::local(),
+        admin: false,
+    };
+    let bob = Caller {
+        owner: Owner::parse("bob").unwrap(),
+        admin: false,
+    };
+    assert!(store
+        .object_metadata(&local_user, "b", &zebra_key)
+        .await
+        .is_ok());
+    assert!(matches!(
+        store.object_metadata(&bob, "b", &zebra_key).await,
+        Err(TableError::NotFound)
+    ));
+    // A second start has nothing to do.
     store.ensure_table().await.unwrap();
-    let page = store.list(ListQuery::default()).await.unwrap();
+    assert_eq!(store.get(a.id).await.unwrap(), a);
+    let page = store.list(local(), ListQuery::default()).await.unwrap();
     assert_eq!(page.items.len(), 2);
+}
+
+#[tokio::test]
+async fn another_owners_asset_is_not_found_and_unchanged() {
+    let env = TestApp::start().await;
+    let store = env.store();
+    let alice = Caller {
+        owner: Owner::parse("alice").unwrap(),
+        admin: false,
+    };
+    let bob = Caller {
+        owner: Owner::parse("bob").unwrap(),
+        admin: false,
+    };
+    let a = store
+        .create(NewAsset {
+            owner: alice.owner.clone(),
+            ..new_asset(&env, "hers.txt")
+        })
+        .await
+        .unwrap();
+    assert_eq!(a.owner, Some(alice.owner.clone()));
+    assert_eq!(a.object_key, format!("uploads/alice/{}/hers.txt", a.id));
+    let not_found = |r: Result<_, TableError>| matches!(r, Err(TableError::NotFound));
+    assert!(not_found(store.get_for(&bob, a.id).await));
+    assert!(not_found(store.soft_delete(&bob, a.id).await));
+    assert!(not_found(store.mark_uploaded(&bob, a.id).await));
+    assert!(not_found(store.restore(&bob, a.id).await));
+    assert!(not_found(
+        store.get_by_object(&bob, env.bucket(), &a.object_key).await
+    ));
+    assert_eq!(store.get(a.id).await.unwrap(), a, "nothing changed");
+    // Its owner and administrators reach it.
+    assert_eq!(store.get_for(&alice, a.id).await.unwrap(), a);
+    let deleted = store.soft_delete(&Caller::local(), a.id).await.unwrap();
+    assert_eq!(deleted.status, AssetStatus::Deleted);
+    assert_eq!(deleted.owner, a.owner, "the owner never changes");
+    let restored = store.restore(&alice, a.id).await.unwrap();
+    assert_eq!(restored.status, AssetStatus::Created);
+    // Listings: each owner's partition, status partitions included.
+    let mine = |c: &Caller| Scope::Owner(c.owner.clone());
+    let created = ListQuery {
+        status: Some(AssetStatus::Created),
+        ..Default::default()
+    };
+    let page = store.list(mine(&alice), created.clone()).await.unwrap();
+    assert_eq!(page.items, std::slice::from_ref(&restored));
+    assert!(store
+        .list(mine(&bob), created.clone())
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+    let deleted_only = ListQuery {
+        status: Some(AssetStatus::Deleted),
+        ..Default::default()
+    };
+    assert!(
+        store
+            .list(mine(&alice), deleted_only)
+            .await
+            .unwrap()
+            .items
+            .is_empty(),
+        "a restored asset leaves its owner's DELETED partition"
+    );
+    let all = store.list(Scope::All, created).await.unwrap();
+    assert!(all.items.contains(&restored));
 }

@@ -50,6 +50,16 @@ fn size(n: Option<u64>) -> AnyView {
 pub fn Metadata(asset: Asset) -> impl IntoView {
     let rows: Vec<(&str, AnyView)> = vec![
         ("Asset id", text(asset.id.to_string())),
+        (
+            "Owner",
+            match asset.owner.clone() {
+                Some(owner) => text(owner.to_string()),
+                None => view! {
+                    <span class="muted">"no owner (put in the bucket by another tool)"</span>
+                }
+                .into_any(),
+            },
+        ),
         ("File name", text(asset.filename.clone())),
         ("Content type", text(asset.content_type.clone())),
         ("Size", size(asset.size)),

@@ -1,12 +1,13 @@
 //! `/assets`: every asset with its status and metadata, one index-backed page at a time.
 //!
-//! The URL holds the whole view (`status`, `sort`, `q`, `limit`, `cursor`), so a view can be
-//! shared and reloaded; the server renders it complete (readable without JavaScript), then
+//! The URL holds the whole view (`owner`, `status`, `sort`, `q`, `limit`, `cursor`), so a view
+//! can be shared and reloaded; the server renders it complete (readable without JavaScript), then
 //! the page keeps pending rows and the first page fresh by polling.
 //!
 //! - `query`: the view a URL describes ([`BrowseQuery`]);
 //! - `toolbar`: search, filter, order and page size;
-//! - `table`: the rows, the pager and the empty states.
+//! - `table`: the rows (with an owner column for administrators), the pager, the empty
+//!   states, and the administrators' owner filter.
 
 mod query;
 mod table;
@@ -23,7 +24,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use query::BrowseQuery;
-use table::{AssetTable, Skeleton, DELETE_DIALOG};
+use table::{AssetTable, OwnerChoice, Skeleton, DELETE_DIALOG};
 use toolbar::Toolbar;
 
 #[component]
@@ -145,7 +146,11 @@ impl Listing {
         }
         let list = self.list;
         Some(match result {
-            Ok((q, page)) => view! { <AssetTable q page delete_target changed /> }.into_any(),
+            Ok((q, page)) => view! {
+                {page.viewer_is_admin.then(|| view! { <OwnerChoice q=q.clone() /> })}
+                <AssetTable q page delete_target changed />
+            }
+            .into_any(),
             Err(e) => view! {
                 <div class="panel panel-error" role="alert">
                     <h2>"The assets could not be listed"</h2>

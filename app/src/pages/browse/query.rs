@@ -2,7 +2,7 @@
 //! nothing is a 400), defaults left out, search text percent-encoded.
 
 use crate::{
-    api::{FerryError, ListParams, SortOrder},
+    api::{FerryError, ListParams, OwnerFilter, SortOrder},
     domain::AssetStatus,
 };
 use leptos_router::params::ParamsMap;
@@ -14,6 +14,8 @@ pub const DEFAULT_PAGE_SIZE: usize = 25;
 /// The view a `/assets` URL describes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct BrowseQuery {
+    /// Whose assets (administrators may choose; `mine` is the default and left out).
+    pub owner: OwnerFilter,
     pub status: Option<AssetStatus>,
     /// `None`: the default order (newest first; by name when searching).
     pub sort: Option<SortOrder>,
@@ -32,6 +34,11 @@ impl BrowseQuery {
     /// The same, from any lookup of query parameters (already percent-decoded).
     pub fn from_pairs(param: impl Fn(&str) -> Option<String>) -> Result<BrowseQuery, FerryError> {
         let get = |k: &str| param(k).filter(|v| !v.is_empty());
+        let owner = get("owner")
+            .map(|s| s.parse::<OwnerFilter>())
+            .transpose()
+            .map_err(FerryError::BadRequest)?
+            .unwrap_or_default();
         let status = get("status")
             .map(|s| s.parse::<AssetStatus>())
             .transpose()
@@ -61,6 +68,7 @@ impl BrowseQuery {
             sort
         };
         Ok(BrowseQuery {
+            owner,
             status,
             sort,
             q,
@@ -81,6 +89,9 @@ impl BrowseQuery {
     /// The URL of this view (defaults left out, so URLs stay short and stable).
     pub fn href(&self) -> String {
         let mut pairs: Vec<(&str, String)> = vec![];
+        if self.owner != OwnerFilter::Mine {
+            pairs.push(("owner", self.owner.to_param()));
+        }
         if !self.q.is_empty() {
             pairs.push(("q", self.q.clone()));
         }
@@ -146,6 +157,7 @@ impl BrowseQuery {
 
     pub fn params(&self) -> ListParams {
         ListParams {
+            owner: self.owner.clone(),
             status: self.status,
             limit: Some(self.limit),
             cursor: self.cursor.clone(),
@@ -155,7 +167,7 @@ impl BrowseQuery {
     }
 
     pub fn is_filtered(&self) -> bool {
-        self.status.is_some() || !self.q.is_empty()
+        self.status.is_some() || !self.q.is_empty() || self.owner != OwnerFilter::Mine
     }
 }
 
@@ -201,6 +213,7 @@ mod tests {
     #[test]
     fn urls_round_trip() {
         let view = BrowseQuery {
+            owner: OwnerFilter::Mine,
             status: Some(AssetStatus::Uploaded),
             sort: Some(SortOrder::NameDesc),
             q: "rep".into(),
@@ -226,6 +239,33 @@ mod tests {
             ..plain.clone()
         };
         assert_eq!(spaced.href(), "/assets?q=a%20b%26c");
+    }
+
+    #[test]
+    fn the_owner_filter_is_part_of_the_url() {
+        for (query, owner) in [
+            ("owner=all", OwnerFilter::All),
+            ("owner=unowned", OwnerFilter::Unowned),
+            (
+                "owner=user%3Aauth0%7Cx",
+                OwnerFilter::Owner(crate::domain::Owner::parse("auth0|x").unwrap()),
+            ),
+        ] {
+            let decoded = query.replace("%3A", ":").replace("%7C", "|");
+            let view = parse(&decoded).unwrap();
+            assert_eq!(view.owner, owner);
+            assert_eq!(view.params().owner, owner);
+            assert_eq!(view.href(), format!("/assets?{query}"));
+            assert_eq!(view.first_page().owner, owner, "kept across pages");
+        }
+        assert_eq!(parse("owner=mine").unwrap().href(), "/assets");
+        for bad in ["owner=bob", "owner=user:", "owner=user:a/b"] {
+            assert_eq!(
+                parse(bad).unwrap_err().status(),
+                http::StatusCode::BAD_REQUEST,
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -3,12 +3,13 @@
 
 use super::query::BrowseQuery;
 use crate::{
-    api::AssetList,
+    api::{AssetList, OwnerFilter},
     components::{AssetActions, FileIcon, StatusBadge, Time},
     domain::{media::FileKind, Asset},
     format::human_bytes,
 };
 use leptos::prelude::*;
+use leptos_router::{hooks::use_navigate, NavigateOptions};
 
 /// The id of the page's delete confirmation dialog.
 pub(super) const DELETE_DIALOG: &str = "confirm-delete";
@@ -39,10 +40,15 @@ pub fn AssetTable(
     let prev = page.prev_cursor.clone().map(|c| q.at(Some(c)).href());
     let next = page.next_cursor.clone().map(|c| q.at(Some(c)).href());
     let first = q.cursor.is_some().then(|| q.first_page().href());
+    // Administrators see whose each asset is (they may list several owners').
+    let owners = page.viewer_is_admin.then_some(q.clone());
     let rows = page
         .items
         .into_iter()
-        .map(|asset| view! { <AssetRow asset delete_target changed /> })
+        .map(|asset| {
+            let owners = owners.clone();
+            view! { <AssetRow asset owners delete_target changed /> }
+        })
         .collect_view();
     view! {
         <table class="assets" data-testid="assets">
@@ -50,6 +56,7 @@ pub fn AssetTable(
             <thead>
                 <tr>
                     <th scope="col">"Name"</th>
+                    {owners.is_some().then(|| view! { <th scope="col">"Owner"</th> })}
                     <th scope="col" class="num">"Size"</th>
                     <th scope="col">"Status"</th>
                     <th scope="col">"Created"</th>
@@ -90,9 +97,12 @@ fn pager_link(href: Option<String>, label: &'static str, rel: &'static str) -> i
     }
 }
 
+/// `owners`: the view, when the caller administers Ferry (the row then has an owner cell
+/// linking to that owner's assets).
 #[component]
 fn AssetRow(
     asset: Asset,
+    owners: Option<BrowseQuery>,
     delete_target: RwSignal<Option<Asset>>,
     changed: Callback<Asset>,
 ) -> impl IntoView {
@@ -122,6 +132,7 @@ fn AssetRow(
                     <span class="muted small">{asset.content_type.clone()}</span>
                 </span>
             </td>
+            {owners.map(|q| view! { <OwnerCell asset=asset.clone() q /> })}
             <td class="num" data-label="Size">
                 {size}
             </td>
@@ -148,6 +159,106 @@ fn AssetRow(
     }
 }
 
+/// Whose an asset is, linking to that owner's assets (or to the unowned ones).
+#[component]
+fn OwnerCell(asset: Asset, q: BrowseQuery) -> impl IntoView {
+    let (filter, label) = match asset.owner {
+        Some(o) => (OwnerFilter::Owner(o.clone()), o.to_string()),
+        None => (OwnerFilter::Unowned, "no owner".to_string()),
+    };
+    let class = if matches!(filter, OwnerFilter::Unowned) {
+        "muted"
+    } else {
+        "mono"
+    };
+    let href = BrowseQuery {
+        owner: filter,
+        ..q.first_page()
+    }
+    .href();
+    let data_owner = label.clone();
+    view! {
+        <td class="cell-owner" data-label="Owner" data-owner=data_owner>
+            <a class=class href=href>
+                {label}
+            </a>
+        </td>
+    }
+}
+
+/// Administrators choose whose assets to list: their own, everyone's, the ones that belong
+/// to no owner, or (from an owner cell's link) one owner's. A plain GET form keeping the rest
+/// of the view; once hydrated, a choice applies at once.
+#[component]
+pub fn OwnerChoice(q: BrowseQuery) -> impl IntoView {
+    let navigate = use_navigate();
+    let view_now = q.clone();
+    let on_change = move |ev: leptos::ev::Event| {
+        let Ok(owner) = event_target_value(&ev).parse::<OwnerFilter>() else {
+            return;
+        };
+        let next = BrowseQuery {
+            owner,
+            ..view_now.first_page()
+        };
+        navigate(
+            &next.href(),
+            NavigateOptions {
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    };
+    let mut choices = vec![
+        (OwnerFilter::Mine, "My assets".to_string()),
+        (OwnerFilter::All, "All owners".to_string()),
+        (
+            OwnerFilter::Unowned,
+            "No owner (other tools' objects)".to_string(),
+        ),
+    ];
+    if let OwnerFilter::Owner(o) = &q.owner {
+        choices.push((q.owner.clone(), format!("Owner {o}")));
+    }
+    // The rest of the view, for the form without JavaScript.
+    let keep: Vec<(&str, String)> = [
+        ("q", (!q.q.is_empty()).then(|| q.q.clone())),
+        ("status", q.status.map(|s| s.as_str().to_ascii_lowercase())),
+        ("sort", q.sort.map(|s| s.as_str().to_string())),
+        ("limit", Some(q.limit.to_string())),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k, v)))
+    .collect();
+    view! {
+        <form class="toolbar owner-filter" method="get" action="/assets" data-owner-filter="">
+            <div class="field">
+                <label for="asset-owner">"Owner"</label>
+                <select id="asset-owner" name="owner" on:change=on_change>
+                    {choices
+                        .into_iter()
+                        .map(|(filter, label)| {
+                            let selected = filter == q.owner;
+                            view! {
+                                <option value=filter.to_param() selected=selected>
+                                    {label}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            {keep
+                .into_iter()
+                .map(|(name, value)| view! { <input type="hidden" name=name value=value /> })
+                .collect_view()}
+            <button type="submit" class="btn">
+                "Show"
+            </button>
+        </form>
+    }
+}
+
 #[component]
 fn Empty(q: BrowseQuery) -> impl IntoView {
     let body = if q.cursor.is_some() {
@@ -160,6 +271,11 @@ fn Empty(q: BrowseQuery) -> impl IntoView {
         .into_any()
     } else if q.is_filtered() {
         let what = match (&q.status, q.q.as_str()) {
+            (None, "") => match &q.owner {
+                OwnerFilter::Owner(o) => format!("{o} has no assets."),
+                OwnerFilter::Unowned => "No objects without an owner.".to_string(),
+                _ => "No assets.".to_string(),
+            },
             (Some(st), "") => format!("No {} assets.", st.as_str().to_ascii_lowercase()),
             (None, prefix) => format!("No file names start with “{prefix}”."),
             (Some(st), prefix) => format!(

@@ -3,7 +3,7 @@
 
 use super::query::{BrowseQuery, DEFAULT_PAGE_SIZE, PAGE_SIZES};
 use crate::{
-    api::{FerryError, SortOrder},
+    api::{FerryError, OwnerFilter, SortOrder},
     domain::AssetStatus,
     platform,
 };
@@ -81,6 +81,12 @@ pub fn Toolbar(query: Memo<Result<BrowseQuery, FerryError>>) -> impl IntoView {
             <StatusField views />
             <SortField views />
             <LimitField views />
+            // Whose assets: chosen above the table (administrators); kept by this form.
+            {move || {
+                let owner = views.current().owner;
+                (owner != OwnerFilter::Mine)
+                    .then(|| view! { <input type="hidden" name="owner" value=owner.to_param() /> })
+            }}
             <button type="submit" class="btn">
                 "Apply"
             </button>

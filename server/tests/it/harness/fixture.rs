@@ -46,7 +46,7 @@ impl Fixture {
             let r = app.send(method, &format!("/asset/{id}"), None).await;
             assert_eq!(r.status, status, "{}", r.raw);
         }
-        let received_key = format!("uploads/{received}/received.txt");
+        let received_key = format!("uploads/local/{received}/received.txt");
         Fixture {
             app,
             created,

@@ -5,6 +5,9 @@
 //! the tests that need one (crash, seed flows). [`Fixture`] is a `TestApp` holding an asset
 //! in each state. `events` builds S3 notifications and API Gateway events as AWS sends them.
 //!
+//! Requests are made by [`Caller::local`] (what `server::app` inserts without sign-in); [`TestApp::as_caller`]
+//! is a [`Client`] of the same app acting as any other caller.
+//!
 //! ```ignore
 //! let app = TestApp::start().await;
 //! let r = app.post_json("/asset", r#"{"filename": "a.txt"}"#).await;
@@ -22,6 +25,7 @@ pub use fixture::{Fixture, UNKNOWN_ID};
 pub use issuer::{sign_with, SigningKey, TestIssuer, CLIENT_ID};
 pub use process::FerryProcess;
 
+use app::domain::{Caller, Owner};
 use axum::{
     body::Body,
     http::{header, HeaderMap, Method, Request, StatusCode},
@@ -35,7 +39,12 @@ use server::{
     site::Site,
     storage::AssetStore,
 };
-use std::{future::Future, path::Path, time::Duration};
+use std::{
+    future::Future,
+    ops::Deref,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 use tower::ServiceExt;
 
 /// The origin the embedded S3 accepts browser requests from in tests.
@@ -46,7 +55,41 @@ pub struct TestApp {
     /// Where the embedded backends keep their data (removed with the app).
     _dir: tempfile::TempDir,
     pub embedded: Embedded,
+    /// The site the router serves.
+    site_root: PathBuf,
+    /// Requests as `server::app` serves them (without sign-in, every one by
+    /// [`Caller::local`]).
+    client: Client,
+}
+
+/// Requests through one router, in process. [`TestApp`] dereferences to its own client;
+/// [`TestApp::as_caller`] makes one acting as another caller.
+#[derive(Clone)]
+pub struct Client {
     router: Router,
+}
+
+impl Deref for TestApp {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+/// A caller that is not an administrator.
+pub fn user(owner: &str) -> Caller {
+    Caller {
+        owner: Owner::parse(owner).unwrap(),
+        admin: false,
+    }
+}
+
+/// An administrator.
+pub fn admin(owner: &str) -> Caller {
+    Caller {
+        owner: Owner::parse(owner).unwrap(),
+        admin: true,
+    }
 }
 
 /// An answer, its body read whole: as JSON when it is JSON (else `Value::Null`) and as text.
@@ -75,9 +118,10 @@ impl TestApp {
         let embedded = start_embedded(dir.path(), settings).await;
         let router = server::app(Site::load(dir.path()).unwrap(), &embedded.services);
         TestApp {
+            site_root: dir.path().to_path_buf(),
             _dir: dir,
             embedded,
-            router,
+            client: Client { router },
         }
     }
 
@@ -97,21 +141,29 @@ impl TestApp {
         let services = embedded.services.clone().with_access(access);
         let router = server::app(Site::load(dir.path()).unwrap(), &services);
         TestApp {
+            site_root: dir.path().to_path_buf(),
             _dir: dir,
             embedded,
-            router,
+            client: Client { router },
         }
     }
 
     /// The same app serving the site built under `site_root`.
     pub fn serving_site(mut self, site_root: &Path) -> TestApp {
         let site = Site::load(site_root).expect("site loads");
-        self.router = server::app(site, &self.embedded.services);
+        self.client.router = server::app(site, &self.embedded.services);
+        self.site_root = site_root.to_path_buf();
         self
     }
 
-    pub fn router(&self) -> Router {
-        self.router.clone()
+    /// The same app (same backends, same site) with every request made by `caller`: the
+    /// router without the sign-in middleware (`server::routes`), and `caller` in every
+    /// request's extensions.
+    pub fn as_caller(&self, caller: Caller) -> Client {
+        let site = Site::load(&self.site_root).expect("site loads");
+        Client {
+            router: server::routes(site, &self.embedded.services).layer(axum::Extension(caller)),
+        }
     }
 
     pub fn services(&self) -> &Services {
@@ -149,6 +201,12 @@ impl TestApp {
 
     pub fn s3(&self) -> &aws_sdk_s3::Client {
         self.embedded.services.objects.client()
+    }
+}
+
+impl Client {
+    pub fn router(&self) -> Router {
+        self.router.clone()
     }
 
     pub async fn request(&self, req: Request<Body>) -> Reply {
