@@ -40,7 +40,6 @@ pub const API_URL: &str = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.co
 
 /// An API Gateway HTTP API (payload 2.0) event for the `$default` stage, as AWS sends it. A
 /// body is JSON, sent as text or base64-encoded (API Gateway does either).
-
 pub fn apigw_event(
     method: &str,
     path: &str,
