@@ -201,9 +201,9 @@ impl From<OwnerFilter> for String {
 /// them by name; without `sort` a search is A→Z and a plain listing newest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListParams {
-    /// Whose assets (default: the caller's own).
+    /// Whose assets; `None`: everything for administrators, one's own for everyone else.
     #[serde(default)]
-    pub owner: OwnerFilter,
+    pub owner: Option<OwnerFilter>,
     pub status: Option<AssetStatus>,
     pub limit: Option<usize>,
     pub cursor: Option<String>,
@@ -540,8 +540,8 @@ mod tests {
         for bad in ["", "bob", "user:", "user:a/b", "Mine", "everyone"] {
             assert!(bad.parse::<OwnerFilter>().is_err(), "{bad}");
         }
-        // Absent from older clients' parameters: the caller's own.
+        // Absent from older clients' parameters: the caller's default.
         let params: ListParams = serde_json::from_str("{}").unwrap();
-        assert_eq!(params.owner, OwnerFilter::Mine);
+        assert_eq!(params.owner, None);
     }
 }

@@ -124,7 +124,7 @@ test('a folder keeps its relative paths', async ({ page, request }) => {
   const names = list.items.map((i: any) => i.filename);
   expect(names).toContain('holiday/day 1/beach.txt');
   const beach = list.items.find((i: any) => i.filename === 'holiday/day 1/beach.txt');
-  expect(beach.object_key).toMatch(/^uploads\/[0-9A-Z]{26}\/holiday\/day 1\/beach\.txt$/);
+  expect(beach.object_key).toMatch(/^uploads\/local\/[0-9A-Z]{26}\/holiday\/day 1\/beach\.txt$/);
   expect(await download(request, beach.asset_id)).toBe('sand');
   fs.rmSync(root, { recursive: true, force: true });
 });

@@ -18,7 +18,12 @@ use std::{sync::Arc, time::Duration};
 /// Whose assets a listing reads: the caller's own, or (administrators only) another owner's,
 /// the unowned ones or everyone's. Anyone may name themselves; naming anything else without
 /// being an administrator is a 400 that says so (it reveals nothing about other owners).
-pub fn scope_for(caller: &Caller, filter: OwnerFilter) -> Result<Scope, FerryError> {
+pub fn scope_for(caller: &Caller, filter: Option<OwnerFilter>) -> Result<Scope, FerryError> {
+    let filter = filter.unwrap_or(if caller.admin {
+        OwnerFilter::All
+    } else {
+        OwnerFilter::Mine
+    });
     match filter {
         OwnerFilter::Mine => Ok(Scope::Owner(caller.owner.clone())),
         OwnerFilter::Owner(o) if o == caller.owner => Ok(Scope::Owner(o)),
@@ -470,8 +475,11 @@ mod tests {
             (&root, OwnerFilter::Unowned, Some(Scope::Unowned)),
             (&root, OwnerFilter::All, Some(Scope::All)),
         ];
+        // Without a filter: everything for administrators, one's own for anyone else.
+        assert_eq!(scope_for(&root, None), Ok(Scope::All));
+        assert_eq!(scope_for(&alice, None), Ok(Scope::Owner(owner("alice"))));
         for (caller, filter, want) in table {
-            let got = scope_for(caller, filter.clone());
+            let got = scope_for(caller, Some(filter.clone()));
             match want {
                 Some(scope) => assert_eq!(got, Ok(scope), "{filter:?}"),
                 None => assert_eq!(

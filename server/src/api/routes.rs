@@ -99,9 +99,9 @@ fn limit<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListAssetsQuery {
-    /// Whose assets: `mine` (default), or for administrators `user:<owner>`, `unowned`
-    /// (objects other tools put outside `uploads/<owner>/`) or `all`. Anyone else naming
-    /// another owner gets a 400.
+    /// Whose assets: `mine`, or for administrators `user:<owner>`, `unowned` (objects other
+    /// tools put outside `uploads/<owner>/`) or `all`. Anyone else naming another owner gets
+    /// a 400. Default: `all` for administrators, `mine` for everyone else.
     #[serde(default, deserialize_with = "param::parsed_or_empty")]
     #[param(schema_with = owner_schema)]
     owner: Option<OwnerFilter>,
@@ -146,7 +146,7 @@ pub async fn list_assets(
         .list(
             &caller,
             ListParams {
-                owner: q.owner.unwrap_or_default(),
+                owner: q.owner,
                 status: q.status,
                 limit: q.limit.map(|n| (n as usize).min(ListParams::MAX_LIMIT)),
                 cursor: q.cursor,

@@ -327,9 +327,14 @@ async fn administrators_see_every_owner_and_unowned_objects() {
         [a, b, unowned.clone()]
     );
     assert_eq!(
-        listed(&root, "").await,
+        listed(&root, "owner=mine").await,
         Vec::<String>::new(),
         "an administrator's own listing is their own"
+    );
+    assert_eq!(
+        listed(&root, "").await,
+        listed(&root, "owner=all").await,
+        "an administrator sees everything by default"
     );
     // The unowned object is invisible to everyone else, listing, record and metadata.
     let meta = format!("/metadata?bucket={}&key=imports/ledger.txt", app.bucket());

@@ -14,8 +14,9 @@ pub const DEFAULT_PAGE_SIZE: usize = 25;
 /// The view a `/assets` URL describes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct BrowseQuery {
-    /// Whose assets (administrators may choose; `mine` is the default and left out).
-    pub owner: OwnerFilter,
+    /// Whose assets (administrators choose; `None`, left out of the URL, is the caller's
+    /// default: everything for administrators, one's own for everyone else).
+    pub owner: Option<OwnerFilter>,
     pub status: Option<AssetStatus>,
     /// `None`: the default order (newest first; by name when searching).
     pub sort: Option<SortOrder>,
@@ -37,8 +38,7 @@ impl BrowseQuery {
         let owner = get("owner")
             .map(|s| s.parse::<OwnerFilter>())
             .transpose()
-            .map_err(FerryError::BadRequest)?
-            .unwrap_or_default();
+            .map_err(FerryError::BadRequest)?;
         let status = get("status")
             .map(|s| s.parse::<AssetStatus>())
             .transpose()
@@ -89,8 +89,8 @@ impl BrowseQuery {
     /// The URL of this view (defaults left out, so URLs stay short and stable).
     pub fn href(&self) -> String {
         let mut pairs: Vec<(&str, String)> = vec![];
-        if self.owner != OwnerFilter::Mine {
-            pairs.push(("owner", self.owner.to_param()));
+        if let Some(owner) = &self.owner {
+            pairs.push(("owner", owner.to_param()));
         }
         if !self.q.is_empty() {
             pairs.push(("q", self.q.clone()));
@@ -167,7 +167,7 @@ impl BrowseQuery {
     }
 
     pub fn is_filtered(&self) -> bool {
-        self.status.is_some() || !self.q.is_empty() || self.owner != OwnerFilter::Mine
+        self.status.is_some() || !self.q.is_empty() || self.owner.is_some()
     }
 }
 
@@ -213,7 +213,7 @@ mod tests {
     #[test]
     fn urls_round_trip() {
         let view = BrowseQuery {
-            owner: OwnerFilter::Mine,
+            owner: None,
             status: Some(AssetStatus::Uploaded),
             sort: Some(SortOrder::NameDesc),
             q: "rep".into(),
@@ -245,6 +245,7 @@ mod tests {
     fn the_owner_filter_is_part_of_the_url() {
         for (query, owner) in [
             ("owner=all", OwnerFilter::All),
+            ("owner=mine", OwnerFilter::Mine),
             ("owner=unowned", OwnerFilter::Unowned),
             (
                 "owner=user%3Aauth0%7Cx",
@@ -253,12 +254,15 @@ mod tests {
         ] {
             let decoded = query.replace("%3A", ":").replace("%7C", "|");
             let view = parse(&decoded).unwrap();
+            let owner = Some(owner);
             assert_eq!(view.owner, owner);
             assert_eq!(view.params().owner, owner);
             assert_eq!(view.href(), format!("/assets?{query}"));
             assert_eq!(view.first_page().owner, owner, "kept across pages");
         }
-        assert_eq!(parse("owner=mine").unwrap().href(), "/assets");
+        // No filter: the caller's default, and a URL without one.
+        assert_eq!(parse("").unwrap().owner, None);
+        assert_eq!(parse("owner=").unwrap().href(), "/assets");
         for bad in ["owner=bob", "owner=user:", "owner=user:a/b"] {
             assert_eq!(
                 parse(bad).unwrap_err().status(),

@@ -172,7 +172,7 @@ fn OwnerCell(asset: Asset, q: BrowseQuery) -> impl IntoView {
         "mono"
     };
     let href = BrowseQuery {
-        owner: filter,
+        owner: Some(filter),
         ..q.first_page()
     }
     .href();
@@ -197,6 +197,8 @@ pub fn OwnerChoice(q: BrowseQuery) -> impl IntoView {
         let Ok(owner) = event_target_value(&ev).parse::<OwnerFilter>() else {
             return;
         };
+        // All owners is an administrator's default: left out of the URL.
+        let owner = (owner != OwnerFilter::All).then_some(owner);
         let next = BrowseQuery {
             owner,
             ..view_now.first_page()
@@ -210,15 +212,16 @@ pub fn OwnerChoice(q: BrowseQuery) -> impl IntoView {
         );
     };
     let mut choices = vec![
-        (OwnerFilter::Mine, "My assets".to_string()),
         (OwnerFilter::All, "All owners".to_string()),
+        (OwnerFilter::Mine, "My assets".to_string()),
         (
             OwnerFilter::Unowned,
             "No owner (other tools' objects)".to_string(),
         ),
     ];
-    if let OwnerFilter::Owner(o) = &q.owner {
-        choices.push((q.owner.clone(), format!("Owner {o}")));
+    let shown = q.owner.clone().unwrap_or(OwnerFilter::All);
+    if let OwnerFilter::Owner(o) = &shown {
+        choices.push((shown.clone(), format!("Owner {o}")));
     }
     // The rest of the view, for the form without JavaScript.
     let keep: Vec<(&str, String)> = [
@@ -238,7 +241,7 @@ pub fn OwnerChoice(q: BrowseQuery) -> impl IntoView {
                     {choices
                         .into_iter()
                         .map(|(filter, label)| {
-                            let selected = filter == q.owner;
+                            let selected = filter == shown;
                             view! {
                                 <option value=filter.to_param() selected=selected>
                                     {label}
@@ -271,7 +274,7 @@ fn Empty(q: BrowseQuery) -> impl IntoView {
         .into_any()
     } else if q.is_filtered() {
         let what = match (&q.status, q.q.as_str()) {
-            (None, "") => match &q.owner {
+            (None, "") => match q.owner.as_ref().unwrap_or(&OwnerFilter::All) {
                 OwnerFilter::Owner(o) => format!("{o} has no assets."),
                 OwnerFilter::Unowned => "No objects without an owner.".to_string(),
                 _ => "No assets.".to_string(),

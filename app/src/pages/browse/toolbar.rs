@@ -3,7 +3,7 @@
 
 use super::query::{BrowseQuery, DEFAULT_PAGE_SIZE, PAGE_SIZES};
 use crate::{
-    api::{FerryError, OwnerFilter, SortOrder},
+    api::{FerryError, SortOrder},
     domain::AssetStatus,
     platform,
 };
@@ -83,9 +83,9 @@ pub fn Toolbar(query: Memo<Result<BrowseQuery, FerryError>>) -> impl IntoView {
             <LimitField views />
             // Whose assets: chosen above the table (administrators); kept by this form.
             {move || {
-                let owner = views.current().owner;
-                (owner != OwnerFilter::Mine)
-                    .then(|| view! { <input type="hidden" name="owner" value=owner.to_param() /> })
+                views.current().owner.map(|owner| {
+                    view! { <input type="hidden" name="owner" value=owner.to_param() /> }
+                })
             }}
             <button type="submit" class="btn">
                 "Apply"
