@@ -7,31 +7,6 @@ use crate::harness::{admin, user, Client, TestApp};
 use axum::http::{header, Method, StatusCode};
 use serde_json::{json, Value};
 
-/// Creates an asset as `client` and uploads `bytes` to its presigned URL. Returns its id and
-/// object key.
-async fn upload(client: &Client, name: &str, bytes: &[u8]) -> (String, String) {
-    let r = client
-        .post_json(
-            "/asset",
-            &json!({"filename": name, "content_type": "text/plain", "size": bytes.len()})
-                .to_string(),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
-    let put = reqwest::Client::new()
-        .put(r.body["upload_url"].as_str().unwrap())
-        .header("content-type", "text/plain")
-        .body(bytes.to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(put.status(), 200);
-    (
-        r.body["id"].as_str().unwrap().to_string(),
-        r.body["object_key"].as_str().unwrap().to_string(),
-    )
-}
-
 /// The ids of a listing page (`query` after `/asset?`).
 async fn listed(client: &Client, query: &str) -> Vec<String> {
     let r = client.get(&format!("/asset?{query}")).await;
@@ -80,8 +55,8 @@ async fn another_owners_asset_is_404_on_every_route() {
     let app = TestApp::start().await;
     let alice = app.as_caller(user("alice"));
     let bob = app.as_caller(user("bob"));
-    let (received, key) = upload(&alice, "secret.txt", b"alice's").await;
-    let (deleted, _) = upload(&alice, "gone.txt", b"alice's").await;
+    let (received, key) = alice.upload("secret.txt", b"alice's").await;
+    let (deleted, _) = alice.upload("gone.txt", b"alice's").await;
     assert_eq!(
         alice
             .send(Method::DELETE, &format!("/asset/{deleted}"), None)
@@ -178,9 +153,9 @@ async fn listings_are_per_owner_and_cursors_stay_with_theirs() {
     let bob = app.as_caller(user("bob"));
     let mut alices = vec![];
     for name in ["a1.txt", "a2.txt", "a3.txt"] {
-        alices.push(upload(&alice, name, b"a").await.0);
+        alices.push(alice.upload(name, b"a").await.0);
     }
-    let (bobs, key) = upload(&bob, "b1.txt", b"b").await;
+    let (bobs, key) = bob.upload("b1.txt", b"b").await;
     assert_eq!(key, format!("uploads/bob/{bobs}/b1.txt"));
     alices.reverse();
     assert_eq!(listed(&alice, "").await, alices, "newest first, only hers");
@@ -234,8 +209,8 @@ async fn listings_are_per_owner_and_cursors_stay_with_theirs() {
 async fn only_administrators_filter_by_owner() {
     let app = TestApp::start().await;
     let alice = app.as_caller(user("alice"));
-    let (mine, _) = upload(&alice, "mine.txt", b"a").await;
-    upload(&app.as_caller(user("bob")), "bobs.txt", b"b").await;
+    let (mine, _) = alice.upload("mine.txt", b"a").await;
+    app.as_caller(user("bob")).upload("bobs.txt", b"b").await;
     let before = app
         .as_caller(admin("root"))
         .get("/asset?owner=all&limit=100")
@@ -290,8 +265,8 @@ async fn administrators_see_every_owner_and_unowned_objects() {
     let alice = app.as_caller(user("alice"));
     let bob = app.as_caller(user("bob"));
     let root = app.as_caller(admin("root"));
-    let (a, _) = upload(&alice, "a.txt", b"a").await;
-    let (b, _) = upload(&bob, "b.txt", b"b").await;
+    let (a, _) = alice.upload("a.txt", b"a").await;
+    let (b, _) = bob.upload("b.txt", b"b").await;
     // Written by another tool, outside uploads/<owner>/: nobody's.
     put_object(&app, "imports/ledger.txt").await;
     let imported = record_of(&app, "imports/ledger.txt").await;
@@ -394,7 +369,7 @@ async fn objects_put_under_uploads_owner_belong_to_that_owner() {
 async fn pages_render_only_the_callers_assets() {
     let app = TestApp::start().await;
     let alice = app.as_caller(user("alice"));
-    let (a, _) = upload(&alice, "alices-diary.txt", b"a").await;
+    let (a, _) = alice.upload("alices-diary.txt", b"a").await;
     let bob = app.as_caller(user("bob"));
     let r = bob.get("/assets").await;
     assert_eq!(r.status, StatusCode::OK);

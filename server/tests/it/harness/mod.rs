@@ -248,6 +248,11 @@ impl Client {
     /// Creates an asset through the REST API and uploads `bytes` to its presigned URL, as a
     /// browser would. Returns its id.
     pub async fn uploaded(&self, name: &str, bytes: &[u8]) -> String {
+        self.upload(name, bytes).await.0
+    }
+
+    /// The same, returning the asset's id and object key.
+    pub async fn upload(&self, name: &str, bytes: &[u8]) -> (String, String) {
         let r = self
             .post_json(
                 "/asset",
@@ -264,7 +269,8 @@ impl Client {
             .await
             .unwrap();
         assert_eq!(put.status(), 200);
-        r.body["id"].as_str().unwrap().to_string()
+        let id = r.body["id"].as_str().unwrap().to_string();
+        (id, r.body["object_key"].as_str().unwrap().to_string())
     }
 }
 
