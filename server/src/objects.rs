@@ -37,6 +37,9 @@ pub enum ObjectError {
     NoSuchUpload,
     #[error("the multipart upload was refused: {0}")]
     InvalidMultipart(String),
+    /// A conditional write found an object already stored under the key.
+    #[error("an object is already stored under this key")]
+    AlreadyStored,
     #[error("object store error: {0}")]
     Backend(String),
 }
@@ -85,16 +88,19 @@ impl ObjectStore {
         &self,
         bucket: &str,
         key: &str,
-        content_type: Option<&str>,
-        content_length: Option<u64>,
+        signed: PutConditions<'_>,
         ttl: Duration,
     ) -> Result<PresignedRequest, ObjectError> {
         let mut request = self.s3.put_object().bucket(bucket).key(key);
-        if let Some(ct) = content_type {
+        if let Some(ct) = signed.content_type {
             request = request.content_type(ct);
         }
-        if let Some(len) = content_length {
+        if let Some(len) = signed.content_length {
             request = request.content_length(len as i64);
+        }
+        if signed.only_if_absent {
+            // S3 conditional write: a second PUT with this URL gets 412 and changes nothing.
+            request = request.if_none_match("*");
         }
         let presigned = request
             .presigned(presigning(ttl)?)
@@ -121,6 +127,16 @@ impl ObjectStore {
             .map_err(ObjectError::backend)?;
         Ok(to_request(presigned, ttl))
     }
+}
+
+/// What a presigned PUT signs besides the key: the client must send exactly these headers
+/// (the ticket lists them), or S3 refuses the request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PutConditions<'a> {
+    pub content_type: Option<&'a str>,
+    pub content_length: Option<u64>,
+    /// `If-None-Match: *`: the URL only creates the object, never replaces it.
+    pub only_if_absent: bool,
 }
 
 /// One part already stored in a multipart upload.
@@ -241,6 +257,8 @@ impl ObjectStore {
             .bucket(bucket)
             .key(key)
             .upload_id(upload_id)
+            // Never replaces an object already stored under the key (412 from S3).
+            .if_none_match("*")
             .multipart_upload(
                 CompletedMultipartUpload::builder()
                     .set_parts(Some(parts))
@@ -252,6 +270,7 @@ impl ObjectStore {
                 use aws_sdk_s3::error::ProvideErrorMetadata;
                 match e.as_service_error().and_then(|se| se.code()) {
                     Some("NoSuchUpload") => ObjectError::NoSuchUpload,
+                    Some("PreconditionFailed") => ObjectError::AlreadyStored,
                     Some(code @ ("InvalidPart" | "InvalidPartOrder" | "EntityTooSmall")) => {
                         ObjectError::InvalidMultipart(code.to_string())
                     }

@@ -3,7 +3,7 @@
 
 use crate::{
     config::Limits,
-    objects::{part_size_for, ObjectError, ObjectStore, MAX_PART, MAX_PARTS},
+    objects::{part_size_for, ObjectError, ObjectStore, PutConditions, MAX_PART, MAX_PARTS},
     storage::{AssetStore, ListQuery, NewAsset, Scope, TableError},
 };
 use app::{
@@ -167,6 +167,7 @@ impl From<ObjectError> for FerryError {
         match e {
             ObjectError::NoSuchUpload => FerryError::NotFound(e.to_string()),
             ObjectError::InvalidMultipart(_) => FerryError::BadRequest(e.to_string()),
+            ObjectError::AlreadyStored => FerryError::PreconditionFailed(e.to_string()),
             ObjectError::Backend(_) => FerryError::Internal(e.to_string()),
         }
     }
@@ -191,6 +192,7 @@ impl AssetBackend for AssetService {
     ) -> Result<UploadTicket, FerryError> {
         let declared_type = self.check_new(&upload)?;
         let size = upload.size;
+        let declared = declared_type.is_some() || size.is_some();
         let asset = self
             .create_record(caller, upload, declared_type.as_deref())
             .await?;
@@ -199,8 +201,14 @@ impl AssetBackend for AssetService {
             .presign_put(
                 &asset.bucket,
                 &asset.object_key,
-                declared_type.as_deref(),
-                size,
+                PutConditions {
+                    content_type: declared_type.as_deref(),
+                    content_length: size,
+                    // A caller that declares its file is told which headers to send, so
+                    // the URL can refuse to replace what it stored. A bare seed-style PUT
+                    // (no body, no headers) cannot be asked for one.
+                    only_if_absent: declared,
+                },
                 self.limits.upload_ttl,
             )
             .await?;

@@ -361,6 +361,7 @@ impl Uploader {
                     PutOutcome::Failed { status, body } => (status, body),
                 };
             match after_failure(status, &body_text, attempt) {
+                Verdict::AlreadyStored => return Ok(None),
                 Verdict::RetryAfter(ms) => {
                     self.set_state(id, ItemState::RetryWaiting { attempt });
                     platform::sleep(ms).await;

@@ -97,12 +97,18 @@ pub enum Verdict {
     RetryAfter(u32),
     /// Give up with a message a person understands.
     GiveUp(String),
+    /// A retry found the file already stored: an earlier attempt reached S3 and only its
+    /// answer was lost (upload URLs only create, so S3 answers 412 to the retry).
+    AlreadyStored,
 }
 
 /// Retry network errors (status 0) and 5xx with backoff; never 4xx. `attempt` counts the
 /// retries already made.
 pub fn after_failure(status: u16, body: &str, attempt: u32) -> Verdict {
     const DELAYS_MS: [u32; 4] = [1_000, 3_000, 5_000, 10_000];
+    if status == 412 && attempt > 0 {
+        return Verdict::AlreadyStored;
+    }
     let retryable = status == 0 || status >= 500;
     if retryable {
         if let Some(&delay) = DELAYS_MS.get(attempt as usize) {
@@ -121,6 +127,7 @@ fn describe_failure(status: u16, body: &str, retried: bool) -> String {
             "the upload was rejected: the file changed since it was signed".to_string()
         }
         403 => "the upload was refused (403)".to_string(),
+        412 => "a file is already stored for this upload".to_string(),
         413 => "the file is too large".to_string(),
         415 => "this type of file is not accepted".to_string(),
         s if s >= 500 => format!("the storage service failed ({s})"),
@@ -322,6 +329,19 @@ mod tests {
         }
         match after_failure(0, "", 9) {
             Verdict::GiveUp(m) => assert!(m.contains("offline"), "{m}"),
+            v => panic!("{v:?}"),
+        }
+    }
+
+    #[test]
+    fn a_412_after_a_retry_means_the_first_attempt_stored_the_file() {
+        assert_eq!(
+            after_failure(412, "PreconditionFailed", 1),
+            Verdict::AlreadyStored
+        );
+        // On a first attempt it is someone else's file: never overwritten, and said so.
+        match after_failure(412, "PreconditionFailed", 0) {
+            Verdict::GiveUp(m) => assert!(m.contains("already stored"), "{m}"),
             v => panic!("{v:?}"),
         }
     }

@@ -87,11 +87,11 @@ async fn post_asset_signs_what_the_client_declares() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
     assert_eq!(
         r.body["headers"],
-        json!({"content-type": "image/png", "content-length": "3"})
+        json!({"content-type": "image/png", "content-length": "3", "if-none-match": "*"})
     );
     let url = r.body["upload_url"].as_str().unwrap().to_ascii_lowercase();
     assert!(
-        url.contains("x-amz-signedheaders=content-length%3bcontent-type%3bhost"),
+        url.contains("x-amz-signedheaders=content-length%3bcontent-type%3bhost%3bif-none-match"),
         "{url}"
     );
     assert!(r.body["object_key"]
@@ -107,6 +107,60 @@ async fn post_asset_signs_what_the_client_declares() {
         .await
         .unwrap();
     assert_eq!(put.status(), 403);
+}
+
+/// An upload URL creates its object once: replayed (by the page retrying, or by anyone who
+/// saw the URL), S3 answers 412 and the stored bytes, the record and its ETag stay.
+#[tokio::test]
+async fn a_replayed_upload_url_never_replaces_the_stored_file() {
+    let api = TestApp::start().await;
+    let r = api
+        .post_json(
+            "/asset",
+            r#"{"filename": "contract.txt", "content_type": "text/plain", "size": 5}"#,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
+    assert_eq!(
+        crate::harness::put_as_told(&r.body, b"first".to_vec())
+            .await
+            .status(),
+        200
+    );
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let confirmed = api.send(Method::PUT, &format!("/asset/{id}"), None).await;
+    assert_eq!(confirmed.status, StatusCode::ACCEPTED, "{}", confirmed.raw);
+    let before = api.store().get(id.parse().unwrap()).await.unwrap();
+
+    let replay = crate::harness::put_as_told(&r.body, b"forge".to_vec()).await;
+    assert_eq!(replay.status(), 412, "{:?}", replay.text().await);
+    // Without the header it was told to send, the URL's signature does not match.
+    let bare = reqwest::Client::new()
+        .put(r.body["upload_url"].as_str().unwrap())
+        .header("content-type", "text/plain")
+        .body("forge")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), 403);
+
+    let stored = api
+        .s3()
+        .get_object()
+        .bucket(api.bucket())
+        .key(r.body["object_key"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"first"
+    );
+    let after = api.store().get(id.parse().unwrap()).await.unwrap();
+    assert_eq!(
+        (after.status, after.etag, after.size),
+        (before.status, before.etag, before.size)
+    );
 }
 
 #[tokio::test]

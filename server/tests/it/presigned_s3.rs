@@ -2,7 +2,7 @@
 
 use crate::harness::{eventually, TestApp};
 use app::domain::AssetStatus;
-use server::storage::NewAsset;
+use server::{objects::PutConditions, storage::NewAsset};
 use std::time::Duration;
 
 const ORIGIN: &str = "http://127.0.0.1:3000";
@@ -29,7 +29,16 @@ async fn new_upload(
         .embedded
         .services
         .objects
-        .presign_put(env.bucket(), &asset.object_key, Some(ct), Some(size), TTL)
+        .presign_put(
+            env.bucket(),
+            &asset.object_key,
+            PutConditions {
+                content_type: Some(ct),
+                content_length: Some(size),
+                only_if_absent: false,
+            },
+            TTL,
+        )
         .await
         .unwrap();
     (asset, put)
@@ -194,8 +203,11 @@ async fn expired_urls_are_refused() {
         .presign_put(
             env.bucket(),
             &asset.object_key,
-            Some("text/plain"),
-            Some(3),
+            PutConditions {
+                content_type: Some("text/plain"),
+                content_length: Some(3),
+                only_if_absent: false,
+            },
             Duration::from_secs(1),
         )
         .await

@@ -114,16 +114,29 @@ async fn seed_two_flow(ferry: &FerryProcess, dir: &std::path::Path) {
     let id = created["id"].as_str().unwrap().to_string();
 
     // PUT the bytes with curl, straight to S3.
-    let (code, _) = curl(&[
-        "-X",
-        "PUT",
-        "-H",
-        "Content-Type: text/plain",
+    // With the headers the answer lists (curl sets Content-Length itself).
+    let told: Vec<String> = created["headers"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(name, _)| name.as_str() != "content-length")
+        .map(|(name, value)| format!("{name}: {}", value.as_str().unwrap()))
+        .collect();
+    let mut args: Vec<&str> = vec!["-X", "PUT"];
+    for header in &told {
+        args.extend(["-H", header.as_str()]);
+    }
+    let data = format!("@{}", file.display());
+    args.extend([
         "--data-binary",
-        &format!("@{}", file.display()),
+        &data,
         created["upload_url"].as_str().unwrap(),
     ]);
+    let (code, _) = curl(&args);
     assert_eq!(code, 200);
+    // The same URL again: S3 refuses to replace what it stored.
+    let (code, _) = curl(&args);
+    assert_eq!(code, 412);
 
     // The S3 event makes it RECEIVED.
     let mut state = Value::Null;
@@ -262,4 +275,49 @@ async fn seed_one_flow(ferry: &FerryProcess) {
         (status, body["error"].clone()),
         (404, json!("Metadata not found"))
     );
+}
+
+/// The seed system's own client: `POST /asset` with no body, then a plain `curl -X PUT -T`
+/// with no headers at all. Nothing it was never told about can be signed into its URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_bare_flow_post_without_a_body_then_put_without_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ferry, token) = ferry(dir.path(), None).await;
+    TOKEN
+        .scope(token, async {
+            let base = &ferry.base_url;
+            let (status, created) =
+                json_call(reqwest::Method::POST, &format!("{base}/asset"), None).await;
+            assert_eq!(status, 201, "{created}");
+            assert_eq!(created["headers"], json!({}));
+            let file = dir.path().join("bare.bin");
+            std::fs::write(&file, b"bare bytes").unwrap();
+            let (code, _) = curl(&[
+                "-X",
+                "PUT",
+                "-T",
+                &file.display().to_string(),
+                created["upload_url"].as_str().unwrap(),
+            ]);
+            assert_eq!(code, 200);
+            let id = created["id"].as_str().unwrap();
+            let mut state = Value::Null;
+            for _ in 0..50 {
+                let (_, list) =
+                    json_call(reqwest::Method::GET, &format!("{base}/asset"), None).await;
+                state = list["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|i| i["asset_id"] == id)
+                    .map(|i| i["state"].clone())
+                    .unwrap_or(Value::Null);
+                if state == "RECEIVED" {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            assert_eq!(state, "RECEIVED");
+        })
+        .await;
 }

@@ -261,17 +261,21 @@ impl Client {
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
-        let put = reqwest::Client::new()
-            .put(r.body["upload_url"].as_str().unwrap())
-            .header("content-type", "text/plain")
-            .body(bytes.to_vec())
-            .send()
-            .await
-            .unwrap();
+        let put = put_as_told(&r.body, bytes.to_vec()).await;
         assert_eq!(put.status(), 200);
         let id = r.body["id"].as_str().unwrap().to_string();
         (id, r.body["object_key"].as_str().unwrap().to_string())
     }
+}
+
+/// PUTs `body` to a ticket's `upload_url` with exactly the headers the ticket lists (what a
+/// client that declared its file must send).
+pub async fn put_as_told(ticket: &Value, body: Vec<u8>) -> reqwest::Response {
+    let mut put = reqwest::Client::new().put(ticket["upload_url"].as_str().unwrap());
+    for (name, value) in ticket["headers"].as_object().into_iter().flatten() {
+        put = put.header(name, value.as_str().unwrap());
+    }
+    put.body(body).send().await.unwrap()
 }
 
 /// One request through `router`, in process.
