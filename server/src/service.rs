@@ -3,7 +3,9 @@
 
 use crate::{
     config::Limits,
-    objects::{part_size_for, ObjectError, ObjectStore, PutConditions, MAX_PART, MAX_PARTS},
+    objects::{
+        part_size_for, ObjectError, ObjectStore, PutConditions, StoredPart, MAX_PART, MAX_PARTS,
+    },
     storage::{AssetStore, ListQuery, NewAsset, Scope, TableError},
 };
 use app::{
@@ -11,7 +13,7 @@ use app::{
         AssetBackend, AssetList, DownloadLink, FerryError, ListParams, MultipartTicket, NewUpload,
         OwnerFilter, PartUpload, UploadLimits, UploadTicket, UploadedPart,
     },
-    domain::{Asset, AssetId, Caller, ObjectMetadata},
+    domain::{Asset, AssetId, Caller, ObjectMetadata, PartPlan, UploadPlan},
 };
 use std::{sync::Arc, time::Duration};
 
@@ -32,6 +34,43 @@ pub fn scope_for(caller: &Caller, filter: Option<OwnerFilter>) -> Result<Scope, 
         OwnerFilter::Unowned => Ok(Scope::Unowned),
         OwnerFilter::All => Ok(Scope::All),
     }
+}
+
+/// A multipart upload completes only when S3 holds exactly its planned parts (each of its
+/// planned size, so the total is the declared size) and the client lists exactly those, with
+/// the ETags S3 gave them.
+fn check_complete(
+    plan: &PartPlan,
+    stored: &[StoredPart],
+    listed: &[UploadedPart],
+) -> Result<(), FerryError> {
+    let refuse = |why: String| Err(FerryError::BadRequest(why));
+    if stored.len() != plan.parts() as usize {
+        return refuse(format!(
+            "the upload has {} of its {} parts",
+            stored.len(),
+            plan.parts()
+        ));
+    }
+    for (n, part) in (1..).zip(stored) {
+        if part.part_number != n || !plan.fits(n, part.size) {
+            return refuse(format!(
+                "stored part {} ({} bytes) is not part {n} of the plan ({} bytes)",
+                part.part_number,
+                part.size,
+                plan.len(n)
+            ));
+        }
+    }
+    let same = listed.len() == stored.len()
+        && listed
+            .iter()
+            .zip(stored)
+            .all(|(l, s)| l.part_number == s.part_number && l.etag == s.etag);
+    if !same {
+        return refuse("the parts listed are not the parts stored (numbers and ETags)".into());
+    }
+    Ok(())
 }
 
 /// Upload ids are S3's; keep them to what S3 issues (printable, bounded).
@@ -123,21 +162,32 @@ impl AssetService {
 
     /// The asset of a multipart upload, which must be the caller's (else `NotFound`) and
     /// still be waiting for its bytes.
+    /// The caller's asset and the multipart upload it started, if `upload_id` is that
+    /// upload (another upload's id, even a real one, is `NotFound`) and the asset still
+    /// waits for its file.
     async fn multipart_asset(
         &self,
         caller: &Caller,
         id: AssetId,
         upload_id: &str,
-    ) -> Result<Asset, FerryError> {
+    ) -> Result<(Asset, PartPlan), FerryError> {
         check_upload_id(upload_id)?;
         let asset = self.store.get_for(caller, id).await?;
+        let plan = match self.store.upload_plan(id).await? {
+            Some(u) if u.upload_id == upload_id => u.plan,
+            _ => {
+                return Err(FerryError::NotFound(
+                    "no such multipart upload for this asset".into(),
+                ))
+            }
+        };
         if asset.status != app::domain::AssetStatus::Created {
             return Err(FerryError::PreconditionFailed(format!(
                 "the asset is {}: its upload is over",
                 asset.status
             )));
         }
-        Ok(asset)
+        Ok((asset, plan))
     }
 }
 
@@ -147,7 +197,9 @@ impl From<TableError> for FerryError {
     fn from(e: TableError) -> Self {
         match e {
             TableError::NotFound => FerryError::NotFound("Asset not found".into()),
-            TableError::InvalidTransition { .. } => FerryError::PreconditionFailed(e.to_string()),
+            TableError::InvalidTransition { .. } | TableError::UploadAlreadyStarted => {
+                FerryError::PreconditionFailed(e.to_string())
+            }
             TableError::InvalidFilename(_)
             | TableError::InvalidContentType(_)
             | TableError::InvalidLimit
@@ -320,10 +372,24 @@ impl AssetBackend for AssetService {
                 return Err(e.into());
             }
         };
+        let plan = PartPlan::new(size, part_size_for(size));
+        let recorded = UploadPlan {
+            upload_id: upload_id.clone(),
+            plan,
+        };
+        if let Err(e) = self.store.record_upload(asset.id, &recorded).await {
+            // An upload nobody can sign parts for: drop it with its record.
+            let _ = self
+                .objects
+                .abort_multipart(&asset.bucket, &asset.object_key, &upload_id)
+                .await;
+            let _ = self.store.soft_delete(caller, asset.id).await;
+            return Err(e.into());
+        }
         Ok(MultipartTicket {
             id: asset.id,
             upload_id,
-            part_size: part_size_for(size),
+            part_size: plan.part_size(),
             bucket: asset.bucket,
             object_key: asset.object_key,
         })
@@ -347,7 +413,20 @@ impl AssetBackend for AssetService {
                 "a part is 1 to {MAX_PART} bytes"
             )));
         }
-        let asset = self.multipart_asset(caller, id, upload_id).await?;
+        let (asset, plan) = self.multipart_asset(caller, id, upload_id).await?;
+        if !plan.fits(part_number, size) {
+            return Err(FerryError::BadRequest(if part_number > plan.parts() {
+                format!(
+                    "part {part_number} is not in this upload: it has {} parts",
+                    plan.parts()
+                )
+            } else {
+                format!(
+                    "part {part_number} of this upload is {} bytes, not {size}",
+                    plan.len(part_number)
+                )
+            }));
+        }
         let put = self
             .objects
             .presign_part(
@@ -372,7 +451,7 @@ impl AssetBackend for AssetService {
         id: AssetId,
         upload_id: &str,
     ) -> Result<Vec<UploadedPart>, FerryError> {
-        let asset = self.multipart_asset(caller, id, upload_id).await?;
+        let (asset, _) = self.multipart_asset(caller, id, upload_id).await?;
         let parts = self
             .objects
             .list_parts(&asset.bucket, &asset.object_key, upload_id)
@@ -407,7 +486,13 @@ impl AssetBackend for AssetService {
                 "parts must be listed in increasing part_number order, once each".into(),
             ));
         }
-        let asset = self.multipart_asset(caller, id, upload_id).await?;
+        let (asset, plan) = self.multipart_asset(caller, id, upload_id).await?;
+        // What S3 holds must be exactly the plan, and what the client lists exactly that.
+        let stored = self
+            .objects
+            .list_parts(&asset.bucket, &asset.object_key, upload_id)
+            .await?;
+        check_complete(&plan, &stored, &parts)?;
         let parts: Vec<(u32, String)> =
             parts.into_iter().map(|p| (p.part_number, p.etag)).collect();
         self.objects
@@ -422,8 +507,7 @@ impl AssetBackend for AssetService {
         id: AssetId,
         upload_id: &str,
     ) -> Result<Asset, FerryError> {
-        check_upload_id(upload_id)?;
-        let asset = self.store.get_for(caller, id).await?;
+        let (asset, _) = self.multipart_asset(caller, id, upload_id).await?;
         self.objects
             .abort_multipart(&asset.bucket, &asset.object_key, upload_id)
             .await?;
@@ -448,6 +532,55 @@ impl AssetBackend for AssetService {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_multipart_upload_completes_only_as_planned() {
+        let mib = 1024 * 1024;
+        let plan = PartPlan::new(12 * mib, 5 * mib); // 5 + 5 + 2 MiB
+        let stored = |sizes: &[u64]| -> Vec<StoredPart> {
+            (1..)
+                .zip(sizes)
+                .map(|(n, &size)| StoredPart {
+                    part_number: n,
+                    etag: format!("e{n}"),
+                    size,
+                })
+                .collect()
+        };
+        let listed = |parts: &[StoredPart]| -> Vec<UploadedPart> {
+            parts
+                .iter()
+                .map(|p| UploadedPart {
+                    part_number: p.part_number,
+                    etag: p.etag.clone(),
+                    size: p.size,
+                })
+                .collect()
+        };
+        let good = stored(&[5 * mib, 5 * mib, 2 * mib]);
+        assert_eq!(check_complete(&plan, &good, &listed(&good)), Ok(()));
+        for (what, parts) in [
+            ("a part missing", stored(&[5 * mib, 5 * mib])),
+            ("a part too many", stored(&[5 * mib, 5 * mib, 2 * mib, mib])),
+            (
+                "a last part past the declared size",
+                stored(&[5 * mib, 5 * mib, 3 * mib]),
+            ),
+            ("a short middle part", stored(&[5 * mib, mib, 2 * mib])),
+        ] {
+            assert!(
+                matches!(
+                    check_complete(&plan, &parts, &listed(&parts)),
+                    Err(FerryError::BadRequest(_))
+                ),
+                "{what}"
+            );
+        }
+        let mut other_etag = listed(&good);
+        other_etag[1].etag = "forged".into();
+        assert!(check_complete(&plan, &good, &other_etag).is_err());
+        assert!(check_complete(&plan, &good, &listed(&good)[..2]).is_err());
+    }
+
     use super::*;
     use app::domain::Owner;
 

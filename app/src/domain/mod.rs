@@ -6,10 +6,12 @@ mod filename;
 mod id;
 pub mod media;
 mod owner;
+mod parts;
 mod status;
 
 pub use asset::{Asset, ObjectMetadata};
 pub use filename::{validate_filename, InvalidFilename, MAX_FILENAME_BYTES, MAX_SEGMENT_BYTES};
 pub use id::{AssetId, InvalidAssetId};
 pub use owner::{Caller, InvalidOwner, Owner};
+pub use parts::{PartPlan, UploadPlan};
 pub use status::{AssetStatus, InvalidStatus};

@@ -8,52 +8,19 @@ use std::{
     ops::Range,
 };
 
-/// How a file of `size` bytes is cut into parts of `part_size` bytes (the last one may be
-/// shorter). Parts are numbered from 1, as S3 numbers them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PartPlan {
-    size: u64,
-    part_size: u64,
-}
+pub use crate::domain::PartPlan;
 
-impl PartPlan {
-    pub fn new(size: u64, part_size: u64) -> PartPlan {
-        PartPlan {
-            size,
-            part_size: part_size.max(1),
-        }
-    }
-
-    /// How many parts; an empty file is one empty part.
-    pub fn parts(&self) -> u32 {
-        self.size.div_ceil(self.part_size).max(1) as u32
-    }
-
-    /// The bytes of part `n`.
-    pub fn range(&self, n: u32) -> Range<u64> {
-        let start = (u64::from(n.max(1)) - 1) * self.part_size;
-        start.min(self.size)..(start + self.part_size).min(self.size)
-    }
-
-    /// The length part `n` must have.
-    pub fn len(&self, n: u32) -> u64 {
-        let r = self.range(n);
-        r.end - r.start
-    }
-
-    /// The stored parts that can be kept: numbered within this plan and of the size it gives
-    /// them (a part of another size was cut differently and is sent again).
-    pub fn reusable(
-        &self,
-        stored: impl IntoIterator<Item = UploadedPart>,
-    ) -> BTreeMap<u32, UploadedPart> {
-        stored
-            .into_iter()
-            .filter(|p| (1..=self.parts()).contains(&p.part_number))
-            .filter(|p| p.size == self.len(p.part_number))
-            .map(|p| (p.part_number, p))
-            .collect()
-    }
+/// The stored parts that can be kept: numbered within the plan and of the size it gives
+/// them (a part of another size was cut differently and is sent again).
+pub fn reusable(
+    plan: &PartPlan,
+    stored: impl IntoIterator<Item = UploadedPart>,
+) -> BTreeMap<u32, UploadedPart> {
+    stored
+        .into_iter()
+        .filter(|p| plan.fits(p.part_number, p.size))
+        .map(|p| (p.part_number, p))
+        .collect()
 }
 
 /// Where one multipart upload is: the parts still to send, the bytes sent of each part (in
@@ -69,7 +36,7 @@ pub struct PartProgress {
 impl PartProgress {
     /// Starts (or resumes) with the parts S3 already has: the reusable ones count as sent.
     pub fn resume(plan: PartPlan, stored: impl IntoIterator<Item = UploadedPart>) -> Self {
-        let stored = plan.reusable(stored);
+        let stored = reusable(&plan, stored);
         PartProgress {
             plan,
             to_send: (1..=plan.parts())
@@ -178,7 +145,7 @@ mod tests {
         ];
         for (stored, kept) in table {
             let n = stored.part_number;
-            let got = plan.reusable([stored.clone()]);
+            let got = reusable(&plan, [stored.clone()]);
             assert_eq!(got.contains_key(&n), kept, "{stored:?}");
             if kept {
                 assert_eq!(got[&n], stored);

@@ -33,6 +33,8 @@ pub enum TableError {
     InvalidPrefix,
     #[error("a file name search lists by name: use sort `name` or `name_desc`")]
     SearchNeedsNameOrder,
+    #[error("this asset's multipart upload has already started")]
+    UploadAlreadyStarted,
     #[error("too many concurrent updates to the same object; try again")]
     Contention,
     #[error("stored record is corrupt: {0}")]

@@ -5,6 +5,7 @@
 //! | item | `pk` | what it holds |
 //! |---|---|---|
 //! | asset | `ASSET#<ulid>` | the [`Asset`](app::domain::Asset) record with its `owner`; `owner_pk`, `owner_status`, `all_pk`, `all_status`, `object_ref`, `name_key` feed the indexes |
+//! | upload | `UPLOAD#<ulid>` | the asset's multipart upload: S3's `upload_id`, the declared `size` and the `part_size` (its plan) |
 //! | schema | `META#schema` | which upgrades an older table has had (embedded backend) |
 //! | object | `OBJECT#<bucket>/<key>` | per-object event state: `owner`, owning `asset_id`, newest `sequencer` (and its padded `seq_key`), `present`, and the S3 metadata of the newest `ObjectCreated` event |
 //!
@@ -39,6 +40,7 @@
 //! - `listing`: one page of a listing = one Query (one per shard for every owner's).
 //! - `events`: S3 events applied in sequencer order (a pure plan inside a retry loop).
 //! - `cursor`: page cursors. `codec`: items ↔ records. `indexes`: the index specs.
+//! - `uploads`: the multipart upload each asset started, and its part plan.
 //! - `schema`: creating the table, upgrading an old one (embedded backend only).
 //! - `error`: [`TableError`].
 
@@ -50,6 +52,7 @@ mod events;
 mod indexes;
 mod listing;
 mod schema;
+mod uploads;
 
 pub use assets::{AssetStore, NewAsset};
 pub use codec::timestamp;

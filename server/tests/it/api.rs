@@ -600,7 +600,7 @@ fn urlencode(s: &str) -> String {
 #[tokio::test]
 async fn multipart_server_functions_sign_list_complete_and_abort() {
     let api = TestApp::start().await;
-    let part = 5 * 1024 * 1024;
+    let part = 8 * 1024 * 1024; // the part size the server plans for this size
     let data: Vec<u8> = (0..part * 2 + 100).map(|i| (i % 251) as u8).collect();
     let r = api
         .post_json(
@@ -644,6 +644,32 @@ async fn multipart_server_functions_sign_list_complete_and_abort() {
     assert_eq!(listed.len(), 2);
     assert_eq!(listed[0]["part_number"], 1);
     assert_eq!(listed[1]["size"], part);
+
+    // Only the plan's parts, each of its planned size, are signed.
+    for (n, size, says) in [
+        (4, 100, "not in this upload: it has 3 parts"),
+        (3, 101, "part 3 of this upload is 100 bytes, not 101"),
+        (1, part + 1, "not"),
+    ] {
+        let s = api
+            .post_json(
+                "/api/sign_part",
+                &json!({"id": id, "upload_id": upload_id, "part_number": n, "size": size})
+                    .to_string(),
+            )
+            .await;
+        assert_eq!(s.status, StatusCode::BAD_REQUEST, "{}", s.raw);
+        assert!(s.raw.contains(says), "{}", s.raw);
+    }
+    // Completing before every part is there is refused.
+    let early = api
+        .post_json(
+            "/api/complete_multipart",
+            &json!({"id": id, "upload_id": upload_id, "parts": listed}).to_string(),
+        )
+        .await;
+    assert_eq!(early.status, StatusCode::BAD_REQUEST, "{}", early.raw);
+    assert!(early.raw.contains("2 of its 3 parts"), "{}", early.raw);
 
     let last = &data[part * 2..];
     let s = api
@@ -786,6 +812,35 @@ async fn multipart_bad_input_and_abort() {
         .await;
     assert_eq!(s.status, StatusCode::NOT_FOUND, "{}", s.raw);
 
+    // Another asset's upload id (a real one) or an unknown one neither aborts nor deletes.
+    let other = api
+        .post_json(
+            "/api/start_multipart",
+            r#"{"upload": {"filename": "y.bin", "size": 20000000}}"#,
+        )
+        .await;
+    for wrong in [other.body["upload_id"].as_str().unwrap(), "no-such-upload"] {
+        let a = api
+            .post_json(
+                "/api/abort_multipart",
+                &json!({"id": id, "upload_id": wrong}).to_string(),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.raw);
+        let s = api
+            .post_json(
+                "/api/sign_part",
+                &json!({"id": id, "upload_id": wrong, "part_number": 1, "size": 8388608})
+                    .to_string(),
+            )
+            .await;
+        assert_eq!(s.status, StatusCode::NOT_FOUND, "{}", s.raw);
+    }
+    let still = api
+        .post_json("/api/get_asset", &json!({"id": id}).to_string())
+        .await;
+    assert_eq!(still.body["status"], "CREATED", "{}", still.raw);
+
     // Abort: the record is withdrawn (DELETED) and the upload is gone.
     let a = api
         .post_json(
@@ -803,8 +858,8 @@ async fn multipart_bad_input_and_abort() {
         .await;
     assert_eq!(
         again.status,
-        StatusCode::OK,
-        "aborting twice is fine: {}",
+        StatusCode::PRECONDITION_FAILED,
+        "only a CREATED asset's upload can be aborted: {}",
         again.raw
     );
     let s = api
