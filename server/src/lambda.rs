@@ -32,14 +32,18 @@ pub async fn run(handler: Handler, services: Services, site: Site) -> Result<(),
     }
 }
 
-/// Applies every record. Malformed records are logged and skipped; a passing failure
+/// Applies every record. Malformed records and records for another bucket than
+/// `Settings::bucket_name` are logged and skipped; a passing failure
 /// (e.g. DynamoDB unavailable) fails the invocation so Lambda delivers it again, which is safe:
 /// records already applied are then ignored by their sequencer.
 pub async fn handle_s3_event(services: &Services, event: S3Event) -> Result<(), Error> {
-    let report = notifications::handle_notification(&services.store, &event).await;
+    let report =
+        notifications::handle_notification(&services.store, &services.settings.bucket_name, &event)
+            .await;
     tracing::info!(
         records = event.records.len(),
         applied = report.outcomes.len(),
+        foreign = report.foreign.len(),
         invalid = report.invalid.len(),
         failed = report.failed.len(),
         "S3 notification handled"

@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod aws;
 pub mod config;
+pub mod data_dir;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 #[cfg(feature = "local")]

@@ -84,7 +84,8 @@ async fn lambda(args: server::config::LambdaArgs) -> Result<(), Error> {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), Error> {
-    std::fs::create_dir_all(&args.data_dir)
+    // Private files: umask 077 for the whole process, the data dir 0700 (data_dir.rs).
+    server::data_dir::make_private(&args.data_dir)
         .map_err(|e| format!("cannot create data dir {}: {e}", args.data_dir.display()))?;
     let site = Site::load(&args.site_root)?;
     let listener = tokio::net::TcpListener::bind(args.addr)

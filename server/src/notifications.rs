@@ -113,6 +113,10 @@ pub fn decode_record(r: &S3EventRecord) -> Result<ObjectEvent, InvalidRecord> {
 #[derive(Debug, Default)]
 pub struct Report {
     pub outcomes: Vec<(usize, EventOutcome)>,
+    /// Records for a bucket other than Ferry's (a misconfigured subscription, or someone
+    /// else's bucket): logged and skipped, never applied and never retried. Each with the
+    /// bucket it named.
+    pub foreign: Vec<(usize, String)>,
     /// Records that can never apply (malformed): logged and skipped.
     pub invalid: Vec<(usize, InvalidRecord)>,
     /// Records that failed for a passing reason (backend error): the notification should be
@@ -126,8 +130,9 @@ impl Report {
     }
 }
 
-/// Applies every record of a notification.
-pub async fn handle_notification(store: &AssetStore, event: &S3Event) -> Report {
+/// Applies every record of a notification about `bucket` (Ferry's bucket,
+/// `Settings::bucket_name`); records naming another bucket are skipped.
+pub async fn handle_notification(store: &AssetStore, bucket: &str, event: &S3Event) -> Report {
     let mut report = Report::default();
     for (i, record) in event.records.iter().enumerate() {
         let ev = match decode_record(record) {
@@ -138,6 +143,17 @@ pub async fn handle_notification(store: &AssetStore, event: &S3Event) -> Report 
                 continue;
             }
         };
+        if ev.bucket != bucket {
+            tracing::warn!(
+                record = i,
+                bucket = %ev.bucket,
+                key = %ev.key,
+                expected = %bucket,
+                "skipping S3 event record for a bucket that is not Ferry's"
+            );
+            report.foreign.push((i, ev.bucket));
+            continue;
+        }
         match store.apply_event(&ev).await {
             Ok(outcome) => {
                 tracing::debug!(bucket = %ev.bucket, key = %ev.key, ?outcome, "S3 event applied");

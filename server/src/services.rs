@@ -98,10 +98,12 @@ impl Embedded {
 
         let sink: local::s3::EventSink = {
             let store = store.clone();
+            let bucket: Arc<str> = settings.bucket_name.as_str().into();
             Arc::new(move |event| {
                 let store = store.clone();
+                let bucket = bucket.clone();
                 Box::pin(async move {
-                    crate::notifications::handle_notification(&store, &event).await;
+                    crate::notifications::handle_notification(&store, &bucket, &event).await;
                 })
             })
         };

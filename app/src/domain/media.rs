@@ -55,25 +55,41 @@ const BY_EXTENSION: &[(&str, &str)] = &[
     ("rar", "application/vnd.rar"),
 ];
 
-/// A content type's `type/subtype`, lower-cased, without parameters.
+/// A content type's `type/subtype`, lower-cased, without parameters. For a value the
+/// parser refuses, the text before the first `;`, trimmed and lower-cased (request headers
+/// are compared with it; such a value never equals a real type's essence unless it is one).
 pub fn media_type(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
+    match content_type.trim().parse::<mime::Mime>() {
+        Ok(m) => m.essence_str().to_string(),
+        Err(_) => content_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase(),
+    }
 }
 
 /// Whether `content_type` matches one of `patterns` (`type/subtype`, `*` wildcards, e.g.
-/// `image/*`). Parameters are ignored; a value without a subtype counts as
-/// `application/octet-stream`. The server and the upload page apply the same rule.
+/// `image/*`). Only the parsed essence counts: parameters are ignored, and a value the
+/// parser refuses (a list such as `image/png, text/html`, garbage) matches nothing. An empty
+/// value (a browser's unknown `File.type`) counts as `application/octet-stream`. The server
+/// and the upload page apply the same rule.
 pub fn type_allowed(content_type: &str, patterns: &[String]) -> bool {
-    let essence = media_type(content_type);
-    let (ty, sub) = essence
-        .split_once('/')
-        .unwrap_or(("application", "octet-stream"));
+    let content_type = content_type.trim();
+    let essence = if content_type.is_empty() {
+        OCTET_STREAM.to_string()
+    } else {
+        match parse_one_type(content_type) {
+            Ok(m) => m.essence_str().to_string(),
+            Err(_) => return false,
+        }
+    };
+    let Some((ty, sub)) = essence.split_once('/') else {
+        return false;
+    };
     patterns.iter().any(|p| {
+        let p = p.trim().to_ascii_lowercase();
         let (pt, ps) = p.split_once('/').unwrap_or(("", ""));
         (pt == "*" || pt == ty) && (ps == "*" || ps == sub)
     })
@@ -82,22 +98,48 @@ pub fn type_allowed(content_type: &str, patterns: &[String]) -> bool {
 /// Why a declared content type is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "invalid content type: expected `type/subtype` in printable ASCII, at most {MAX_CONTENT_TYPE_BYTES} bytes"
+    "invalid content type: expected exactly one `type/subtype` (no lists, no wildcards, optional `; name=value` parameters) in printable ASCII, at most {MAX_CONTENT_TYPE_BYTES} bytes"
 )]
 pub struct InvalidContentType;
 
-/// Content types are echoed in signed headers and HTTP responses: keep them to the RFC's
-/// visible ASCII, with a sane length.
-pub fn validate_content_type(ct: &str) -> Result<(), InvalidContentType> {
-    let ok = !ct.is_empty()
-        && ct.len() <= MAX_CONTENT_TYPE_BYTES
-        && ct.contains('/')
-        && ct.bytes().all(|b| (0x20..0x7f).contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(InvalidContentType)
+/// Parses a value that must name exactly one concrete media type.
+fn parse_one_type(ct: &str) -> Result<mime::Mime, InvalidContentType> {
+    // Visible ASCII and spaces only, bounded: the value is echoed in signed headers and
+    // HTTP responses. No comma anywhere, even quoted: many readers split header values on
+    // commas, so `a/b; x="c, d/e"` could be read as two types.
+    if ct.is_empty()
+        || ct.len() > MAX_CONTENT_TYPE_BYTES
+        || !ct.bytes().all(|b| (0x20..0x7f).contains(&b))
+        || ct.contains(',')
+    {
+        return Err(InvalidContentType);
     }
+    let m: mime::Mime = ct.parse().map_err(|_| InvalidContentType)?;
+    let (ty, sub) = (m.type_().as_str(), m.subtype().as_str());
+    if ty.is_empty() || sub.is_empty() || ty == "*" || sub == "*" {
+        return Err(InvalidContentType);
+    }
+    if m.params().any(|(_, v)| v.as_str().is_empty()) {
+        return Err(InvalidContentType);
+    }
+    // Each parameter at most once: a repeated one (`charset=a; charset=b`) is ambiguous.
+    let mut names: Vec<&str> = m.params().map(|(n, _)| n.as_str()).collect();
+    let count = names.len();
+    names.sort_unstable();
+    names.dedup();
+    if names.len() != count {
+        return Err(InvalidContentType);
+    }
+    Ok(m)
+}
+
+/// A declared content type must be exactly one concrete media type, parsed by a real MIME
+/// parser (the `mime` crate): `type/subtype` with optional `; name=value` parameters. Refused:
+/// lists (`image/png, text/html`), wildcards (`image/*`), a missing type or subtype, repeated
+/// parameters, control characters (a newline could split a header), anything outside
+/// printable ASCII, and values over [`MAX_CONTENT_TYPE_BYTES`].
+pub fn validate_content_type(ct: &str) -> Result<(), InvalidContentType> {
+    parse_one_type(ct).map(|_| ())
 }
 
 /// The media type a file name's extension stands for, if Ferry knows it.
@@ -230,16 +272,56 @@ mod tests {
 
     #[test]
     fn content_types_are_checked() {
-        assert!(validate_content_type("image/png").is_ok());
-        assert!(validate_content_type("text/plain; charset=utf-8").is_ok());
+        for good in [
+            "image/png",
+            "IMAGE/PNG",
+            "text/plain; charset=utf-8",
+            "text/plain;charset=UTF-8",
+            "image/svg+xml",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "multipart/mixed; boundary=\"simple boundary\"",
+        ] {
+            assert_eq!(validate_content_type(good), Ok(()), "{good:?}");
+        }
         for bad in [
             "",
+            " ",
             "png",
+            "/png",
+            "image/",
+            "image/png, text/html",
+            "image/png,text/html",
+            "image/png; text/html",
+            "text/plain; charset=\"a, text/html\"",
+            "text/plain; charset=utf-8; charset=latin1",
+            "image/*",
+            "*/*",
+            "*/png",
             "text/plain\r\nX-Evil: 1",
+            "text/plain\nX-Evil: 1",
+            "text/html\t",
+            "image /png",
+            "image/png extra",
+            "text/plain; charset=",
+            "text/plain; charset=\"utf-8",
+            "image/pngé",
+            "a/b/c",
             &format!("a/{}", "b".repeat(300)),
         ] {
             assert!(validate_content_type(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn media_type_is_the_parsed_essence() {
+        assert_eq!(
+            media_type("Application/JSON; charset=utf-8"),
+            "application/json"
+        );
+        assert_eq!(media_type("image/svg+xml"), "image/svg+xml");
+        // Unparsable: the part before `;`, which names no real type.
+        assert_eq!(media_type("Text/Plain , x"), "text/plain , x");
+        assert_eq!(media_type(""), "");
     }
 
     #[test]
@@ -250,8 +332,18 @@ mod tests {
         assert!(type_allowed("application/pdf", &patterns));
         assert!(!type_allowed("application/zip", &patterns));
         assert!(!type_allowed("text/plain", &patterns));
-        // No subtype: octet-stream, which these patterns do not allow.
-        assert!(!type_allowed("garbage", &patterns));
+        // A list matches nothing, whatever its first member (the issue's bypass).
+        assert!(!type_allowed("image/png, text/html", &patterns));
+        assert!(!type_allowed("image/png, text/html", &["*/*".to_string()]));
+        assert!(!type_allowed("garbage", &["*/*".to_string()]));
+        assert!(!type_allowed("image/*", &patterns));
+        // Unknown (empty, as a browser reports it): octet-stream.
+        assert!(!type_allowed("", &patterns));
+        assert!(type_allowed("", &["application/octet-stream".to_string()]));
         assert!(type_allowed("anything/goes", &["*/*".to_string()]));
+        assert!(type_allowed(
+            "image/svg+xml",
+            &["image/svg+xml".to_string()]
+        ));
     }
 }

@@ -34,7 +34,9 @@ type ApiResult<T> = Result<T, ApiError>;
 pub struct NewUploadJson {
     /// File name or relative path (`photos/2024/a.jpg`); without one the id is the name.
     filename: Option<String>,
-    /// Signed into the URL: the upload must send exactly this type.
+    /// Signed into the URL: the upload must send exactly this type. One media type
+    /// (`type/subtype`, optional `; name=value` parameters); a list, a wildcard or a control
+    /// character is a 400, a type the server does not allow a 415.
     content_type: Option<String>,
     /// Bytes; signed into the URL, and refused above the server's maximum.
     size: Option<u64>,

@@ -240,6 +240,38 @@ async fn s3_event_function_applies_every_record() {
 }
 
 #[tokio::test]
+async fn s3_event_function_skips_records_for_another_bucket() {
+    let env = lambda_app().await;
+    let event: aws_lambda_events::s3::S3Event = serde_json::from_str(&s3_notification(
+        "someone-elses",
+        &[
+            ("ObjectCreated:Put", "uploads/local/x.txt", 1, "01"),
+            ("ObjectCreated:Copy", "photos/y.jpg", 2, "02"),
+        ],
+    ))
+    .unwrap();
+    // Succeeds (a poison record must not make Lambda retry forever) and records nothing.
+    server::lambda::handle_s3_event(env.services(), event)
+        .await
+        .unwrap();
+    let page = env
+        .store()
+        .list(server::storage::Scope::All, Default::default())
+        .await
+        .unwrap();
+    assert!(page.items.is_empty(), "{:?}", page.items);
+    assert!(env
+        .store()
+        .get_by_object(
+            &app::domain::Caller::local(),
+            "someone-elses",
+            "uploads/local/x.txt"
+        )
+        .await
+        .is_err());
+}
+
+#[tokio::test]
 async fn s3_event_function_fails_the_invocation_when_storage_fails() {
     let env = lambda_app().await;
     // The same services, but pointed at a table that does not exist.
@@ -253,6 +285,16 @@ async fn s3_event_function_fails_the_invocation_when_storage_fails() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("retry"), "{err}");
+
+    // Records for another bucket are skipped too, and do not fail the invocation.
+    let event: aws_lambda_events::s3::S3Event = serde_json::from_str(&s3_notification(
+        "someone-elses",
+        &[("ObjectCreated:Put", "x.txt", 1, "01")],
+    ))
+    .unwrap();
+    server::lambda::handle_s3_event(&services, event)
+        .await
+        .unwrap();
 
     // Malformed records alone are skipped, not retried forever.
     let event: aws_lambda_events::s3::S3Event = serde_json::from_str(&s3_notification(

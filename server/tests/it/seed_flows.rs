@@ -321,3 +321,142 @@ async fn seed_bare_flow_post_without_a_body_then_put_without_headers() {
         })
         .await;
 }
+
+/// Every directory and file under `dir` with its permission bits (symlinks not followed).
+#[cfg(unix)]
+fn modes_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, bool, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = vec![];
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let entry = entry.unwrap();
+            let meta = std::fs::symlink_metadata(entry.path()).unwrap();
+            let is_dir = meta.is_dir();
+            out.push((entry.path(), is_dir, meta.permissions().mode() & 0o777));
+            if is_dir {
+                stack.push(entry.path());
+            }
+        }
+    }
+    out
+}
+
+/// `ferry serve` keeps its data private to the user running it: the data dir it creates is
+/// 0700 and everything written under it (the SQLite file and its journal, the objects and
+/// s3s-fs metadata, credentials, cookie key) 0600 or stricter, whatever the caller's umask.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ferry_serve_keeps_its_data_dir_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    // tempdir is 0700 itself: open it up, and let ferry create the data dir inside.
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let data = tmp.path().join("data");
+    let ferry = FerryProcess::spawn(&data).await;
+    let base = &ferry.base_url;
+
+    // A single PUT and a multipart upload, so S3 writes objects, metadata and part files.
+    let file = tmp.path().join("note.txt");
+    std::fs::write(&file, b"private bytes").unwrap();
+    let (status, created) = json_call(
+        reqwest::Method::POST,
+        &format!("{base}/asset"),
+        Some(json!({"filename": "note.txt", "content_type": "text/plain", "size": 13})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let (code, _) = curl(&[
+        "-X",
+        "PUT",
+        "-H",
+        "Content-Type: text/plain",
+        "-H",
+        "If-None-Match: *",
+        "--data-binary",
+        &format!("@{}", file.display()),
+        created["upload_url"].as_str().unwrap(),
+    ]);
+    assert_eq!(code, 200);
+    let s3 = ferry.s3_client();
+    let key = created["object_key"].as_str().unwrap();
+    let bucket = created["bucket"].as_str().unwrap().to_string();
+    let mpu = s3
+        .create_multipart_upload()
+        .bucket(&bucket)
+        .key("imports/big.bin")
+        .send()
+        .await
+        .unwrap();
+    s3.upload_part()
+        .bucket(&bucket)
+        .key("imports/big.bin")
+        .upload_id(mpu.upload_id().unwrap())
+        .part_number(1)
+        .body(b"part".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    assert!(s3
+        .head_object()
+        .bucket(&bucket)
+        .key(key)
+        .send()
+        .await
+        .is_ok());
+
+    let entries = modes_under(&data);
+    let names: Vec<String> = entries
+        .iter()
+        .map(|(p, _, _)| p.strip_prefix(&data).unwrap().display().to_string())
+        .collect();
+    for expected in ["dynamodb.sqlite", "credentials.json", "s3"] {
+        assert!(names.iter().any(|n| n == expected), "{expected}: {names:?}");
+    }
+    assert!(entries.len() > 5, "{names:?}");
+    let data_mode = std::fs::metadata(&data).unwrap().permissions().mode() & 0o777;
+    assert_eq!(data_mode & 0o077, 0, "data dir is {data_mode:o}");
+    for (path, is_dir, mode) in entries {
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "{} ({}) is {mode:o}",
+            path.display(),
+            if is_dir { "dir" } else { "file" }
+        );
+        if !is_dir {
+            assert_eq!(mode & 0o111, 0, "{} is {mode:o}", path.display());
+        }
+    }
+}
+
+/// The issue's bypass, over real HTTP: a list of types is refused (400, JSON) and nothing is
+/// signed or stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ferry_serve_refuses_a_list_of_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let ferry = FerryProcess::spawn_with(dir.path(), &[("FERRY_ALLOWED_TYPES", "image/*")]).await;
+    let base = &ferry.base_url;
+    for bad in ["image/png, text/html", "image/*", "image/png\ntext/html"] {
+        let (status, body) = json_call(
+            reqwest::Method::POST,
+            &format!("{base}/asset"),
+            Some(json!({"filename": "a.png", "content_type": bad, "size": 3})),
+        )
+        .await;
+        assert_eq!(status, 400, "{bad:?}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains("content type"),
+            "{body}"
+        );
+    }
+    let (status, body) = json_call(
+        reqwest::Method::POST,
+        &format!("{base}/asset"),
+        Some(json!({"filename": "a.png", "content_type": "image/png", "size": 3})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let (_, list) = json_call(reqwest::Method::GET, &format!("{base}/asset"), None).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+}

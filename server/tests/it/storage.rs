@@ -384,7 +384,7 @@ async fn foreign_objects_get_a_record_and_removal_hard_deletes_it() {
         "\"d41d8cd98f00b204e9800998ecf8427e\"",
         "0055AED6DCD90281E5",
     )]);
-    let report = handle_notification(env.store(), &event).await;
+    let report = handle_notification(env.store(), env.bucket(), &event).await;
     assert!(report.invalid.is_empty() && report.failed.is_empty());
     let a = env
         .store()
@@ -414,7 +414,7 @@ async fn foreign_objects_get_a_record_and_removal_hard_deletes_it() {
         "",
         "0055AED6DCD90281E6",
     )]);
-    handle_notification(env.store(), &removal).await;
+    handle_notification(env.store(), env.bucket(), &removal).await;
     assert!(matches!(
         env.store().get(a.id).await,
         Err(TableError::NotFound)
@@ -695,7 +695,7 @@ async fn every_record_of_a_notification_is_handled_and_keys_are_decoded() {
         ),
     );
 
-    let report = handle_notification(env.store(), &notification(records)).await;
+    let report = handle_notification(env.store(), env.bucket(), &notification(records)).await;
     assert_eq!(report.outcomes.len(), 5, "{report:?}");
     assert_eq!(report.invalid.len(), 3, "{report:?}");
     assert!(report.failed.is_empty());
@@ -1269,4 +1269,86 @@ async fn another_owners_asset_is_not_found_and_unchanged() {
     );
     let all = store.list(Scope::All, created).await.unwrap();
     assert!(all.items.contains(&restored));
+}
+
+/// Every asset the store holds, whatever its owner or bucket.
+async fn everything(env: &TestApp) -> Vec<String> {
+    let mut all = all_ids(env, None).await;
+    all.sort();
+    all
+}
+
+#[tokio::test]
+async fn events_for_another_bucket_are_skipped_not_applied() {
+    let env = TestApp::start().await;
+    let ours = "uploads/local/01J0000000000000000000000A/a.txt";
+    let event = notification(vec![
+        record("ObjectCreated:Put", "someone-elses", "x.txt", 5, "e", "0A"),
+        record(
+            "ObjectCreated:Put",
+            env.bucket(),
+            &encode_key("theirs.txt"),
+            5,
+            "e",
+            "0B",
+        ),
+        record("ObjectRemoved:Delete", "someone-elses", ours, 0, "", "0C"),
+    ]);
+    let report = handle_notification(env.store(), env.bucket(), &event).await;
+    assert_eq!(
+        report.foreign,
+        vec![
+            (0, "someone-elses".to_string()),
+            (2, "someone-elses".to_string())
+        ],
+        "{report:?}"
+    );
+    assert_eq!(report.outcomes.len(), 1, "{report:?}");
+    assert!(report.invalid.is_empty() && report.failed.is_empty());
+    assert!(matches!(
+        env.store()
+            .get_by_object(&Caller::local(), "someone-elses", "x.txt")
+            .await,
+        Err(TableError::NotFound)
+    ));
+    assert_eq!(everything(&env).await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_embedded_s3_records_nothing_for_another_bucket() {
+    let env = TestApp::start().await;
+    let before = everything(&env).await;
+    // Someone with the embedded S3's credentials makes a bucket of their own and writes to it.
+    env.s3()
+        .create_bucket()
+        .bucket("someone-elses")
+        .send()
+        .await
+        .unwrap();
+    env.s3()
+        .put_object()
+        .bucket("someone-elses")
+        .key("uploads/local/notes.txt")
+        .body(b"hello".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    // The event is handled before S3 answers: nothing was recorded.
+    assert_eq!(everything(&env).await, before);
+    assert!(matches!(
+        env.store()
+            .get_by_object(&Caller::local(), "someone-elses", "uploads/local/notes.txt")
+            .await,
+        Err(TableError::NotFound)
+    ));
+    // The same object in Ferry's bucket is recorded (the test would pass vacuously otherwise).
+    env.s3()
+        .put_object()
+        .bucket(env.bucket())
+        .key("uploads/local/notes.txt")
+        .body(b"hello".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(everything(&env).await.len(), before.len() + 1);
 }
