@@ -31,7 +31,8 @@ impl SiteAssets {
     }
 }
 
-/// Stylesheet plus the module preloads and the script that hydrates the page.
+/// Stylesheet plus the module preloads and the script that hydrates the page (with the
+/// response's CSP nonce).
 #[component]
 pub fn HeadAssets(assets: SiteAssets) -> impl IntoView {
     let SiteAssets { css, js, wasm, .. } = assets;
@@ -47,6 +48,6 @@ pub fn HeadAssets(assets: SiteAssets) -> impl IntoView {
         <link rel="stylesheet" href=format!("/pkg/{css}") />
         <link rel="modulepreload" href=js_href />
         <link rel="preload" href=wasm_href r#as="fetch" r#type="application/wasm" crossorigin="" />
-        <script type="module" inner_html=script></script>
+        <script type="module" nonce=leptos::nonce::use_nonce() inner_html=script></script>
     }
 }

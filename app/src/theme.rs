@@ -51,13 +51,13 @@ impl Theme {
     }
 }
 
-/// Applies the stored theme before first paint.
+/// Applies the stored theme before first paint. Carries the response's CSP nonce.
 pub fn early_theme_script() -> impl IntoView {
     let js = format!(
         "try{{var t=localStorage.getItem('{STORAGE_KEY}');\
          if(t==='light'||t==='dark')document.documentElement.dataset.theme=t}}catch(e){{}}"
     );
-    view! { <script inner_html=js></script> }
+    view! { <script nonce=leptos::nonce::use_nonce() inner_html=js></script> }
 }
 
 #[component]

@@ -3,16 +3,33 @@ import { test as base, expect, Page } from '@playwright/test';
 /**
  * Every test fails if the page logs a console error or throws: hydration mismatches,
  * missing files (favicon, wasm) and panics in the wasm all surface this way.
+ *
+ * And on any Content-Security-Policy violation, in any page of the test's context, which no
+ * test can allow: Chromium's console message ("… violates the following Content Security
+ * Policy directive …") and the `securitypolicyviolation` event, which an init script turns
+ * into a console message of its own.
  */
 export const test = base.extend<{ consoleErrors: string[] }>({
   consoleErrors: [
-    async ({ page }, use) => {
+    async ({ page, context }, use) => {
       const errors: string[] = [];
-      page.on('console', (msg) => {
-        if (msg.type() === 'error') errors.push(msg.text());
+      const violations: string[] = [];
+      await context.addInitScript(() => {
+        document.addEventListener('securitypolicyviolation', (e) => {
+          console.warn(
+            `CSP violation: ${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} ` +
+              `at ${e.sourceFile}:${e.lineNumber}`,
+          );
+        });
+      });
+      context.on('console', (msg) => {
+        const text = msg.text();
+        if (/CSP violation|Content Security Policy/i.test(text)) violations.push(text);
+        else if (msg.type() === 'error' && msg.page() === page) errors.push(text);
       });
       page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
       await use(errors);
+      expect(violations, 'Content-Security-Policy violations').toEqual([]);
       const allowed = [...expectedErrors, ...(allowedByTest.get(page) ?? [])];
       const unexpected = errors.filter((e) => !allowed.some((re) => re.test(e)));
       expect(unexpected, 'console errors').toEqual([]);

@@ -103,3 +103,21 @@ test('a malformed or unknown asset id is a 404 page', async ({ page }) => {
   expect(unknown?.status()).toBe(404);
   await expect(page.getByRole('alert')).toContainText('Asset not found');
 });
+
+test('pages carry the security headers and hydrate under their policy', async ({ page }) => {
+  for (const path of ['/', '/assets', '/no/such/page']) {
+    const res = await page.goto(path);
+    const headers = res!.headers();
+    expect(headers['x-content-type-options'], path).toBe('nosniff');
+    expect(headers['referrer-policy'], path).toBe('same-origin');
+    const csp = headers['content-security-policy'];
+    expect(csp, path).toContain("frame-ancestors 'none'");
+    expect(csp, path).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9_-]{22,}' 'wasm-unsafe-eval'/);
+    expect(csp, path).not.toContain('unsafe-inline');
+    // The module script ran (its nonce matched) and the wasm compiled: the page is live.
+    await hydrated(page);
+  }
+  // Uploads go to the embedded S3, which the policy names.
+  const csp = (await page.goto('/'))!.headers()['content-security-policy'];
+  expect(csp).toMatch(/connect-src 'self' http:\/\/127\.0\.0\.1:\d+(;|$)/);
+});

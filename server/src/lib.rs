@@ -7,6 +7,7 @@ pub mod auth;
 pub mod aws;
 pub mod config;
 pub mod data_dir;
+pub mod headers;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 #[cfg(feature = "local")]
@@ -26,21 +27,33 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     Router,
 };
-use leptos::prelude::{provide_context, LeptosOptions};
+use leptos::prelude::{provide_context, use_context, LeptosOptions};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 pub use state::AppState;
 use tower_http::trace::TraceLayer;
 
 /// Builds the whole HTTP application: pages, server functions, REST API and static files,
 /// behind [`auth::authenticate`], which checks every request and establishes its [`Caller`](app::domain::Caller)
-/// (the local owner without sign-in).
+/// (the local owner without sign-in), and [`headers::security_headers`] on every response.
 pub fn app(site: site::Site, services: &services::Services) -> Router {
+    let options = &site.options;
+    let sources = headers::Sources {
+        s3: services.s3_origin.clone(),
+        form_targets: services.access.form_targets(),
+        // `<AutoReload>` renders its script only then.
+        reload_port: std::env::var_os("LEPTOS_WATCH")
+            .map(|_| options.reload_external_port.unwrap_or(options.reload_port)),
+    };
     routes(site, services)
         .layer(middleware::from_fn_with_state(
             services.access.clone(),
             auth::authenticate,
         ))
         .layer(middleware::from_fn(canonical_path))
+        .layer(middleware::from_fn_with_state(
+            std::sync::Arc::new(sources),
+            headers::security_headers,
+        ))
         .layer(TraceLayer::new_for_http())
 }
 
@@ -55,7 +68,10 @@ pub fn routes(site: site::Site, services: &services::Services) -> Router {
         assets: assets.clone(),
         backend: backend.clone(),
     };
-    let context = move || provide_context(backend.clone());
+    let context = move || {
+        provide_context(backend.clone());
+        use_csp_nonce();
+    };
     let routes = route_list();
     let render_shell = {
         let assets = assets.clone();
@@ -77,6 +93,17 @@ pub fn routes(site: site::Site, services: &services::Services) -> Router {
         >(context, render_shell))
         .layer(middleware::from_fn(api::errors_layer))
         .with_state(state)
+}
+
+/// Renders this response's inline scripts with the nonce its Content-Security-Policy names
+/// ([`headers::CspNonce`], put into the request by [`headers::security_headers`]). Without
+/// one (a router served without that layer) Leptos' own random nonce stays.
+fn use_csp_nonce() {
+    let nonce = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<headers::CspNonce>().cloned());
+    if let Some(headers::CspNonce(nonce)) = nonce {
+        provide_context(leptos::nonce::Nonce::from_value(nonce));
+    }
 }
 
 /// The app's page routes, generated once per process. Generating them raises leptos'

@@ -109,6 +109,24 @@ impl ObjectStore {
         Ok(to_request(presigned, ttl))
     }
 
+    /// The origin (`scheme://host[:port]`) browsers reach this bucket at through presigned
+    /// URLs: what the page's Content-Security-Policy must allow. Read off a presigned GET, so
+    /// it is whatever the client's endpoint resolution makes it (virtual-hosted or path
+    /// style, region, custom endpoint); presigning sends nothing.
+    pub async fn browser_origin(&self, bucket: &str) -> Result<String, ObjectError> {
+        let probe = self
+            .presign_get(bucket, "origin-probe", None, Duration::from_secs(60))
+            .await?;
+        let url = url::Url::parse(&probe.url).map_err(ObjectError::backend)?;
+        match url.origin() {
+            origin @ url::Origin::Tuple(..) => Ok(origin.ascii_serialization()),
+            url::Origin::Opaque(_) => Err(ObjectError::Backend(format!(
+                "presigned URLs have no origin: {}",
+                url.scheme()
+            ))),
+        }
+    }
+
     /// A presigned GET that downloads under the asset's file name.
     pub async fn presign_get(
         &self,

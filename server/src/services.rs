@@ -16,6 +16,9 @@ pub struct Services {
     pub assets: Arc<AssetService>,
     /// Who may ask: without [`Services::with_access`], nobody signs in (the local owner).
     pub access: Access,
+    /// The origin browsers reach the bucket at (presigned URLs), for the pages'
+    /// Content-Security-Policy; set by [`Services::with_s3_origin`].
+    pub s3_origin: Option<String>,
 }
 
 impl Services {
@@ -33,6 +36,26 @@ impl Services {
             objects,
             assets,
             access,
+            s3_origin: None,
+        }
+    }
+
+    /// The same services with [`Services::s3_origin`] read off a presigned URL (sends
+    /// nothing). Logged and left unset if presigning fails: pages then cannot reach S3.
+    pub async fn with_s3_origin(self) -> Services {
+        match self
+            .objects
+            .browser_origin(&self.settings.bucket_name)
+            .await
+        {
+            Ok(origin) => Services {
+                s3_origin: Some(origin),
+                ..self
+            },
+            Err(e) => {
+                tracing::error!(error = %e, "cannot tell the S3 origin for the pages' policy");
+                self
+            }
         }
     }
 
@@ -53,6 +76,8 @@ impl Services {
             aws::custom_s3_endpoint_in_env(),
         )));
         Services::new(settings, store, objects)
+            .with_s3_origin()
+            .await
     }
 }
 
@@ -122,7 +147,9 @@ impl Embedded {
         objects.ensure_bucket(&settings.bucket_name).await?;
 
         Ok(Embedded {
-            services: Services::new(settings, store, objects),
+            services: Services::new(settings, store, objects)
+                .with_s3_origin()
+                .await,
             dynamodb_endpoint: dynamo.endpoint.clone(),
             s3_endpoint: s3.endpoint.clone(),
             credentials,

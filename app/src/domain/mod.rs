@@ -10,7 +10,10 @@ mod parts;
 mod status;
 
 pub use asset::{Asset, ObjectMetadata};
-pub use filename::{validate_filename, InvalidFilename, MAX_FILENAME_BYTES, MAX_SEGMENT_BYTES};
+pub use filename::{
+    is_invisible_control, nfc, validate_filename, InvalidFilename, MAX_FILENAME_BYTES,
+    MAX_SEGMENT_BYTES,
+};
 pub use id::{AssetId, InvalidAssetId};
 pub use owner::{Caller, InvalidOwner, Owner};
 pub use parts::{PartPlan, UploadPlan};

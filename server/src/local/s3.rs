@@ -162,8 +162,31 @@ impl Notifying {
                 .unwrap_or(false)
     }
 
+    /// A key short enough for s3s-fs's object metadata but not for an upload's was stored
+    /// under itself before [`stored_key`] existed; such an object is read where it is.
+    async fn read_key(&self, bucket: &str, key: &str) -> String {
+        let stored = stored_key(bucket, key);
+        if stored != key
+            && metadata_name_len(bucket, key, false) <= NAME_MAX
+            && tokio::fs::try_exists(self.root.join(bucket).join(key))
+                .await
+                .unwrap_or(false)
+        {
+            return key.to_string();
+        }
+        stored
+    }
+
+    /// After a write under a [`stored_key`], an older copy under the key itself is stale.
+    async fn forget_legacy(&self, bucket: &str, key: &str) {
+        if stored_key(bucket, key) != key && self.read_key(bucket, key).await == key {
+            let _ = tokio::fs::remove_file(self.root.join(bucket).join(key)).await;
+        }
+    }
+
     async fn size_of(&self, bucket: &str, key: &str, fallback: Option<i64>) -> i64 {
-        match tokio::fs::metadata(self.root.join(bucket).join(key)).await {
+        let stored = self.read_key(bucket, key).await;
+        match tokio::fs::metadata(self.root.join(bucket).join(stored)).await {
             Ok(m) => m.len() as i64,
             Err(_) => fallback.unwrap_or(0),
         }
@@ -192,6 +215,42 @@ impl Notifying {
     }
 }
 
+/// Where long keys' objects are kept in s3s-fs: see [`stored_key`].
+const LONG_KEYS: &str = ".ferry-long-keys";
+
+/// The longest file name s3s-fs may make (Linux `NAME_MAX`).
+const NAME_MAX: usize = 255;
+
+/// The key s3s-fs stores an object under. s3s-fs names an object's metadata files after the
+/// unpadded base64 of its bucket and key (`.bucket-<b64>.object-<b64>.upload-<uuid>.metadata.json`
+/// is the longest): with Ferry's bucket a key over about 130 bytes would overflow a file name
+/// and its upload fail. Such a key is stored under `.ferry-long-keys/<SHA-256 of the key, hex>`
+/// instead. The S3 API still speaks the key itself (requests, responses, event records);
+/// only a listing shows the stored name. Objects an older Ferry stored under such a key
+/// itself are still read there ([`Notifying::read_key`]).
+fn stored_key(bucket: &str, key: &str) -> String {
+    if metadata_name_len(bucket, key, true) <= NAME_MAX {
+        return key.to_string();
+    }
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(key.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{LONG_KEYS}/{hex}")
+}
+
+/// The length of s3s-fs's metadata file name for `bucket`/`key`, for an open multipart upload
+/// (`.upload-<uuid>` included) or for the object.
+fn metadata_name_len(bucket: &str, key: &str, upload: bool) -> usize {
+    let b64 = |n: usize| (4 * n).div_ceil(3);
+    let upload = if upload { ".upload-".len() + 36 } else { 0 };
+    ".bucket-".len()
+        + b64(bucket.len())
+        + ".object-".len()
+        + b64(key.len())
+        + upload
+        + ".metadata.json".len()
+}
+
 /// Upload ids s3s-fs issues are UUIDs; anything else names no upload (and no file).
 fn uuid_like(s: &str) -> bool {
     s.len() == 36 && s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
@@ -207,9 +266,10 @@ fn etag_value(etag: &Option<ETag>) -> String {
 impl S3 for Notifying {
     async fn put_object(
         &self,
-        req: S3Request<PutObjectInput>,
+        mut req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        req.input.key = stored_key(&bucket, &key);
         let declared = req.input.content_length;
         // Browser form uploads (PostObject) arrive here through the trait's default.
         let name = if req.method == Method::POST {
@@ -218,6 +278,7 @@ impl S3 for Notifying {
             "ObjectCreated:Put"
         };
         let resp = self.inner.put_object(req).await?;
+        self.forget_legacy(&bucket, &key).await;
         let size = self.size_of(&bucket, &key, declared).await;
         self.notify(
             name,
@@ -231,10 +292,20 @@ impl S3 for Notifying {
 
     async fn copy_object(
         &self,
-        req: S3Request<CopyObjectInput>,
+        mut req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        req.input.key = stored_key(&bucket, &key);
+        if let CopySource::Bucket {
+            bucket: from,
+            key: from_key,
+            ..
+        } = &mut req.input.copy_source
+        {
+            *from_key = self.read_key(from, from_key).await.into();
+        }
         let resp = self.inner.copy_object(req).await?;
+        self.forget_legacy(&bucket, &key).await;
         let etag = resp
             .output
             .copy_object_result
@@ -249,15 +320,18 @@ impl S3 for Notifying {
 
     async fn complete_multipart_upload(
         &self,
-        req: S3Request<CompleteMultipartUploadInput>,
+        mut req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        req.input.key = stored_key(&bucket, &key);
         let mut resp = self.inner.complete_multipart_upload(req).await?;
         // s3s-fs finishes the upload in a future (keep-alive style); finish it here so the
         // event is sent only once the object really exists.
         if let Some(finish) = resp.output.future.take() {
             resp.output = finish.await?;
         }
+        resp.output.key = Some(key.clone());
+        self.forget_legacy(&bucket, &key).await;
         let size = self.size_of(&bucket, &key, None).await;
         let etag = etag_value(&resp.output.e_tag);
         self.notify(
@@ -272,9 +346,10 @@ impl S3 for Notifying {
 
     async fn delete_object(
         &self,
-        req: S3Request<DeleteObjectInput>,
+        mut req: S3Request<DeleteObjectInput>,
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        req.input.key = self.read_key(&bucket, &key).await;
         let resp = self.inner.delete_object(req).await?;
         self.notify("ObjectRemoved:Delete", &bucket, &key, None)
             .await;
@@ -283,10 +358,24 @@ impl S3 for Notifying {
 
     async fn delete_objects(
         &self,
-        req: S3Request<DeleteObjectsInput>,
+        mut req: S3Request<DeleteObjectsInput>,
     ) -> S3Result<S3Response<DeleteObjectsOutput>> {
         let bucket = req.input.bucket.clone();
-        let resp = self.inner.delete_objects(req).await?;
+        let mut original = std::collections::HashMap::new();
+        for object in &mut req.input.delete.objects {
+            let stored = self.read_key(&bucket, &object.key).await;
+            if stored != object.key {
+                original.insert(stored.clone(), std::mem::replace(&mut object.key, stored));
+            }
+        }
+        let mut resp = self.inner.delete_objects(req).await?;
+        let results = resp.output.deleted.iter_mut().flatten().map(|d| &mut d.key);
+        let errors = resp.output.errors.iter_mut().flatten().map(|e| &mut e.key);
+        for key in results.chain(errors).flatten() {
+            if let Some(k) = original.get(key.as_str()) {
+                *key = k.clone();
+            }
+        }
         let keys: Vec<String> = resp
             .output
             .deleted
@@ -305,13 +394,16 @@ impl S3 for Notifying {
     /// NoSuchUpload and gives each part's ETag, which resuming an upload depends on.
     async fn list_parts(
         &self,
-        req: S3Request<ListPartsInput>,
+        mut req: S3Request<ListPartsInput>,
     ) -> S3Result<S3Response<ListPartsOutput>> {
         let upload_id = req.input.upload_id.clone();
         if !self.upload_known(&upload_id).await {
             return Err(s3s::s3_error!(NoSuchUpload));
         }
+        let key = std::mem::take(&mut req.input.key);
+        req.input.key = stored_key(&req.input.bucket, &key);
         let mut resp = self.inner.list_parts(req).await?;
+        resp.output.key = Some(key);
         if let Some(parts) = resp.output.parts.as_mut() {
             parts.sort_by_key(|p| p.part_number);
             for part in parts {
@@ -331,15 +423,16 @@ impl S3 for Notifying {
     /// Like AWS: an unknown (or finished) upload is NoSuchUpload, not AccessDenied.
     async fn abort_multipart_upload(
         &self,
-        req: S3Request<AbortMultipartUploadInput>,
+        mut req: S3Request<AbortMultipartUploadInput>,
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
         if !self.upload_known(&req.input.upload_id).await {
             return Err(s3s::s3_error!(NoSuchUpload));
         }
+        req.input.key = stored_key(&req.input.bucket, &req.input.key);
         self.inner.abort_multipart_upload(req).await
     }
 
-    // Everything else s3s-fs implements, unchanged.
+    // Everything else s3s-fs implements, unchanged but for the stored key.
     async fn create_bucket(
         &self,
         req: S3Request<CreateBucketInput>,
@@ -363,8 +456,9 @@ impl S3 for Notifying {
 
     async fn get_object(
         &self,
-        req: S3Request<GetObjectInput>,
+        mut req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
+        req.input.key = self.read_key(&req.input.bucket, &req.input.key).await;
         self.inner.get_object(req).await
     }
 
@@ -377,8 +471,9 @@ impl S3 for Notifying {
 
     async fn head_object(
         &self,
-        req: S3Request<HeadObjectInput>,
+        mut req: S3Request<HeadObjectInput>,
     ) -> S3Result<S3Response<HeadObjectOutput>> {
+        req.input.key = self.read_key(&req.input.bucket, &req.input.key).await;
         self.inner.head_object(req).await
     }
 
@@ -405,22 +500,59 @@ impl S3 for Notifying {
 
     async fn create_multipart_upload(
         &self,
-        req: S3Request<CreateMultipartUploadInput>,
+        mut req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+        req.input.key = stored_key(&req.input.bucket, &req.input.key);
         self.inner.create_multipart_upload(req).await
     }
 
     async fn upload_part(
         &self,
-        req: S3Request<UploadPartInput>,
+        mut req: S3Request<UploadPartInput>,
     ) -> S3Result<S3Response<UploadPartOutput>> {
+        req.input.key = stored_key(&req.input.bucket, &req.input.key);
         self.inner.upload_part(req).await
     }
 
     async fn upload_part_copy(
         &self,
-        req: S3Request<UploadPartCopyInput>,
+        mut req: S3Request<UploadPartCopyInput>,
     ) -> S3Result<S3Response<UploadPartCopyOutput>> {
+        req.input.key = stored_key(&req.input.bucket, &req.input.key);
+        if let CopySource::Bucket {
+            bucket: from,
+            key: from_key,
+            ..
+        } = &mut req.input.copy_source
+        {
+            *from_key = self.read_key(from, from_key).await.into();
+        }
         self.inner.upload_part_copy(req).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_too_long_for_s3s_fs_metadata_names_are_stored_hashed() {
+        let short = "uploads/local/01JDQ7ZK3M5X9V2B8N4C6T1R0W/a.txt";
+        assert_eq!(stored_key("ferry", short), short);
+        // The longest key kept as it is, and the next one.
+        let fits = |n: usize| stored_key("ferry", &"k".repeat(n)) == "k".repeat(n);
+        let longest = (1..1024).take_while(|&n| fits(n)).last().unwrap();
+        assert!(!fits(longest + 1) && longest > 100, "{longest}");
+        let b64 = |n: usize| (4 * n).div_ceil(3);
+        assert!(8 + b64(5) + 8 + b64(longest) + 44 + 14 <= NAME_MAX);
+        // A 1024-byte key (the longest S3 allows) gets a short stored name, one per key.
+        let a = stored_key("ferry", &"a".repeat(1024));
+        let b = stored_key("ferry", &format!("{}b", "a".repeat(1023)));
+        assert!(
+            a.starts_with(".ferry-long-keys/") && a.len() == 17 + 64,
+            "{a}"
+        );
+        assert_ne!(a, b);
+        assert_eq!(a, stored_key("ferry", &"a".repeat(1024)));
     }
 }

@@ -392,6 +392,15 @@ mod tests {
         let longest = Owner::parse(&"o".repeat(Owner::MAX_BYTES)).unwrap();
         let name = "n".repeat(app::domain::MAX_FILENAME_BYTES);
         assert_eq!(upload_key(&longest, id, Some(&name)).len(), 1024);
+        // Also a name of multi-byte characters at the limit, counted in bytes after NFC:
+        // 3 × 127 `é` sent decomposed (e + U+0301), 3 bytes each, are 254 bytes stored.
+        let segment = "e\u{301}".repeat(127);
+        let sent = format!("{segment}/{segment}/{segment}/{}x", "e\u{301}".repeat(47));
+        assert!(sent.len() > 1024);
+        let stored = app::domain::validate_filename(&sent).unwrap();
+        assert_eq!(stored.len(), app::domain::MAX_FILENAME_BYTES);
+        let key = upload_key(&longest, id, Some(&stored));
+        assert_eq!(key.len(), 1024, "S3's limit on a key, in UTF-8 bytes");
     }
 
     #[test]

@@ -65,7 +65,8 @@ impl ListQuery {
             {
                 return Err(TableError::InvalidPrefix)
             }
-            Some(p) => Some(p.to_lowercase()),
+            // Names are stored in NFC: a search typed decomposed finds them too.
+            Some(p) => Some(app::domain::nfc(p).to_lowercase()),
         };
         let sort = match (self.sort, &prefix) {
             (None, None) => SortOrder::Newest,

@@ -905,3 +905,29 @@ async fn rest_bodies_keep_their_shape() {
         insta::assert_json_snapshot!("rest_bodies", bodies);
     });
 }
+
+#[tokio::test]
+async fn names_are_stored_and_searched_in_nfc() {
+    let api = TestApp::start().await;
+    // `É` and `é` typed decomposed (a letter and U+0301), as some systems spell them.
+    let r = api
+        .post_json(
+            "/asset",
+            &json!({"filename": "E\u{301}te\u{301}.txt", "content_type": "text/plain"}).to_string(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        r.body["object_key"],
+        format!("uploads/local/{id}/\u{c9}t\u{e9}.txt")
+    );
+    // Either spelling, either case, finds it.
+    for prefix in ["E%CC%81te%CC%81", "%C3%A9t%C3%A9", "%C3%89T"] {
+        let r = api.get(&format!("/asset?prefix={prefix}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+        let items = r.body["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{prefix}: {}", r.raw);
+        assert_eq!(items[0]["filename"], "\u{c9}t\u{e9}.txt");
+    }
+}

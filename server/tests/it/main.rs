@@ -11,6 +11,7 @@
 //! | `ownership` | every asset is its owner's: 404 to others on every route, per-owner listings and cursors, administrators see all |
 //! | `bad_input` | every kind of bad input is a 4xx with a JSON message, table-driven, snapshotted |
 //! | `shell` | pages and static files: server-rendered, complete without JavaScript |
+//! | `headers` | the security headers on every response; every inline script carries the policy's nonce |
 //! | `storage` | the asset table's contract against the embedded DynamoDB and S3 |
 //! | `presigned_s3` | presigned URLs against the embedded S3, as a browser uses them |
 //! | `lambda` | both Lambda handlers in process (API Gateway v2 events, S3 notifications) |
@@ -28,6 +29,7 @@ mod auth;
 mod bad_input;
 mod config;
 mod crash;
+mod headers;
 mod infra_template;
 mod lambda;
 mod lambda_invoke;

@@ -457,3 +457,115 @@ fn tamper(url: &str) -> String {
     s.replace_range(pos..pos + 1, flipped);
     s
 }
+
+/// A file name of exactly `MAX_FILENAME_BYTES` once composed (mostly two-byte `é`, segments at
+/// the 255-byte limit), sent decomposed (NFD, far longer) as some systems spell it.
+fn longest_name() -> (String, String) {
+    use app::domain::{MAX_FILENAME_BYTES, MAX_SEGMENT_BYTES};
+    let segment = "\u{e9}".repeat(MAX_SEGMENT_BYTES / 2); // 254 bytes
+    let mut name = [segment.as_str(); 3].join("/");
+    name.push('/');
+    while name.len() + 2 < MAX_FILENAME_BYTES {
+        name.push('\u{e9}');
+    }
+    while name.len() < MAX_FILENAME_BYTES {
+        name.push('x');
+    }
+    assert_eq!(name.len(), MAX_FILENAME_BYTES);
+    let decomposed = name.replace('\u{e9}', "e\u{301}");
+    (name, decomposed)
+}
+
+#[tokio::test]
+async fn the_longest_name_round_trips_through_rest_and_the_embedded_s3() {
+    let env = TestApp::start().await;
+    let (name, sent) = longest_name();
+    let body = b"the longest name\n";
+    let (id, key) = env.upload(&sent, body).await;
+    // Stored and keyed in NFC: the name's 860 bytes, not the 1290 that were sent.
+    assert_eq!(key, format!("uploads/local/{id}/{name}"));
+    let asset = env.store().get(id.parse().unwrap()).await.unwrap();
+    assert_eq!(asset.filename, name);
+    assert_eq!(asset.status, AssetStatus::Received);
+    assert_eq!(asset.size, Some(body.len() as u64));
+
+    let r = env.get(&format!("/asset/{id}")).await;
+    assert_eq!(r.status, 202, "{}", r.raw);
+    let got = http()
+        .get(r.body["download_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.bytes().await.unwrap().as_ref(), body);
+}
+
+#[tokio::test]
+async fn the_longest_name_completes_a_multipart_upload_on_the_embedded_s3() {
+    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+    let env = TestApp::start().await;
+    let (name, _) = longest_name();
+    let asset = env
+        .store()
+        .create(NewAsset {
+            owner: app::domain::Owner::local(),
+            bucket: env.bucket().to_string(),
+            filename: Some(name.clone()),
+            content_type: "text/plain".into(),
+            size: Some(3),
+        })
+        .await
+        .unwrap();
+    let s3 = env.s3();
+    let (bucket, key) = (env.bucket(), &asset.object_key);
+    let upload = s3
+        .create_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .content_type("text/plain")
+        .send()
+        .await
+        .unwrap();
+    let upload_id = upload.upload_id().unwrap();
+    let part = s3
+        .upload_part()
+        .bucket(bucket)
+        .key(key)
+        .upload_id(upload_id)
+        .part_number(1)
+        .body(b"abc".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    s3.complete_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .upload_id(upload_id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .parts(
+                    CompletedPart::builder()
+                        .part_number(1)
+                        .e_tag(part.e_tag().unwrap())
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let got = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.content_type(), Some("text/plain"));
+    assert_eq!(
+        got.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"abc"
+    );
+    let a = env.store().get(asset.id).await.unwrap();
+    assert_eq!((a.status, a.size), (AssetStatus::Received, Some(3)));
+}

@@ -12,7 +12,7 @@ const WASM: &str = "ferry.00112233aabbccdd.wasm";
 const VALID_ID: &str = "01JDQ7ZK3M5X9V2B8N4C6T1R0W";
 
 /// A built site in a temp dir: hashed bundle files, a gzip variant, a manifest, a favicon.
-fn hashed_site() -> tempfile::TempDir {
+pub(crate) fn hashed_site() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let pkg = dir.path().join("pkg");
     std::fs::create_dir_all(&pkg).unwrap();
