@@ -32,9 +32,6 @@ pub struct Sources {
     /// The origin presigned S3 URLs point at (uploads, downloads, previews), e.g.
     /// `http://127.0.0.1:9000` or `https://bucket.s3.eu-west-1.amazonaws.com`.
     pub s3: Option<String>,
-    /// Origins a form submission may end up at besides Ferry: sign-out posts to
-    /// `/auth/logout`, which redirects to the issuer's end-session endpoint.
-    pub form_targets: Vec<String>,
     /// Under `cargo leptos watch` (`LEPTOS_WATCH`), the port of its reload WebSocket, which
     /// the page reaches at its own host name.
     pub reload_port: Option<u32>,
@@ -51,11 +48,6 @@ pub fn content_security_policy(nonce: &str, sources: &Sources) -> String {
         .reload_port
         .map(|p| format!(" ws://*:{p} wss://*:{p}"))
         .unwrap_or_default();
-    let forms: String = sources
-        .form_targets
-        .iter()
-        .map(|o| format!(" {o}"))
-        .collect();
     [
         "default-src 'self'".to_string(),
         format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"),
@@ -64,7 +56,9 @@ pub fn content_security_policy(nonce: &str, sources: &Sources) -> String {
         format!("connect-src 'self'{s3}{reload}"),
         "object-src 'none'".to_string(),
         "base-uri 'none'".to_string(),
-        format!("form-action 'self'{forms}"),
+        // Forms only post to Ferry and end on Ferry: sign-out goes on to the issuer from
+        // a page of its own (`/auth/end-session`), not as the form's redirect.
+        "form-action 'self'".to_string(),
         "frame-ancestors 'none'".to_string(),
     ]
     .join("; ")
@@ -113,7 +107,6 @@ mod tests {
     fn the_policy_allows_the_app_s3_and_the_issuer_and_nothing_inline() {
         let sources = Sources {
             s3: Some("http://127.0.0.1:9000".into()),
-            form_targets: vec!["https://login.example.com".into()],
             reload_port: None,
         };
         assert_eq!(
@@ -125,7 +118,7 @@ mod tests {
              connect-src 'self' http://127.0.0.1:9000; \
              object-src 'none'; \
              base-uri 'none'; \
-             form-action 'self' https://login.example.com; \
+             form-action 'self'; \
              frame-ancestors 'none'"
         );
         let alone = content_security_policy("n", &Sources::default());

@@ -39,7 +39,6 @@ pub fn app(site: site::Site, services: &services::Services) -> Router {
     let options = &site.options;
     let sources = headers::Sources {
         s3: services.s3_origin.clone(),
-        form_targets: services.access.form_targets(),
         // `<AutoReload>` renders its script only then.
         reload_port: std::env::var_os("LEPTOS_WATCH")
             .map(|_| options.reload_external_port.unwrap_or(options.reload_port)),

@@ -6,10 +6,13 @@
 //! 2. `GET /auth/callback?code&state`: the attempt must match `state`; the code is exchanged
 //!    with the PKCE verifier (and the client secret, if any); the ID token must verify and
 //!    carry the attempt's nonce. The [`Session`] cookie is set; 303 to `next`.
-//! 3. `POST /auth/logout`: the session cookie is cleared; 303 to the issuer's end-session
-//!    endpoint when it has one (which returns to `/sign-in`), else to `/sign-in`. Without an
-//!    end-session endpoint the issuer's own session stays, so signing in again may not ask
-//!    for a password.
+//! 3. `POST /auth/logout`: the session cookie is cleared; 303 to `/auth/end-session`, a page
+//!    that sends the browser on to the issuer's end-session endpoint (which returns to
+//!    `/sign-in`), or 303 to `/sign-in` when the issuer has none. The hop keeps the issuer out
+//!    of the sign-out form's redirects, so the pages' CSP `form-action` stays `'self'` (the
+//!    issuer's end-session endpoint may be on another origin than the issuer, as Cognito's
+//!    hosted UI is). Without an end-session endpoint the issuer's own session stays, so
+//!    signing in again may not ask for a password.
 //!
 //! A failed sign-in returns to `/sign-in?error=<reason>&next=…`; its cause is logged.
 
@@ -253,22 +256,64 @@ pub async fn logout(State(access): State<Access>, headers: HeaderMap) -> Respons
     let jar = oidc
         .cookies
         .clear(oidc.cookies.jar(&headers), SESSION_COOKIE, "/");
-    let signed_out = oidc.public_url.join("/sign-in").expect("a path joins");
-    let target = match oidc.provider().await {
-        Ok(p) => match &p.discovery.end_session_endpoint {
-            Some(end) => {
-                let mut url = end.clone();
-                // OpenID Connect RP-initiated logout names the return address
-                // `post_logout_redirect_uri`; Cognito's `/logout` reads `logout_uri`.
-                url.query_pairs_mut()
-                    .append_pair("client_id", &oidc.client_id)
-                    .append_pair("post_logout_redirect_uri", signed_out.as_str())
-                    .append_pair("logout_uri", signed_out.as_str());
-                url.to_string()
-            }
-            None => "/sign-in".to_owned(),
-        },
-        Err(_) => "/sign-in".to_owned(),
+    (jar, Redirect::to("/auth/end-session")).into_response()
+}
+
+/// The issuer's end-session URL, returning to `/sign-in`, if it has an end-session endpoint.
+async fn end_session_url(oidc: &Oidc) -> Option<url::Url> {
+    let provider = oidc.provider().await.ok()?;
+    let mut url = provider.discovery.end_session_endpoint.clone()?;
+    let signed_out = oidc.public_url.join("/sign-in").ok()?;
+    // OpenID Connect RP-initiated logout names the return address `post_logout_redirect_uri`;
+    // Cognito's `/logout` reads `logout_uri`.
+    url.query_pairs_mut()
+        .append_pair("client_id", &oidc.client_id)
+        .append_pair("post_logout_redirect_uri", signed_out.as_str())
+        .append_pair("logout_uri", signed_out.as_str());
+    Some(url)
+}
+
+/// `GET /auth/end-session`: a page that moves on to the issuer's end-session endpoint (a
+/// navigation of its own, not a form's redirect), or 303 to `/sign-in`.
+pub async fn end_session(State(access): State<Access>) -> Response {
+    let Some(oidc) = access.oidc() else {
+        return Redirect::to("/").into_response();
     };
-    (jar, Redirect::to(&target)).into_response()
+    let Some(url) = end_session_url(oidc).await else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let href = html_attribute(url.as_str());
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"refresh\" content=\"0;url={href}\">\
+         <title>Signing out · Ferry</title></head><body><main>\
+         <p>Signed out of Ferry. Ending your session at your sign-in provider…</p>\
+         <p><a href=\"{href}\">Continue</a></p></main></body></html>"
+    );
+    (
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        axum::response::Html(page),
+    )
+        .into_response()
+}
+
+/// `s` as an HTML attribute value (inside double quotes).
+fn html_attribute(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_values_cannot_break_out() {
+        assert_eq!(
+            html_attribute(r#"https://x/?a=1&b="><script>"#),
+            "https://x/?a=1&amp;b=&quot;&gt;&lt;script&gt;"
+        );
+    }
 }

@@ -162,16 +162,6 @@ impl Access {
     pub fn signs_in(&self) -> bool {
         self.oidc.is_some()
     }
-
-    /// Origins besides Ferry's a form submission may be redirected to: with sign-in on, the
-    /// issuer's (sign-out posts to `/auth/logout`, which redirects to its end-session
-    /// endpoint). For the pages' `form-action`.
-    pub fn form_targets(&self) -> Vec<String> {
-        self.oidc()
-            .and_then(|o| crate::headers::origin_of(&o.issuer))
-            .into_iter()
-            .collect()
-    }
 }
 
 /// `ferry serve` without sign-in answers only on loopback: on any other address anyone who
@@ -195,6 +185,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(access: Access) -> Router<S> {
         .route("/auth/login", get(flow::login))
         .route("/auth/callback", get(flow::callback))
         .route("/auth/logout", post(flow::logout))
+        .route("/auth/end-session", get(flow::end_session))
         .with_state(access)
 }
 

@@ -327,8 +327,8 @@ async fn sign_in_code_flow_with_pkce_state_and_nonce_then_sign_out() {
         "/sign-in?error=expired&next=%2Fassets"
     );
 
-    // Sign out: the cookie goes, and the issuer's end-session endpoint brings the person back
-    // to the sign-in page.
+    // Sign out: the cookie goes; a page of Ferry's own then moves on to the issuer's
+    // end-session endpoint, which brings the person back to the sign-in page.
     let out = app
         .request(
             Request::post("/auth/logout")
@@ -339,17 +339,41 @@ async fn sign_in_code_flow_with_pkce_state_and_nonce_then_sign_out() {
         )
         .await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
-    let to = out.headers[header::LOCATION].to_str().unwrap();
-    assert!(to.starts_with(&format!("{}/logout?", issuer.url)), "{to}");
-    assert_eq!(
-        query_of(to)["post_logout_redirect_uri"],
-        format!("{ORIGIN}/sign-in")
-    );
+    assert_eq!(out.headers[header::LOCATION], "/auth/end-session");
     let cleared = out.headers[header::SET_COOKIE].to_str().unwrap();
     assert!(
         cleared.starts_with("ferry_session=;") && cleared.contains("Max-Age=0"),
         "{cleared}"
     );
+    let page = app.get("/auth/end-session").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let refresh = page
+        .raw
+        .split("content=\"0;url=")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a meta refresh")
+        .replace("&amp;", "&");
+    assert!(
+        refresh.starts_with(&format!("{}/logout?", issuer.url)),
+        "{refresh}"
+    );
+    let back = query_of(&refresh);
+    assert_eq!(
+        back["post_logout_redirect_uri"],
+        format!("{ORIGIN}/sign-in")
+    );
+    assert_eq!(
+        back["logout_uri"],
+        format!("{ORIGIN}/sign-in"),
+        "Cognito's name for it"
+    );
+    assert_eq!(back["client_id"], CLIENT_ID);
+    // Forms end on Ferry: the issuer is reached by that page's own navigation.
+    let csp = page.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("form-action 'self';"), "{csp}");
 }
 
 #[tokio::test]
