@@ -2,7 +2,7 @@
 //! the header's [`AccountMenu`] (name and a Sign-out button) and the [`SignInPage`]. The
 //! server decides who is asking (`server::auth`); nothing here checks credentials.
 
-use crate::api::FerryError;
+use crate::{api::FerryError, domain::safe_next};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -59,13 +59,7 @@ pub fn sign_in_error(code: &str) -> &'static str {
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let query = use_query_map();
-    let next = move || {
-        query
-            .read()
-            .get("next")
-            .filter(|n| n.starts_with('/') && !n.starts_with("//"))
-            .unwrap_or_else(|| "/assets".to_string())
-    };
+    let next = move || safe_next(query.read().get("next").as_deref());
     let href = move || {
         let next = next();
         let encoded: String = next

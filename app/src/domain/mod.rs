@@ -5,6 +5,7 @@ mod asset;
 mod filename;
 mod id;
 pub mod media;
+mod next;
 mod owner;
 mod parts;
 mod status;
@@ -15,6 +16,7 @@ pub use filename::{
     MAX_SEGMENT_BYTES,
 };
 pub use id::{AssetId, InvalidAssetId};
+pub use next::safe_next;
 pub use owner::{Caller, InvalidOwner, Owner};
 pub use parts::{PartPlan, UploadPlan};
 pub use status::{AssetStatus, InvalidStatus};

@@ -18,12 +18,11 @@
 
 use super::{
     issuer::IssuerError,
-    session::{
-        safe_next, LoginAttempt, Session, LOGIN_COOKIE, LOGIN_SECS, SESSION_COOKIE, SESSION_SECS,
-    },
+    session::{LoginAttempt, Session, LOGIN_COOKIE, LOGIN_SECS, SESSION_COOKIE, SESSION_SECS},
     tokens::TokenError,
     Access, Oidc,
 };
+use app::domain::safe_next;
 use axum::{
     extract::{Query, State},
     http::HeaderMap,

@@ -17,14 +17,18 @@ mod tokens;
 
 pub use guard::Origins;
 pub use issuer::{Discovery, Http, IssuerError};
-pub use session::{cookie_key, safe_next, Session, SESSION_COOKIE, SESSION_SECS};
+pub use session::{cookie_key, Session, SESSION_COOKIE, SESSION_SECS};
 pub use tokens::{AdminRule, Claims, Identity, TokenError, Verifier, ALLOWED_ALGORITHMS};
 
 use crate::{
     api::ApiError,
     config::{AccessSettings, AuthMode},
 };
-use app::{account::Viewer, api::FerryError, domain::Caller};
+use app::{
+    account::Viewer,
+    api::FerryError,
+    domain::{safe_next, Caller},
+};
 use axum::{
     extract::{Request, State},
     http::{header, HeaderValue, Method},
