@@ -153,7 +153,7 @@ impl Access {
             provider: tokio::sync::OnceCell::new(),
         };
         Ok(Access {
-            origins: Origins::new(settings.public_url.as_ref().or(Some(&public_url))),
+            origins: Origins::new(Some(&public_url)),
             oidc: Some(Arc::new(oidc)),
         })
     }
