@@ -9,7 +9,7 @@
 use super::{
     codec::{
         asset_from_item, asset_item, asset_pk, now_millis, object_ref, put, s, status_keys,
-        timestamp, upload_key, ObjectItem,
+        timestamp, upload_key, Item, ObjectItem,
     },
     error::TableError,
     indexes::INDEX_BY_OBJECT,
@@ -184,16 +184,25 @@ impl AssetStore {
     }
 
     pub(super) async fn find(&self, id: AssetId) -> Result<Option<Asset>, TableError> {
+        self.item(asset_pk(id))
+            .await?
+            .map(|item| asset_from_item(&item))
+            .transpose()
+    }
+
+    /// The item with key `pk`, read consistently (one GetItem): how every record of the
+    /// table is read by its key.
+    pub(super) async fn item(&self, pk: String) -> Result<Option<Item>, TableError> {
         let out = self
             .db
             .get_item()
             .table_name(&self.table)
-            .key("pk", s(asset_pk(id)))
+            .key("pk", s(pk))
             .consistent_read(true)
             .send()
             .await
             .map_err(TableError::backend)?;
-        out.item.map(|item| asset_from_item(&item)).transpose()
+        Ok(out.item)
     }
 
     /// The asset whose object is `bucket`/`key`, if `caller` may see it (one Query on

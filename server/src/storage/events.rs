@@ -322,16 +322,8 @@ impl AssetStore {
     }
 
     async fn object_item(&self, bucket: &str, key: &str) -> Result<Option<ObjectItem>, TableError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(object_pk(bucket, key)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(TableError::backend)?;
-        out.item
+        self.item(object_pk(bucket, key))
+            .await?
             .map(|item| ObjectItem::from_item(&item))
             .transpose()
     }

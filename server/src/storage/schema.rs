@@ -199,17 +199,9 @@ impl AssetStore {
     }
 
     async fn schema_version(&self) -> Result<u64, TableError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(SCHEMA_PK))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(TableError::backend)?;
-        Ok(out
-            .item
+        Ok(self
+            .item(SCHEMA_PK.to_string())
+            .await?
             .as_ref()
             .and_then(|i| opt_n(i, "version").ok().flatten())
             .unwrap_or(1))

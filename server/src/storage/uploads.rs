@@ -48,16 +48,7 @@ impl AssetStore {
     /// The multipart upload recorded for asset `id`, if any (the caller has already been
     /// checked against the asset).
     pub async fn upload_plan(&self, id: AssetId) -> Result<Option<UploadPlan>, TableError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(upload_pk(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(TableError::backend)?;
-        let Some(item) = out.item else {
+        let Some(item) = self.item(upload_pk(id)).await? else {
             return Ok(None);
         };
         let corrupt = || TableError::Corrupt("upload item without its plan".into());
