@@ -118,13 +118,9 @@ impl ObjectStore {
             .presign_get(bucket, "origin-probe", None, Duration::from_secs(60))
             .await?;
         let url = url::Url::parse(&probe.url).map_err(ObjectError::backend)?;
-        match url.origin() {
-            origin @ url::Origin::Tuple(..) => Ok(origin.ascii_serialization()),
-            url::Origin::Opaque(_) => Err(ObjectError::Backend(format!(
-                "presigned URLs have no origin: {}",
-                url.scheme()
-            ))),
-        }
+        crate::headers::origin_of(&url).ok_or_else(|| {
+            ObjectError::Backend(format!("presigned URLs have no origin: {}", url.scheme()))
+        })
     }
 
     /// A presigned GET that downloads under the asset's file name.
