@@ -327,6 +327,14 @@ impl Limits {
     pub fn allows_type(&self, content_type: &str) -> bool {
         app::domain::media::type_allowed(content_type, &self.allowed_types)
     }
+
+    /// The same limits as they apply to an object once it has arrived.
+    pub fn arrival_rules(&self) -> app::domain::ArrivalRules {
+        app::domain::ArrivalRules {
+            max_bytes: self.max_upload_bytes,
+            allowed_types: self.allowed_types.clone(),
+        }
+    }
 }
 
 /// The defaults, as `ferry` with no flags and no variables would have them.

@@ -8,7 +8,7 @@
 //! arguments, the function's `Handler` setting (the `_HANDLER` variable). SDK clients are built
 //! once at cold start and shared by every invocation.
 
-use crate::{config::Handler, notifications, services::Services, site::Site};
+use crate::{config::Handler, services::Services, site::Site};
 use aws_lambda_events::s3::S3Event;
 use lambda_runtime::{service_fn, LambdaEvent};
 
@@ -37,9 +37,7 @@ pub async fn run(handler: Handler, services: Services, site: Site) -> Result<(),
 /// (e.g. DynamoDB unavailable) fails the invocation so Lambda delivers it again, which is safe:
 /// records already applied are then ignored by their sequencer.
 pub async fn handle_s3_event(services: &Services, event: S3Event) -> Result<(), Error> {
-    let report =
-        notifications::handle_notification(&services.store, &services.settings.bucket_name, &event)
-            .await;
+    let report = services.events.handle(&event).await;
     tracing::info!(
         records = event.records.len(),
         applied = report.outcomes.len(),

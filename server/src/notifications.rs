@@ -3,9 +3,19 @@
 //! S3 delivers at least once and in any order, and a notification can carry many records.
 //! Every record is decoded on its own (keys are URL-encoded with `+` for spaces) and applied
 //! through [`AssetStore::apply_event`], which orders events per object by `sequencer`.
+//!
+//! Before an `ObjectCreated` record is applied, S3 is asked what the object is stored as
+//! (`HeadObject`: type and checksum), so the arrival rules can check what the upload URL
+//! could not sign; an object the rules refuse is deleted here, after its asset says
+//! `REJECTED` (so the `ObjectRemoved` that follows finds the rejection and keeps the record).
 
-use crate::storage::{AssetStore, EventOutcome, ObjectEvent, ObjectEventKind, Sequencer};
+use crate::{
+    objects::ObjectStore,
+    storage::{is_upload_key, AssetStore, EventOutcome, ObjectEvent, ObjectEventKind, Sequencer},
+};
+use app::domain::{ArrivalRules, StoredFacts};
 use aws_lambda_events::s3::{S3Event, S3EventRecord};
+use std::sync::Arc;
 
 /// Why a record cannot be applied. Such records are skipped (retrying cannot fix them).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -91,6 +101,7 @@ pub fn decode_record(r: &S3EventRecord) -> Result<ObjectEvent, InvalidRecord> {
                 .unwrap_or_default()
                 .trim_matches('"')
                 .to_string(),
+            facts: StoredFacts::default(),
         }
     } else if name.starts_with("ObjectRemoved:") {
         ObjectEventKind::Removed
@@ -106,6 +117,7 @@ pub fn decode_record(r: &S3EventRecord) -> Result<ObjectEvent, InvalidRecord> {
         event_name: name.to_string(),
         event_time: r.event_time,
         sequencer,
+        version_id: r.s3.object.version_id.clone().filter(|v| !v.is_empty()),
     })
 }
 
@@ -130,9 +142,78 @@ impl Report {
     }
 }
 
-/// Applies every record of a notification about `bucket` (Ferry's bucket,
-/// `Settings::bucket_name`); records naming another bucket are skipped.
-pub async fn handle_notification(store: &AssetStore, bucket: &str, event: &S3Event) -> Report {
+/// Applies S3 notifications about Ferry's bucket to its table, under its arrival rules.
+pub struct EventHandler {
+    store: Arc<AssetStore>,
+    objects: Arc<ObjectStore>,
+    bucket: String,
+    rules: ArrivalRules,
+}
+
+impl EventHandler {
+    /// `bucket` is Ferry's (`Settings::bucket_name`): records naming another are skipped.
+    pub fn new(
+        store: Arc<AssetStore>,
+        objects: Arc<ObjectStore>,
+        bucket: impl Into<String>,
+        rules: ArrivalRules,
+    ) -> EventHandler {
+        EventHandler {
+            store,
+            objects,
+            bucket: bucket.into(),
+            rules,
+        }
+    }
+
+    /// Applies every record of a notification.
+    pub async fn handle(&self, event: &S3Event) -> Report {
+        handle_notification(self, event).await
+    }
+
+    /// One record: what S3 stores (for a creation), the table, then the deletion a
+    /// rejection asks for. An error is passing: the record should be delivered again.
+    async fn apply(&self, mut ev: ObjectEvent) -> Result<EventOutcome, String> {
+        // Only Ferry's own keys are asked about: objects other tools put elsewhere are
+        // recorded as their events describe them.
+        if let ObjectEventKind::Created { facts, .. } = &mut ev.kind {
+            if is_upload_key(&ev.key) {
+                *facts = self
+                    .objects
+                    .head(&ev.bucket, &ev.key, ev.version_id.as_deref())
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .unwrap_or_default();
+            }
+        }
+        let outcome = self
+            .store
+            .apply_event(&ev, &self.rules)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let EventOutcome::Rejected {
+            asset_id,
+            rejection,
+        } = &outcome
+        {
+            tracing::warn!(
+                bucket = %ev.bucket,
+                key = %ev.key,
+                asset = %asset_id,
+                reason = %rejection,
+                "object refused on arrival: deleting it"
+            );
+            self.objects
+                .delete(&ev.bucket, &ev.key, ev.version_id.as_deref())
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(outcome)
+    }
+}
+
+async fn handle_notification(handler: &EventHandler, event: &S3Event) -> Report {
+    let bucket = handler.bucket.as_str();
     let mut report = Report::default();
     for (i, record) in event.records.iter().enumerate() {
         let ev = match decode_record(record) {
@@ -154,14 +235,15 @@ pub async fn handle_notification(store: &AssetStore, bucket: &str, event: &S3Eve
             report.foreign.push((i, ev.bucket));
             continue;
         }
-        match store.apply_event(&ev).await {
+        let (ev_bucket, ev_key) = (ev.bucket.clone(), ev.key.clone());
+        match handler.apply(ev).await {
             Ok(outcome) => {
-                tracing::debug!(bucket = %ev.bucket, key = %ev.key, ?outcome, "S3 event applied");
+                tracing::debug!(bucket = %ev_bucket, key = %ev_key, ?outcome, "S3 event applied");
                 report.outcomes.push((i, outcome));
             }
             Err(e) => {
-                tracing::error!(bucket = %ev.bucket, key = %ev.key, error = %e, "S3 event failed");
-                report.failed.push((i, e.to_string()));
+                tracing::error!(bucket = %ev_bucket, key = %ev_key, error = %e, "S3 event failed");
+                report.failed.push((i, e));
             }
         }
     }

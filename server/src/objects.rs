@@ -1,5 +1,7 @@
-//! The S3 boundary: presigned URLs and bucket checks through `aws-sdk-s3`. File bytes never
-//! pass through Ferry: browsers PUT and GET the presigned URLs directly.
+//! The S3 boundary: presigned URLs, multipart bookkeeping and bucket checks through
+//! `aws-sdk-s3`. File bytes never pass through Ferry: browsers PUT and GET the presigned URLs
+//! directly. The only object requests Ferry sends itself carry no body: `HeadObject` (what an
+//! arrived object is stored as) and `DeleteObject` (an object refused on arrival).
 
 use crate::aws::error_chain;
 use aws_sdk_s3::presigning::PresigningConfig;
@@ -140,6 +142,54 @@ impl ObjectStore {
             .await
             .map_err(ObjectError::backend)?;
         Ok(to_request(presigned, ttl))
+    }
+}
+
+impl ObjectStore {
+    /// What S3 stores for an object (one version of it, if given): its type and SHA-256
+    /// checksum. `None` when there is no such object (any more).
+    pub async fn head(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<Option<app::domain::StoredFacts>, ObjectError> {
+        match self
+            .s3
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .set_version_id(version_id.map(str::to_string))
+            .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(app::domain::StoredFacts {
+                content_type: out.content_type().map(str::to_string),
+                checksum_sha256: out.checksum_sha256().map(str::to_string),
+            })),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_not_found()) => Ok(None),
+            Err(e) => Err(ObjectError::backend(e)),
+        }
+    }
+
+    /// Deletes an object (that version of it, in a versioned bucket, so nothing of it
+    /// stays). Deleting what is already gone is not an error.
+    pub async fn delete(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<(), ObjectError> {
+        self.s3
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .set_version_id(version_id.map(str::to_string))
+            .send()
+            .await
+            .map_err(ObjectError::backend)?;
+        Ok(())
     }
 }
 

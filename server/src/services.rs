@@ -2,8 +2,8 @@
 //! embedded backends.
 
 use crate::{
-    auth::Access, aws, config::Settings, objects::ObjectStore, service::AssetService,
-    storage::AssetStore,
+    auth::Access, aws, config::Settings, notifications::EventHandler, objects::ObjectStore,
+    service::AssetService, storage::AssetStore,
 };
 use std::sync::Arc;
 
@@ -14,6 +14,8 @@ pub struct Services {
     pub store: Arc<AssetStore>,
     pub objects: Arc<ObjectStore>,
     pub assets: Arc<AssetService>,
+    /// S3 notifications → the table (Lambda's `s3-events`, the embedded S3's events).
+    pub events: Arc<EventHandler>,
     /// Who may ask: without [`Services::with_access`], nobody signs in (the local owner).
     pub access: Access,
     /// The origin browsers reach the bucket at (presigned URLs), for the pages'
@@ -29,12 +31,19 @@ impl Services {
             &settings.bucket_name,
             settings.limits.clone(),
         ));
+        let events = Arc::new(EventHandler::new(
+            store.clone(),
+            objects.clone(),
+            &settings.bucket_name,
+            settings.limits.arrival_rules(),
+        ));
         let access = Access::open(settings.access.public_url.as_ref());
         Services {
             settings,
             store,
             objects,
             assets,
+            events,
             access,
             s3_origin: None,
         }
@@ -121,14 +130,20 @@ impl Embedded {
         ));
         store.ensure_table().await?;
 
+        // The handler needs the S3 client, which needs the endpoint the sink is given to:
+        // it is set once both exist, before any request can be made.
+        let handler: Arc<std::sync::OnceLock<Arc<EventHandler>>> = Arc::default();
         let sink: local::s3::EventSink = {
-            let store = store.clone();
-            let bucket: Arc<str> = settings.bucket_name.as_str().into();
+            let handler = handler.clone();
             Arc::new(move |event| {
-                let store = store.clone();
-                let bucket = bucket.clone();
+                let handler = handler.get().cloned();
                 Box::pin(async move {
-                    crate::notifications::handle_notification(&store, &bucket, &event).await;
+                    match handler {
+                        Some(handler) => {
+                            handler.handle(&event).await;
+                        }
+                        None => tracing::error!("S3 event before the handler was ready"),
+                    }
                 })
             })
         };
@@ -145,11 +160,13 @@ impl Embedded {
             true,
         )));
         objects.ensure_bucket(&settings.bucket_name).await?;
+        let services = Services::new(settings, store, objects)
+            .with_s3_origin()
+            .await;
+        let _ = handler.set(services.events.clone());
 
         Ok(Embedded {
-            services: Services::new(settings, store, objects)
-                .with_s3_origin()
-                .await,
+            services,
             dynamodb_endpoint: dynamo.endpoint.clone(),
             s3_endpoint: s3.endpoint.clone(),
             credentials,

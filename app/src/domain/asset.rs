@@ -1,6 +1,6 @@
 //! The asset record and the S3 metadata its events carry.
 
-use super::{id::AssetId, owner::Owner, status::AssetStatus};
+use super::{arrival::Rejection, id::AssetId, owner::Owner, status::AssetStatus};
 use serde::{Deserialize, Serialize};
 
 /// One asset: an object in S3 and what Ferry knows about it.
@@ -28,6 +28,13 @@ pub struct Asset {
     pub event_time: Option<chrono::DateTime<chrono::Utc>>,
     pub event_name: Option<String>,
     pub sequencer: Option<String>,
+    /// Why the object was refused, when the status is `REJECTED`.
+    #[serde(default)]
+    pub rejection: Option<Rejection>,
+    /// The object's SHA-256 as S3 verified and stored it (base64; a multipart object's is
+    /// S3's composite `<base64>-<parts>`), when the upload sent one.
+    #[serde(default)]
+    pub checksum_sha256: Option<String>,
 }
 
 /// The metadata S3 events record for one object (the seed lesson's `upload_metadata` item).
@@ -40,4 +47,10 @@ pub struct ObjectMetadata {
     pub event_time: chrono::DateTime<chrono::Utc>,
     pub event_name: String,
     pub sequencer: String,
+    /// The type S3 stores the object with (`None`: none was sent).
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// S3's SHA-256 checksum of the object, if it was uploaded with one.
+    #[serde(default)]
+    pub checksum_sha256: Option<String>,
 }

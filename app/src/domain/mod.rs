@@ -1,6 +1,7 @@
 //! The domain shared by the server and the browser: asset ids and states, the asset record,
 //! file names, media types and ownership. Each rule is defined once here and used on both sides.
 
+mod arrival;
 mod asset;
 mod filename;
 mod id;
@@ -10,6 +11,7 @@ mod owner;
 mod parts;
 mod status;
 
+pub use arrival::{stored_type, ArrivalRules, Rejection, StoredFacts};
 pub use asset::{Asset, ObjectMetadata};
 pub use filename::{
     is_invisible_control, nfc, validate_filename, InvalidFilename, MAX_FILENAME_BYTES,

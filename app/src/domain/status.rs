@@ -8,8 +8,10 @@ use std::{fmt, str::FromStr};
 /// ```text
 /// CREATED --(S3 ObjectCreated event)--> RECEIVED --(client confirms)--> UPLOADED
 ///    any state --(soft delete)--> DELETED --(restore)--> the state it was deleted from
+///    any state --(an object arrives that breaks the limits)--> REJECTED
 /// ```
-/// An `ObjectRemoved` event removes the record altogether (hard delete).
+/// An `ObjectRemoved` event removes the record altogether (hard delete), except a
+/// `REJECTED` one's: it stays to say why its object was deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AssetStatus {
@@ -17,14 +19,18 @@ pub enum AssetStatus {
     Received,
     Uploaded,
     Deleted,
+    /// Terminal: the object that arrived broke the limits (`Asset::rejection` says how) and
+    /// was deleted.
+    Rejected,
 }
 
 impl AssetStatus {
-    pub const ALL: [AssetStatus; 4] = [
+    pub const ALL: [AssetStatus; 5] = [
         AssetStatus::Created,
         AssetStatus::Received,
         AssetStatus::Uploaded,
         AssetStatus::Deleted,
+        AssetStatus::Rejected,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -33,6 +39,7 @@ impl AssetStatus {
             AssetStatus::Received => "RECEIVED",
             AssetStatus::Uploaded => "UPLOADED",
             AssetStatus::Deleted => "DELETED",
+            AssetStatus::Rejected => "REJECTED",
         }
     }
 
@@ -57,7 +64,7 @@ impl fmt::Display for AssetStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not an asset status (CREATED, RECEIVED, UPLOADED or DELETED)")]
+#[error("`{0}` is not an asset status (CREATED, RECEIVED, UPLOADED, DELETED or REJECTED)")]
 pub struct InvalidStatus(pub String);
 
 impl FromStr for AssetStatus {
@@ -92,5 +99,6 @@ mod tests {
         assert!(AssetStatus::Received.is_downloadable());
         assert!(!AssetStatus::Created.is_downloadable());
         assert!(!AssetStatus::Deleted.is_downloadable());
+        assert!(!AssetStatus::Rejected.is_downloadable() && !AssetStatus::Rejected.is_pending());
     }
 }

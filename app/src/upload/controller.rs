@@ -445,6 +445,13 @@ impl Uploader {
                             let message = "the asset was deleted meanwhile".into();
                             return self.fail(id, name, message, false);
                         }
+                        AssetStatus::Rejected => {
+                            let message = match &asset.rejection {
+                                Some(r) => format!("refused on arrival: {r}"),
+                                None => "refused on arrival".into(),
+                            };
+                            return self.fail(id, name, message, false);
+                        }
                         AssetStatus::Created => {}
                     }
                 }

@@ -54,6 +54,21 @@ pub struct AssetJson {
     /// The state a DELETED asset returns to when restored.
     #[schema(schema_with = status_schema, nullable)]
     pub deleted_from: Option<AssetStatus>,
+    /// Why a REJECTED asset's object was refused on arrival (and deleted).
+    pub rejection: Option<RejectionJson>,
+    /// The SHA-256 S3 verified when the object was uploaded with one (base64; a multipart
+    /// object's is S3's composite `<base64>-<parts>`).
+    pub checksum_sha256: Option<String>,
+}
+
+/// Why an object was refused on arrival.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RejectionJson {
+    /// `too_large`, `size_mismatch` or `type_not_allowed`.
+    #[schema(example = "too_large")]
+    pub reason: String,
+    #[schema(example = "the file is 2048 bytes, more than the 1024 bytes allowed")]
+    pub message: String,
 }
 
 impl From<Asset> for AssetJson {
@@ -74,6 +89,11 @@ impl From<Asset> for AssetJson {
             event_name: a.event_name,
             sequencer: a.sequencer,
             deleted_from: a.deleted_from,
+            rejection: a.rejection.map(|r| RejectionJson {
+                reason: r.code().into(),
+                message: r.to_string(),
+            }),
+            checksum_sha256: a.checksum_sha256,
         }
     }
 }
@@ -162,6 +182,10 @@ pub struct MetadataJson {
     pub event_time: String,
     pub event_name: String,
     pub sequencer: String,
+    /// The type S3 stores the object with, if it was sent one.
+    pub content_type: Option<String>,
+    /// S3's SHA-256 of the object, if it was uploaded with one.
+    pub checksum_sha256: Option<String>,
 }
 
 impl From<ObjectMetadata> for MetadataJson {
@@ -174,6 +198,8 @@ impl From<ObjectMetadata> for MetadataJson {
             event_time: time(m.event_time),
             event_name: m.event_name,
             sequencer: m.sequencer,
+            content_type: m.content_type,
+            checksum_sha256: m.checksum_sha256,
         }
     }
 }

@@ -149,6 +149,8 @@ impl AssetStore {
             event_time: None,
             event_name: None,
             sequencer: None,
+            rejection: None,
+            checksum_sha256: None,
         };
         let pointer = ObjectItem {
             owner: asset.owner.clone(),
@@ -348,6 +350,8 @@ mod tests {
             event_time: None,
             event_name: None,
             sequencer: None,
+            rejection: None,
+            checksum_sha256: None,
         };
         let to = |status, deleted_from| Step::To {
             status,

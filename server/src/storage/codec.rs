@@ -62,6 +62,12 @@ pub(super) fn upload_key(owner: &Owner, id: AssetId, filename: Option<&str>) -> 
     }
 }
 
+/// Whether a key is one Ferry makes for uploads (under `uploads/`, as [`upload_key`]
+/// builds them): the only objects Ferry asks S3 about or deletes itself.
+pub fn is_upload_key(key: &str) -> bool {
+    key.starts_with("uploads/")
+}
+
 pub(super) fn asset_pk(id: AssetId) -> String {
     format!("ASSET#{id}")
 }
@@ -154,6 +160,13 @@ pub(super) fn asset_item(a: &Asset) -> Item {
     opt("event_time", a.event_time.map(|t| s(timestamp(t))));
     opt("event_name", a.event_name.clone().map(s));
     opt("sequencer", a.sequencer.clone().map(s));
+    opt(
+        "rejection",
+        a.rejection
+            .as_ref()
+            .map(|r| s(serde_json::to_string(r).expect("a rejection serialises"))),
+    );
+    opt("checksum_sha256", a.checksum_sha256.clone().map(s));
     item
 }
 
@@ -219,6 +232,10 @@ pub(super) fn asset_from_item(item: &Item) -> Result<Asset, TableError> {
         event_time: opt_s(item, "event_time").map(parse_time).transpose()?,
         event_name: opt_s(item, "event_name").map(str::to_string),
         sequencer: opt_s(item, "sequencer").map(str::to_string),
+        rejection: opt_s(item, "rejection")
+            .map(|r| serde_json::from_str(r).map_err(|_| corrupt("bad rejection")))
+            .transpose()?,
+        checksum_sha256: opt_s(item, "checksum_sha256").map(str::to_string),
     })
 }
 
@@ -262,6 +279,12 @@ impl ObjectItem {
             item.insert("event_time".into(), s(timestamp(m.event_time)));
             item.insert("event_name".into(), s(&m.event_name));
             item.insert("sequencer".into(), s(&m.sequencer));
+            if let Some(ct) = &m.content_type {
+                item.insert("content_type".into(), s(ct));
+            }
+            if let Some(sum) = &m.checksum_sha256 {
+                item.insert("checksum_sha256".into(), s(sum));
+            }
         }
         item
     }
@@ -278,6 +301,8 @@ impl ObjectItem {
                 event_time: parse_time(get_s(item, "event_time")?)?,
                 event_name: get_s(item, "event_name")?.to_string(),
                 sequencer: seq.to_string(),
+                content_type: opt_s(item, "content_type").map(str::to_string),
+                checksum_sha256: opt_s(item, "checksum_sha256").map(str::to_string),
             }),
             None => None,
         };
@@ -326,6 +351,8 @@ mod tests {
             event_time: Some(t),
             event_name: Some("ObjectCreated:Put".into()),
             sequencer: Some("00AB".into()),
+            rejection: None,
+            checksum_sha256: None,
         }
     }
 
@@ -420,6 +447,8 @@ mod tests {
                 event_time: asset().created_at,
                 event_name: "ObjectCreated:Put".into(),
                 sequencer: "00AB".into(),
+                content_type: Some("text/plain".into()),
+                checksum_sha256: Some("n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=".into()),
             }),
         };
         assert_eq!(ObjectItem::from_item(&o.to_item()).unwrap(), o);

@@ -9,6 +9,14 @@
 //! duplicates and late deliveries never regress anything. After a removal the object item
 //! stays as a tombstone (`present = false`) remembering the sequencer.
 //!
+//! Arrival rules: an object that arrives for an asset must meet [`ArrivalRules`] (size limit,
+//! declared size, allowed type; what S3 could not check for an upload that declared
+//! nothing). One that does not moves its asset to the terminal `REJECTED` with the
+//! [`Rejection`], and the outcome tells the caller to delete the object
+//! ([`EventOutcome::Rejected`]); the `ObjectRemoved` that follows keeps the record. A
+//! rejected asset's later objects are refused the same way, and a redelivered rejecting
+//! event asks for the deletion again.
+//!
 //! Owners: an object Ferry knows (it has an object item) keeps the owner recorded there,
 //! which is its asset's. An object nobody recorded belongs to the owner its key names,
 //! `uploads/<owner>/<asset id>[/<file name>]` ([`owner_from_key`]); any other key belongs to no
@@ -21,7 +29,11 @@ use super::{
     },
     error::TableError,
 };
-use app::domain::{media::guess_content_type, Asset, AssetId, AssetStatus, ObjectMetadata, Owner};
+use app::domain::{
+    media::{guess_content_type, validate_content_type},
+    stored_type, ArrivalRules, Asset, AssetId, AssetStatus, ObjectMetadata, Owner, Rejection,
+    StoredFacts,
+};
 use aws_sdk_dynamodb::{
     error::SdkError,
     operation::transact_write_items::TransactWriteItemsError,
@@ -43,11 +55,18 @@ pub struct ObjectEvent {
     pub event_name: String,
     pub event_time: DateTime<Utc>,
     pub sequencer: Sequencer,
+    /// The object version the event is about (versioned buckets only).
+    pub version_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ObjectEventKind {
-    Created { size: u64, etag: String },
+    /// `facts`: what `HeadObject` told of the object (empty until someone asks S3).
+    Created {
+        size: u64,
+        etag: String,
+        facts: StoredFacts,
+    },
     Removed,
 }
 
@@ -61,6 +80,12 @@ pub enum EventOutcome {
     },
     /// The asset record was removed.
     Removed { asset_id: Option<AssetId> },
+    /// The object broke the arrival rules: the asset is `REJECTED` and the object (this
+    /// event's version) must be deleted.
+    Rejected {
+        asset_id: AssetId,
+        rejection: Rejection,
+    },
     /// A newer (or the same) event was already applied: nothing changed.
     Stale,
 }
@@ -115,6 +140,8 @@ enum AssetWrite {
         from: AssetStatus,
         to: AssetStatus,
         meta: ObjectMetadata,
+        /// Set when `to` is `REJECTED`.
+        rejection: Option<Rejection>,
     },
     /// A record for an object Ferry did not create (e.g. `aws s3 cp`), or re-created after
     /// its record was removed.
@@ -139,23 +166,78 @@ pub(super) fn owner_from_key(key: &str) -> Option<Owner> {
     Owner::parse(owner).ok()
 }
 
+/// Whether the object item already reflects a newer event than this one.
+fn is_older(object: Option<&ObjectItem>, ev: &ObjectEvent) -> bool {
+    object.is_some_and(|o| o.seq_key > ev.sequencer.sort_key())
+}
+
 /// Whether the object item already reflects this event or a newer one.
 fn is_stale(object: Option<&ObjectItem>, ev: &ObjectEvent) -> bool {
     object.is_some_and(|o| o.seq_key >= ev.sequencer.sort_key())
 }
 
+/// What an event asks for.
+#[derive(Debug, Clone, PartialEq)]
+enum Plan {
+    /// Already applied, or older than what was: nothing to do.
+    Stale,
+    /// Already applied, but its outcome asks the caller to act again: a redelivered
+    /// rejecting event must delete the object again (the first deletion may have failed).
+    Again(EventOutcome),
+    Write(Box<Writes>),
+}
+
+/// The size an asset's upload declared, while nothing has arrived for it yet (every
+/// arrival records an ETag; the size then is S3's).
+fn declared_size(a: &Asset) -> Option<u64> {
+    a.etag.is_none().then_some(a.size).flatten()
+}
+
+/// Whether the object that arrived for `asset` may stay: a rejected asset refuses every
+/// object (with its recorded reason); any other must meet the rules.
+fn verdict(
+    asset: &Asset,
+    rules: &ArrivalRules,
+    size: u64,
+    facts: &StoredFacts,
+) -> Result<(), Rejection> {
+    if asset.status == AssetStatus::Rejected {
+        return Err(asset.rejection.clone().unwrap_or(Rejection::TooLarge {
+            size,
+            limit: rules.max_bytes,
+        }));
+    }
+    rules.check(declared_size(asset), size, facts.content_type.as_deref())
+}
+
 /// The event ordering rule: what `ev` writes, given the object item and its asset as read.
-/// `None` when the event is stale. `new_id` is called only when a record must be made and
-/// the object item names no id to reuse.
+/// `new_id` is called only when a record must be made and the object item names no id to
+/// reuse.
 fn plan(
     object: Option<&ObjectItem>,
     asset: Option<&Asset>,
     ev: &ObjectEvent,
+    rules: &ArrivalRules,
     new_id: impl FnOnce() -> AssetId,
     now: DateTime<Utc>,
-) -> Option<Writes> {
+) -> Plan {
     if is_stale(object, ev) {
-        return None;
+        return match (asset, &ev.kind) {
+            (Some(a), ObjectEventKind::Created { .. })
+                if !is_older(object, ev)
+                    && a.status == AssetStatus::Rejected
+                    && object.is_some_and(|o| o.present) =>
+            {
+                Plan::Again(EventOutcome::Rejected {
+                    asset_id: a.id,
+                    rejection: a.rejection.clone().unwrap_or(Rejection::TooLarge {
+                        size: a.size.unwrap_or_default(),
+                        limit: rules.max_bytes,
+                    }),
+                })
+            }
+            _ => Plan::Stale,
+        };
     }
     let known_id = object.and_then(|o| o.asset_id);
     // Known objects keep their owner; an unknown one gets the owner its key names.
@@ -174,23 +256,49 @@ fn plan(
         meta,
     };
     let (object_after, asset_write, outcome) = match &ev.kind {
-        ObjectEventKind::Created { size, etag } => {
-            let meta = metadata(ev, *size, etag);
+        ObjectEventKind::Created { size, etag, facts } => {
+            let meta = metadata(ev, *size, etag, facts);
             let (write, id, status) = match asset {
-                Some(a) => {
-                    let to = match a.status {
-                        AssetStatus::Created => AssetStatus::Received,
-                        other => other,
-                    };
-                    let write = AssetWrite::Update {
-                        id: a.id,
-                        owner: a.owner.clone(),
-                        from: a.status,
-                        to,
-                        meta: meta.clone(),
-                    };
-                    (write, a.id, to)
-                }
+                Some(a) => match verdict(a, rules, *size, facts) {
+                    Ok(()) => {
+                        let to = match a.status {
+                            AssetStatus::Created => AssetStatus::Received,
+                            other => other,
+                        };
+                        let write = AssetWrite::Update {
+                            id: a.id,
+                            owner: a.owner.clone(),
+                            from: a.status,
+                            to,
+                            meta: meta.clone(),
+                            rejection: None,
+                        };
+                        (write, a.id, to)
+                    }
+                    Err(rejection) => {
+                        let write = if a.status == AssetStatus::Rejected {
+                            AssetWrite::None
+                        } else {
+                            AssetWrite::Update {
+                                id: a.id,
+                                owner: a.owner.clone(),
+                                from: a.status,
+                                to: AssetStatus::Rejected,
+                                meta: meta.clone(),
+                                rejection: Some(rejection.clone()),
+                            }
+                        };
+                        return Plan::Write(Box::new(Writes {
+                            object: after(Some(a.id), Some(meta)),
+                            object_was: object.map(|o| o.seq_key.clone()),
+                            asset: write,
+                            outcome: EventOutcome::Rejected {
+                                asset_id: a.id,
+                                rejection,
+                            },
+                        }));
+                    }
+                },
                 None => {
                     let id = known_id.unwrap_or_else(new_id);
                     let record = asset_from_object(id, owner.clone(), &meta, now);
@@ -203,23 +311,33 @@ fn plan(
             };
             (after(Some(id), Some(meta)), write, outcome)
         }
-        ObjectEventKind::Removed => {
-            let write = asset.map_or(AssetWrite::None, |a| AssetWrite::Delete(a.id));
-            let outcome = EventOutcome::Removed {
-                asset_id: asset.map(|a| a.id),
-            };
-            (after(known_id, None), write, outcome)
-        }
+        // A rejected asset stays to say why its object went.
+        ObjectEventKind::Removed => match asset {
+            Some(a) if a.status == AssetStatus::Rejected => {
+                let outcome = EventOutcome::Applied {
+                    asset_id: a.id,
+                    status: a.status,
+                };
+                (after(known_id, None), AssetWrite::None, outcome)
+            }
+            _ => {
+                let write = asset.map_or(AssetWrite::None, |a| AssetWrite::Delete(a.id));
+                let outcome = EventOutcome::Removed {
+                    asset_id: asset.map(|a| a.id),
+                };
+                (after(known_id, None), write, outcome)
+            }
+        },
     };
-    Some(Writes {
+    Plan::Write(Box::new(Writes {
         object: object_after,
         object_was: object.map(|o| o.seq_key.clone()),
         asset: asset_write,
         outcome,
-    })
+    }))
 }
 
-fn metadata(ev: &ObjectEvent, size: u64, etag: &str) -> ObjectMetadata {
+fn metadata(ev: &ObjectEvent, size: u64, etag: &str, facts: &StoredFacts) -> ObjectMetadata {
     ObjectMetadata {
         bucket: ev.bucket.clone(),
         object_key: ev.key.clone(),
@@ -228,7 +346,17 @@ fn metadata(ev: &ObjectEvent, size: u64, etag: &str) -> ObjectMetadata {
         event_time: ev.event_time,
         event_name: ev.event_name.clone(),
         sequencer: ev.sequencer.as_str().to_string(),
+        content_type: facts.content_type.clone(),
+        checksum_sha256: facts.checksum_sha256.clone(),
     }
+}
+
+/// The type an asset takes from its arrived object: the stored one, when it is one
+/// concrete type Ferry accepts; else the asset keeps its own.
+fn arrived_type(meta: &ObjectMetadata) -> Option<String> {
+    let ct = meta.content_type.as_deref()?;
+    let ct = stored_type(Some(ct));
+    validate_content_type(ct).ok().map(|()| ct.to_string())
 }
 
 /// The record of an object that has none: named after the key's last segment, its type
@@ -250,7 +378,9 @@ fn asset_from_object(
         owner,
         bucket: meta.bucket.clone(),
         object_key: meta.object_key.clone(),
-        content_type: guess_content_type(&filename).to_string(),
+        content_type: arrived_type(meta)
+            .filter(|ct| ct != app::domain::media::OCTET_STREAM)
+            .unwrap_or_else(|| guess_content_type(&filename).to_string()),
         filename,
         size: Some(meta.size),
         etag: Some(meta.etag.clone()),
@@ -261,6 +391,8 @@ fn asset_from_object(
         event_time: Some(meta.event_time),
         event_name: Some(meta.event_name.clone()),
         sequencer: Some(meta.sequencer.clone()),
+        rejection: None,
+        checksum_sha256: meta.checksum_sha256.clone(),
     }
 }
 
@@ -272,26 +404,33 @@ enum WriteFailure {
 }
 
 impl AssetStore {
-    /// Applies one S3 object event, in sequencer order per object (see the module docs).
-    pub async fn apply_event(&self, ev: &ObjectEvent) -> Result<EventOutcome, TableError> {
+    /// Applies one S3 object event, in sequencer order per object, under the arrival
+    /// `rules` (see the module docs).
+    pub async fn apply_event(
+        &self,
+        ev: &ObjectEvent,
+        rules: &ArrivalRules,
+    ) -> Result<EventOutcome, TableError> {
         for _ in 0..EVENT_ATTEMPTS {
             let object = self.object_item(&ev.bucket, &ev.key).await?;
-            if is_stale(object.as_ref(), ev) {
+            if is_older(object.as_ref(), ev) {
                 return Ok(EventOutcome::Stale);
             }
             let asset = match object.as_ref().and_then(|o| o.asset_id) {
                 Some(id) => self.find(id).await?,
                 None => None,
             };
-            let plan = plan(
+            let writes = match plan(
                 object.as_ref(),
                 asset.as_ref(),
                 ev,
+                rules,
                 || self.new_id(),
                 now_millis(),
-            );
-            let Some(writes) = plan else {
-                return Ok(EventOutcome::Stale);
+            ) {
+                Plan::Stale => return Ok(EventOutcome::Stale),
+                Plan::Again(outcome) => return Ok(outcome),
+                Plan::Write(writes) => writes,
             };
             match self.commit(&writes).await {
                 Ok(()) => return Ok(writes.outcome),
@@ -379,29 +518,77 @@ impl AssetStore {
                 from,
                 to,
                 meta,
-            } => Some(self.update_from_event(*id, owner.as_ref(), *from, *to, meta)),
+                rejection,
+            } => Some(self.update_from_event(
+                *id,
+                owner.as_ref(),
+                (*from, *to),
+                meta,
+                rejection.as_ref(),
+            )),
         }
     }
 
     /// Update of an existing asset by a newer ObjectCreated event, conditioned on the status
-    /// that was read (a concurrent delete or confirm makes the transaction retry).
+    /// that was read (a concurrent delete or confirm makes the transaction retry). The
+    /// asset takes the object's size, ETag, event facts and checksum, and its stored type
+    /// when that is a type Ferry accepts; a rejection also records why and forgets the
+    /// state a deleted asset would have been restored to.
     fn update_from_event(
         &self,
         id: AssetId,
         owner: Option<&Owner>,
-        from: AssetStatus,
-        to: AssetStatus,
+        (from, to): (AssetStatus, AssetStatus),
         meta: &ObjectMetadata,
+        rejection: Option<&Rejection>,
     ) -> TransactWriteItem {
         let [(_, owner_status), (_, all_status)] = status_keys(owner, id, to);
+        let mut set = vec![
+            "#st = :st",
+            "owner_status = :os",
+            "all_status = :as",
+            "#size = :size",
+            "etag = :etag",
+            "event_time = :et",
+            "event_name = :en",
+            "sequencer = :seq",
+            "updated_at = :now",
+        ];
+        let mut remove = vec![];
+        let mut values = vec![];
+        match &meta.checksum_sha256 {
+            Some(sum) => {
+                set.push("checksum_sha256 = :sum");
+                values.push((":sum", s(sum)));
+            }
+            None => remove.push("checksum_sha256"),
+        }
+        if let Some(ct) = arrived_type(meta) {
+            set.push("content_type = :ct");
+            values.push((":ct", s(ct)));
+        }
+        if let Some(r) = rejection {
+            set.push("rejection = :rej");
+            values.push((
+                ":rej",
+                s(serde_json::to_string(r).expect("a rejection serialises")),
+            ));
+            remove.push("deleted_from");
+        }
+        let mut expression = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
         let update = Update::builder()
             .table_name(&self.table)
             .key("pk", s(asset_pk(id)))
-            .update_expression(
-                "SET #st = :st, owner_status = :os, all_status = :as, #size = :size, \
-                 etag = :etag, event_time = :et, event_name = :en, sequencer = :seq, \
-                 updated_at = :now",
-            )
+            .update_expression(expression)
+            .set_expression_attribute_values(Some(
+                values
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+            ))
             .condition_expression("#st = :read_st")
             .expression_attribute_names("#st", "status")
             // `size` is a DynamoDB reserved word.
@@ -456,10 +643,12 @@ mod tests {
             kind: ObjectEventKind::Created {
                 size: 42,
                 etag: "e1".into(),
+                facts: StoredFacts::default(),
             },
             event_name: "ObjectCreated:Put".into(),
             event_time: time(),
             sequencer: Sequencer::parse(seq).unwrap(),
+            version_id: None,
         }
     }
 
@@ -486,7 +675,7 @@ mod tests {
                 ev.sequencer.sort_key()
             },
             present,
-            meta: present.then(|| metadata(&ev, 42, "e1")),
+            meta: present.then(|| metadata(&ev, 42, "e1", &StoredFacts::default())),
         }
     }
 
@@ -500,14 +689,26 @@ mod tests {
             ..asset_from_object(
                 id(n),
                 Some(alice()),
-                &metadata(&created("01"), 1, "old"),
+                &metadata(&created("01"), 1, "old", &StoredFacts::default()),
                 time(),
             )
         }
     }
 
+    fn rules() -> ArrivalRules {
+        ArrivalRules {
+            max_bytes: 1000,
+            allowed_types: vec!["*/*".into()],
+        }
+    }
+
+    /// The writes an event makes under [`rules`]; `None` when it is stale.
     fn run(object: Option<&ObjectItem>, asset: Option<&Asset>, ev: &ObjectEvent) -> Option<Writes> {
-        plan(object, asset, ev, || id(99), time())
+        match plan(object, asset, ev, &rules(), || id(99), time()) {
+            Plan::Write(w) => Some(*w),
+            Plan::Stale => None,
+            Plan::Again(outcome) => panic!("unexpected {outcome:?}"),
+        }
     }
 
     #[test]
@@ -553,6 +754,7 @@ mod tests {
                 from: f,
                 to: t,
                 meta,
+                rejection: None,
             } = w.asset
             else {
                 panic!("{from}: expected an update, got {:?}", w.asset);
@@ -676,5 +878,175 @@ mod tests {
         assert!(run(Some(&o), Some(&a), &created("0B01")).is_some());
         let tomb = object(Some(a.id), "0C", false);
         assert_eq!(run(Some(&tomb), None, &created("0B")), None);
+    }
+
+    fn sized(seq: &str, size: u64, content_type: Option<&str>) -> ObjectEvent {
+        ObjectEvent {
+            kind: ObjectEventKind::Created {
+                size,
+                etag: "e2".into(),
+                facts: StoredFacts {
+                    content_type: content_type.map(str::to_string),
+                    checksum_sha256: None,
+                },
+            },
+            ..created(seq)
+        }
+    }
+
+    #[test]
+    fn an_object_that_breaks_the_limits_rejects_its_asset() {
+        let images = ArrivalRules {
+            max_bytes: 1000,
+            allowed_types: vec!["image/*".into(), "application/octet-stream".into()],
+        };
+        let declared = Asset {
+            size: Some(10),
+            etag: None,
+            ..asset(1, Created)
+        };
+        let undeclared = Asset {
+            size: None,
+            etag: None,
+            ..asset(1, Created)
+        };
+        let deleted = Asset {
+            deleted_from: Some(Received),
+            ..asset(1, Deleted)
+        };
+        // (asset, object size, stored type) → reason
+        let cases = [
+            (
+                &undeclared,
+                1001,
+                None,
+                Rejection::TooLarge {
+                    size: 1001,
+                    limit: 1000,
+                },
+            ),
+            (
+                &declared,
+                11,
+                Some("image/png"),
+                Rejection::SizeMismatch {
+                    size: 11,
+                    declared: 10,
+                },
+            ),
+            (
+                &undeclared,
+                5,
+                Some("text/html"),
+                Rejection::TypeNotAllowed {
+                    content_type: "text/html".into(),
+                },
+            ),
+            (
+                &deleted,
+                2000,
+                None,
+                Rejection::TooLarge {
+                    size: 2000,
+                    limit: 1000,
+                },
+            ),
+        ];
+        for (a, size, ct, reason) in cases {
+            let o = object(Some(a.id), "", false);
+            let ev = sized("0A", size, ct);
+            let Plan::Write(w) = plan(Some(&o), Some(a), &ev, &images, || id(99), time()) else {
+                panic!("{reason}: expected writes");
+            };
+            assert_eq!(
+                w.outcome,
+                EventOutcome::Rejected {
+                    asset_id: a.id,
+                    rejection: reason.clone()
+                }
+            );
+            let AssetWrite::Update {
+                from,
+                to,
+                rejection,
+                ..
+            } = &w.asset
+            else {
+                panic!("{:?}", w.asset)
+            };
+            assert_eq!(
+                (*from, *to, rejection.as_ref()),
+                (a.status, Rejected, Some(&reason))
+            );
+            assert!(
+                w.object.present,
+                "the object item records the object until it goes"
+            );
+        }
+        // Within the rules: received, and the stored type is what the record will say.
+        let o = object(Some(undeclared.id), "", false);
+        let ev = sized("0A", 5, Some("image/png"));
+        let Plan::Write(w) = plan(Some(&o), Some(&undeclared), &ev, &images, || id(99), time())
+        else {
+            panic!()
+        };
+        assert!(matches!(
+            w.outcome,
+            EventOutcome::Applied {
+                status: Received,
+                ..
+            }
+        ));
+        assert_eq!(
+            w.object.meta.unwrap().content_type.as_deref(),
+            Some("image/png")
+        );
+    }
+
+    #[test]
+    fn a_rejected_asset_refuses_every_object_and_keeps_its_record() {
+        let a = Asset {
+            rejection: Some(Rejection::TooLarge {
+                size: 2000,
+                limit: 1000,
+            }),
+            ..asset(1, Rejected)
+        };
+        let refused = EventOutcome::Rejected {
+            asset_id: a.id,
+            rejection: a.rejection.clone().unwrap(),
+        };
+        // A later object, even a small one: deleted too; the record is not touched.
+        let o = object(Some(a.id), "0A", false);
+        let w = run(Some(&o), Some(&a), &created("0B")).unwrap();
+        assert_eq!((&w.asset, &w.outcome), (&AssetWrite::None, &refused));
+        // The rejecting event delivered again while its object is still there: delete again.
+        let present = object(Some(a.id), "0B", true);
+        assert_eq!(
+            plan(
+                Some(&present),
+                Some(&a),
+                &created("0B"),
+                &rules(),
+                || id(99),
+                time()
+            ),
+            Plan::Again(refused)
+        );
+        // ... but not once the removal was recorded, nor for an older event.
+        let gone = object(Some(a.id), "0C", false);
+        assert_eq!(run(Some(&gone), Some(&a), &created("0B")), None);
+        assert_eq!(run(Some(&present), Some(&a), &created("0A")), None);
+        // The removal leaves the record to say why.
+        let w = run(Some(&present), Some(&a), &removed("0C")).unwrap();
+        assert_eq!(w.asset, AssetWrite::None);
+        assert!(!w.object.present);
+        assert_eq!(
+            w.outcome,
+            EventOutcome::Applied {
+                asset_id: a.id,
+                status: Rejected
+            }
+        );
     }
 }

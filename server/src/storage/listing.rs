@@ -311,6 +311,8 @@ mod tests {
             event_time: None,
             event_name: None,
             sequencer: None,
+            rejection: None,
+            checksum_sha256: None,
         }
     }
 

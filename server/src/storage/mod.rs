@@ -55,7 +55,7 @@ mod schema;
 mod uploads;
 
 pub use assets::{AssetStore, NewAsset};
-pub use codec::timestamp;
+pub use codec::{is_upload_key, timestamp};
 pub use cursor::Scope;
 pub use error::TableError;
 pub use events::{EventOutcome, InvalidSequencer, ObjectEvent, ObjectEventKind, Sequencer};

@@ -163,6 +163,159 @@ async fn a_replayed_upload_url_never_replaces_the_stored_file() {
     );
 }
 
+/// An upload that declared nothing (the seed's bare `curl -T`) has only its key signed: S3
+/// accepts any size and type. Ferry checks what arrived instead: an object over the limit,
+/// or stored with a type the server does not allow, is deleted and its asset ends
+/// `REJECTED` with the reason, in the API and on the pages.
+#[tokio::test]
+async fn an_undeclared_upload_that_breaks_the_limits_is_rejected_on_arrival_and_deleted() {
+    let api = TestApp::with_limits(Limits {
+        max_upload_bytes: 1000,
+        allowed_types: vec!["image/*".into(), "application/octet-stream".into()],
+        ..Limits::default()
+    })
+    .await;
+    // (case, Content-Type the PUT sends, bytes) → the reason, or `None`: it stays.
+    let cases = [
+        ("too large", None, 1001, Some("too_large")),
+        (
+            "a type not allowed",
+            Some("text/html"),
+            10,
+            Some("type_not_allowed"),
+        ),
+        (
+            "a list sneaking a type in",
+            Some("image/png, text/html"),
+            10,
+            Some("type_not_allowed"),
+        ),
+        ("at the limit, allowed type", Some("image/png"), 1000, None),
+        ("no type at all", None, 10, None),
+    ];
+    for (case, content_type, len, want) in cases {
+        let ticket = api.send(Method::POST, "/asset", None).await;
+        assert_eq!(ticket.status, StatusCode::CREATED, "{case}: {}", ticket.raw);
+        assert_eq!(ticket.body["headers"], json!({}), "{case}: nothing to send");
+        let mut put = reqwest::Client::new().put(ticket.body["upload_url"].as_str().unwrap());
+        if let Some(ct) = content_type {
+            put = put.header("content-type", ct);
+        }
+        let put = put.body(vec![b'x'; len]).send().await.unwrap();
+        assert_eq!(put.status(), 200, "{case}: S3 took it (nothing was signed)");
+
+        let id = ticket.body["id"].as_str().unwrap();
+        let key = ticket.body["object_key"].as_str().unwrap();
+        let asset = api
+            .post_json("/api/get_asset", &json!({"id": id}).to_string())
+            .await;
+        let head = api
+            .s3()
+            .head_object()
+            .bucket(api.bucket())
+            .key(key)
+            .send()
+            .await;
+        match want {
+            Some(reason) => {
+                assert_eq!(asset.body["status"], "REJECTED", "{case}: {}", asset.raw);
+                assert_eq!(asset.body["rejection"]["reason"], reason, "{case}");
+                assert!(head.is_err(), "{case}: the object must be gone");
+                // Terminal: nothing moves it on, nothing downloads it.
+                let confirm = api.send(Method::PUT, &format!("/asset/{id}"), None).await;
+                assert_error(&confirm, StatusCode::PRECONDITION_FAILED, "REJECTED");
+                let download = api.get(&format!("/asset/{id}")).await;
+                assert_error(&download, StatusCode::FORBIDDEN, "REJECTED");
+                let meta = api
+                    .get(&format!("/metadata?bucket={}&key={key}", api.bucket()))
+                    .await;
+                assert_eq!(meta.status, StatusCode::NOT_FOUND, "{case}: {}", meta.raw);
+            }
+            None => {
+                assert_eq!(asset.body["status"], "RECEIVED", "{case}: {}", asset.raw);
+                assert_eq!(asset.body["size"], len, "{case}");
+                assert!(head.is_ok(), "{case}: the object stays");
+                let stored = content_type.unwrap_or("application/octet-stream");
+                assert_eq!(
+                    asset.body["content_type"], stored,
+                    "{case}: the stored type"
+                );
+            }
+        }
+    }
+    // The REST listing says why, in words.
+    let rejected = api.get("/asset?status=REJECTED").await;
+    assert_eq!(rejected.status, StatusCode::OK, "{}", rejected.raw);
+    let items = rejected.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3, "{}", rejected.raw);
+    let too_large = items
+        .iter()
+        .find(|a| a["rejection"]["reason"] == "too_large")
+        .unwrap();
+    assert_eq!(
+        too_large["rejection"]["message"],
+        "the file is 1001 bytes, more than the 1000 bytes allowed"
+    );
+    // Deleting a rejected asset hides it; restoring brings the rejection back.
+    let id = too_large["asset_id"].as_str().unwrap();
+    let deleted = api
+        .send(Method::DELETE, &format!("/asset/{id}"), None)
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.raw);
+    let restored = api
+        .send(Method::POST, &format!("/asset/{id}/restore"), None)
+        .await;
+    assert_eq!(restored.body["status"], "REJECTED", "{}", restored.raw);
+    let asset = api
+        .post_json("/api/get_asset", &json!({"id": id}).to_string())
+        .await;
+    assert_eq!(
+        asset.body["rejection"]["reason"], "too_large",
+        "{}",
+        asset.raw
+    );
+}
+
+/// A rejected asset stays rejected: the same URL used again (the bare URL can be replayed)
+/// gets its new object deleted too, and the record keeps its first reason.
+#[tokio::test]
+async fn a_rejected_asset_refuses_every_later_object() {
+    let api = TestApp::with_limits(Limits {
+        max_upload_bytes: 100,
+        ..Limits::default()
+    })
+    .await;
+    let ticket = api.send(Method::POST, "/asset", None).await;
+    let url = ticket.body["upload_url"].as_str().unwrap();
+    let key = ticket.body["object_key"].as_str().unwrap();
+    let id = ticket.body["id"].as_str().unwrap();
+    for len in [500, 5] {
+        let put = reqwest::Client::new()
+            .put(url)
+            .body(vec![b'x'; len])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status(), 200);
+        let gone = api
+            .s3()
+            .head_object()
+            .bucket(api.bucket())
+            .key(key)
+            .send()
+            .await;
+        assert!(gone.is_err(), "the {len}-byte object must be gone");
+    }
+    let asset = api
+        .post_json("/api/get_asset", &json!({"id": id}).to_string())
+        .await;
+    assert_eq!(asset.body["status"], "REJECTED", "{}", asset.raw);
+    assert_eq!(
+        asset.body["rejection"],
+        json!({"reason": "too_large", "size": 500, "limit": 100})
+    );
+}
+
 #[tokio::test]
 async fn list_assets_pages_filters_and_shapes() {
     let api = TestApp::start().await;
@@ -206,7 +359,9 @@ async fn list_assets_pages_filters_and_shapes() {
             "event_time",
             "event_name",
             "sequencer",
-            "deleted_from"
+            "deleted_from",
+            "rejection",
+            "checksum_sha256"
         ])
     );
     assert_eq!(first["asset_id"], uploaded, "newest first");
@@ -529,7 +684,9 @@ async fn metadata_route_matches_the_seed_lesson() {
             "etag",
             "event_time",
             "event_name",
-            "sequencer"
+            "sequencer",
+            "content_type",
+            "checksum_sha256"
         ])
     );
     assert_eq!(r.body["bucket"], api.bucket());

@@ -397,12 +397,33 @@ fn functions_name_the_templates_own_table_and_bucket() {
                 .map(|v| ref_target(v).unwrap_or("(not a !Ref)"))
         };
         assert_eq!(refs("TABLE_NAME"), Some(table), "{id}: TABLE_NAME");
-        // The S3-event function takes the bucket from each record; the web function signs
-        // URLs for BUCKET_NAME.
-        if handler == "web" || env.contains_key("BUCKET_NAME") {
-            assert_eq!(refs("BUCKET_NAME"), Some(bucket), "{id}: BUCKET_NAME");
+        // The web function signs URLs for BUCKET_NAME. The S3-event function skips records
+        // of any bucket but BUCKET_NAME, and cannot !Ref the bucket (whose notification
+        // depends on it): it is given the bucket's name, the same text.
+        match handler {
+            "web" => assert_eq!(refs("BUCKET_NAME"), Some(bucket), "{id}: BUCKET_NAME"),
+            _ => assert_eq!(
+                env.get("BUCKET_NAME").and_then(sub_text),
+                Some(bucket_name(&t)),
+                "{id}: BUCKET_NAME must be the bucket's BucketName"
+            ),
+        }
+        // Both apply the same limits: the web function when it signs, the S3-event function
+        // when an object arrives whose size or type was not signed.
+        for limit in ["FERRY_MAX_UPLOAD_BYTES", "FERRY_ALLOWED_TYPES"] {
+            assert!(refs(limit).is_some(), "{id}: {limit}");
+            assert_eq!(
+                refs(limit),
+                web_function_env(&t).get(limit).and_then(ref_target)
+            );
         }
     }
+}
+
+/// The bucket's explicit name (a `!Sub` text).
+fn bucket_name(t: &Value) -> &str {
+    let (_, bucket) = the_resource(t, "AWS::S3::Bucket");
+    sub_text(&bucket["Properties"]["BucketName"]).expect("the bucket has a !Sub BucketName")
 }
 
 #[cfg(feature = "lambda")]
@@ -611,10 +632,18 @@ fn actions_the_code_needs() -> BTreeSet<String> {
             | "upload_part"
             | "create_multipart_upload"
             | "complete_multipart_upload" => "s3:PutObject",
-            "get_object" | "head_object" => "s3:GetObject",
+            "get_object" => "s3:GetObject",
             "abort_multipart_upload" => "s3:AbortMultipartUpload",
             "list_parts" => "s3:ListMultipartUploadParts",
-            "delete_object" => "s3:DeleteObject",
+            // Both name a version when the event does (versioned bucket).
+            "head_object" => {
+                needed.insert("s3:GetObjectVersion".into());
+                "s3:GetObject"
+            }
+            "delete_object" => {
+                needed.insert("s3:DeleteObjectVersion".into());
+                "s3:DeleteObject"
+            }
             other => panic!(
                 "objects.rs calls S3 `{other}` outside ensure_bucket: add its IAM action here \
                  and to infra/template.yaml"
@@ -709,6 +738,11 @@ fn s3_object_permissions_reach_only_the_uploads_prefix() {
     let t = template();
     let (bucket, _) = the_resource(&t, "AWS::S3::Bucket");
     let want = format!("${{{bucket}.Arn}}/{UPLOADS_PREFIX}*");
+    // The S3-event function names the bucket by its name (see BUCKET_NAME above).
+    let by_name = format!(
+        "arn:${{AWS::Partition}}:s3:::{}/{UPLOADS_PREFIX}*",
+        bucket_name(&t)
+    );
     let mut web_grants = 0;
     for (id, f) in resources_of(&t, "AWS::Serverless::Function") {
         let handler = str_of(&f["Properties"]["Handler"], "Handler");
@@ -716,13 +750,24 @@ fn s3_object_permissions_reach_only_the_uploads_prefix() {
             if !actions_of(s).iter().any(|a| a.starts_with("s3:")) {
                 continue;
             }
-            // The S3-event function only reads the notification: no S3 call, no S3 grant.
-            assert_eq!(
-                handler,
-                "web",
-                "{id} is granted S3 actions {:?}",
-                actions_of(s)
-            );
+            // The S3-event function only reads and deletes arrived objects.
+            let want = match handler {
+                "web" => &want,
+                _ => {
+                    assert!(
+                        actions_of(s).iter().all(|a| [
+                            "s3:GetObject",
+                            "s3:GetObjectVersion",
+                            "s3:DeleteObject",
+                            "s3:DeleteObjectVersion"
+                        ]
+                        .contains(a)),
+                        "{id} is granted S3 actions {:?}",
+                        actions_of(s)
+                    );
+                    &by_name
+                }
+            };
             assert!(
                 actions_of(s).iter().all(|a| a.starts_with("s3:")),
                 "{id}: keep S3 actions in statements of their own: {:?}",
@@ -740,7 +785,7 @@ fn s3_object_permissions_reach_only_the_uploads_prefix() {
                     actions_of(s)
                 );
             }
-            web_grants += 1;
+            web_grants += usize::from(handler == "web");
         }
     }
     assert!(web_grants > 0, "the web function is granted no S3 action");

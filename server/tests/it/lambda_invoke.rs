@@ -442,7 +442,9 @@ async fn s3_event_and_web_functions_answer_through_the_runtime_api() {
             "etag": "0f343b0931126a20f133d67c2b018a3b",
             "event_time": crate::harness::S3_EVENT_TIME,
             "event_name": "ObjectCreated:Put",
-            "sequencer": "0062E99A88DC407460"
+            "sequencer": "0062E99A88DC407460",
+            "content_type": null,
+            "checksum_sha256": null
         })
     );
 
@@ -530,6 +532,8 @@ async fn an_upload_signed_by_the_web_function_is_recorded_and_served() {
         fields,
         std::collections::BTreeSet::from([
             "bucket",
+            "checksum_sha256",
+            "content_type",
             "etag",
             "event_name",
             "event_time",

@@ -460,3 +460,52 @@ async fn ferry_serve_refuses_a_list_of_types() {
     let (_, list) = json_call(reqwest::Method::GET, &format!("{base}/asset"), None).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
 }
+
+/// The bare flow bent: `POST /asset` with no body signs no size, so the URL takes any size;
+/// `ferry serve` checks what arrived. A file over `FERRY_MAX_UPLOAD_BYTES`, sent with curl,
+/// ends `REJECTED` (with the reason) and its object is gone from the bucket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversize_bare_put_ends_rejected_and_its_object_is_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let ferry = FerryProcess::spawn_with(dir.path(), &[("FERRY_MAX_UPLOAD_BYTES", "1000")]).await;
+    let base = &ferry.base_url;
+    let (status, created) = json_call(reqwest::Method::POST, &format!("{base}/asset"), None).await;
+    assert_eq!(status, 201, "{created}");
+    let file = dir.path().join("big.bin");
+    std::fs::write(&file, vec![b'x'; 4096]).unwrap();
+    let (code, _) = curl(&[
+        "-X",
+        "PUT",
+        "-T",
+        &file.display().to_string(),
+        created["upload_url"].as_str().unwrap(),
+    ]);
+    assert_eq!(code, 200, "S3 took it: nothing but the key was signed");
+    let id = created["id"].as_str().unwrap();
+    let (_, list) = json_call(
+        reqwest::Method::GET,
+        &format!("{base}/asset?status=REJECTED"),
+        None,
+    )
+    .await;
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{list}");
+    assert_eq!(items[0]["asset_id"], id);
+    assert_eq!(
+        items[0]["rejection"],
+        json!({
+            "reason": "too_large",
+            "message": "the file is 4096 bytes, more than the 1000 bytes allowed"
+        })
+    );
+    let head = ferry
+        .s3_client()
+        .head_object()
+        .bucket(created["bucket"].as_str().unwrap())
+        .key(created["object_key"].as_str().unwrap())
+        .send()
+        .await;
+    assert!(head.is_err(), "the object must be deleted: {head:?}");
+    let (status, body) = json_call(reqwest::Method::GET, &format!("{base}/asset/{id}"), None).await;
+    assert_eq!(status, 403, "no download of a rejected asset: {body}");
+}

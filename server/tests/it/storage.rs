@@ -5,10 +5,15 @@ use app::api::SortOrder;
 use app::domain::{AssetStatus, InvalidFilename};
 use app::domain::{Caller, Owner};
 use server::{
-    notifications::{decode_record, encode_key, handle_notification},
+    notifications::{decode_record, encode_key},
     storage::{EventOutcome, ListQuery, NewAsset, Scope, TableError},
 };
 use std::collections::HashSet;
+
+/// The arrival rules of the default limits (large enough for every object here).
+fn rules() -> app::domain::ArrivalRules {
+    server::config::Limits::default().arrival_rules()
+}
 
 fn new_asset(env: &TestApp, name: &str) -> NewAsset {
     NewAsset {
@@ -277,7 +282,7 @@ async fn every_legal_and_illegal_transition() {
     ))
     .unwrap();
     assert_eq!(
-        store.apply_event(&ev).await.unwrap(),
+        store.apply_event(&ev, &rules()).await.unwrap(),
         EventOutcome::Applied {
             asset_id: a.id,
             status: AssetStatus::Received
@@ -335,7 +340,7 @@ async fn every_legal_and_illegal_transition() {
         "0B",
     ))
     .unwrap();
-    store.apply_event(&ev2).await.unwrap();
+    store.apply_event(&ev2, &rules()).await.unwrap();
     let still = store.get(a.id).await.unwrap();
     assert_eq!(still.status, AssetStatus::Deleted);
     assert_eq!(still.size, Some(9), "metadata follows the newest object");
@@ -384,7 +389,7 @@ async fn foreign_objects_get_a_record_and_removal_hard_deletes_it() {
         "\"d41d8cd98f00b204e9800998ecf8427e\"",
         "0055AED6DCD90281E5",
     )]);
-    let report = handle_notification(env.store(), env.bucket(), &event).await;
+    let report = env.services().events.handle(&event).await;
     assert!(report.invalid.is_empty() && report.failed.is_empty());
     let a = env
         .store()
@@ -414,7 +419,7 @@ async fn foreign_objects_get_a_record_and_removal_hard_deletes_it() {
         "",
         "0055AED6DCD90281E6",
     )]);
-    handle_notification(env.store(), env.bucket(), &removal).await;
+    env.services().events.handle(&removal).await;
     assert!(matches!(
         env.store().get(a.id).await,
         Err(TableError::NotFound)
@@ -457,21 +462,33 @@ async fn duplicates_and_late_events_never_regress_state() {
 
     // Duplicate delivery: the second is stale.
     assert!(matches!(
-        store.apply_event(&created("0100", 1)).await.unwrap(),
+        store
+            .apply_event(&created("0100", 1), &rules())
+            .await
+            .unwrap(),
         EventOutcome::Applied { .. }
     ));
     assert_eq!(
-        store.apply_event(&created("0100", 1)).await.unwrap(),
+        store
+            .apply_event(&created("0100", 1), &rules())
+            .await
+            .unwrap(),
         EventOutcome::Stale
     );
 
     // An older overwrite arriving late does not replace newer metadata.
     assert!(matches!(
-        store.apply_event(&created("0300", 3)).await.unwrap(),
+        store
+            .apply_event(&created("0300", 3), &rules())
+            .await
+            .unwrap(),
         EventOutcome::Applied { .. }
     ));
     assert_eq!(
-        store.apply_event(&created("0200", 2)).await.unwrap(),
+        store
+            .apply_event(&created("0200", 2), &rules())
+            .await
+            .unwrap(),
         EventOutcome::Stale
     );
     assert_eq!(
@@ -485,11 +502,14 @@ async fn duplicates_and_late_events_never_regress_state() {
 
     // Reordered create/delete: the delete (newer) arrives first, the create (older) after.
     assert!(matches!(
-        store.apply_event(&removed("0500")).await.unwrap(),
+        store.apply_event(&removed("0500"), &rules()).await.unwrap(),
         EventOutcome::Removed { .. }
     ));
     assert_eq!(
-        store.apply_event(&created("0400", 4)).await.unwrap(),
+        store
+            .apply_event(&created("0400", 4), &rules())
+            .await
+            .unwrap(),
         EventOutcome::Stale
     );
     assert!(matches!(
@@ -501,7 +521,10 @@ async fn duplicates_and_late_events_never_regress_state() {
 
     // A genuinely newer upload after the delete brings the record back.
     assert!(matches!(
-        store.apply_event(&created("0600", 6)).await.unwrap(),
+        store
+            .apply_event(&created("0600", 6), &rules())
+            .await
+            .unwrap(),
         EventOutcome::Applied { .. }
     ));
     assert_eq!(
@@ -515,11 +538,17 @@ async fn duplicates_and_late_events_never_regress_state() {
 
     // Shorter sequencers are right-padded: "07" is 0700…, newer than 0600.
     assert!(matches!(
-        store.apply_event(&created("07", 7)).await.unwrap(),
+        store
+            .apply_event(&created("07", 7), &rules())
+            .await
+            .unwrap(),
         EventOutcome::Applied { .. }
     ));
     assert_eq!(
-        store.apply_event(&created("0650", 65)).await.unwrap(),
+        store
+            .apply_event(&created("0650", 65), &rules())
+            .await
+            .unwrap(),
         EventOutcome::Stale
     );
 
@@ -529,14 +558,14 @@ async fn duplicates_and_late_events_never_regress_state() {
     };
     assert_eq!(
         store
-            .apply_event(&ghost("ObjectRemoved:Delete", "0900"))
+            .apply_event(&ghost("ObjectRemoved:Delete", "0900"), &rules())
             .await
             .unwrap(),
         EventOutcome::Removed { asset_id: None }
     );
     assert_eq!(
         store
-            .apply_event(&ghost("ObjectCreated:Put", "0800"))
+            .apply_event(&ghost("ObjectCreated:Put", "0800"), &rules())
             .await
             .unwrap(),
         EventOutcome::Stale
@@ -590,7 +619,9 @@ async fn concurrent_events_for_one_key_settle_on_the_newest() {
         newest.kind,
         server::storage::ObjectEventKind::Created { .. }
     ));
-    let results = futures::future::join_all(events.iter().map(|e| store.apply_event(e))).await;
+    let rules = rules();
+    let results =
+        futures::future::join_all(events.iter().map(|e| store.apply_event(e, &rules))).await;
     for r in &results {
         assert!(r.is_ok(), "{r:?}");
     }
@@ -612,7 +643,8 @@ async fn concurrent_events_for_one_key_settle_on_the_newest() {
     // The newest is a delete: no record and no metadata survive.
     let key = "race/removed.bin";
     let events = racing_events(&env, key, 0);
-    let results = futures::future::join_all(events.iter().map(|e| store.apply_event(e))).await;
+    let results =
+        futures::future::join_all(events.iter().map(|e| store.apply_event(e, &rules))).await;
     for r in &results {
         assert!(r.is_ok(), "{r:?}");
     }
@@ -695,7 +727,7 @@ async fn every_record_of_a_notification_is_handled_and_keys_are_decoded() {
         ),
     );
 
-    let report = handle_notification(env.store(), env.bucket(), &notification(records)).await;
+    let report = env.services().events.handle(&notification(records)).await;
     assert_eq!(report.outcomes.len(), 5, "{report:?}");
     assert_eq!(report.invalid.len(), 3, "{report:?}");
     assert!(report.failed.is_empty());
@@ -1294,7 +1326,7 @@ async fn events_for_another_bucket_are_skipped_not_applied() {
         ),
         record("ObjectRemoved:Delete", "someone-elses", ours, 0, "", "0C"),
     ]);
-    let report = handle_notification(env.store(), env.bucket(), &event).await;
+    let report = env.services().events.handle(&event).await;
     assert_eq!(
         report.foreign,
         vec![

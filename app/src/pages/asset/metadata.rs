@@ -73,6 +73,16 @@ pub fn Metadata(asset: Asset) -> impl IntoView {
         ("Event name", maybe(asset.event_name.clone())),
         ("Event time", when(asset.event_time)),
         ("Sequencer", maybe(asset.sequencer.clone())),
+        (
+            "SHA-256 (checked by S3)",
+            match asset.checksum_sha256.clone() {
+                Some(sum) => view! { <code data-testid="checksum">{sum}</code> }.into_any(),
+                None => view! {
+                    <span class="muted">"none: the upload sent no checksum"</span>
+                }
+                .into_any(),
+            },
+        ),
         ("Created", when(Some(asset.created_at))),
         ("Updated", when(Some(asset.updated_at))),
     ];
@@ -81,6 +91,14 @@ pub fn Metadata(asset: Asset) -> impl IntoView {
             <div class="meta-row">
                 <dt>"Deleted from"</dt>
                 <dd>{s.as_str()}</dd>
+            </div>
+        }
+    });
+    let rejection = asset.rejection.as_ref().map(|r| {
+        view! {
+            <div class="meta-row">
+                <dt>"Rejected because"</dt>
+                <dd data-testid="rejection">{r.to_string()}</dd>
             </div>
         }
     });
@@ -98,6 +116,7 @@ pub fn Metadata(asset: Asset) -> impl IntoView {
                 })
                 .collect_view()}
             {deleted_from}
+            {rejection}
         </dl>
     }
 }

@@ -164,6 +164,13 @@ fn status_text(a: &Asset) -> String {
                 .map(|s| format!(" Restoring returns it to {s}."))
                 .unwrap_or_default()
         ),
+        AssetStatus::Rejected => format!(
+            "Rejected: {}. The file was deleted from the bucket.",
+            a.rejection
+                .as_ref()
+                .map_or("the file broke this server's limits".into(), |r| r
+                    .to_string())
+        ),
     }
 }
 
