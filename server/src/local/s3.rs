@@ -2,6 +2,8 @@
 //! multipart) over `s3s-fs` (objects as files under the data dir), with CORS for the app's
 //! origin, and S3-format event records sent to the same handler Lambda uses.
 
+mod checksums;
+
 use super::Credentials;
 use crate::notifications::encode_key;
 use aws_lambda_events::s3::{S3Event, S3EventRecord};
@@ -277,7 +279,30 @@ impl S3 for Notifying {
         } else {
             "ObjectCreated:Put"
         };
-        let resp = self.inner.put_object(req).await?;
+        // Verified while s3s-fs reads it, so that a mismatch never reaches its rename.
+        let verdict = checksums::verify_body(
+            &mut req.input.body,
+            checksums::Declared {
+                content_md5: req.input.content_md5.as_ref(),
+                checksums: Checksum {
+                    checksum_crc32: req.input.checksum_crc32.clone(),
+                    checksum_crc32c: req.input.checksum_crc32c.clone(),
+                    checksum_sha1: req.input.checksum_sha1.clone(),
+                    checksum_sha256: req.input.checksum_sha256.clone(),
+                    checksum_crc64nvme: req.input.checksum_crc64nvme.clone(),
+                    checksum_type: None,
+                },
+                algorithm: req.input.checksum_algorithm.as_ref(),
+                headers: &req.headers,
+                trailers: req.trailing_headers.clone(),
+            },
+        )?
+        .unwrap_or_default();
+        let resp = self
+            .inner
+            .put_object(req)
+            .await
+            .map_err(|e| verdict.explain(e))?;
         self.forget_legacy(&bucket, &key).await;
         let size = self.size_of(&bucket, &key, declared).await;
         self.notify(
@@ -534,6 +559,104 @@ impl S3 for Notifying {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
+
+    /// The endpoint over a fresh directory, events dropped, and an SDK client for it.
+    async fn endpoint(dir: &Path) -> (EmbeddedS3, aws_sdk_s3::Client) {
+        let credentials = Credentials {
+            access_key: "test-access-key".into(),
+            secret_key: "test-secret-key".into(),
+        };
+        let sink: EventSink = Arc::new(|_| Box::pin(async {}));
+        let s3 = start(dir, &credentials, "us-east-1", &[], sink)
+            .await
+            .unwrap();
+        let config = crate::aws::config_for_endpoint(
+            &s3.endpoint,
+            "us-east-1",
+            &credentials.access_key,
+            &credentials.secret_key,
+        );
+        let client = crate::aws::s3_client(&config, true);
+        client
+            .create_bucket()
+            .bucket("bucket")
+            .send()
+            .await
+            .unwrap();
+        (s3, client)
+    }
+
+    fn ttl() -> PresigningConfig {
+        PresigningConfig::expires_in(std::time::Duration::from_secs(60)).unwrap()
+    }
+
+    /// Sends `body` to a presigned URL with the headers it lists, as a browser does;
+    /// returns the status.
+    async fn send(presigned: PresignedRequest, body: &[u8]) -> u16 {
+        let mut put = reqwest::Client::new().put(presigned.uri());
+        for (name, value) in presigned.headers() {
+            put = put.header(name, value);
+        }
+        let res = put.body(body.to_vec()).send().await.unwrap();
+        res.status().as_u16()
+    }
+
+    /// Every file under `dir`, with its bytes.
+    fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut found = vec![];
+        let mut todo = vec![dir.to_path_buf()];
+        while let Some(d) = todo.pop() {
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    todo.push(path);
+                } else {
+                    let bytes = std::fs::read(&path).unwrap();
+                    found.push((path.strip_prefix(dir).unwrap().to_path_buf(), bytes));
+                }
+            }
+        }
+        found.sort();
+        found
+    }
+
+    #[tokio::test]
+    async fn a_put_failing_its_checksum_leaves_every_file_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_s3, client) = endpoint(dir.path()).await;
+        let long = "k".repeat(300);
+        for key in ["a.txt", long.as_str()] {
+            let put = client
+                .put_object()
+                .bucket("bucket")
+                .key(key)
+                .content_type("text/plain")
+                .presigned(ttl())
+                .await
+                .unwrap();
+            assert_eq!(send(put, b"first").await, 200);
+        }
+        let before = files(dir.path());
+        for key in ["a.txt", long.as_str(), "absent.txt"] {
+            let wrong_sha256 = client
+                .put_object()
+                .checksum_sha256("n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=");
+            let wrong_md5 = client.put_object().content_md5("XUFAKrxLKna5cZ2REBfFkg==");
+            for put in [wrong_sha256, wrong_md5] {
+                let put = put
+                    .bucket("bucket")
+                    .key(key)
+                    .content_type("image/png")
+                    .presigned(ttl())
+                    .await
+                    .unwrap();
+                assert_eq!(send(put, b"second").await, 400, "{key}");
+            }
+        }
+        // No temporary file left, no object replaced or created, no metadata changed.
+        assert_eq!(files(dir.path()), before);
+    }
 
     #[test]
     fn keys_too_long_for_s3s_fs_metadata_names_are_stored_hashed() {
