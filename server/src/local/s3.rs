@@ -62,9 +62,11 @@ pub async fn start(
 ) -> std::io::Result<EmbeddedS3> {
     std::fs::create_dir_all(root)?;
     let fs = s3s_fs::FileSystem::new(root).map_err(|e| std::io::Error::other(format!("{e:?}")))?;
+    let root = root.canonicalize()?;
     let notifying = Notifying {
         inner: fs,
-        root: root.canonicalize()?,
+        sums: checksums::Sidecars::new(&root),
+        root,
         region: region.to_string(),
         clock: SequencerClock::default(),
         sink,
@@ -149,6 +151,8 @@ impl SequencerClock {
 /// `s3s-fs` plus event notifications after every successful write or delete.
 struct Notifying {
     inner: s3s_fs::FileSystem,
+    /// Checksums s3s-fs does not keep: parts' and completed uploads'.
+    sums: checksums::Sidecars,
     root: PathBuf,
     region: String,
     clock: SequencerClock,
@@ -184,6 +188,54 @@ impl Notifying {
         if stored_key(bucket, key) != key && self.read_key(bucket, key).await == key {
             let _ = tokio::fs::remove_file(self.root.join(bucket).join(key)).await;
         }
+    }
+
+    /// After `key` was written or deleted, a completed upload's checksums for it are stale.
+    async fn forget_sums(&self, bucket: &str, key: &str) {
+        let stored = stored_key(bucket, key);
+        self.sums.forget_object(bucket, &stored).await;
+        if stored != key {
+            self.sums.forget_object(bucket, key).await;
+        }
+    }
+
+    /// Before a completion is handed to s3s-fs (which starts by ending the upload): each
+    /// listed part must exist and carry the checksums it was stored with, else InvalidPart
+    /// with the upload intact. Returns the object's composite SHA-256 when every part has
+    /// one.
+    async fn check_parts(
+        &self,
+        upload_id: &str,
+        upload: Option<&CompletedMultipartUpload>,
+    ) -> S3Result<Option<String>> {
+        let Some(parts) = upload.and_then(|u| u.parts.as_ref()) else {
+            return Ok(None);
+        };
+        let mut digests = vec![];
+        for part in parts {
+            // s3s-fs refuses a part without a number.
+            let Some(n) = part.part_number else {
+                return Ok(None);
+            };
+            let path = self.root.join(format!(".upload_id-{upload_id}.part-{n}"));
+            let stored = self.sums.part(upload_id, n).await;
+            if !tokio::fs::try_exists(&path).await.unwrap_or(false)
+                || !checksums::agree(&checksums::checksums_of!(part), &stored)
+            {
+                return Err(s3s::s3_error!(
+                    InvalidPart,
+                    "One or more of the specified parts could not be found. The part may not \
+                     have been uploaded, or the specified checksum may not have matched the \
+                     part's checksum."
+                ));
+            }
+            digests.extend(stored.checksum_sha256);
+        }
+        Ok(if !parts.is_empty() && digests.len() == parts.len() {
+            checksums::composite_sha256(&digests)
+        } else {
+            None
+        })
     }
 
     async fn size_of(&self, bucket: &str, key: &str, fallback: Option<i64>) -> i64 {
@@ -284,14 +336,7 @@ impl S3 for Notifying {
             &mut req.input.body,
             checksums::Declared {
                 content_md5: req.input.content_md5.as_ref(),
-                checksums: Checksum {
-                    checksum_crc32: req.input.checksum_crc32.clone(),
-                    checksum_crc32c: req.input.checksum_crc32c.clone(),
-                    checksum_sha1: req.input.checksum_sha1.clone(),
-                    checksum_sha256: req.input.checksum_sha256.clone(),
-                    checksum_crc64nvme: req.input.checksum_crc64nvme.clone(),
-                    checksum_type: None,
-                },
+                checksums: checksums::checksums_of!(req.input),
                 algorithm: req.input.checksum_algorithm.as_ref(),
                 headers: &req.headers,
                 trailers: req.trailing_headers.clone(),
@@ -304,6 +349,7 @@ impl S3 for Notifying {
             .await
             .map_err(|e| verdict.explain(e))?;
         self.forget_legacy(&bucket, &key).await;
+        self.forget_sums(&bucket, &key).await;
         let size = self.size_of(&bucket, &key, declared).await;
         self.notify(
             name,
@@ -329,8 +375,28 @@ impl S3 for Notifying {
         {
             *from_key = self.read_key(from, from_key).await.into();
         }
+        let source = match &req.input.copy_source {
+            CopySource::Bucket {
+                bucket: from,
+                key: from_key,
+                ..
+            } => Some((from.to_string(), from_key.to_string())),
+            _ => None,
+        };
         let resp = self.inner.copy_object(req).await?;
         self.forget_legacy(&bucket, &key).await;
+        // The copy has the source's bytes: a completed upload's checksum goes with them.
+        let stored = stored_key(&bucket, &key);
+        if source.as_ref() != Some(&(bucket.clone(), stored.clone())) {
+            let copied = match &source {
+                Some((from, from_key)) => self.sums.object(from, from_key).await,
+                None => None,
+            };
+            self.forget_sums(&bucket, &key).await;
+            if let Some(sums) = copied {
+                self.sums.save_object(&bucket, &stored, sums).await;
+            }
+        }
         let etag = resp
             .output
             .copy_object_result
@@ -349,14 +415,44 @@ impl S3 for Notifying {
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
         req.input.key = stored_key(&bucket, &key);
-        let mut resp = self.inner.complete_multipart_upload(req).await?;
-        // s3s-fs finishes the upload in a future (keep-alive style); finish it here so the
-        // event is sent only once the object really exists.
-        if let Some(finish) = resp.output.future.take() {
-            resp.output = finish.await?;
+        let upload_id = req.input.upload_id.clone();
+        let known = self.upload_known(&upload_id).await;
+        let composite = if known {
+            self.check_parts(&upload_id, req.input.multipart_upload.as_ref())
+                .await?
+        } else {
+            None
+        };
+        let result: S3Result<S3Response<CompleteMultipartUploadOutput>> = async {
+            let mut resp = self.inner.complete_multipart_upload(req).await?;
+            // s3s-fs finishes the upload in a future (keep-alive style); finish it here so
+            // the event is sent only once the object really exists.
+            if let Some(finish) = resp.output.future.take() {
+                resp.output = finish.await?;
+            }
+            Ok(resp)
         }
+        .await;
+        // s3s-fs ends the upload before it writes the object: a failure may have ended it.
+        if known && !self.upload_known(&upload_id).await {
+            self.sums.forget_upload(&upload_id).await;
+        }
+        let mut resp = result?;
         resp.output.key = Some(key.clone());
         self.forget_legacy(&bucket, &key).await;
+        // Kept even without a checksum: s3s-fs's own record may be an older object's.
+        let sums = Checksum {
+            checksum_type: composite
+                .is_some()
+                .then(|| ChecksumType::from_static(ChecksumType::COMPOSITE)),
+            checksum_sha256: composite,
+            ..Default::default()
+        };
+        self.forget_sums(&bucket, &key).await;
+        self.sums
+            .save_object(&bucket, &stored_key(&bucket, &key), sums.clone())
+            .await;
+        checksums::set_checksums!(resp.output, sums);
         let size = self.size_of(&bucket, &key, None).await;
         let etag = etag_value(&resp.output.e_tag);
         self.notify(
@@ -376,6 +472,7 @@ impl S3 for Notifying {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
         req.input.key = self.read_key(&bucket, &key).await;
         let resp = self.inner.delete_object(req).await?;
+        self.forget_sums(&bucket, &key).await;
         self.notify("ObjectRemoved:Delete", &bucket, &key, None)
             .await;
         Ok(resp)
@@ -409,14 +506,16 @@ impl S3 for Notifying {
             .filter_map(|d| d.key.clone())
             .collect();
         for key in keys {
+            self.forget_sums(&bucket, &key).await;
             self.notify("ObjectRemoved:Delete", &bucket, &key, None)
                 .await;
         }
         Ok(resp)
     }
 
-    /// s3s-fs lists any upload id (even unknown ones) and omits part ETags; AWS answers
-    /// NoSuchUpload and gives each part's ETag, which resuming an upload depends on.
+    /// s3s-fs lists any upload id (even unknown ones) and omits part ETags and checksums;
+    /// AWS answers NoSuchUpload and gives each part's ETag (which resuming an upload depends
+    /// on) and the checksums it was uploaded with.
     async fn list_parts(
         &self,
         mut req: S3Request<ListPartsInput>,
@@ -440,6 +539,12 @@ impl S3 for Notifying {
                     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
                     part.e_tag = Some(ETag::Strong(hex));
                 }
+                let sums = self.sums.part(&upload_id, n).await;
+                part.checksum_crc32 = sums.checksum_crc32;
+                part.checksum_crc32c = sums.checksum_crc32c;
+                part.checksum_sha1 = sums.checksum_sha1;
+                part.checksum_sha256 = sums.checksum_sha256;
+                part.checksum_crc64nvme = sums.checksum_crc64nvme;
             }
         }
         Ok(resp)
@@ -454,7 +559,10 @@ impl S3 for Notifying {
             return Err(s3s::s3_error!(NoSuchUpload));
         }
         req.input.key = stored_key(&req.input.bucket, &req.input.key);
-        self.inner.abort_multipart_upload(req).await
+        let upload_id = req.input.upload_id.clone();
+        let resp = self.inner.abort_multipart_upload(req).await?;
+        self.sums.forget_upload(&upload_id).await;
+        Ok(resp)
     }
 
     // Everything else s3s-fs implements, unchanged but for the stored key.
@@ -484,7 +592,14 @@ impl S3 for Notifying {
         mut req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
         req.input.key = self.read_key(&req.input.bucket, &req.input.key).await;
-        self.inner.get_object(req).await
+        let (bucket, stored) = (req.input.bucket.clone(), req.input.key.clone());
+        let ranged = req.input.range.is_some();
+        let mut resp = self.inner.get_object(req).await?;
+        // A completed upload's checksum (none for a range, as AWS).
+        if let Some(sums) = self.sums.object(&bucket, &stored).await {
+            checksums::set_checksums!(resp.output, if ranged { Checksum::default() } else { sums });
+        }
+        Ok(resp)
     }
 
     async fn head_bucket(
@@ -499,7 +614,12 @@ impl S3 for Notifying {
         mut req: S3Request<HeadObjectInput>,
     ) -> S3Result<S3Response<HeadObjectOutput>> {
         req.input.key = self.read_key(&req.input.bucket, &req.input.key).await;
-        self.inner.head_object(req).await
+        let (bucket, stored) = (req.input.bucket.clone(), req.input.key.clone());
+        let mut resp = self.inner.head_object(req).await?;
+        if let Some(sums) = self.sums.object(&bucket, &stored).await {
+            checksums::set_checksums!(resp.output, sums);
+        }
+        Ok(resp)
     }
 
     async fn list_buckets(
@@ -536,7 +656,32 @@ impl S3 for Notifying {
         mut req: S3Request<UploadPartInput>,
     ) -> S3Result<S3Response<UploadPartOutput>> {
         req.input.key = stored_key(&req.input.bucket, &req.input.key);
-        self.inner.upload_part(req).await
+        let (upload_id, part) = (req.input.upload_id.clone(), req.input.part_number);
+        // Verified as PutObject's body is; a mismatching part is not stored.
+        let verdict = checksums::verify_body(
+            &mut req.input.body,
+            checksums::Declared {
+                content_md5: req.input.content_md5.as_ref(),
+                checksums: checksums::checksums_of!(req.input),
+                algorithm: req.input.checksum_algorithm.as_ref(),
+                headers: &req.headers,
+                trailers: req.trailing_headers.clone(),
+            },
+        )?
+        .unwrap_or_default();
+        let mut resp = self
+            .inner
+            .upload_part(req)
+            .await
+            .map_err(|e| verdict.explain(e))?;
+        let sums = verdict.verified().unwrap_or_default();
+        self.sums.save_part(&upload_id, part, sums.clone()).await;
+        resp.output.checksum_crc32 = sums.checksum_crc32;
+        resp.output.checksum_crc32c = sums.checksum_crc32c;
+        resp.output.checksum_sha1 = sums.checksum_sha1;
+        resp.output.checksum_sha256 = sums.checksum_sha256;
+        resp.output.checksum_crc64nvme = sums.checksum_crc64nvme;
+        Ok(resp)
     }
 
     async fn upload_part_copy(
@@ -552,7 +697,10 @@ impl S3 for Notifying {
         {
             *from_key = self.read_key(from, from_key).await.into();
         }
-        self.inner.upload_part_copy(req).await
+        let (upload_id, part) = (req.input.upload_id.clone(), req.input.part_number);
+        let resp = self.inner.upload_part_copy(req).await?;
+        self.sums.forget_part(&upload_id, part).await;
+        Ok(resp)
     }
 }
 
@@ -656,6 +804,99 @@ mod tests {
         }
         // No temporary file left, no object replaced or created, no metadata changed.
         assert_eq!(files(dir.path()), before);
+    }
+
+    #[tokio::test]
+    async fn part_checksums_are_kept_beside_the_upload_and_removed_with_it() {
+        use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+        let dir = tempfile::tempdir().unwrap();
+        let (_s3, client) = endpoint(dir.path()).await;
+        let root = dir.path().canonicalize().unwrap();
+        // SHA-256 of "part", base64.
+        let sum = "N6aAEzvQk0L5NK+43Sx9nhtiTaXzXjo4rbED43wFXtE=";
+        let names = |sub: &str| -> Vec<String> {
+            std::fs::read_dir(root.join(sub))
+                .map(|d| {
+                    d.map(|e| e.unwrap().file_name().into_string().unwrap())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        for finish in ["abort", "complete"] {
+            let id = client
+                .create_multipart_upload()
+                .bucket("bucket")
+                .key("k")
+                .send()
+                .await
+                .unwrap()
+                .upload_id
+                .unwrap();
+            let part = client
+                .upload_part()
+                .bucket("bucket")
+                .key("k")
+                .upload_id(&id)
+                .part_number(1)
+                .checksum_sha256(sum)
+                .presigned(ttl())
+                .await
+                .unwrap();
+            assert_eq!(send(part.clone(), b"part").await, 200);
+            assert_eq!(names(&format!(".ferry-part-checksums/{id}")), ["1"]);
+            // A mismatching part changes no file at all.
+            let before = files(dir.path());
+            assert_eq!(send(part, b"other").await, 400);
+            assert_eq!(files(dir.path()), before);
+            if finish == "abort" {
+                client
+                    .abort_multipart_upload()
+                    .bucket("bucket")
+                    .key("k")
+                    .upload_id(&id)
+                    .send()
+                    .await
+                    .unwrap();
+            } else {
+                let part = CompletedPart::builder().part_number(1).build();
+                client
+                    .complete_multipart_upload()
+                    .bucket("bucket")
+                    .key("k")
+                    .upload_id(&id)
+                    .multipart_upload(CompletedMultipartUpload::builder().parts(part).build())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            assert!(names(".ferry-part-checksums").is_empty(), "{finish}");
+        }
+        // The completed object's checksum, until the object is deleted.
+        assert_eq!(names(".ferry-object-checksums").len(), 1);
+        client
+            .delete_object()
+            .bucket("bucket")
+            .key("k")
+            .send()
+            .await
+            .unwrap();
+        assert!(names(".ferry-object-checksums").is_empty());
+        // None of it is a bucket.
+        let buckets = client.list_buckets().send().await.unwrap();
+        let buckets: Vec<_> = buckets.buckets().iter().filter_map(|b| b.name()).collect();
+        assert_eq!(buckets, ["bucket"]);
+    }
+
+    #[test]
+    fn the_composite_checksum_is_the_sha256_of_the_part_digests() {
+        // Parts "a" and "b": the SHA-256 of their two raw digests, then the count.
+        let a = "ypeBEsobvcr6wjGzmiPcTaeG7/gUfE5yuYB3ha/uSLs=";
+        let b = "PiPoFgA5WUoziU9lZOGxNIu9egCI1CxKy3PurtWcAJ0=";
+        assert_eq!(
+            checksums::composite_sha256(&[a.into(), b.into()]).as_deref(),
+            Some("5aAf7hTg7VxIcU8iGA8lrYNltT+XefedxKPX6Tlj+Uo=-2")
+        );
+        assert_eq!(checksums::composite_sha256(&["not base64".into()]), None);
     }
 
     #[test]

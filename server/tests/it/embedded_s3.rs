@@ -1,14 +1,20 @@
 //! The embedded S3 checks checksums as AWS S3 does: a body that does not match its
 //! `Content-MD5` or `x-amz-checksum-*` is `400 BadDigest` and changes nothing (bytes,
-//! metadata, events), through the SDK and through presigned URLs as a browser sends them.
+//! metadata, events), through the SDK and through presigned URLs as a browser sends them;
+//! multipart parts keep their checksums (ListParts), a completion must list them as stored
+//! (else `InvalidPart`), and the object gets AWS's composite checksum.
 
 use crate::harness::TestApp;
 use aws_sdk_s3::{
     config::http::HttpResponse,
     error::{ProvideErrorMetadata, SdkError},
+    operation::upload_part::{UploadPartError, UploadPartOutput},
     presigning::PresigningConfig,
     primitives::ByteStream,
-    types::ChecksumMode,
+    types::{
+        ChecksumAlgorithm, ChecksumMode, ChecksumType, CompletedMultipartUpload, CompletedPart,
+        Part,
+    },
 };
 use base64::{engine::general_purpose::STANDARD as B64, Engine as _};
 use http::StatusCode;
@@ -278,4 +284,384 @@ async fn presigned_put_with_the_right_sha256_succeeds_and_head_reports_it() {
         .unwrap();
     assert_eq!(head.checksum_sha256(), Some(sum.as_str()));
     assert_eq!(metadata(&env, &key).await.1["size"], 5);
+}
+
+const MIB: usize = 1024 * 1024;
+
+/// `len` bytes of a pattern that differs with `seed`.
+fn bytes(len: usize, seed: u8) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 % 251) as u8 ^ seed).collect()
+}
+
+async fn create_upload(env: &TestApp, key: &str) -> String {
+    env.s3()
+        .create_multipart_upload()
+        .bucket(env.bucket())
+        .key(key)
+        .checksum_algorithm(ChecksumAlgorithm::Sha256)
+        .send()
+        .await
+        .unwrap()
+        .upload_id()
+        .unwrap()
+        .to_string()
+}
+
+async fn upload_part(
+    env: &TestApp,
+    key: &str,
+    upload_id: &str,
+    n: i32,
+    body: &[u8],
+    sum: &str,
+) -> Result<UploadPartOutput, SdkError<UploadPartError, HttpResponse>> {
+    env.s3()
+        .upload_part()
+        .bucket(env.bucket())
+        .key(key)
+        .upload_id(upload_id)
+        .part_number(n)
+        .checksum_sha256(sum)
+        .body(ByteStream::from(body.to_vec()))
+        .send()
+        .await
+}
+
+async fn list_parts(env: &TestApp, key: &str, upload_id: &str) -> Vec<Part> {
+    env.s3()
+        .list_parts()
+        .bucket(env.bucket())
+        .key(key)
+        .upload_id(upload_id)
+        .send()
+        .await
+        .unwrap()
+        .parts()
+        .to_vec()
+}
+
+fn completed(parts: &[(i32, &str)]) -> CompletedMultipartUpload {
+    CompletedMultipartUpload::builder()
+        .set_parts(Some(
+            parts
+                .iter()
+                .map(|(n, sum)| {
+                    CompletedPart::builder()
+                        .part_number(*n)
+                        .checksum_sha256(*sum)
+                        .build()
+                })
+                .collect(),
+        ))
+        .build()
+}
+
+/// What AWS reports for a multipart object whose parts were sent with SHA-256 checksums:
+/// base64(SHA-256(the parts' raw digests, in order)) then `-<parts>`.
+fn composite(parts: &[&[u8]]) -> String {
+    let mut all = Sha256::new();
+    for part in parts {
+        all.update(Sha256::digest(part));
+    }
+    format!("{}-{}", B64.encode(all.finalize()), parts.len())
+}
+
+#[tokio::test]
+async fn a_part_with_a_wrong_checksum_is_bad_digest_and_the_earlier_part_stays_listed() {
+    let env = TestApp::start().await;
+    let key = declared_key(&env, "parts.bin", 3000).await;
+    let upload_id = create_upload(&env, &key).await;
+    let good = bytes(3000, 1);
+    let sum = sha256_b64(&good);
+    let out = upload_part(&env, &key, &upload_id, 1, &good, &sum)
+        .await
+        .unwrap();
+    assert_eq!(out.checksum_sha256(), Some(sum.as_str()));
+
+    // The same part number again, with a body that does not match its checksum…
+    let other = bytes(2000, 2);
+    let err = upload_part(&env, &key, &upload_id, 1, &other, &sum)
+        .await
+        .unwrap_err();
+    assert_eq!(failure(err), (Some(400), Some("BadDigest".into())));
+    // …or its Content-MD5.
+    let err = env
+        .s3()
+        .upload_part()
+        .bucket(env.bucket())
+        .key(&key)
+        .upload_id(&upload_id)
+        .part_number(1)
+        .content_md5(md5_b64(&good))
+        .body(ByteStream::from(other.clone()))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(failure(err), (Some(400), Some("BadDigest".into())));
+
+    // The earlier part is still there, with its checksum.
+    let parts = list_parts(&env, &key, &upload_id).await;
+    assert_eq!(parts.len(), 1);
+    assert_eq!(parts[0].part_number(), Some(1));
+    assert_eq!(parts[0].size(), Some(3000));
+    assert_eq!(parts[0].checksum_sha256(), Some(sum.as_str()));
+    assert_eq!(parts[0].e_tag(), out.e_tag());
+
+    env.s3()
+        .complete_multipart_upload()
+        .bucket(env.bucket())
+        .key(&key)
+        .upload_id(&upload_id)
+        .multipart_upload(completed(&[(1, &sum)]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get_bytes(&env, &key).await, good);
+}
+
+#[tokio::test]
+async fn completing_with_a_mismatching_part_checksum_is_invalid_part_and_the_upload_stays_completable(
+) {
+    let env = TestApp::start().await;
+    let key = declared_key(&env, "big.bin", 5 * MIB + 1000).await;
+    let upload_id = create_upload(&env, &key).await;
+    let (one, two) = (bytes(5 * MIB, 3), bytes(1000, 4));
+    let (sum1, sum2) = (sha256_b64(&one), sha256_b64(&two));
+    upload_part(&env, &key, &upload_id, 1, &one, &sum1)
+        .await
+        .unwrap();
+    upload_part(&env, &key, &upload_id, 2, &two, &sum2)
+        .await
+        .unwrap();
+
+    for wrong in [
+        completed(&[(1, &sum1), (2, &sum1)]),
+        completed(&[(1, &sha256_b64(b"other")), (2, &sum2)]),
+    ] {
+        let err = env
+            .s3()
+            .complete_multipart_upload()
+            .bucket(env.bucket())
+            .key(&key)
+            .upload_id(&upload_id)
+            .multipart_upload(wrong)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(failure(err), (Some(400), Some("InvalidPart".into())));
+        // Nothing was completed, nothing deleted.
+        assert_eq!(head_status(&env, &key).await, Some(404));
+        assert_eq!(metadata(&env, &key).await.0, StatusCode::NOT_FOUND);
+        let parts = list_parts(&env, &key, &upload_id).await;
+        let listed: Vec<_> = parts
+            .iter()
+            .map(|p| (p.part_number(), p.checksum_sha256().map(str::to_string)))
+            .collect();
+        assert_eq!(
+            listed,
+            vec![(Some(1), Some(sum1.clone())), (Some(2), Some(sum2.clone()))]
+        );
+    }
+
+    env.s3()
+        .complete_multipart_upload()
+        .bucket(env.bucket())
+        .key(&key)
+        .upload_id(&upload_id)
+        .multipart_upload(completed(&[(1, &sum1), (2, &sum2)]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get_bytes(&env, &key).await, [one, two].concat());
+    assert_eq!(metadata(&env, &key).await.1["size"], 5 * MIB + 1000);
+}
+
+#[tokio::test]
+async fn a_completed_multipart_object_reports_the_composite_checksum_of_its_parts() {
+    let env = TestApp::start().await;
+    let parts = [bytes(5 * MIB, 5), bytes(5 * MIB, 6), bytes(1234, 7)];
+    let total: usize = parts.iter().map(Vec::len).sum();
+    let key = declared_key(&env, "composite.bin", total).await;
+    let upload_id = create_upload(&env, &key).await;
+    // The parts go up as a browser sends them: presigned URLs carrying their checksum.
+    let mut listed = vec![];
+    for (i, part) in parts.iter().enumerate() {
+        let n = i as i32 + 1;
+        let sum = sha256_b64(part);
+        let presigned = env
+            .s3()
+            .upload_part()
+            .bucket(env.bucket())
+            .key(&key)
+            .upload_id(&upload_id)
+            .part_number(n)
+            .checksum_sha256(&sum)
+            .presigned(PresigningConfig::expires_in(Duration::from_secs(300)).unwrap())
+            .await
+            .unwrap();
+        let mut put = reqwest::Client::new().put(presigned.uri());
+        for (name, value) in presigned.headers() {
+            put = put.header(name, value);
+        }
+        let res = put.body(part.clone()).send().await.unwrap();
+        assert_eq!(res.status(), 200, "part {n}: {:?}", res.text().await);
+        listed.push((n, sum));
+    }
+    let listed: Vec<(i32, &str)> = listed.iter().map(|(n, s)| (*n, s.as_str())).collect();
+    let expected = composite(&[&parts[0], &parts[1], &parts[2]]);
+    assert!(expected.ends_with("-3"), "{expected}");
+
+    let done = env
+        .s3()
+        .complete_multipart_upload()
+        .bucket(env.bucket())
+        .key(&key)
+        .upload_id(&upload_id)
+        .multipart_upload(completed(&listed))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.checksum_sha256(), Some(expected.as_str()));
+    assert_eq!(done.checksum_type(), Some(&ChecksumType::Composite));
+
+    let head = env
+        .s3()
+        .head_object()
+        .bucket(env.bucket())
+        .key(&key)
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.checksum_sha256(), Some(expected.as_str()));
+    assert_eq!(head.content_length(), Some(total as i64));
+    let got = env
+        .s3()
+        .get_object()
+        .bucket(env.bucket())
+        .key(&key)
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.checksum_sha256(), Some(expected.as_str()));
+    assert_eq!(got.body.collect().await.unwrap().into_bytes().len(), total);
+}
+
+#[tokio::test]
+async fn a_composite_checksum_is_forgotten_when_its_object_is_replaced_or_deleted() {
+    let env = TestApp::start().await;
+    let key = declared_key(&env, "again.bin", 10).await;
+    let head_sum = || async {
+        env.s3()
+            .head_object()
+            .bucket(env.bucket())
+            .key(&key)
+            .checksum_mode(ChecksumMode::Enabled)
+            .send()
+            .await
+            .unwrap()
+            .checksum_sha256()
+            .map(str::to_string)
+    };
+    let complete_one_part = |body: &'static [u8], with_sum: bool| {
+        let (env, key) = (&env, &key);
+        async move {
+            let upload_id = create_upload(env, key).await;
+            let mut part = env
+                .s3()
+                .upload_part()
+                .bucket(env.bucket())
+                .key(key)
+                .upload_id(&upload_id)
+                .part_number(1);
+            if with_sum {
+                part = part.checksum_sha256(sha256_b64(body));
+            }
+            part.body(ByteStream::from_static(body))
+                .send()
+                .await
+                .unwrap();
+            env.s3()
+                .complete_multipart_upload()
+                .bucket(env.bucket())
+                .key(key)
+                .upload_id(&upload_id)
+                .multipart_upload(
+                    CompletedMultipartUpload::builder()
+                        .parts(CompletedPart::builder().part_number(1).build())
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+
+    complete_one_part(b"multipart!", true).await;
+    assert_eq!(head_sum().await, Some(composite(&[b"multipart!"])));
+    // A plain PUT replaces it: no checksum.
+    env.s3()
+        .put_object()
+        .bucket(env.bucket())
+        .key(&key)
+        .body(ByteStream::from_static(b"plain"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head_sum().await, None);
+    // A PUT with its checksum, then a completion without: the PUT's checksum is gone too.
+    env.s3()
+        .put_object()
+        .bucket(env.bucket())
+        .key(&key)
+        .checksum_sha256(sha256_b64(b"checked"))
+        .body(ByteStream::from_static(b"checked"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head_sum().await, Some(sha256_b64(b"checked")));
+    complete_one_part(b"unchecked", false).await;
+    assert_eq!(head_sum().await, None);
+    // A copy takes its source's composite checksum along.
+    complete_one_part(b"multipart!", true).await;
+    let copy = format!("{key}.copy");
+    env.s3()
+        .copy_object()
+        .bucket(env.bucket())
+        .key(&copy)
+        .copy_source(format!("{}/{}", env.bucket(), key))
+        .send()
+        .await
+        .unwrap();
+    let copied = env
+        .s3()
+        .head_object()
+        .bucket(env.bucket())
+        .key(&copy)
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        copied.checksum_sha256(),
+        Some(composite(&[b"multipart!"]).as_str())
+    );
+    // Deleted, then PUT again: no trace of the completed upload's checksum.
+    env.s3()
+        .delete_object()
+        .bucket(env.bucket())
+        .key(&key)
+        .send()
+        .await
+        .unwrap();
+    env.s3()
+        .put_object()
+        .bucket(env.bucket())
+        .key(&key)
+        .body(ByteStream::from_static(b"plain"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head_sum().await, None);
 }

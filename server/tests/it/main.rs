@@ -13,7 +13,7 @@
 //! | `shell` | pages and static files: server-rendered, complete without JavaScript |
 //! | `headers` | the security headers on every response; every inline script carries the policy's nonce |
 //! | `storage` | the asset table's contract against the embedded DynamoDB and S3 |
-//! | `embedded_s3` | the embedded S3 checks checksums as AWS does: a mismatch is `BadDigest` and changes nothing |
+//! | `embedded_s3` | the embedded S3 checks checksums as AWS does: a mismatch is `BadDigest` and changes nothing; parts keep theirs and completion combines them |
 //! | `presigned_s3` | presigned URLs against the embedded S3, as a browser uses them |
 //! | `lambda` | both Lambda handlers in process (API Gateway v2 events, S3 notifications) |
 //! | `lambda_invoke` | the `ferry` binary started as Lambda starts it, behind a Runtime API |

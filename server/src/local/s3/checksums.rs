@@ -6,6 +6,10 @@
 //! that, at its end, a mismatch is an error item instead of the end of the stream: s3s-fs's
 //! copy fails before its rename, its temporary file is removed when its writer is dropped,
 //! and [`Verdict::explain`] turns that failure back into `BadDigest`.
+//!
+//! s3s-fs keeps no checksum for a multipart upload's parts nor computes one on completion:
+//! [`Sidecars`] remembers them in files of our own under its root, for ListParts and for
+//! the object's composite checksum (see [`composite_sha256`]).
 
 use base64::{engine::general_purpose::STANDARD as B64, Engine as _};
 use bytes::Bytes;
@@ -17,7 +21,9 @@ use s3s::{
     dto::{Checksum, ChecksumAlgorithm, ContentMD5, StreamingBlob},
     s3_error, S3Error, S3Result, StdError, TrailingHeaders,
 };
+use serde::{Deserialize, Serialize};
 use std::{
+    path::{Path, PathBuf},
     pin::Pin,
     sync::{Arc, Mutex},
     task::{Context, Poll},
@@ -63,6 +69,11 @@ impl Verdict {
         if let Ok(mut slot) = self.0.lock() {
             *slot = Some(outcome);
         }
+    }
+
+    /// The body's checksums (those the request asked for), when it was read and matched.
+    pub fn verified(&self) -> Option<Checksum> {
+        self.0.lock().ok()?.as_ref()?.as_ref().ok().cloned()
     }
 
     /// The error to answer for a failed call: `BadDigest` when the body did not match what
@@ -288,5 +299,212 @@ impl Stream for Verifying {
     fn size_hint(&self) -> (usize, Option<usize>) {
         let (lower, upper) = self.inner.size_hint();
         (lower, upper.map(|u| u + 1))
+    }
+}
+
+/// Checksums as a sidecar file keeps them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(super) struct Sums {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crc32: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crc32c: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crc64nvme: Option<String>,
+    /// `COMPOSITE` for a completed upload's checksum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum_type: Option<String>,
+}
+
+impl From<Checksum> for Sums {
+    fn from(c: Checksum) -> Sums {
+        Sums {
+            crc32: c.checksum_crc32,
+            crc32c: c.checksum_crc32c,
+            sha1: c.checksum_sha1,
+            sha256: c.checksum_sha256,
+            crc64nvme: c.checksum_crc64nvme,
+            checksum_type: c.checksum_type.map(|t| t.as_str().to_string()),
+        }
+    }
+}
+
+impl From<Sums> for Checksum {
+    fn from(s: Sums) -> Checksum {
+        Checksum {
+            checksum_crc32: s.crc32,
+            checksum_crc32c: s.crc32c,
+            checksum_sha1: s.sha1,
+            checksum_sha256: s.sha256,
+            checksum_crc64nvme: s.crc64nvme,
+            checksum_type: s.checksum_type.map(Into::into),
+        }
+    }
+}
+
+/// Sets an output's checksum fields (`checksum_crc32` … `checksum_type`) to `$sums`'s.
+macro_rules! set_checksums {
+    ($output:expr, $sums:expr) => {{
+        let sums: s3s::dto::Checksum = $sums;
+        let output = &mut $output;
+        output.checksum_crc32 = sums.checksum_crc32;
+        output.checksum_crc32c = sums.checksum_crc32c;
+        output.checksum_sha1 = sums.checksum_sha1;
+        output.checksum_sha256 = sums.checksum_sha256;
+        output.checksum_crc64nvme = sums.checksum_crc64nvme;
+        output.checksum_type = sums.checksum_type;
+    }};
+}
+pub(super) use set_checksums;
+
+/// The checksums of what a request lists (a completed part), by algorithm.
+macro_rules! checksums_of {
+    ($input:expr) => {
+        s3s::dto::Checksum {
+            checksum_crc32: $input.checksum_crc32.clone(),
+            checksum_crc32c: $input.checksum_crc32c.clone(),
+            checksum_sha1: $input.checksum_sha1.clone(),
+            checksum_sha256: $input.checksum_sha256.clone(),
+            checksum_crc64nvme: $input.checksum_crc64nvme.clone(),
+            checksum_type: None,
+        }
+    };
+}
+pub(super) use checksums_of;
+
+/// Whether every checksum `listed` names is the one `stored` has.
+pub(super) fn agree(listed: &Checksum, stored: &Checksum) -> bool {
+    let (mut listed, mut stored) = (listed.clone(), stored.clone());
+    ALGORITHMS.iter().all(|(a, _)| {
+        let l = field(&mut listed, a).clone();
+        l.is_none() || l == *field(&mut stored, a)
+    })
+}
+
+/// The checksum AWS gives a multipart object whose parts all have a SHA-256: the base64
+/// SHA-256 of the parts' raw digests, in part order, then `-<number of parts>`. `None` if
+/// a digest is not base64 of 32 bytes.
+pub(super) fn composite_sha256(parts: &[String]) -> Option<String> {
+    let mut hash = s3s::crypto::Sha256::new();
+    for b64 in parts {
+        let digest = B64.decode(b64).ok().filter(|d| d.len() == 32)?;
+        hash.update(&digest);
+    }
+    Some(format!(
+        "{}-{}",
+        B64.encode(hash.finalize().as_ref()),
+        parts.len()
+    ))
+}
+
+/// Where parts' and completed uploads' checksums live, under s3s-fs's root (hidden
+/// names, which s3s-fs never lists as buckets):
+/// `.ferry-part-checksums/<upload id>/<part number>` and
+/// `.ferry-object-checksums/<SHA-256 of "bucket/stored key", hex>` (keys can be far longer
+/// than a file name). An object's file, when present, is the authority on its checksums
+/// over what s3s-fs recorded (which a completion leaves stale).
+pub(super) struct Sidecars {
+    root: PathBuf,
+}
+
+const PARTS: &str = ".ferry-part-checksums";
+const OBJECTS: &str = ".ferry-object-checksums";
+
+impl Sidecars {
+    pub fn new(root: &Path) -> Sidecars {
+        Sidecars {
+            root: root.to_path_buf(),
+        }
+    }
+
+    fn upload_dir(&self, upload_id: &str) -> PathBuf {
+        self.root.join(PARTS).join(upload_id)
+    }
+
+    fn part_path(&self, upload_id: &str, part: i32) -> PathBuf {
+        self.upload_dir(upload_id).join(part.to_string())
+    }
+
+    fn object_path(&self, bucket: &str, stored_key: &str) -> PathBuf {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!("{bucket}/{stored_key}").as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        self.root.join(OBJECTS).join(hex)
+    }
+
+    /// Remembers a stored part's checksums (forgets them if it has none).
+    pub async fn save_part(&self, upload_id: &str, part: i32, sums: Checksum) {
+        let path = self.part_path(upload_id, part);
+        forget(&path).await;
+        let sums = Sums::from(sums);
+        if sums != Sums::default() {
+            save(&path, &sums).await;
+        }
+    }
+
+    pub async fn part(&self, upload_id: &str, part: i32) -> Checksum {
+        load(&self.part_path(upload_id, part))
+            .await
+            .unwrap_or_default()
+            .into()
+    }
+
+    pub async fn forget_part(&self, upload_id: &str, part: i32) {
+        forget(&self.part_path(upload_id, part)).await;
+    }
+
+    pub async fn forget_upload(&self, upload_id: &str) {
+        let _ = tokio::fs::remove_dir_all(self.upload_dir(upload_id)).await;
+    }
+
+    pub async fn save_object(&self, bucket: &str, stored_key: &str, sums: Checksum) {
+        save(&self.object_path(bucket, stored_key), &Sums::from(sums)).await;
+    }
+
+    /// A completed upload's checksums; `None` for other objects (s3s-fs's own record).
+    pub async fn object(&self, bucket: &str, stored_key: &str) -> Option<Checksum> {
+        load(&self.object_path(bucket, stored_key))
+            .await
+            .map(Into::into)
+    }
+
+    pub async fn forget_object(&self, bucket: &str, stored_key: &str) {
+        forget(&self.object_path(bucket, stored_key)).await;
+    }
+}
+
+async fn load(path: &Path) -> Option<Sums> {
+    let bytes = tokio::fs::read(path).await.ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Writes `sums` to `path` whole (a temporary file renamed into place).
+async fn save(path: &Path, sums: &Sums) {
+    let result = async {
+        let dir = path.parent().unwrap_or(path);
+        tokio::fs::create_dir_all(dir).await?;
+        let tmp = dir.join(format!(".{}.tmp", ulid::Ulid::generate()));
+        tokio::fs::write(&tmp, serde_json::to_vec(sums)?).await?;
+        if let Err(e) = tokio::fs::rename(&tmp, path).await {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(e);
+        }
+        Ok::<_, std::io::Error>(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(path = %path.display(), error = %e, "could not keep checksums");
+    }
+}
+
+async fn forget(path: &Path) {
+    match tokio::fs::remove_file(path).await {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => tracing::warn!(path = %path.display(), error = %e, "could not forget checksums"),
     }
 }
