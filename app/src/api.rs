@@ -19,6 +19,21 @@ pub struct NewUpload {
     pub filename: Option<String>,
     pub content_type: Option<String>,
     pub size: Option<u64>,
+    /// A single PUT's SHA-256 of the whole file, base64: signed into the URL, so S3 stores
+    /// these bytes or nothing.
+    #[serde(default)]
+    pub checksum_sha256: Option<String>,
+    /// A multipart upload's checksums: each part then carries its own SHA-256, signed into
+    /// that part's URL (`sign_upload_part` requires it), and S3 combines them on completion.
+    #[serde(default)]
+    pub checksum_algorithm: Option<ChecksumAlgorithm>,
+}
+
+/// The checksums Ferry asks S3 to verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChecksumAlgorithm {
+    #[serde(rename = "SHA256")]
+    Sha256,
 }
 
 /// A presigned upload: PUT the bytes to `upload_url` with exactly `headers`.
@@ -40,8 +55,21 @@ pub struct MultipartTicket {
     pub id: AssetId,
     pub upload_id: String,
     pub part_size: u64,
+    /// `SHA256`: every part must be signed with its SHA-256 (the upload started with
+    /// checksums). Absent from tickets an older page remembered: their uploads have none.
+    #[serde(default)]
+    pub checksum_algorithm: Option<ChecksumAlgorithm>,
     pub bucket: String,
     pub object_key: String,
+}
+
+/// The part a client is about to send: its number, its exact length and (for uploads
+/// started with checksums) its SHA-256, base64; all signed into the part's URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartRequest {
+    pub part_number: u32,
+    pub size: u64,
+    pub checksum_sha256: Option<String>,
 }
 
 /// A presigned PUT for one part (its length is signed).
@@ -58,6 +86,9 @@ pub struct UploadedPart {
     pub part_number: u32,
     pub etag: String,
     pub size: u64,
+    /// The part's SHA-256 as S3 verified it (base64), for uploads that send checksums.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum_sha256: Option<String>,
 }
 
 /// A presigned download.
@@ -370,8 +401,7 @@ pub trait AssetBackend: Send + Sync + 'static {
         caller: &crate::domain::Caller,
         id: AssetId,
         upload_id: &str,
-        part_number: u32,
-        size: u64,
+        part: PartRequest,
     ) -> Result<PartUpload, FerryError>;
     async fn list_parts(
         &self,
@@ -483,11 +513,15 @@ pub async fn sign_upload_part(
     upload_id: String,
     part_number: u32,
     size: u64,
+    #[server(default)] checksum_sha256: Option<String>,
 ) -> Result<PartUpload, FerryError> {
     let (backend, caller) = service()?;
-    backend
-        .sign_part(&caller, id, &upload_id, part_number, size)
-        .await
+    let part = PartRequest {
+        part_number,
+        size,
+        checksum_sha256,
+    };
+    backend.sign_part(&caller, id, &upload_id, part).await
 }
 
 #[server(prefix = "/api", endpoint = "list_parts", input = leptos::server_fn::codec::Json)]

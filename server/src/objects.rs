@@ -100,6 +100,10 @@ impl ObjectStore {
         if let Some(len) = signed.content_length {
             request = request.content_length(len as i64);
         }
+        if let Some(sum) = signed.checksum_sha256 {
+            // S3 computes the body's SHA-256 and refuses (400 BadDigest) any other bytes.
+            request = request.checksum_sha256(sum);
+        }
         if signed.only_if_absent {
             // S3 conditional write: a second PUT with this URL gets 412 and changes nothing.
             request = request.if_none_match("*");
@@ -201,6 +205,8 @@ pub struct PutConditions<'a> {
     pub content_length: Option<u64>,
     /// `If-None-Match: *`: the URL only creates the object, never replaces it.
     pub only_if_absent: bool,
+    /// `x-amz-checksum-sha256` (base64): S3 stores exactly these bytes or nothing.
+    pub checksum_sha256: Option<&'a str>,
 }
 
 /// One part already stored in a multipart upload.
@@ -209,31 +215,41 @@ pub struct StoredPart {
     pub part_number: u32,
     pub etag: String,
     pub size: u64,
+    /// The part's SHA-256 as S3 verified it (base64), if it was sent with one.
+    pub checksum_sha256: Option<String>,
 }
 
 impl ObjectStore {
-    /// Starts a multipart upload; returns its upload id.
+    /// Starts a multipart upload; returns its upload id. With `part_checksums`, every part
+    /// must carry its SHA-256 and the object gets S3's composite checksum of them.
     pub async fn create_multipart(
         &self,
         bucket: &str,
         key: &str,
         content_type: Option<&str>,
+        part_checksums: bool,
     ) -> Result<String, ObjectError> {
-        let out = self
+        use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumType};
+        let mut request = self
             .s3
             .create_multipart_upload()
             .bucket(bucket)
             .key(key)
-            .set_content_type(content_type.map(str::to_string))
-            .send()
-            .await
-            .map_err(ObjectError::backend)?;
+            .set_content_type(content_type.map(str::to_string));
+        if part_checksums {
+            request = request
+                .checksum_algorithm(ChecksumAlgorithm::Sha256)
+                .checksum_type(ChecksumType::Composite);
+        }
+        let out = request.send().await.map_err(ObjectError::backend)?;
         out.upload_id()
             .map(str::to_string)
             .ok_or_else(|| ObjectError::Backend("S3 returned no upload id".into()))
     }
 
-    /// A presigned PUT for one part, signed just before it is sent (its length is signed).
+    /// A presigned PUT for one part, signed just before it is sent (its length is signed,
+    /// and its SHA-256 when given: S3 refuses other bytes).
+    #[allow(clippy::too_many_arguments)]
     pub async fn presign_part(
         &self,
         bucket: &str,
@@ -241,6 +257,7 @@ impl ObjectStore {
         upload_id: &str,
         part_number: u32,
         content_length: u64,
+        checksum_sha256: Option<&str>,
         ttl: Duration,
     ) -> Result<PresignedRequest, ObjectError> {
         let presigned = self
@@ -251,6 +268,7 @@ impl ObjectStore {
             .upload_id(upload_id)
             .part_number(part_number as i32)
             .content_length(content_length as i64)
+            .set_checksum_sha256(checksum_sha256.map(str::to_string))
             .presigned(presigning(ttl)?)
             .await
             .map_err(ObjectError::backend)?;
@@ -289,6 +307,7 @@ impl ObjectStore {
                     part_number: p.part_number().unwrap_or_default().max(0) as u32,
                     etag: p.e_tag().unwrap_or_default().to_string(),
                     size: p.size().unwrap_or_default().max(0) as u64,
+                    checksum_sha256: p.checksum_sha256().map(str::to_string),
                 });
             }
             match (out.is_truncated(), out.next_part_number_marker()) {
@@ -298,21 +317,23 @@ impl ObjectStore {
         }
     }
 
-    /// Completes an upload from its parts (number, ETag), in order.
+    /// Completes an upload from its parts (number, ETag and checksum as S3 stored them), in
+    /// order.
     pub async fn complete_multipart(
         &self,
         bucket: &str,
         key: &str,
         upload_id: &str,
-        parts: &[(u32, String)],
+        parts: &[StoredPart],
     ) -> Result<(), ObjectError> {
         use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
         let parts = parts
             .iter()
-            .map(|(n, etag)| {
+            .map(|p| {
                 CompletedPart::builder()
-                    .part_number(*n as i32)
-                    .e_tag(etag)
+                    .part_number(p.part_number as i32)
+                    .e_tag(&p.etag)
+                    .set_checksum_sha256(p.checksum_sha256.clone())
                     .build()
             })
             .collect();

@@ -10,8 +10,9 @@ use crate::{
 };
 use app::{
     api::{
-        AssetBackend, AssetList, DownloadLink, FerryError, ListParams, MultipartTicket, NewUpload,
-        OwnerFilter, PartUpload, UploadLimits, UploadTicket, UploadedPart,
+        AssetBackend, AssetList, ChecksumAlgorithm, DownloadLink, FerryError, ListParams,
+        MultipartTicket, NewUpload, OwnerFilter, PartRequest, PartUpload, UploadLimits,
+        UploadTicket, UploadedPart,
     },
     domain::{Asset, AssetId, Caller, ObjectMetadata, PartPlan, UploadPlan},
 };
@@ -73,6 +74,18 @@ fn check_complete(
     Ok(())
 }
 
+/// A SHA-256 as S3's `x-amz-checksum-sha256` takes it: standard base64 of the 32-byte digest
+/// (44 characters). Anything else is refused here, before it is signed into a URL.
+fn check_sha256(field: &str, value: &str) -> Result<(), FerryError> {
+    use base64::Engine;
+    match base64::engine::general_purpose::STANDARD.decode(value) {
+        Ok(digest) if digest.len() == 32 => Ok(()),
+        _ => Err(FerryError::BadRequest(format!(
+            "{field} must be a SHA-256 digest in base64 (44 characters)"
+        ))),
+    }
+}
+
 /// Upload ids are S3's; keep them to what S3 issues (printable, bounded).
 fn check_upload_id(upload_id: &str) -> Result<(), FerryError> {
     if upload_id.is_empty()
@@ -123,6 +136,9 @@ impl AssetService {
                 )));
             }
         }
+        if let Some(sum) = &upload.checksum_sha256 {
+            check_sha256("checksum_sha256", sum)?;
+        }
         let declared_type = upload.content_type.as_ref().map(|t| t.trim().to_string());
         if let Some(ct) = &declared_type {
             app::domain::media::validate_content_type(ct).map_err(TableError::from)?;
@@ -170,11 +186,11 @@ impl AssetService {
         caller: &Caller,
         id: AssetId,
         upload_id: &str,
-    ) -> Result<(Asset, PartPlan), FerryError> {
+    ) -> Result<(Asset, UploadPlan), FerryError> {
         check_upload_id(upload_id)?;
         let asset = self.store.get_for(caller, id).await?;
         let plan = match self.store.upload_plan(id).await? {
-            Some(u) if u.upload_id == upload_id => u.plan,
+            Some(u) if u.upload_id == upload_id => u,
             _ => {
                 return Err(FerryError::NotFound(
                     "no such multipart upload for this asset".into(),
@@ -242,9 +258,17 @@ impl AssetBackend for AssetService {
         caller: &Caller,
         upload: NewUpload,
     ) -> Result<UploadTicket, FerryError> {
+        if upload.checksum_algorithm.is_some() {
+            return Err(FerryError::BadRequest(
+                "checksum_algorithm is for multipart uploads; a single PUT declares its \
+                 checksum_sha256"
+                    .into(),
+            ));
+        }
         let declared_type = self.check_new(&upload)?;
         let size = upload.size;
-        let declared = declared_type.is_some() || size.is_some();
+        let checksum = upload.checksum_sha256.clone();
+        let declared = declared_type.is_some() || size.is_some() || checksum.is_some();
         let asset = self
             .create_record(caller, upload, declared_type.as_deref())
             .await?;
@@ -260,6 +284,7 @@ impl AssetBackend for AssetService {
                     // the URL can refuse to replace what it stored. A bare seed-style PUT
                     // (no body, no headers) cannot be asked for one.
                     only_if_absent: declared,
+                    checksum_sha256: checksum.as_deref(),
                 },
                 self.limits.upload_ttl,
             )
@@ -356,13 +381,26 @@ impl AssetBackend for AssetService {
                 "size is required for a multipart upload".into(),
             ));
         };
+        if upload.checksum_sha256.is_some() {
+            return Err(FerryError::BadRequest(
+                "a multipart upload has no checksum_sha256 of the whole file: send \
+                 checksum_algorithm `SHA256`, then each part's checksum_sha256"
+                    .into(),
+            ));
+        }
+        let part_checksums = upload.checksum_algorithm == Some(ChecksumAlgorithm::Sha256);
         let declared_type = self.check_new(&upload)?;
         let asset = self
             .create_record(caller, upload, declared_type.as_deref())
             .await?;
         let upload_id = match self
             .objects
-            .create_multipart(&asset.bucket, &asset.object_key, declared_type.as_deref())
+            .create_multipart(
+                &asset.bucket,
+                &asset.object_key,
+                declared_type.as_deref(),
+                part_checksums,
+            )
             .await
         {
             Ok(id) => id,
@@ -376,6 +414,7 @@ impl AssetBackend for AssetService {
         let recorded = UploadPlan {
             upload_id: upload_id.clone(),
             plan,
+            part_checksums,
         };
         if let Err(e) = self.store.record_upload(asset.id, &recorded).await {
             // An upload nobody can sign parts for: drop it with its record.
@@ -390,6 +429,7 @@ impl AssetBackend for AssetService {
             id: asset.id,
             upload_id,
             part_size: plan.part_size(),
+            checksum_algorithm: part_checksums.then_some(ChecksumAlgorithm::Sha256),
             bucket: asset.bucket,
             object_key: asset.object_key,
         })
@@ -400,9 +440,16 @@ impl AssetBackend for AssetService {
         caller: &Caller,
         id: AssetId,
         upload_id: &str,
-        part_number: u32,
-        size: u64,
+        part: PartRequest,
     ) -> Result<PartUpload, FerryError> {
+        let PartRequest {
+            part_number,
+            size,
+            checksum_sha256,
+        } = part;
+        if let Some(sum) = &checksum_sha256 {
+            check_sha256("checksum_sha256", sum)?;
+        }
         if !(1..=MAX_PARTS).contains(&part_number) {
             return Err(FerryError::BadRequest(format!(
                 "part_number must be between 1 and {MAX_PARTS}"
@@ -413,7 +460,25 @@ impl AssetBackend for AssetService {
                 "a part is 1 to {MAX_PART} bytes"
             )));
         }
-        let (asset, plan) = self.multipart_asset(caller, id, upload_id).await?;
+        let (asset, upload) = self.multipart_asset(caller, id, upload_id).await?;
+        let plan = upload.plan;
+        match (upload.part_checksums, &checksum_sha256) {
+            (true, None) => {
+                return Err(FerryError::BadRequest(
+                    "this upload was started with checksums: every part needs its \
+                     checksum_sha256"
+                        .into(),
+                ))
+            }
+            (false, Some(_)) => {
+                return Err(FerryError::BadRequest(
+                    "this upload was started without checksums (checksum_algorithm): its \
+                     parts cannot carry one"
+                        .into(),
+                ))
+            }
+            _ => {}
+        }
         if !plan.fits(part_number, size) {
             return Err(FerryError::BadRequest(if part_number > plan.parts() {
                 format!(
@@ -435,6 +500,7 @@ impl AssetBackend for AssetService {
                 upload_id,
                 part_number,
                 size,
+                checksum_sha256.as_deref(),
                 self.limits.upload_ttl,
             )
             .await?;
@@ -462,6 +528,7 @@ impl AssetBackend for AssetService {
                 part_number: p.part_number,
                 etag: p.etag,
                 size: p.size,
+                checksum_sha256: p.checksum_sha256,
             })
             .collect())
     }
@@ -492,11 +559,10 @@ impl AssetBackend for AssetService {
             .objects
             .list_parts(&asset.bucket, &asset.object_key, upload_id)
             .await?;
-        check_complete(&plan, &stored, &parts)?;
-        let parts: Vec<(u32, String)> =
-            parts.into_iter().map(|p| (p.part_number, p.etag)).collect();
+        check_complete(&plan.plan, &stored, &parts)?;
+        // The parts as S3 stored them, with the checksums it verified.
         self.objects
-            .complete_multipart(&asset.bucket, &asset.object_key, upload_id, &parts)
+            .complete_multipart(&asset.bucket, &asset.object_key, upload_id, &stored)
             .await?;
         Ok(self.store.get_for(caller, id).await?)
     }
@@ -543,6 +609,7 @@ mod tests {
                     part_number: n,
                     etag: format!("e{n}"),
                     size,
+                    checksum_sha256: None,
                 })
                 .collect()
         };
@@ -553,6 +620,7 @@ mod tests {
                     part_number: p.part_number,
                     etag: p.etag.clone(),
                     size: p.size,
+                    checksum_sha256: None,
                 })
                 .collect()
         };

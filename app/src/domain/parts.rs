@@ -57,6 +57,8 @@ impl PartPlan {
 pub struct UploadPlan {
     pub upload_id: String,
     pub plan: PartPlan,
+    /// Whether every part must carry its SHA-256 (the upload was started with checksums).
+    pub part_checksums: bool,
 }
 
 #[cfg(test)]

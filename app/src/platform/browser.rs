@@ -1,9 +1,11 @@
 //! The browser side of the seam (feature `hydrate`): `web-sys` calls behind the API of
-//! [`crate::platform`]. Requests and files live in submodules.
+//! [`crate::platform`]. Requests, files and checksums live in submodules.
 
+mod digest;
 mod files;
 mod xhr;
 
+pub use digest::{can_hash, sha256_base64};
 pub use files::{dropped_files, pasted_files, picked_files, Blob, File};
 pub use xhr::{fetch_range, put, Abort};
 

@@ -1,7 +1,8 @@
 //! The one seam between the browser and the server.
 //!
 //! Everything the app needs from its host — the clock, timers, page visibility, local
-//! storage, dialogs and focus, the clipboard, HTTP requests the browser makes itself, the
+//! storage, dialogs and focus, the clipboard, HTTP requests the browser makes itself, checksums
+//! of what it sends, the
 //! files people pick, drop or paste, attributes of `<html>`, and the status of the response
 //! being rendered — is one small API with two implementations of the same signatures:
 //!
@@ -32,10 +33,10 @@ mod server;
 use server as host;
 
 pub use host::{
-    click, close_dialog, copy_text, dropped_files, fetch_range, focus, from_button, now_ms,
-    page_hidden, pasted_files, pending_transition, picked_files, put, remove_root_attribute,
-    select_text, set_response_status, set_root_attribute, show_dialog, sleep, storage_get,
-    storage_remove, storage_set, Abort, Blob, File, HostStorage,
+    can_hash, click, close_dialog, copy_text, dropped_files, fetch_range, focus, from_button,
+    now_ms, page_hidden, pasted_files, pending_transition, picked_files, put,
+    remove_root_attribute, select_text, set_response_status, set_root_attribute, sha256_base64,
+    show_dialog, sleep, storage_get, storage_remove, storage_set, Abort, Blob, File, HostStorage,
 };
 pub use types::{PutOutcome, NOT_IN_A_BROWSER};
 

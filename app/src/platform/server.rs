@@ -174,6 +174,16 @@ pub async fn put(
     match body.never {}
 }
 
+/// The server hashes nothing for the page.
+pub fn can_hash() -> bool {
+    false
+}
+
+/// Cannot be called: there is no [`Blob`] to hash.
+pub async fn sha256_base64(blob: &Blob) -> Result<String, String> {
+    match blob.never {}
+}
+
 /// The server does not fetch previews.
 pub async fn fetch_range(_url: &str, _bytes: u64) -> Result<Vec<u8>, String> {
     Err(NOT_IN_A_BROWSER.to_string())

@@ -299,13 +299,29 @@ impl Uploader {
         }
     }
 
-    /// A file in one PUT.
+    /// A file in one PUT, with its SHA-256 signed into the URL (where the page can hash):
+    /// S3 stores exactly the bytes that were hashed, or nothing.
     async fn run_single(self, job: &Job) {
         let (id, name, size) = (job.id, job.name.as_str(), job.size);
+        let checksum_sha256 = if platform::can_hash() {
+            match platform::sha256_base64(&job.file.blob()).await {
+                Ok(sum) => Some(sum),
+                Err(e) => {
+                    return self.fail(id, name, format!("the file could not be read: {e}"), true)
+                }
+            }
+        } else {
+            None
+        };
+        if job.abort.is_aborted() {
+            return;
+        }
         let ticket = match create_upload(NewUpload {
             filename: Some(name.to_string()),
             content_type: job.content_type.clone(),
             size: Some(size),
+            checksum_sha256,
+            checksum_algorithm: None,
         })
         .await
         {
@@ -362,6 +378,12 @@ impl Uploader {
                 };
             match after_failure(status, &body_text, attempt) {
                 Verdict::AlreadyStored => return Ok(None),
+                Verdict::Corrupted(message) => {
+                    return Err(Stop::Failed {
+                        message,
+                        retryable: true,
+                    })
+                }
                 Verdict::RetryAfter(ms) => {
                     self.set_state(id, ItemState::RetryWaiting { attempt });
                     platform::sleep(ms).await;

@@ -12,7 +12,7 @@ use super::{
 use crate::{
     api::{
         abort_multipart_upload, complete_multipart_upload, list_upload_parts, sign_upload_part,
-        start_multipart_upload, MultipartTicket, NewUpload, UploadedPart,
+        start_multipart_upload, ChecksumAlgorithm, MultipartTicket, NewUpload, UploadedPart,
     },
     domain::AssetStatus,
     platform,
@@ -84,6 +84,9 @@ async fn ticket(
         filename: Some(job.name.clone()),
         content_type: job.content_type.clone(),
         size: Some(job.size),
+        checksum_sha256: None,
+        // Each part then carries its SHA-256, signed into its URL.
+        checksum_algorithm: platform::can_hash().then_some(ChecksumAlgorithm::Sha256),
     })
     .await;
     match started {
@@ -148,11 +151,21 @@ async fn send_part(
             retryable: true,
         });
     };
+    // Hashed once, just before the part is first sent; its retries send the same bytes.
+    let checksum = match ticket.checksum_algorithm {
+        Some(ChecksumAlgorithm::Sha256) => Some(platform::sha256_base64(&blob).await.map_err(
+            |e| Stop::Failed {
+                message: format!("the file could not be read: {e}"),
+                retryable: true,
+            },
+        )?),
+        None => None,
+    };
     let (asset_id, upload_id, len) = (ticket.id, ticket.upload_id.clone(), range.end - range.start);
     let sign = move || {
-        let upload_id = upload_id.clone();
+        let (upload_id, checksum) = (upload_id.clone(), checksum.clone());
         Box::pin(async move {
-            sign_upload_part(asset_id, upload_id, n, len)
+            sign_upload_part(asset_id, upload_id, n, len, checksum)
                 .await
                 .map(|p| (p.url, p.headers.into_iter().collect::<Vec<_>>()))
         }) as SignedPut

@@ -68,6 +68,8 @@ impl PartProgress {
                 part_number: n,
                 etag,
                 size,
+                // S3 has it; completion takes the checksums from S3's own list.
+                checksum_sha256: None,
             },
         );
         self.sending(n, size)
@@ -95,6 +97,7 @@ mod tests {
             part_number: n,
             etag: format!("\"etag-{n}\""),
             size,
+            checksum_sha256: None,
         }
     }
 

@@ -100,7 +100,15 @@ pub enum Verdict {
     /// A retry found the file already stored: an earlier attempt reached S3 and only its
     /// answer was lost (upload URLs only create, so S3 answers 412 to the retry).
     AlreadyStored,
+    /// S3 refused bytes that do not match the checksum signed into the URL: the file changed
+    /// after it was hashed, or was corrupted on the way. Never retried by itself (the same
+    /// URL would only fail again); a manual retry reads and hashes the file again.
+    Corrupted(String),
 }
+
+/// What the page says when S3 refuses the bytes for their checksum.
+pub const CORRUPTED: &str = "the file changed or was corrupted on the way: S3 refused bytes that \
+     do not match its checksum. Retry to read it again";
 
 /// Retry network errors (status 0) and 5xx with backoff; never 4xx. `attempt` counts the
 /// retries already made.
@@ -109,6 +117,9 @@ pub fn after_failure(status: u16, body: &str, attempt: u32) -> Verdict {
     if status == 412 && attempt > 0 {
         return Verdict::AlreadyStored;
     }
+    if is_checksum_refusal(status, body) {
+        return Verdict::Corrupted(CORRUPTED.into());
+    }
     let retryable = status == 0 || status >= 500;
     if retryable {
         if let Some(&delay) = DELAYS_MS.get(attempt as usize) {
@@ -116,6 +127,19 @@ pub fn after_failure(status: u16, body: &str, attempt: u32) -> Verdict {
         }
     }
     Verdict::GiveUp(describe_failure(status, body, retryable))
+}
+
+/// S3's answers to a body that does not match its signed checksum (`BadDigest`; newer
+/// endpoints say `XAmzContentChecksumMismatch` or `InvalidDigest`).
+fn is_checksum_refusal(status: u16, body: &str) -> bool {
+    status == 400
+        && [
+            "<Code>BadDigest<",
+            "<Code>XAmzContentChecksumMismatch<",
+            "<Code>InvalidDigest<",
+        ]
+        .iter()
+        .any(|code| body.contains(code))
 }
 
 fn describe_failure(status: u16, body: &str, retried: bool) -> String {
@@ -331,6 +355,24 @@ mod tests {
             Verdict::GiveUp(m) => assert!(m.contains("offline"), "{m}"),
             v => panic!("{v:?}"),
         }
+    }
+
+    #[test]
+    fn a_checksum_refusal_is_an_integrity_error_never_retried_by_itself() {
+        let bad_digest =
+            "<Error><Code>BadDigest</Code><Message>checksum_sha256 mismatch</Message></Error>";
+        for attempt in [0, 2] {
+            assert_eq!(
+                after_failure(400, bad_digest, attempt),
+                Verdict::Corrupted(CORRUPTED.into())
+            );
+        }
+        assert!(CORRUPTED.contains("changed or was corrupted"));
+        // Another 400 is not one.
+        assert!(matches!(
+            after_failure(400, "<Code>InvalidArgument</Code>", 0),
+            Verdict::GiveUp(_)
+        ));
     }
 
     #[test]

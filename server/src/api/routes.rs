@@ -40,6 +40,14 @@ pub struct NewUploadJson {
     content_type: Option<String>,
     /// Bytes; signed into the URL, and refused above the server's maximum.
     size: Option<u64>,
+    /// SHA-256 of the file, base64 (44 characters): signed into the URL as
+    /// `x-amz-checksum-sha256` (listed in the ticket's `headers`), so S3 stores these bytes or
+    /// refuses them (`400 BadDigest`); S3's checksum is then recorded with the object.
+    #[schema(example = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")]
+    checksum_sha256: Option<String>,
+    /// Multipart uploads only (`/api/start_multipart`); here a 400.
+    #[schema(example = "SHA256")]
+    checksum_algorithm: Option<String>,
 }
 
 /// `POST /asset`: a new asset (CREATED) and a presigned PUT for its bytes.

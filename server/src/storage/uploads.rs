@@ -28,6 +28,10 @@ impl AssetStore {
             .item("upload_id", s(&upload.upload_id))
             .item("size", n(upload.plan.size()))
             .item("part_size", n(upload.plan.part_size()))
+            .item(
+                "part_checksums",
+                aws_sdk_dynamodb::types::AttributeValue::Bool(upload.part_checksums),
+            )
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
@@ -57,6 +61,12 @@ impl AssetStore {
         Ok(Some(UploadPlan {
             upload_id: get_s(&item, "upload_id")?.to_owned(),
             plan: PartPlan::new(size, part_size),
+            // Absent on uploads an older Ferry started: they had none.
+            part_checksums: item
+                .get("part_checksums")
+                .and_then(|v| v.as_bool().ok())
+                .copied()
+                .unwrap_or(false),
         }))
     }
 }

@@ -72,6 +72,10 @@ fn rest_cases(f: &Fixture) -> Vec<Bad> {
         bad("wildcard type", M::POST, "/asset", 400).json(r#"{"content_type": "image/*"}"#),
         bad("newline in type", M::POST, "/asset", 400).json(r#"{"content_type": "image/png\ntext/html"}"#),
         bad("second type as a parameter", M::POST, "/asset", 400).json(r#"{"content_type": "image/png; text/html"}"#),
+        bad("checksum that is not base64", M::POST, "/asset", 400).json(r#"{"checksum_sha256": "not a checksum"}"#),
+        bad("checksum of the wrong length", M::POST, "/asset", 400).json(r#"{"checksum_sha256": "AAAA"}"#),
+        bad("checksum algorithm on a single PUT", M::POST, "/asset", 400).json(r#"{"checksum_algorithm": "SHA256"}"#),
+        bad("unknown checksum algorithm", M::POST, "/asset", 400).json(r#"{"checksum_algorithm": "MD5"}"#),
         bad("body that is not JSON", M::POST, "/asset", 415).typed("text/plain", "hello"),
         bad("no type where types are limited", M::POST, "/asset", 415).json(r#"{"size": 10}"#),
         bad("type not allowed", M::POST, "/asset", 415).json(r#"{"content_type": "application/zip"}"#),
@@ -121,6 +125,7 @@ fn server_fn_cases(f: &Fixture) -> Vec<Bad> {
     let id = &f.received;
     let parts = |parts: Value| json!({"id": id, "upload_id": "u", "parts": parts}).to_string();
     let part = |n: u32, size: u64| json!({"id": id, "upload_id": "u", "part_number": n, "size": size}).to_string();
+    let part_with_checksum = |sum: &str| json!({"id": id, "upload_id": "u", "part_number": 1, "size": 1, "checksum_sha256": sum}).to_string();
     vec![
         bad("server fn: malformed id", M::POST, "/api/get_asset", 400).json(r#"{"id": "nope"}"#),
         bad("server fn: unknown asset", M::POST, "/api/get_asset", 404).json(json!({"id": UNKNOWN_ID}).to_string()),
@@ -138,6 +143,8 @@ fn server_fn_cases(f: &Fixture) -> Vec<Bad> {
         bad("server fn: multipart wildcard type", M::POST, "/api/start_multipart", 400).json(r#"{"upload": {"filename": "a.png", "size": 10, "content_type": "image/*"}}"#),
         bad("server fn: part 0", M::POST, "/api/sign_part", 400).json(part(0, 1)),
         bad("server fn: empty part", M::POST, "/api/sign_part", 400).json(part(1, 0)),
+        bad("server fn: part checksum not base64", M::POST, "/api/sign_part", 400).json(part_with_checksum("%%%")),
+        bad("server fn: whole-file checksum on multipart", M::POST, "/api/start_multipart", 400).json(r#"{"upload": {"size": 20000000, "checksum_sha256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}}"#),
         bad("server fn: no parts", M::POST, "/api/complete_multipart", 400).json(parts(json!([]))),
         bad("server fn: parts out of order", M::POST, "/api/complete_multipart", 400).json(parts(json!([{"part_number": 2, "etag": "a", "size": 1}, {"part_number": 1, "etag": "b", "size": 1}]))),
         bad("server fn: upload id with spaces", M::POST, "/api/list_parts", 400).json(json!({"id": id, "upload_id": "a b"}).to_string()),

@@ -33,6 +33,7 @@ mod crash;
 mod embedded_s3;
 mod headers;
 mod infra_template;
+mod integrity;
 mod lambda;
 mod lambda_invoke;
 mod openapi;

@@ -36,6 +36,7 @@ async fn new_upload(
                 content_type: Some(ct),
                 content_length: Some(size),
                 only_if_absent: false,
+                checksum_sha256: None,
             },
             TTL,
         )
@@ -207,6 +208,7 @@ async fn expired_urls_are_refused() {
                 content_type: Some("text/plain"),
                 content_length: Some(3),
                 only_if_absent: false,
+                checksum_sha256: None,
             },
             Duration::from_secs(1),
         )
