@@ -215,6 +215,12 @@ async function sha256(buf: Buffer) {
   return createHash('sha256').update(buf).digest('hex');
 }
 
+/** SHA-256, base64: what S3's `x-amz-checksum-sha256` carries. */
+async function sha256b64(buf: Buffer) {
+  const { createHash } = await import('node:crypto');
+  return createHash('sha256').update(buf).digest('base64');
+}
+
 async function downloadBytes(request: APIRequestContext, id: string): Promise<Buffer> {
   const link = await request.get(`/asset/${id}`);
   expect(link.status()).toBe(202);
@@ -337,6 +343,68 @@ test('network errors and 5xx are retried with backoff, 4xx are not', async ({ pa
   const offline = row(page, 'offline.txt');
   await expect(offline.getByTestId('row-state')).toHaveText('Uploaded', { timeout: 20_000 });
   expect(attempts).toBe(4); // three network failures (1 s, 3 s, 5 s apart), then success
+});
+
+test('a body altered on the way is refused by S3 and shown as an integrity error', async ({ page, request }) => {
+  allowConsoleErrors(page, /status of 400/);
+  const text = 'the bytes as they were picked';
+  let puts = 0;
+  let signedChecksum: string | null = null;
+  await page.route(/X-Amz-Signature=/, async (route) => {
+    const req = route.request();
+    if (req.method() !== 'PUT') return route.continue();
+    puts += 1;
+    signedChecksum = req.headers()['x-amz-checksum-sha256'] ?? null;
+    // The same length, one byte flipped: only the checksum can tell.
+    const body = Buffer.from(req.postDataBuffer()!);
+    body[4] ^= 0x20;
+    return route.continue({ postData: body });
+  });
+  await dropFiles(page, [{ name: 'altered.txt', type: 'text/plain', text }]);
+  const r = row(page, 'altered.txt');
+  await expect(r.getByTestId('row-state')).toHaveText('Failed');
+  await expect(r.getByTestId('row-error')).toContainText('changed or was corrupted on the way');
+  await page.waitForTimeout(1500);
+  expect(puts).toBe(1); // an integrity failure is not retried by itself
+  expect(signedChecksum).toBe(await sha256b64(Buffer.from(text)));
+  // Nothing was stored: the asset is still waiting for its bytes.
+  const id = await assetIdOf(page, 'altered.txt');
+  const list = await (await request.get('/asset?limit=100')).json();
+  expect(list.items.find((i: any) => i.asset_id === id).state).toBe('CREATED');
+
+  // A manual retry reads and hashes the file again; this time nothing alters the bytes.
+  await page.unroute(/X-Amz-Signature=/);
+  await r.getByRole('button', { name: 'Retry' }).click();
+  await expect(r.getByTestId('row-state')).toHaveText('Uploaded');
+  const retried = await assetIdOf(page, 'altered.txt');
+  expect(await download(request, retried)).toBe(text);
+  // The checksum S3 verified is on the asset's page.
+  await r.getByRole('link', { name: 'View asset' }).click();
+  await hydrated(page);
+  await expect(page.getByTestId('checksum')).toHaveText(await sha256b64(Buffer.from(text)));
+});
+
+test('a part altered on the way is refused and the upload can be completed by a retry', async ({ page }) => {
+  test.setTimeout(120_000);
+  allowConsoleErrors(page, /status of 400/);
+  let altered = 0;
+  await page.route((url) => url.searchParams.get('partNumber') === '2', async (route) => {
+    const req = route.request();
+    if (req.method() !== 'PUT' || altered > 0) return route.continue();
+    altered += 1;
+    const body = Buffer.from(req.postDataBuffer()!);
+    body[100] ^= 1;
+    return route.continue({ postData: body });
+  });
+  await dropBigFile(page);
+  const r = row(page, 'big.bin');
+  await expect(r.getByTestId('row-state')).toHaveText('Failed', { timeout: 90_000 });
+  await expect(r.getByTestId('row-error')).toContainText('changed or was corrupted on the way');
+  await r.getByRole('button', { name: 'Retry' }).click();
+  await expect(r.getByTestId('row-state')).toHaveText('Uploaded', { timeout: 90_000 });
+  await r.getByRole('link', { name: 'View asset' }).click();
+  await hydrated(page);
+  await expect(page.getByTestId('checksum')).toHaveText(/^[A-Za-z0-9+/]{43}=-13$/);
 });
 
 test('dropping a real folder (as the OS does) keeps its relative paths', async ({ page, request }) => {
