@@ -272,10 +272,12 @@ fn cookie_secret(s: &str) -> Result<String, String> {
 /// Limits on uploads and links.
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
 pub struct Limits {
-    /// Largest declared upload in bytes (413 above it; the size is signed into the URL).
+    /// Largest upload in bytes: a declared size above it is a 413 (the size is signed into the
+    /// URL); an undeclared upload that arrives larger is deleted and its asset REJECTED.
     #[arg(long, env = "FERRY_MAX_UPLOAD_BYTES", default_value_t = Limits::DEFAULT_MAX_UPLOAD_BYTES)]
     pub max_upload_bytes: u64,
-    /// Comma-separated `type/subtype` patterns (`image/*,application/pdf`); others get 415.
+    /// Comma-separated `type/subtype` patterns (`image/*,application/pdf`); a declared type
+    /// that matches none gets 415, an undeclared object stored as one is REJECTED.
     #[arg(
         long,
         env = "FERRY_ALLOWED_TYPES",
