@@ -343,3 +343,74 @@ fn a_corrupt_manifest_is_a_clear_error() {
         "{err}"
     );
 }
+
+/// A rejected upload says so on both pages, without JavaScript: its badge in the listing
+/// (and under the REJECTED filter), and on its own page why its file was refused and that
+/// it cannot be downloaded; the SHA-256 S3 checked is shown for an upload that sent one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_assets_and_checksums_are_shown_on_the_pages() {
+    let site = hashed_site();
+    let app = TestApp::with_limits(server::config::Limits {
+        max_upload_bytes: 10,
+        ..server::config::Limits::default()
+    })
+    .await
+    .serving_site(site.path());
+    let ticket = app.send(axum::http::Method::POST, "/asset", None).await;
+    let put = reqwest::Client::new()
+        .put(ticket.body["upload_url"].as_str().unwrap())
+        .body(vec![b'x'; 11])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let rejected = ticket.body["id"].as_str().unwrap().to_string();
+    // An upload with its checksum, within the limit.
+    let body = b"0123456789".to_vec();
+    let sum = {
+        use base64::Engine;
+        let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &body);
+        base64::engine::general_purpose::STANDARD.encode(d.as_ref())
+    };
+    let ticket = app
+        .post_json(
+            "/asset",
+            &serde_json::json!({"filename": "ten.txt", "content_type": "text/plain", "size": 10, "checksum_sha256": sum})
+                .to_string(),
+        )
+        .await;
+    assert_eq!(
+        crate::harness::put_as_told(&ticket.body, body)
+            .await
+            .status(),
+        200
+    );
+    let checked = ticket.body["id"].as_str().unwrap().to_string();
+
+    let list = app.get("/assets?status=rejected").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.raw.contains(&format!(r#"data-asset-id="{rejected}""#)));
+    assert!(!list.raw.contains(&format!(r#"data-asset-id="{checked}""#)));
+    assert!(list
+        .raw
+        .contains(r#"class="badge badge-rejected">REJECTED</span>"#));
+
+    let page = app.get(&format!("/assets/{rejected}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.raw
+            .contains("the file is 11 bytes, more than the 10 bytes allowed"),
+        "{}",
+        page.raw
+    );
+    assert!(page.raw.contains("The file was deleted from the bucket."));
+    assert!(page.raw.contains("none: the upload sent no checksum"));
+
+    let page = app.get(&format!("/assets/{checked}")).await;
+    assert!(
+        page.raw
+            .contains(&format!(r#"<code data-testid="checksum">{sum}</code>"#)),
+        "{}",
+        page.raw
+    );
+}
