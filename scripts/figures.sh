@@ -2,7 +2,7 @@
 # Writes FIGURES.md from what the other scripts recorded in this tree: the last
 # scripts/test.sh run (target/figures/test-times.tsv), the last browser bundle
 # (target/site/pkg), the last Lambda zip (target/lambda/ferry.zip) and the last
-# scripts/bench.sh run (target/bench/browse.md). Measures nothing itself; a figure whose
+# scripts/bench.sh run (target/bench/browse.md, target/bench/page-upload.md). Measures nothing itself; a figure whose
 # source is missing says so.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -61,6 +61,14 @@ size() { stat -c %s "$1"; }
   echo
   if [ -f target/bench/browse.md ]; then
     cat target/bench/browse.md
+  else
+    echo "Not recorded: run \`scripts/bench.sh\`."
+  fi
+  echo
+  echo "## Upload page throughput (\`scripts/bench.sh\`)"
+  echo
+  if [ -f target/bench/page-upload.md ]; then
+    sed 1d target/bench/page-upload.md
   else
     echo "Not recorded: run \`scripts/bench.sh\`."
   fi
