@@ -86,6 +86,32 @@ fn check_sha256(field: &str, value: &str) -> Result<(), FerryError> {
     }
 }
 
+/// An object S3 could hold: a bucket named as S3 names them (3 to 63 lower-case letters,
+/// digits, dots and hyphens, starting and ending with a letter or digit; never a `/`, so
+/// `bucket/key` names one pair) and a key of 1 to 1024 bytes.
+fn check_object_ref(bucket: &str, key: &str) -> Result<(), FerryError> {
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let bucket_ok = (3..=63).contains(&bucket.len())
+        && bucket
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        && edge(bucket.chars().next())
+        && edge(bucket.chars().last());
+    if !bucket_ok {
+        return Err(FerryError::BadRequest(
+            "bucket is not an S3 bucket name (3 to 63 lower-case letters, digits, dots and \
+             hyphens)"
+                .into(),
+        ));
+    }
+    if key.is_empty() || key.len() > 1024 {
+        return Err(FerryError::BadRequest(
+            "key must be 1 to 1024 bytes, as S3 keys are".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Upload ids are S3's; keep them to what S3 issues (printable, bounded).
 fn check_upload_id(upload_id: &str) -> Result<(), FerryError> {
     if upload_id.is_empty()
@@ -586,6 +612,7 @@ impl AssetBackend for AssetService {
         bucket: &str,
         key: &str,
     ) -> Result<ObjectMetadata, FerryError> {
+        check_object_ref(bucket, key)?;
         self.store
             .object_metadata(caller, bucket, key)
             .await

@@ -329,7 +329,7 @@ pub struct MetadataQuery {
     params(MetadataQuery),
     responses(
         (status = 200, description = "The object's metadata", body = MetadataJson),
-        (status = 400, description = "bucket or key missing", body = ErrorBody),
+        (status = 400, description = "bucket or key missing, a bucket S3 could not have (a `/`, upper case), or a key over 1024 bytes", body = ErrorBody),
         (status = 404, description = "No event recorded this object (or it was removed), or another owner's", body = ErrorBody),
         (status = 500, description = "Storage failure", body = ErrorBody),
     )

@@ -142,6 +142,9 @@ enum AssetWrite {
         meta: ObjectMetadata,
         /// Set when `to` is `REJECTED`.
         rejection: Option<Rejection>,
+        /// A new state for a deleted asset to be restored to: its object arrived while it
+        /// was deleted from `CREATED`, so restoring it must find it `RECEIVED`.
+        restore_to: Option<AssetStatus>,
     },
     /// A record for an object Ferry did not create (e.g. `aws s3 cp`), or re-created after
     /// its record was removed.
@@ -265,6 +268,8 @@ fn plan(
                             AssetStatus::Created => AssetStatus::Received,
                             other => other,
                         };
+                        let arrived_while_deleted = a.status == AssetStatus::Deleted
+                            && a.deleted_from == Some(AssetStatus::Created);
                         let write = AssetWrite::Update {
                             id: a.id,
                             owner: a.owner.clone(),
@@ -272,6 +277,7 @@ fn plan(
                             to,
                             meta: meta.clone(),
                             rejection: None,
+                            restore_to: arrived_while_deleted.then_some(AssetStatus::Received),
                         };
                         (write, a.id, to)
                     }
@@ -286,6 +292,7 @@ fn plan(
                                 to: AssetStatus::Rejected,
                                 meta: meta.clone(),
                                 rejection: Some(rejection.clone()),
+                                restore_to: None,
                             }
                         };
                         return Plan::Write(Box::new(Writes {
@@ -519,12 +526,13 @@ impl AssetStore {
                 to,
                 meta,
                 rejection,
+                restore_to,
             } => Some(self.update_from_event(
                 *id,
                 owner.as_ref(),
                 (*from, *to),
                 meta,
-                rejection.as_ref(),
+                (rejection.as_ref(), *restore_to),
             )),
         }
     }
@@ -540,7 +548,7 @@ impl AssetStore {
         owner: Option<&Owner>,
         (from, to): (AssetStatus, AssetStatus),
         meta: &ObjectMetadata,
-        rejection: Option<&Rejection>,
+        (rejection, restore_to): (Option<&Rejection>, Option<AssetStatus>),
     ) -> TransactWriteItem {
         let [(_, owner_status), (_, all_status)] = status_keys(owner, id, to);
         let mut set = vec![
@@ -566,6 +574,10 @@ impl AssetStore {
         if let Some(ct) = arrived_type(meta) {
             set.push("content_type = :ct");
             values.push((":ct", s(ct)));
+        }
+        if let Some(st) = restore_to {
+            set.push("deleted_from = :df");
+            values.push((":df", s(st.as_str())));
         }
         if let Some(r) = rejection {
             set.push("rejection = :rej");
@@ -755,11 +767,13 @@ mod tests {
                 to: t,
                 meta,
                 rejection: None,
+                restore_to,
             } = w.asset
             else {
                 panic!("{from}: expected an update, got {:?}", w.asset);
             };
             assert_eq!((uid, f, t), (a.id, from, to));
+            assert_eq!(restore_to, None, "{from}: restored where it was");
             assert_eq!(
                 owner,
                 Some(alice()),
@@ -1048,5 +1062,21 @@ mod tests {
                 status: Rejected
             }
         );
+    }
+
+    #[test]
+    fn an_object_arriving_while_its_asset_is_deleted_is_there_on_restore() {
+        let a = Asset {
+            deleted_from: Some(Created),
+            etag: None,
+            size: Some(42),
+            ..asset(1, Deleted)
+        };
+        let o = object(Some(a.id), "", false);
+        let w = run(Some(&o), Some(&a), &created("0A")).unwrap();
+        let AssetWrite::Update { to, restore_to, .. } = w.asset else {
+            panic!("{:?}", w.asset)
+        };
+        assert_eq!((to, restore_to), (Deleted, Some(Received)));
     }
 }

@@ -316,6 +316,34 @@ async fn a_rejected_asset_refuses_every_later_object() {
     );
 }
 
+/// Deleted while its bytes were on the way, then restored: the object arrived meanwhile, so
+/// the asset comes back RECEIVED (confirmable, downloadable), not CREATED for ever.
+#[tokio::test]
+async fn an_upload_deleted_in_flight_and_restored_comes_back_received() {
+    let api = TestApp::start().await;
+    let r = api
+        .post_json(
+            "/asset",
+            r#"{"filename": "late.txt", "content_type": "text/plain", "size": 4}"#,
+        )
+        .await;
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let deleted = api
+        .send(Method::DELETE, &format!("/asset/{id}"), None)
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.raw);
+    let put = crate::harness::put_as_told(&r.body, b"late".to_vec()).await;
+    assert_eq!(put.status(), 200);
+    let restored = api
+        .send(Method::POST, &format!("/asset/{id}/restore"), None)
+        .await;
+    assert_eq!(restored.body["status"], "RECEIVED", "{}", restored.raw);
+    let confirmed = api.send(Method::PUT, &format!("/asset/{id}"), None).await;
+    assert_eq!(confirmed.status, StatusCode::ACCEPTED, "{}", confirmed.raw);
+    let link = api.get(&format!("/asset/{id}")).await;
+    assert_eq!(link.status, StatusCode::ACCEPTED, "{}", link.raw);
+}
+
 #[tokio::test]
 async fn list_assets_pages_filters_and_shapes() {
     let api = TestApp::start().await;
@@ -658,7 +686,7 @@ async fn metadata_route_matches_the_seed_lesson() {
         r.body["error"],
         "Missing required query parameters: bucket and key"
     );
-    let r = api.get("/metadata?bucket=b&key=nope").await;
+    let r = api.get("/metadata?bucket=ferry-uploads&key=nope").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.body["error"], "Metadata not found");
 

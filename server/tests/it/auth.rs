@@ -173,7 +173,7 @@ async fn signed_out_pages_go_to_sign_in_and_programs_get_401() {
     for (method, uri) in [
         (Method::GET, "/asset"),
         (Method::POST, "/asset"),
-        (Method::GET, "/metadata?bucket=b&key=k"),
+        (Method::GET, "/metadata?bucket=ferry-uploads&key=k"),
         (Method::DELETE, "/asset/01HZZZZZZZZZZZZZZZZZZZZZZZ"),
     ] {
         let r = app.send(method.clone(), uri, None).await;

@@ -70,7 +70,7 @@ async fn metadata_through_the_web_function() {
     );
     let res = invoke(
         &env,
-        &apigw_event("GET", "/metadata", "bucket=b&key=none", None),
+        &apigw_event("GET", "/metadata", "bucket=ferry-uploads&key=none", None),
     )
     .await;
     assert_eq!(res["statusCode"], 404);

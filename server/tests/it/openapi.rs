@@ -126,8 +126,19 @@ fn cases(f: &Fixture) -> Vec<Case> {
             200,
         ),
         case(M::GET, "/metadata", "/metadata?bucket=b", 400),
-        case(M::GET, "/metadata", "/metadata?bucket=b&key=nothing", 404),
-        case(M::GET, "/metadata", "/metadata?bucket=b&key=k", 500).broken(),
+        case(
+            M::GET,
+            "/metadata",
+            "/metadata?bucket=ferry-uploads&key=nothing",
+            404,
+        ),
+        case(
+            M::GET,
+            "/metadata",
+            "/metadata?bucket=ferry-uploads&key=k",
+            500,
+        )
+        .broken(),
         // Last: it changes the fixture (the DELETED asset comes back).
         case(M::POST, restore, format!("/asset/{deleted}/restore"), 200),
     ]

@@ -267,7 +267,7 @@ async fn seed_one_flow(ferry: &FerryProcess) {
     );
     let (status, body) = json_call(
         reqwest::Method::GET,
-        &format!("{}/metadata?bucket=x&key=y", ferry.base_url),
+        &format!("{}/metadata?bucket=no-such-bucket&key=y", ferry.base_url),
         None,
     )
     .await;
