@@ -1056,6 +1056,80 @@ async fn multipart_bad_input_and_abort() {
     assert_eq!(s.status, StatusCode::PRECONDITION_FAILED, "{}", s.raw);
 }
 
+/// Issue 14's first finding: a completion listing the wrong parts (`[2]`, `[1,3]`, `[0,1]`,
+/// `[1,10001]`) is a 400 that says why, and leaves the upload intact: the parts stay listed
+/// and the right list then completes it.
+#[tokio::test]
+async fn a_refused_completion_leaves_the_upload_completable() {
+    let api = TestApp::start().await;
+    let mib = 1024 * 1024;
+    let data: Vec<u8> = (0..11 * mib).map(|i| (i % 241) as u8).collect();
+    let r = api
+        .post_json(
+            "/api/start_multipart",
+            &json!({"upload": {"filename": "two.bin", "size": data.len()}}).to_string(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+    let (id, upload_id) = (
+        r.body["id"].as_str().unwrap().to_string(),
+        r.body["upload_id"].as_str().unwrap().to_string(),
+    );
+    let mut etags = vec![];
+    for (n, chunk) in (1..).zip(data.chunks(8 * mib)) {
+        let s = api
+            .post_json(
+                "/api/sign_part",
+                &json!({"id": id, "upload_id": upload_id, "part_number": n, "size": chunk.len()})
+                    .to_string(),
+            )
+            .await;
+        let put = reqwest::Client::new()
+            .put(s.body["url"].as_str().unwrap())
+            .body(chunk.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status(), 200);
+        etags.push(put.headers()["etag"].to_str().unwrap().to_string());
+    }
+    let part = |n: u32| {
+        let etag = etags
+            .get(n.wrapping_sub(1) as usize)
+            .cloned()
+            .unwrap_or("x".into());
+        json!({"part_number": n, "etag": etag, "size": 1})
+    };
+    let complete =
+        |parts: Vec<Value>| json!({"id": id, "upload_id": upload_id, "parts": parts}).to_string();
+    for wrong in [vec![2], vec![1, 3], vec![0, 1], vec![1, 10_001]] {
+        let r = api
+            .post_json(
+                "/api/complete_multipart",
+                &complete(wrong.iter().map(|&n| part(n)).collect()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{wrong:?}: {}", r.raw);
+        let listed = api
+            .post_json(
+                "/api/list_parts",
+                &json!({"id": id, "upload_id": upload_id}).to_string(),
+            )
+            .await;
+        assert_eq!(listed.status, StatusCode::OK, "{wrong:?}: {}", listed.raw);
+        assert_eq!(listed.body.as_array().unwrap().len(), 2, "{wrong:?}");
+    }
+    let done = api
+        .post_json("/api/complete_multipart", &complete(vec![part(1), part(2)]))
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.raw);
+    let a = api
+        .post_json("/api/get_asset", &json!({"id": id}).to_string())
+        .await;
+    assert_eq!(a.body["status"], "RECEIVED", "{}", a.raw);
+    assert_eq!(a.body["size"], data.len());
+}
+
 /// What REST clients get back, snapshotted with the values that change each run redacted:
 /// the upload ticket, a listing, the recorded metadata, a download link.
 #[tokio::test]
