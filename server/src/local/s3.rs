@@ -173,6 +173,7 @@ impl Notifying {
     async fn read_key(&self, bucket: &str, key: &str) -> String {
         let stored = stored_key(bucket, key);
         if stored != key
+            && plain_path(key)
             && metadata_name_len(bucket, key, false) <= NAME_MAX
             && tokio::fs::try_exists(self.root.join(bucket).join(key))
                 .await
@@ -188,6 +189,29 @@ impl Notifying {
         if stored_key(bucket, key) != key && self.read_key(bucket, key).await == key {
             let _ = tokio::fs::remove_file(self.root.join(bucket).join(key)).await;
         }
+    }
+
+    /// Refuses (400) to store `stored` where the file system cannot: s3s-fs keeps each object
+    /// as a file, so a key cannot be an object and a "folder" of other objects at once
+    /// (`a` and `a/b`). AWS S3 would store both; this says so instead of failing with a 500.
+    async fn refuse_folder_clash(&self, bucket: &str, key: &str, stored: &str) -> S3Result<()> {
+        let mut path = self.root.join(bucket);
+        let segments: Vec<&str> = stored.split('/').collect();
+        for (i, segment) in segments.iter().enumerate() {
+            path.push(segment);
+            let Ok(meta) = tokio::fs::metadata(&path).await else {
+                return Ok(());
+            };
+            let last = i + 1 == segments.len();
+            if (!last && meta.is_file()) || (last && meta.is_dir()) {
+                return Err(s3s::s3_error!(
+                    InvalidArgument,
+                    "the embedded S3 keeps objects as files: `{}` cannot be stored because                      an object and a folder of objects would share a name (AWS S3 would                      store both)",
+                    key.chars().take(200).collect::<String>()
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// After `key` was written or deleted, a completed upload's checksums for it are stale.
@@ -275,21 +299,38 @@ const LONG_KEYS: &str = ".ferry-long-keys";
 /// The longest file name s3s-fs may make (Linux `NAME_MAX`).
 const NAME_MAX: usize = 255;
 
-/// The key s3s-fs stores an object under. s3s-fs names an object's metadata files after the
-/// unpadded base64 of its bucket and key (`.bucket-<b64>.object-<b64>.upload-<uuid>.metadata.json`
-/// is the longest): with Ferry's bucket a key over about 130 bytes would overflow a file name
-/// and its upload fail. Such a key is stored under `.ferry-long-keys/<SHA-256 of the key, hex>`
-/// instead. The S3 API still speaks the key itself (requests, responses, event records);
-/// only a listing shows the stored name. Objects an older Ferry stored under such a key
-/// itself are still read there ([`Notifying::read_key`]).
+/// The key s3s-fs stores an object under. s3s-fs keeps an object as the file
+/// `<root>/<bucket>/<key>` and names its metadata files after the unpadded base64 of its
+/// bucket and key (`.bucket-<b64>.object-<b64>.upload-<uuid>.metadata.json` is the longest).
+/// S3 keys are opaque, so some are no path (`a/../../x` would resolve outside the bucket,
+/// `dir/` would be a directory, `a//b` and 300-byte segments are no file names), and with
+/// Ferry's bucket a key over about 130 bytes would overflow a metadata file name. Such a key
+/// is stored under `.ferry-long-keys/<SHA-256 of the key, hex>` instead ([`plain_path`]).
+/// The S3 API still speaks the key itself (requests, responses, event records); only a
+/// listing shows the stored name. Objects an older Ferry stored under a long key itself are
+/// still read there ([`Notifying::read_key`]).
 fn stored_key(bucket: &str, key: &str) -> String {
-    if metadata_name_len(bucket, key, true) <= NAME_MAX {
+    if plain_path(key) && metadata_name_len(bucket, key, true) <= NAME_MAX {
         return key.to_string();
     }
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(key.as_bytes());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     format!("{LONG_KEYS}/{hex}")
+}
+
+/// Whether a key can be the path of a file under the bucket's directory as it is: every
+/// `/`-separated segment a file name (not empty, `.` or `..`, at most [`NAME_MAX`] bytes, no
+/// NUL), so no trailing or doubled `/`, and not under the names Ferry keeps (`.ferry-…`).
+fn plain_path(key: &str) -> bool {
+    !key.starts_with(".ferry-")
+        && key.split('/').all(|segment| {
+            !segment.is_empty()
+                && segment != "."
+                && segment != ".."
+                && segment.len() <= NAME_MAX
+                && !segment.contains('\0')
+        })
 }
 
 /// The length of s3s-fs's metadata file name for `bucket`/`key`, for an open multipart upload
@@ -324,6 +365,8 @@ impl S3 for Notifying {
     ) -> S3Result<S3Response<PutObjectOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
         req.input.key = stored_key(&bucket, &key);
+        self.refuse_folder_clash(&bucket, &key, &req.input.key)
+            .await?;
         let declared = req.input.content_length;
         // Browser form uploads (PostObject) arrive here through the trait's default.
         let name = if req.method == Method::POST {
@@ -367,6 +410,8 @@ impl S3 for Notifying {
     ) -> S3Result<S3Response<CopyObjectOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
         req.input.key = stored_key(&bucket, &key);
+        self.refuse_folder_clash(&bucket, &key, &req.input.key)
+            .await?;
         if let CopySource::Bucket {
             bucket: from,
             key: from_key,
@@ -647,8 +692,13 @@ impl S3 for Notifying {
         &self,
         mut req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
-        req.input.key = stored_key(&req.input.bucket, &req.input.key);
-        self.inner.create_multipart_upload(req).await
+        let key = std::mem::take(&mut req.input.key);
+        req.input.key = stored_key(&req.input.bucket, &key);
+        self.refuse_folder_clash(&req.input.bucket, &key, &req.input.key)
+            .await?;
+        let mut resp = self.inner.create_multipart_upload(req).await?;
+        resp.output.key = Some(key);
+        Ok(resp)
     }
 
     async fn upload_part(
@@ -897,6 +947,37 @@ mod tests {
             Some("5aAf7hTg7VxIcU8iGA8lrYNltT+XefedxKPX6Tlj+Uo=-2")
         );
         assert_eq!(checksums::composite_sha256(&["not base64".into()]), None);
+    }
+
+    #[test]
+    fn keys_that_are_no_path_are_stored_hashed() {
+        for key in [
+            "a/b.txt",
+            "uploads/local/01JDQ7ZK3M5X9V2B8N4C6T1R0W/a b.txt",
+            ".hidden/x",
+            "a..b",
+        ] {
+            assert!(plain_path(key), "{key}");
+            assert_eq!(stored_key("ferry", key), key);
+        }
+        let long_segment = format!("a/{}", "s".repeat(256));
+        for key in [
+            "../x",
+            "a/../../x",
+            "a/./b",
+            "dir/",
+            "/abs",
+            "a//b",
+            ".ferry-long-keys/x",
+            "a\0b",
+            &long_segment,
+        ] {
+            assert!(!plain_path(key), "{key}");
+            assert!(
+                stored_key("ferry", key).starts_with(".ferry-long-keys/"),
+                "{key}"
+            );
+        }
     }
 
     #[test]

@@ -665,3 +665,108 @@ async fn a_composite_checksum_is_forgotten_when_its_object_is_replaced_or_delete
         .unwrap();
     assert_eq!(head_sum().await, None);
 }
+
+/// Every file under `dir`, relative to it.
+fn files_under(dir: &std::path::Path) -> Vec<String> {
+    let mut out = vec![];
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Issue 14's fifth finding: S3 keys are opaque, and some are no path. Each of these is
+/// stored under a name of the embedded S3's own, inside the bucket's directory, and reads
+/// back as the key it was put under; the event records the object's real size and ETag.
+#[tokio::test]
+async fn keys_that_are_no_path_are_stored_inside_the_bucket_and_read_back() {
+    let env = TestApp::start().await;
+    let root = env.data_dir().join("s3");
+    let bucket_dir = root.join(env.bucket());
+    let outside_before = files_under(&root)
+        .into_iter()
+        .filter(|f| !f.starts_with(env.bucket()) && !f.starts_with('.'))
+        .count();
+    let long_segment = format!("ext/{}/x", "s".repeat(300));
+    for key in [
+        "ext/../../escaped",
+        "ext/dir/",
+        "ext//double",
+        "ext/./dot",
+        "/leading",
+        long_segment.as_str(),
+        ".ferry-long-keys/forged",
+    ] {
+        let body = format!("bytes of {key}");
+        env.s3()
+            .put_object()
+            .bucket(env.bucket())
+            .key(key)
+            .body(ByteStream::from(body.clone().into_bytes()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{key}: {e:?}"));
+        assert_eq!(get_bytes(&env, key).await, body.as_bytes(), "{key}");
+        let (status, meta) = metadata(&env, key).await;
+        assert_eq!(status, StatusCode::OK, "{key}: {meta}");
+        assert_eq!(
+            meta["size"],
+            body.len(),
+            "{key}: the object, not a directory"
+        );
+        assert_ne!(meta["etag"], "", "{key}");
+    }
+    assert!(!root.join("escaped").exists() && !root.parent().unwrap().join("escaped").exists());
+    let outside_after = files_under(&root)
+        .into_iter()
+        .filter(|f| !f.starts_with(env.bucket()) && !f.starts_with('.'))
+        .count();
+    assert_eq!(
+        outside_before, outside_after,
+        "nothing written outside the bucket"
+    );
+    assert!(
+        !bucket_dir.join("ext/dir").is_dir(),
+        "no directory for a `dir/` key"
+    );
+}
+
+/// An object and a "folder" of objects cannot share a name on a file system: the second is
+/// a clear 400, never a 500, and the first stays as it was.
+#[tokio::test]
+async fn an_object_and_a_folder_of_the_same_name_is_a_clear_refusal() {
+    let env = TestApp::start().await;
+    let put = |key: &'static str| {
+        env.s3()
+            .put_object()
+            .bucket(env.bucket())
+            .key(key)
+            .body(ByteStream::from_static(b"here"))
+            .send()
+    };
+    put("ext/a").await.unwrap();
+    let err = put("ext/a/b").await.unwrap_err();
+    assert_eq!(failure(err), (Some(400), Some("InvalidArgument".into())));
+    put("ext/c/d").await.unwrap();
+    let err = put("ext/c").await.unwrap_err();
+    assert_eq!(failure(err), (Some(400), Some("InvalidArgument".into())));
+    let err = env
+        .s3()
+        .create_multipart_upload()
+        .bucket(env.bucket())
+        .key("ext/a/part")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(failure(err), (Some(400), Some("InvalidArgument".into())));
+    assert_eq!(get_bytes(&env, "ext/a").await, b"here");
+    assert_eq!(get_bytes(&env, "ext/c/d").await, b"here");
+}

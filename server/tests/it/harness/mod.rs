@@ -148,6 +148,11 @@ impl TestApp {
         }
     }
 
+    /// Where the embedded backends keep their data (`dynamodb.sqlite`, `s3/`).
+    pub fn data_dir(&self) -> &Path {
+        self._dir.path()
+    }
+
     /// The same app serving the site built under `site_root`.
     pub fn serving_site(mut self, site_root: &Path) -> TestApp {
         let site = Site::load(site_root).expect("site loads");
