@@ -346,6 +346,35 @@ fn metadata_name_len(bucket: &str, key: &str, upload: bool) -> usize {
         + ".metadata.json".len()
 }
 
+/// A presigned request (signed in its query) that carries `x-amz-*` headers its signature
+/// does not cover: AWS S3 refuses it (`403 AccessDenied`, "There were headers present in the
+/// request which were not signed"), so a URL signed for one upload cannot add metadata, an
+/// ACL or anything else its signer did not allow. s3s checks only the signed headers.
+fn refuse_unsigned_amz_headers(uri: &http::Uri, headers: &http::HeaderMap) -> S3Result<()> {
+    let Some(query) = uri.query() else {
+        return Ok(());
+    };
+    let Some((_, signed)) = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k.eq_ignore_ascii_case("X-Amz-SignedHeaders"))
+    else {
+        return Ok(());
+    };
+    let signed: Vec<String> = signed.split(';').map(str::to_ascii_lowercase).collect();
+    let unsigned: Vec<&str> = headers
+        .keys()
+        .map(http::HeaderName::as_str)
+        .filter(|name| name.starts_with("x-amz-") && !signed.iter().any(|s| s == name))
+        .collect();
+    if unsigned.is_empty() {
+        return Ok(());
+    }
+    Err(s3s::s3_error!(
+        AccessDenied,
+        "There were headers present in the request which were not signed: {}",
+        unsigned.join(", ")
+    ))
+}
+
 /// Upload ids s3s-fs issues are UUIDs; anything else names no upload (and no file).
 fn uuid_like(s: &str) -> bool {
     s.len() == 36 && s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
@@ -363,6 +392,7 @@ impl S3 for Notifying {
         &self,
         mut req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
+        refuse_unsigned_amz_headers(&req.uri, &req.headers)?;
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
         req.input.key = stored_key(&bucket, &key);
         self.refuse_folder_clash(&bucket, &key, &req.input.key)
@@ -705,6 +735,7 @@ impl S3 for Notifying {
         &self,
         mut req: S3Request<UploadPartInput>,
     ) -> S3Result<S3Response<UploadPartOutput>> {
+        refuse_unsigned_amz_headers(&req.uri, &req.headers)?;
         req.input.key = stored_key(&req.input.bucket, &req.input.key);
         let (upload_id, part) = (req.input.upload_id.clone(), req.input.part_number);
         // Verified as PutObject's body is; a mismatching part is not stored.

@@ -770,3 +770,39 @@ async fn an_object_and_a_folder_of_the_same_name_is_a_clear_refusal() {
     assert_eq!(get_bytes(&env, "ext/a").await, b"here");
     assert_eq!(get_bytes(&env, "ext/c/d").await, b"here");
 }
+
+/// A presigned URL carries its signer's permission for exactly what was signed: like AWS S3,
+/// the embedded S3 refuses `x-amz-*` headers the signature does not cover (metadata, an ACL)
+/// with a 403, and stores nothing.
+#[tokio::test]
+async fn a_presigned_put_with_unsigned_amz_headers_is_refused() {
+    let env = TestApp::start().await;
+    let r = env
+        .post_json(
+            "/asset",
+            r#"{"filename": "told.txt", "content_type": "text/plain", "size": 4}"#,
+        )
+        .await;
+    let key = r.body["object_key"].as_str().unwrap().to_string();
+    for (name, value) in [
+        ("x-amz-meta-owner", "mallory"),
+        ("x-amz-acl", "public-read"),
+    ] {
+        let mut put = reqwest::Client::new().put(r.body["upload_url"].as_str().unwrap());
+        for (k, v) in r.body["headers"].as_object().unwrap() {
+            put = put.header(k, v.as_str().unwrap());
+        }
+        let res = put.header(name, value).body("told").send().await.unwrap();
+        assert_eq!(res.status(), 403, "{name}");
+        let text = res.text().await.unwrap();
+        assert!(text.contains("not signed") && text.contains(name), "{text}");
+        assert_eq!(
+            head_status(&env, &key).await,
+            Some(404),
+            "{name}: nothing stored"
+        );
+    }
+    // As told, it goes through.
+    let ok = crate::harness::put_as_told(&r.body, b"told".to_vec()).await;
+    assert_eq!(ok.status(), 200);
+}
