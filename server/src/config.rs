@@ -56,7 +56,36 @@ pub struct ServeArgs {
     #[arg(long, env = "FERRY_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
     #[command(flatten)]
+    pub listen: ListenLimits,
+    #[command(flatten)]
     pub settings: Settings,
+}
+
+/// What one client may hold of `ferry serve`'s listeners (the app's and the embedded S3's):
+/// a half-sent request is dropped, and open connections are capped. (On AWS, API Gateway and
+/// S3 set their own.)
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct ListenLimits {
+    /// Seconds a client has to send a request's headers before its connection is closed.
+    #[arg(long = "header-timeout-secs", env = "FERRY_HEADER_TIMEOUT_SECS", default_value = "10", value_parser = seconds)]
+    pub header_timeout: Duration,
+    /// Seconds a request body may stall (no bytes arriving) before the request fails.
+    #[arg(long = "body-timeout-secs", env = "FERRY_BODY_TIMEOUT_SECS", default_value = "30", value_parser = seconds)]
+    pub body_timeout: Duration,
+    /// Connections open at once, per listener; more wait to be accepted.
+    #[arg(long, env = "FERRY_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+}
+
+impl Default for ListenLimits {
+    fn default() -> Self {
+        #[derive(Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            listen: ListenLimits,
+        }
+        defaults::<Defaults>().listen
+    }
 }
 
 #[cfg(feature = "lambda")]
@@ -361,6 +390,14 @@ fn type_pattern(s: &str) -> Result<String, String> {
 }
 
 /// Seconds from 1 to seven days.
+/// Whole seconds, 1 to an hour.
+fn seconds(s: &str) -> Result<Duration, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if (1..=3600).contains(&n) => Ok(Duration::from_secs(n)),
+        _ => Err("expected whole seconds from 1 to 3600".into()),
+    }
+}
+
 fn ttl(s: &str) -> Result<Duration, String> {
     let max = MAX_PRESIGN_TTL.as_secs();
     match s.trim().parse::<u64>() {

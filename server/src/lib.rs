@@ -10,6 +10,7 @@ pub mod data_dir;
 pub mod headers;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod listener;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod notifications;

@@ -116,9 +116,7 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
             "off, one local owner"
         }
     );
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    server::listener::serve(listener, router, &args.listen, shutdown_signal()).await;
     storage.stop().await;
     tracing::info!("Ferry stopped");
     Ok(())
@@ -139,8 +137,13 @@ impl Storage {
             #[cfg(feature = "local")]
             Backend::Embedded => {
                 let origins = app_origins(addr);
-                let embedded =
-                    server::services::Embedded::start(&args.data_dir, settings, &origins).await?;
+                let embedded = server::services::Embedded::start_with(
+                    &args.data_dir,
+                    settings,
+                    &origins,
+                    &args.listen,
+                )
+                .await?;
                 tracing::info!(
                     dynamodb = %embedded.dynamodb_endpoint,
                     s3 = %embedded.s3_endpoint,

@@ -106,11 +106,22 @@ impl Embedded {
     pub const REGION: &'static str = "us-east-1";
 
     /// Starts DynamoDB and S3 endpoints keeping their data under `data_dir`, creates the
-    /// table and bucket if missing, and routes S3 events into the asset store.
+    /// table and bucket if missing, and routes S3 events into the asset store. The S3
+    /// endpoint's listener has the default [`crate::config::ListenLimits`].
     pub async fn start(
         data_dir: &std::path::Path,
         settings: Settings,
         allowed_origins: &[String],
+    ) -> Result<Embedded, Box<dyn std::error::Error + Send + Sync>> {
+        Self::start_with(data_dir, settings, allowed_origins, &Default::default()).await
+    }
+
+    /// The same, with the S3 endpoint's listener limited by `listen`.
+    pub async fn start_with(
+        data_dir: &std::path::Path,
+        settings: Settings,
+        allowed_origins: &[String],
+        listen: &crate::config::ListenLimits,
     ) -> Result<Embedded, Box<dyn std::error::Error + Send + Sync>> {
         use crate::local::{self, Credentials};
         let credentials = Credentials::load_or_create(data_dir)?;
@@ -153,6 +164,7 @@ impl Embedded {
             Self::REGION,
             allowed_origins,
             sink,
+            listen,
         )
         .await?;
         let objects = Arc::new(ObjectStore::new(aws::s3_client(

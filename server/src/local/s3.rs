@@ -59,6 +59,7 @@ pub async fn start(
     region: &str,
     allowed_origins: &[String],
     sink: EventSink,
+    listen: &crate::config::ListenLimits,
 ) -> std::io::Result<EmbeddedS3> {
     std::fs::create_dir_all(root)?;
     let fs = s3s_fs::FileSystem::new(root).map_err(|e| std::io::Error::other(format!("{e:?}")))?;
@@ -104,15 +105,12 @@ pub async fn start(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let listen = listen.clone();
     let task = tokio::spawn(async move {
-        let result = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await;
-        if let Err(e) = result {
-            tracing::error!(error = %e, "embedded S3 stopped with an error");
-        }
+        crate::listener::serve(listener, app, &listen, async move {
+            let _ = stopped.await;
+        })
+        .await;
     });
     Ok(EmbeddedS3 {
         endpoint: format!("http://{addr}"),
@@ -797,9 +795,16 @@ mod tests {
             secret_key: "test-secret-key".into(),
         };
         let sink: EventSink = Arc::new(|_| Box::pin(async {}));
-        let s3 = start(dir, &credentials, "us-east-1", &[], sink)
-            .await
-            .unwrap();
+        let s3 = start(
+            dir,
+            &credentials,
+            "us-east-1",
+            &[],
+            sink,
+            &Default::default(),
+        )
+        .await
+        .unwrap();
         let config = crate::aws::config_for_endpoint(
             &s3.endpoint,
             "us-east-1",

@@ -509,3 +509,74 @@ async fn an_oversize_bare_put_ends_rejected_and_its_object_is_gone() {
     let (status, body) = json_call(reqwest::Method::GET, &format!("{base}/asset/{id}"), None).await;
     assert_eq!(status, 403, "no download of a rejected asset: {body}");
 }
+
+/// Sends `request` (left unfinished) and returns how long the server took to answer or close
+/// the connection, and what it answered; `None` if it still held it after 20 s.
+fn held_for(addr: &str, request: &[u8]) -> Option<(Duration, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.write_all(request).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let start = std::time::Instant::now();
+    let mut answer = vec![];
+    match stream.read_to_end(&mut answer) {
+        Ok(_) => Some((
+            start.elapsed(),
+            String::from_utf8_lossy(&answer).into_owned(),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+            Some((start.elapsed(), String::new()))
+        }
+        Err(_) => None,
+    }
+}
+
+/// Issue 14's sixth finding: a client that sends half a request cannot hold a connection of
+/// `ferry serve` (or of its embedded S3) for ever: unfinished headers close the connection,
+/// a body that stops arriving fails its request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_requests_are_dropped_by_the_app_and_the_embedded_s3() {
+    let dir = tempfile::tempdir().unwrap();
+    let ferry = FerryProcess::spawn_with(
+        dir.path(),
+        &[
+            ("FERRY_HEADER_TIMEOUT_SECS", "1"),
+            ("FERRY_BODY_TIMEOUT_SECS", "1"),
+        ],
+    )
+    .await;
+    let app = ferry.base_url.trim_start_matches("http://").to_string();
+    let s3 = ferry.s3_endpoint.trim_start_matches("http://").to_string();
+    let half_headers = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".to_vec();
+    let short_body = b"POST /asset HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"size\"".to_vec();
+    let short_put =
+        b"PUT /ferry-uploads/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\nabc"
+            .to_vec();
+    for (what, addr, request) in [
+        ("app, unfinished headers", &app, half_headers.clone()),
+        ("app, body shorter than declared", &app, short_body),
+        ("S3, unfinished headers", &s3, half_headers),
+        ("S3, body shorter than declared", &s3, short_put),
+    ] {
+        let addr = addr.clone();
+        let held = tokio::task::spawn_blocking(move || held_for(&addr, &request))
+            .await
+            .unwrap();
+        let (after, answer) = held.unwrap_or_else(|| panic!("{what}: still held after 20 s"));
+        assert!(after < Duration::from_secs(8), "{what}: held for {after:?}");
+        assert!(
+            answer.is_empty() || !answer.starts_with("HTTP/1.1 2"),
+            "{what}: {answer}"
+        );
+    }
+    // The server still serves everyone else.
+    let (status, _) = json_call(
+        reqwest::Method::GET,
+        &format!("{}/asset", ferry.base_url),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+}
