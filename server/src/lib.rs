@@ -118,8 +118,20 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 
 /// `/assets/` → 308 `/assets`: one URL per page, whatever the trailing slash.
 /// Paths starting with `//` are left alone: redirecting them would point at another host.
+/// A path with `.` or `..` segments is a 404.
 async fn canonical_path(req: Request, next: Next) -> Response {
     let path = req.uri().path();
+    // Browsers resolve `.` and `..` before they ask; a path that still has them names
+    // nothing here (it would otherwise match a route it only looks like).
+    if path
+        .split('/')
+        .any(|segment| matches!(segment, "." | "..") || segment.eq_ignore_ascii_case("%2e%2e"))
+    {
+        return api::ApiError(app::api::FerryError::NotFound(
+            "a path with `.` or `..` segments names nothing".into(),
+        ))
+        .into_response();
+    }
     if path.len() > 1 && path.ends_with('/') && !path.starts_with("//") {
         let mut target = path.trim_end_matches('/').to_string();
         if target.is_empty() {

@@ -335,7 +335,8 @@ impl AssetBackend for AssetService {
                 ListQuery {
                     status: params.status,
                     limit: params.limit,
-                    cursor: params.cursor,
+                    // An empty cursor is no cursor, as an empty `?cursor=` is for REST.
+                    cursor: params.cursor.filter(|c| !c.is_empty()),
                     sort: params.sort,
                     prefix: params.prefix,
                 },

@@ -12,7 +12,9 @@ use std::{fmt, str::FromStr};
 /// ```
 /// An `ObjectRemoved` event removes the record altogether (hard delete), except a
 /// `REJECTED` one's: it stays to say why its object was deleted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Written in capitals; read in any case (as the REST API's `?status=` is), through
+/// [`FromStr`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AssetStatus {
     Created,
@@ -67,6 +69,14 @@ impl fmt::Display for AssetStatus {
 #[error("`{0}` is not an asset status (CREATED, RECEIVED, UPLOADED, DELETED or REJECTED)")]
 pub struct InvalidStatus(pub String);
 
+impl<'de> Deserialize<'de> for AssetStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 impl FromStr for AssetStatus {
     type Err = InvalidStatus;
 
@@ -95,6 +105,12 @@ mod tests {
             "uploaded".parse::<AssetStatus>().unwrap(),
             AssetStatus::Uploaded
         );
+        // JSON reads any case too (server functions take what `?status=` takes).
+        assert_eq!(
+            serde_json::from_str::<AssetStatus>("\"rejected\"").unwrap(),
+            AssetStatus::Rejected
+        );
+        assert!(serde_json::from_str::<AssetStatus>("\"GONE\"").is_err());
         assert!("GONE".parse::<AssetStatus>().is_err());
         assert!(AssetStatus::Received.is_downloadable());
         assert!(!AssetStatus::Created.is_downloadable());

@@ -344,6 +344,31 @@ async fn an_upload_deleted_in_flight_and_restored_comes_back_received() {
     assert_eq!(link.status, StatusCode::ACCEPTED, "{}", link.raw);
 }
 
+/// Issue 14's seventh finding: server functions read a listing as REST does, one set of
+/// rules: a status in any case, and an empty cursor as none.
+#[tokio::test]
+async fn server_function_listings_take_what_rest_takes() {
+    let api = TestApp::start().await;
+    api.uploaded("one.txt", b"one").await;
+    for params in [
+        json!({"status": "received"}),
+        json!({"status": "Received", "cursor": ""}),
+    ] {
+        let r = api
+            .post_json("/api/list_assets", &json!({"params": params}).to_string())
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{params}: {}", r.raw);
+        assert_eq!(r.body["items"].as_array().unwrap().len(), 1, "{params}");
+    }
+    let rest = api.get("/asset?status=received&cursor=").await;
+    assert_eq!(
+        rest.body["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        rest.raw
+    );
+}
+
 #[tokio::test]
 async fn list_assets_pages_filters_and_shapes() {
     let api = TestApp::start().await;
