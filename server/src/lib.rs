@@ -91,6 +91,8 @@ pub fn routes(site: site::Site, services: &services::Services) -> Router {
             AppState,
             _,
         >(context, render_shell))
+        .layer(middleware::from_fn(api::server_fn_bodies))
+        .layer(axum::extract::DefaultBodyLimit::max(api::MAX_BODY_BYTES))
         .layer(middleware::from_fn(api::errors_layer))
         .with_state(state)
 }

@@ -69,11 +69,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(app::domain::media::media_type);
+        // A Content-Type that is no readable header value is not "none".
+        let content_type = match req.headers().get(header::CONTENT_TYPE) {
+            None => None,
+            Some(v) => Some(
+                v.to_str()
+                    .map(app::domain::media::media_type)
+                    .map_err(|_| {
+                        ApiError(FerryError::UnsupportedMediaType(
+                            "the Content-Type header is not a readable value; expected \
+                     application/json"
+                                .into(),
+                        ))
+                    })?,
+            ),
+        };
         let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
             BytesRejection::FailedToBufferBody(_)
                 if e.status() == StatusCode::PAYLOAD_TOO_LARGE =>
@@ -98,6 +108,37 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
             .map(|v| OptionalJson(Some(v)))
             .map_err(|e| ApiError::bad_request(format!("malformed JSON body: {e}")))
     }
+}
+
+/// Server functions take bodies of at most [`MAX_BODY_BYTES`], as REST does, and a larger one
+/// is a `413` there too (in the server functions' error shape), before it is read. A body
+/// whose size is not known in advance is cut at the same size by `DefaultBodyLimit`.
+pub async fn server_fn_bodies(
+    req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::body::HttpBody as _;
+    use axum::response::IntoResponse;
+    let is_server_fn = req.method() == http::Method::POST && req.uri().path().starts_with("/api/");
+    // What the client declared, or what the body says of itself (in process).
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        .unwrap_or_else(|| req.body().size_hint().lower());
+    if is_server_fn && declared > MAX_BODY_BYTES as u64 {
+        let err = FerryError::PayloadTooLarge(format!(
+            "request body is larger than {MAX_BODY_BYTES} bytes"
+        ));
+        let body = serde_json::to_vec(&err).expect("errors serialise");
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response();
+    }
+    next.run(req).await
 }
 
 /// Serde helpers for query parameters: a value that does not parse is an error that names

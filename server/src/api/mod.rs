@@ -17,7 +17,7 @@ mod routes;
 
 pub use dto::{AssetJson, AssetListJson, DownloadJson, MetadataJson, StatusJson, UploadTicketJson};
 pub use error::{errors_layer, ApiError, ErrorBody, INTERNAL_MESSAGE};
-pub use extract::MAX_BODY_BYTES;
+pub use extract::{server_fn_bodies, MAX_BODY_BYTES};
 
 use crate::state::AppState;
 use axum::{

@@ -580,3 +580,24 @@ async fn half_sent_requests_are_dropped_by_the_app_and_the_embedded_s3() {
     .await;
     assert_eq!(status, 200);
 }
+
+/// Over real HTTP a server function's body over 1 MiB is a 413, as REST's is (issue 14's
+/// seventh finding: it was a 400 "length limit exceeded").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversize_bodies_are_413_for_rest_and_server_functions_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let ferry = FerryProcess::spawn(dir.path()).await;
+    let name = "x".repeat(1_100_000);
+    for (path, body) in [
+        ("/api/create_upload", json!({"upload": {"filename": name}})),
+        ("/asset", json!({"filename": name})),
+    ] {
+        let (status, answer) = json_call(
+            reqwest::Method::POST,
+            &format!("{}{path}", ferry.base_url),
+            Some(body),
+        )
+        .await;
+        assert_eq!(status, 413, "{path}: {answer}");
+    }
+}
