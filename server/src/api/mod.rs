@@ -102,6 +102,9 @@ pub fn router() -> Router<AppState> {
         )
         .route("/asset/{id}/{*rest}", any(routes::not_found))
         .route("/metadata/{*rest}", any(routes::not_found))
+        // Server functions are routes of their own; any other `/api/` path is a JSON 404,
+        // not the page a browser would get.
+        .route("/api/{*rest}", any(routes::no_such_server_fn))
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }

@@ -353,6 +353,16 @@ pub async fn not_found() -> ApiError {
     ApiError(FerryError::NotFound("No such API route".into()))
 }
 
+/// Any path under `/api/` that is no server function: a 404 in the server functions' own
+/// error shape (`{"NotFound": "…"}`), as their clients read it.
+pub async fn no_such_server_fn() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(FerryError::NotFound("no such server function".into())),
+    )
+        .into_response()
+}
+
 pub async fn method_not_allowed() -> ApiError {
     ApiError(FerryError::MethodNotAllowed(
         "Method not allowed on this route".into(),

@@ -138,6 +138,7 @@ fn server_fn_cases(f: &Fixture) -> Vec<Bad> {
         bad("server fn: malformed id", M::POST, "/api/get_asset", 400).json(r#"{"id": "nope"}"#),
         bad("server fn: unknown asset", M::POST, "/api/get_asset", 404).json(json!({"id": UNKNOWN_ID}).to_string()),
         bad("server fn: page size 0", M::POST, "/api/list_assets", 400).json(r#"{"params": {"limit": 0}}"#),
+        bad("server fn: no such function", M::POST, "/api/no_such_function", 404).json("{}"),
         bad("server fn: body over 1 MiB", M::POST, "/api/create_upload", 413).json(format!(r#"{{"upload": {{"filename": "{}"}}}}"#, "x".repeat(1_100_000))),
         bad("server fn: unknown status, any case", M::POST, "/api/list_assets", 400).json(r#"{"params": {"status": "gone"}}"#),
         bad("server fn: unknown owner filter", M::POST, "/api/list_assets", 400).json(r#"{"params": {"owner": "everyone"}}"#),

@@ -39,6 +39,7 @@ mod lambda_invoke;
 mod openapi;
 mod ownership;
 mod presigned_s3;
+mod properties;
 mod seed_flows;
 mod shell;
 mod storage;
