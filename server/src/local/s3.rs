@@ -403,17 +403,8 @@ impl S3 for Notifying {
             "ObjectCreated:Put"
         };
         // Verified while s3s-fs reads it, so that a mismatch never reaches its rename.
-        let verdict = checksums::verify_body(
-            &mut req.input.body,
-            checksums::Declared {
-                content_md5: req.input.content_md5.as_ref(),
-                checksums: checksums::checksums_of!(req.input),
-                algorithm: req.input.checksum_algorithm.as_ref(),
-                headers: &req.headers,
-                trailers: req.trailing_headers.clone(),
-            },
-        )?
-        .unwrap_or_default();
+        let verdict = checksums::verify_body(&mut req.input.body, checksums::declared_of!(req))?
+            .unwrap_or_default();
         let resp = self
             .inner
             .put_object(req)
@@ -737,17 +728,8 @@ impl S3 for Notifying {
         req.input.key = stored_key(&req.input.bucket, &req.input.key);
         let (upload_id, part) = (req.input.upload_id.clone(), req.input.part_number);
         // Verified as PutObject's body is; a mismatching part is not stored.
-        let verdict = checksums::verify_body(
-            &mut req.input.body,
-            checksums::Declared {
-                content_md5: req.input.content_md5.as_ref(),
-                checksums: checksums::checksums_of!(req.input),
-                algorithm: req.input.checksum_algorithm.as_ref(),
-                headers: &req.headers,
-                trailers: req.trailing_headers.clone(),
-            },
-        )?
-        .unwrap_or_default();
+        let verdict = checksums::verify_body(&mut req.input.body, checksums::declared_of!(req))?
+            .unwrap_or_default();
         let mut resp = self
             .inner
             .upload_part(req)

@@ -376,6 +376,22 @@ macro_rules! checksums_of {
 }
 pub(super) use checksums_of;
 
+/// What a PutObject or UploadPart request declares about its body (the two inputs have the
+/// same fields but no common type): its `Content-MD5`, `x-amz-checksum-*` headers, algorithm,
+/// headers and trailers, for [`verify_body`].
+macro_rules! declared_of {
+    ($req:expr) => {
+        $crate::local::s3::checksums::Declared {
+            content_md5: $req.input.content_md5.as_ref(),
+            checksums: $crate::local::s3::checksums::checksums_of!($req.input),
+            algorithm: $req.input.checksum_algorithm.as_ref(),
+            headers: &$req.headers,
+            trailers: $req.trailing_headers.clone(),
+        }
+    };
+}
+pub(super) use declared_of;
+
 /// Whether every checksum `listed` names is the one `stored` has.
 pub(super) fn agree(listed: &Checksum, stored: &Checksum) -> bool {
     let (mut listed, mut stored) = (listed.clone(), stored.clone());
