@@ -10,7 +10,7 @@
 //! `REJECTED` (so the `ObjectRemoved` that follows finds the rejection and keeps the record).
 
 use crate::{
-    objects::ObjectStore,
+    objects::{is_s3_key, ObjectStore},
     storage::{is_upload_key, AssetStore, EventOutcome, ObjectEvent, ObjectEventKind, Sequencer},
 };
 use app::domain::{ArrivalRules, StoredFacts};
@@ -24,7 +24,10 @@ pub enum InvalidRecord {
     Missing(&'static str),
     #[error("object key is not valid percent-encoded UTF-8")]
     BadKey,
-    #[error("object key is empty or longer than 1024 bytes")]
+    #[error(
+        "object key is empty or longer than {} bytes",
+        crate::objects::MAX_KEY_BYTES
+    )]
     KeyLength,
     #[error(transparent)]
     BadSequencer(#[from] crate::storage::InvalidSequencer),
@@ -41,7 +44,7 @@ pub fn decode_key(raw: &str) -> Result<String, InvalidRecord> {
         .decode_utf8()
         .map_err(|_| InvalidRecord::BadKey)?
         .into_owned();
-    if key.is_empty() || key.len() > 1024 {
+    if !is_s3_key(&key) {
         return Err(InvalidRecord::KeyLength);
     }
     Ok(key)
@@ -168,12 +171,45 @@ impl EventHandler {
 
     /// Applies every record of a notification.
     pub async fn handle(&self, event: &S3Event) -> Report {
-        handle_notification(self, event).await
+        let bucket = self.bucket.as_str();
+        let mut report = Report::default();
+        for (i, record) in event.records.iter().enumerate() {
+            let mut ev = match decode_record(record) {
+                Ok(ev) => ev,
+                Err(e) => {
+                    tracing::warn!(record = i, error = %e, "skipping invalid S3 event record");
+                    report.invalid.push((i, e));
+                    continue;
+                }
+            };
+            if ev.bucket != bucket {
+                tracing::warn!(
+                    record = i,
+                    bucket = %ev.bucket,
+                    key = %ev.key,
+                    expected = %bucket,
+                    "skipping S3 event record for a bucket that is not Ferry's"
+                );
+                report.foreign.push((i, ev.bucket));
+                continue;
+            }
+            match self.apply(&mut ev).await {
+                Ok(outcome) => {
+                    tracing::debug!(bucket = %ev.bucket, key = %ev.key, ?outcome, "S3 event applied");
+                    report.outcomes.push((i, outcome));
+                }
+                Err(e) => {
+                    tracing::error!(bucket = %ev.bucket, key = %ev.key, error = %e, "S3 event failed");
+                    report.failed.push((i, e));
+                }
+            }
+        }
+        report
     }
 
     /// One record: what S3 stores (for a creation), the table, then the deletion a
     /// rejection asks for. An error is passing: the record should be delivered again.
-    async fn apply(&self, mut ev: ObjectEvent) -> Result<EventOutcome, String> {
+    async fn apply(&self, ev: &mut ObjectEvent) -> Result<EventOutcome, String> {
         // Only Ferry's own keys are asked about: objects other tools put elsewhere are
         // recorded as their events describe them.
         if let ObjectEventKind::Created { facts, .. } = &mut ev.kind {
@@ -188,7 +224,7 @@ impl EventHandler {
         }
         let outcome = self
             .store
-            .apply_event(&ev, &self.rules)
+            .apply_event(ev, &self.rules)
             .await
             .map_err(|e| e.to_string())?;
         if let EventOutcome::Rejected {
@@ -210,44 +246,6 @@ impl EventHandler {
         }
         Ok(outcome)
     }
-}
-
-async fn handle_notification(handler: &EventHandler, event: &S3Event) -> Report {
-    let bucket = handler.bucket.as_str();
-    let mut report = Report::default();
-    for (i, record) in event.records.iter().enumerate() {
-        let ev = match decode_record(record) {
-            Ok(ev) => ev,
-            Err(e) => {
-                tracing::warn!(record = i, error = %e, "skipping invalid S3 event record");
-                report.invalid.push((i, e));
-                continue;
-            }
-        };
-        if ev.bucket != bucket {
-            tracing::warn!(
-                record = i,
-                bucket = %ev.bucket,
-                key = %ev.key,
-                expected = %bucket,
-                "skipping S3 event record for a bucket that is not Ferry's"
-            );
-            report.foreign.push((i, ev.bucket));
-            continue;
-        }
-        let (ev_bucket, ev_key) = (ev.bucket.clone(), ev.key.clone());
-        match handler.apply(ev).await {
-            Ok(outcome) => {
-                tracing::debug!(bucket = %ev_bucket, key = %ev_key, ?outcome, "S3 event applied");
-                report.outcomes.push((i, outcome));
-            }
-            Err(e) => {
-                tracing::error!(bucket = %ev_bucket, key = %ev_key, error = %e, "S3 event failed");
-                report.failed.push((i, e));
-            }
-        }
-    }
-    report
 }
 
 #[cfg(test)]

@@ -14,6 +14,13 @@ pub const MAX_PRESIGN_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 pub const MIN_PART: u64 = 5 * MIB;
 pub const MAX_PART: u64 = 5 * 1024 * MIB;
 pub const MAX_PARTS: u32 = 10_000;
+/// The longest object key S3 holds, in bytes.
+pub const MAX_KEY_BYTES: usize = 1024;
+
+/// Whether S3 could hold an object under `key`: 1 to [`MAX_KEY_BYTES`] bytes.
+pub fn is_s3_key(key: &str) -> bool {
+    (1..=MAX_KEY_BYTES).contains(&key.len())
+}
 const MIB: u64 = 1024 * 1024;
 
 /// Parts of at least 8 MiB, larger when needed to stay within 10,000 parts.

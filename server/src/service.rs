@@ -4,7 +4,8 @@
 use crate::{
     config::Limits,
     objects::{
-        part_size_for, ObjectError, ObjectStore, PutConditions, StoredPart, MAX_PART, MAX_PARTS,
+        is_s3_key, part_size_for, ObjectError, ObjectStore, PutConditions, StoredPart,
+        MAX_KEY_BYTES, MAX_PART, MAX_PARTS,
     },
     storage::{AssetStore, ListQuery, NewAsset, Scope, TableError},
 };
@@ -88,7 +89,7 @@ fn check_sha256(field: &str, value: &str) -> Result<(), FerryError> {
 
 /// An object S3 could hold: a bucket named as S3 names them (3 to 63 lower-case letters,
 /// digits, dots and hyphens, starting and ending with a letter or digit; never a `/`, so
-/// `bucket/key` names one pair) and a key of 1 to 1024 bytes.
+/// `bucket/key` names one pair) and a key S3 could hold ([`is_s3_key`]).
 fn check_object_ref(bucket: &str, key: &str) -> Result<(), FerryError> {
     let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     let bucket_ok = (3..=63).contains(&bucket.len())
@@ -104,10 +105,10 @@ fn check_object_ref(bucket: &str, key: &str) -> Result<(), FerryError> {
                 .into(),
         ));
     }
-    if key.is_empty() || key.len() > 1024 {
-        return Err(FerryError::BadRequest(
-            "key must be 1 to 1024 bytes, as S3 keys are".into(),
-        ));
+    if !is_s3_key(key) {
+        return Err(FerryError::BadRequest(format!(
+            "key must be 1 to {MAX_KEY_BYTES} bytes, as S3 keys are"
+        )));
     }
     Ok(())
 }

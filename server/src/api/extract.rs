@@ -88,9 +88,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
             BytesRejection::FailedToBufferBody(_)
                 if e.status() == StatusCode::PAYLOAD_TOO_LARGE =>
             {
-                ApiError(FerryError::PayloadTooLarge(format!(
-                    "request body is larger than {MAX_BODY_BYTES} bytes"
-                )))
+                ApiError(body_too_large())
             }
             other => ApiError::bad_request(format!("cannot read the request body: {other}")),
         })?;
@@ -110,6 +108,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
     }
 }
 
+/// What a body over [`MAX_BODY_BYTES`] gets, from REST and server functions alike.
+fn body_too_large() -> FerryError {
+    FerryError::PayloadTooLarge(format!(
+        "request body is larger than {MAX_BODY_BYTES} bytes"
+    ))
+}
+
 /// Server functions take bodies of at most [`MAX_BODY_BYTES`], as REST does, and a larger one
 /// is a `413` there too (in the server functions' error shape), before it is read. A body
 /// whose size is not known in advance is cut at the same size by `DefaultBodyLimit`.
@@ -127,10 +132,7 @@ pub async fn server_fn_bodies(
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
         .unwrap_or_else(|| req.body().size_hint().lower());
     if is_server_fn && declared > MAX_BODY_BYTES as u64 {
-        let err = FerryError::PayloadTooLarge(format!(
-            "request body is larger than {MAX_BODY_BYTES} bytes"
-        ));
-        let body = serde_json::to_vec(&err).expect("errors serialise");
+        let body = serde_json::to_vec(&body_too_large()).expect("errors serialise");
         return (
             StatusCode::PAYLOAD_TOO_LARGE,
             [(header::CONTENT_TYPE, "application/json")],

@@ -196,6 +196,15 @@ fn declared_size(a: &Asset) -> Option<u64> {
     a.etag.is_none().then_some(a.size).flatten()
 }
 
+/// Why a `REJECTED` asset was rejected: its record says; one without a reason (which Ferry
+/// never writes) reads as too large for an object of `size` bytes.
+fn recorded_rejection(asset: &Asset, size: u64, rules: &ArrivalRules) -> Rejection {
+    asset.rejection.clone().unwrap_or(Rejection::TooLarge {
+        size,
+        limit: rules.max_bytes,
+    })
+}
+
 /// Whether the object that arrived for `asset` may stay: a rejected asset refuses every
 /// object (with its recorded reason); any other must meet the rules.
 fn verdict(
@@ -205,10 +214,7 @@ fn verdict(
     facts: &StoredFacts,
 ) -> Result<(), Rejection> {
     if asset.status == AssetStatus::Rejected {
-        return Err(asset.rejection.clone().unwrap_or(Rejection::TooLarge {
-            size,
-            limit: rules.max_bytes,
-        }));
+        return Err(recorded_rejection(asset, size, rules));
     }
     rules.check(declared_size(asset), size, facts.content_type.as_deref())
 }
@@ -233,10 +239,7 @@ fn plan(
             {
                 Plan::Again(EventOutcome::Rejected {
                     asset_id: a.id,
-                    rejection: a.rejection.clone().unwrap_or(Rejection::TooLarge {
-                        size: a.size.unwrap_or_default(),
-                        limit: rules.max_bytes,
-                    }),
+                    rejection: recorded_rejection(a, a.size.unwrap_or_default(), rules),
                 })
             }
             _ => Plan::Stale,
