@@ -213,8 +213,9 @@ pub struct AccessSettings {
     /// cookies are `Secure` when it is https. Defaults to the listening address.
     #[arg(long, env = "FERRY_PUBLIC_URL", value_parser = public_url)]
     pub public_url: Option<url::Url>,
-    /// Secret (at least 32 bytes) the session-cookie key is derived from. `ferry serve`
-    /// without it keeps a generated one in `<data dir>/cookie.key`.
+    /// Secret (at least 32 bytes) the server's keys are derived from: the session cookies'
+    /// and the page cursors' (keys.rs). `ferry serve` without it keeps a generated one in
+    /// `<data dir>/cookie.key`; the web function in Lambda needs it.
     #[arg(long, env = "FERRY_COOKIE_KEY", hide_env_values = true, value_parser = cookie_secret)]
     pub cookie_key: Option<String>,
 }

@@ -8,6 +8,7 @@ pub mod aws;
 pub mod config;
 pub mod data_dir;
 pub mod headers;
+pub mod keys;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod listener;

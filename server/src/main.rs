@@ -4,6 +4,7 @@
 use clap::{CommandFactory, Parser};
 use server::{
     config::{Backend, Cli, Command, ServeArgs},
+    keys::ServerKey,
     services::Services,
     site::Site,
 };
@@ -77,8 +78,18 @@ fn arguments() -> Result<Vec<std::ffi::OsString>, Error> {
 /// Builds the AWS clients once (cold start), then serves invocations until Lambda stops us.
 #[cfg(feature = "lambda")]
 async fn lambda(args: server::config::LambdaArgs) -> Result<(), Error> {
-    let access = server::auth::Access::from_settings(&args.settings.access, None, None)?;
-    let services = Services::from_env(args.settings).await.with_access(access);
+    // Only the web function hands out cursors and cookies; the events function is not
+    // given the secret.
+    let key = match args.handler {
+        server::config::Handler::Web => {
+            ServerKey::load(args.settings.access.cookie_key.as_deref(), None)?
+        }
+        server::config::Handler::S3Events => ServerKey::ephemeral(),
+    };
+    let access = server::auth::Access::from_settings(&args.settings.access, &key, None)?;
+    let services = Services::from_env(args.settings, &key)
+        .await
+        .with_access(access);
     let site = Site::load(&args.site_root)?;
     server::lambda::run(args.handler, services, site).await
 }
@@ -93,12 +104,12 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
         .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     let addr = listener.local_addr()?;
     server::auth::refuse_open_network(&args.settings.access, addr)?;
-    let access = server::auth::Access::from_settings(
-        &args.settings.access,
+    let key = ServerKey::load(
+        args.settings.access.cookie_key.as_deref(),
         Some(&args.data_dir),
-        Some(addr),
     )?;
-    let storage = Storage::start(&args, addr).await?;
+    let access = server::auth::Access::from_settings(&args.settings.access, &key, Some(addr))?;
+    let storage = Storage::start(&args, addr, &key).await?;
     let services = storage.services().with_access(access);
     tracing::info!(
         table = %services.settings.table_name,
@@ -130,10 +141,16 @@ enum Storage {
 }
 
 impl Storage {
-    async fn start(args: &ServeArgs, addr: std::net::SocketAddr) -> Result<Storage, Error> {
+    async fn start(
+        args: &ServeArgs,
+        addr: std::net::SocketAddr,
+        key: &ServerKey,
+    ) -> Result<Storage, Error> {
         let settings = args.settings.clone();
         match args.backend {
-            Backend::Aws => Ok(Storage::Aws(Box::new(Services::from_env(settings).await))),
+            Backend::Aws => Ok(Storage::Aws(Box::new(
+                Services::from_env(settings, key).await,
+            ))),
             #[cfg(feature = "local")]
             Backend::Embedded => {
                 let origins = app_origins(addr);
@@ -142,6 +159,7 @@ impl Storage {
                     settings,
                     &origins,
                     &args.listen,
+                    key,
                 )
                 .await?;
                 tracing::info!(
@@ -155,7 +173,7 @@ impl Storage {
             }
             #[cfg(not(feature = "local"))]
             Backend::Embedded => {
-                let _ = addr;
+                let _ = (addr, key);
                 Err("this build has no embedded backends: use --backend aws".into())
             }
         }

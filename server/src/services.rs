@@ -2,8 +2,8 @@
 //! embedded backends.
 
 use crate::{
-    auth::Access, aws, config::Settings, notifications::EventHandler, objects::ObjectStore,
-    service::AssetService, storage::AssetStore,
+    auth::Access, aws, config::Settings, keys::ServerKey, notifications::EventHandler,
+    objects::ObjectStore, service::AssetService, storage::AssetStore,
 };
 use std::sync::Arc;
 
@@ -73,12 +73,14 @@ impl Services {
         Services { access, ..self }
     }
 
-    /// Against AWS (or any compatible service named by `AWS_ENDPOINT_URL*`).
-    pub async fn from_env(settings: Settings) -> Services {
+    /// Against AWS (or any compatible service named by `AWS_ENDPOINT_URL*`), with cursors
+    /// sealed by `key`.
+    pub async fn from_env(settings: Settings, key: &ServerKey) -> Services {
         let config = aws::config_from_env().await;
         let store = Arc::new(AssetStore::new(
             aws::dynamodb_client(&config),
             &settings.table_name,
+            key.cursors(),
         ));
         let objects = Arc::new(ObjectStore::new(aws::s3_client(
             &config,
@@ -107,21 +109,32 @@ impl Embedded {
 
     /// Starts DynamoDB and S3 endpoints keeping their data under `data_dir`, creates the
     /// table and bucket if missing, and routes S3 events into the asset store. The S3
-    /// endpoint's listener has the default [`crate::config::ListenLimits`].
+    /// endpoint's listener has the default [`crate::config::ListenLimits`]; the server key
+    /// is the configured one or the one kept in `data_dir` ([`ServerKey::load`]).
     pub async fn start(
         data_dir: &std::path::Path,
         settings: Settings,
         allowed_origins: &[String],
     ) -> Result<Embedded, Box<dyn std::error::Error + Send + Sync>> {
-        Self::start_with(data_dir, settings, allowed_origins, &Default::default()).await
+        let key = ServerKey::load(settings.access.cookie_key.as_deref(), Some(data_dir))?;
+        Self::start_with(
+            data_dir,
+            settings,
+            allowed_origins,
+            &Default::default(),
+            &key,
+        )
+        .await
     }
 
-    /// The same, with the S3 endpoint's listener limited by `listen`.
+    /// The same, with the S3 endpoint's listener limited by `listen` and cursors sealed by
+    /// `key`.
     pub async fn start_with(
         data_dir: &std::path::Path,
         settings: Settings,
         allowed_origins: &[String],
         listen: &crate::config::ListenLimits,
+        key: &ServerKey,
     ) -> Result<Embedded, Box<dyn std::error::Error + Send + Sync>> {
         use crate::local::{self, Credentials};
         let credentials = Credentials::load_or_create(data_dir)?;
@@ -138,6 +151,7 @@ impl Embedded {
         let store = Arc::new(AssetStore::new(
             aws::dynamodb_client(&endpoint_config(&dynamo.endpoint)),
             &settings.table_name,
+            key.cursors(),
         ));
         store.ensure_table().await?;
 

@@ -17,12 +17,13 @@ mod tokens;
 
 pub use guard::Origins;
 pub use issuer::{Discovery, Http, IssuerError};
-pub use session::{cookie_key, Session, SESSION_COOKIE, SESSION_SECS};
+pub use session::{Session, SESSION_COOKIE, SESSION_SECS};
 pub use tokens::{AdminRule, Claims, Identity, TokenError, Verifier, ALLOWED_ALGORITHMS};
 
 use crate::{
     api::ApiError,
     config::{AccessSettings, AuthMode},
+    keys::ServerKey,
 };
 use app::{
     account::Viewer,
@@ -38,7 +39,7 @@ use axum::{
     Router,
 };
 use session::Cookies;
-use std::{net::SocketAddr, path::Path, sync::Arc};
+use std::{net::SocketAddr, sync::Arc};
 
 /// How this server decides who is asking. Cheap to clone.
 #[derive(Clone)]
@@ -96,12 +97,12 @@ impl Access {
         }
     }
 
-    /// From the settings. `key_dir` is where a generated cookie key is kept (`ferry serve`'s
-    /// data dir; none in Lambda), `listening` the address `ferry serve` listens on (the
-    /// public URL when none is configured).
+    /// From the settings. `key` is the server's (the session cookies' key is derived from
+    /// it), `listening` the address `ferry serve` listens on (the public URL when none is
+    /// configured).
     pub fn from_settings(
         settings: &AccessSettings,
-        key_dir: Option<&Path>,
+        key: &ServerKey,
         listening: Option<SocketAddr>,
     ) -> Result<Access, String> {
         let public_url = match (&settings.public_url, listening) {
@@ -128,7 +129,6 @@ impl Access {
         let redirect_url = public_url
             .join("/auth/callback")
             .map_err(|e| e.to_string())?;
-        let key = cookie_key(settings.cookie_key.as_deref(), key_dir)?;
         let http = Http::new().map_err(|e| e.to_string())?;
         let oidc = Oidc {
             issuer,
@@ -144,7 +144,7 @@ impl Access {
                 group: settings.admin_group.clone(),
             },
             cookies: Cookies {
-                key,
+                key: key.cookies(),
                 secure: public_url.scheme() == "https",
             },
             public_url: public_url.clone(),

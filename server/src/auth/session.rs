@@ -7,7 +7,6 @@
 use app::domain::{Caller, Owner};
 use axum_extra::extract::cookie::{Cookie, Key, PrivateCookieJar, SameSite};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
-use std::path::Path;
 
 pub const SESSION_COOKIE: &str = "ferry_session";
 pub const LOGIN_COOKIE: &str = "ferry_login";
@@ -118,46 +117,6 @@ impl Cookies {
     }
 }
 
-/// The cookie key: derived from the configured secret, or from one generated into
-/// `<dir>/cookie.key` (mode 0600) and kept there for the next start.
-pub fn cookie_key(secret: Option<&str>, dir: Option<&Path>) -> Result<Key, String> {
-    if let Some(secret) = secret {
-        return Ok(Key::derive_from(secret.as_bytes()));
-    }
-    let Some(dir) = dir else {
-        return Err("sign-in needs FERRY_COOKIE_KEY (a secret of at least 32 bytes)".into());
-    };
-    let path = dir.join("cookie.key");
-    let secret = match std::fs::read_to_string(&path) {
-        Ok(s) if s.trim().len() >= 32 => s.trim().to_owned(),
-        Ok(_) => return Err(format!("{} is shorter than 32 bytes", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let secret: String = Key::generate()
-                .master()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            write_private(&path, &secret)?;
-            secret
-        }
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-    };
-    Ok(Key::derive_from(secret.as_bytes()))
-}
-
-fn write_private(path: &Path, contents: &str) -> Result<(), String> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-    file.write_all(contents.as_bytes())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,27 +205,5 @@ mod tests {
         for part in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/", "Max-Age=60"] {
             assert!(set.contains(part), "{set}");
         }
-    }
-
-    #[test]
-    fn a_generated_key_is_kept_private_and_reused() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = cookie_key(None, Some(dir.path())).unwrap();
-        let b = cookie_key(None, Some(dir.path())).unwrap();
-        assert_eq!(a.master(), b.master());
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("cookie.key"))
-                .unwrap()
-                .permissions()
-                .mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-        assert!(cookie_key(None, None).is_err());
-        assert_ne!(
-            cookie_key(Some(&"s".repeat(32)), None).unwrap().master(),
-            a.master()
-        );
     }
 }

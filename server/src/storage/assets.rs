@@ -14,6 +14,7 @@ use super::{
     error::TableError,
     indexes::INDEX_BY_OBJECT,
 };
+use crate::keys::CursorKey;
 use app::domain::{
     media::validate_content_type, validate_filename, Asset, AssetId, AssetStatus, Caller, Owner,
 };
@@ -24,6 +25,8 @@ use std::sync::Mutex;
 pub struct AssetStore {
     pub(super) db: Client,
     pub(super) table: String,
+    /// Seals the page cursors listings hand out (one key for every instance).
+    pub(super) cursor_key: CursorKey,
     ids: Mutex<ulid::Generator>,
 }
 
@@ -102,10 +105,11 @@ const RESTORE: Transition = Transition {
 const TRANSITION_ATTEMPTS: usize = 8;
 
 impl AssetStore {
-    pub fn new(db: Client, table: impl Into<String>) -> AssetStore {
+    pub fn new(db: Client, table: impl Into<String>, cursor_key: CursorKey) -> AssetStore {
         AssetStore {
             db,
             table: table.into(),
+            cursor_key,
             ids: Mutex::new(ulid::Generator::new()),
         }
     }

@@ -1,22 +1,24 @@
-//! Page cursors: opaque to callers (base64url of a small JSON document). A cursor names the
-//! listing it belongs to (whose assets, status filter, order, search prefix) and refuses to
-//! continue any other, so one owner's cursor is refused in another owner's listing; it holds
-//! the index position of the row it is next to.
+//! Page cursors: opaque to callers and tamper-evident (a small JSON document sealed with the
+//! server's [`CursorKey`]: a cursor the server did not make, or changed by one bit, is
+//! refused). A cursor names the listing it belongs to (whose assets, status filter, order,
+//! search prefix) and refuses to continue any other, so one owner's cursor is refused in
+//! another owner's listing; it holds the index position of the row it is next to.
 
 use super::{
     codec::{name_key, NAME_KEY_SEPARATOR},
     error::TableError,
 };
+use crate::keys::CursorKey;
 use app::{
     api::SortOrder,
     domain::{Asset, AssetId, AssetStatus, Owner},
 };
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde::{Deserialize, Serialize};
 
 const CURSOR_VERSION: u8 = 3;
-/// Longest cursor accepted (a name key is at most 255 characters, 4 bytes each).
-const MAX_CURSOR_LEN: usize = 4096;
+/// Longest cursor accepted (a name key is at most 255 characters, 4 bytes each, and
+/// base64 makes four characters of three bytes).
+const MAX_CURSOR_LEN: usize = 6144;
 
 /// Whose assets a listing reads, as the service resolved it for the caller (a caller's
 /// "mine" and an administrator naming that same owner are the same scope).
@@ -76,16 +78,16 @@ impl Cursor {
         }
     }
 
-    pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("cursor serialises"))
+    pub fn encode(&self, key: &CursorKey) -> String {
+        key.seal(&serde_json::to_vec(self).expect("cursor serialises"))
     }
 
-    pub fn decode(s: &str, listing: &Listing) -> Result<Cursor, TableError> {
+    pub fn decode(s: &str, listing: &Listing, key: &CursorKey) -> Result<Cursor, TableError> {
         let bad = || TableError::InvalidCursor;
         if s.len() > MAX_CURSOR_LEN {
             return Err(bad());
         }
-        let raw = URL_SAFE_NO_PAD.decode(s).map_err(|_| bad())?;
+        let raw = key.open(s).ok_or_else(bad)?;
         let cursor: Cursor = serde_json::from_slice(&raw).map_err(|_| bad())?;
         if cursor.v != CURSOR_VERSION {
             return Err(bad());
@@ -108,6 +110,12 @@ impl Cursor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::ServerKey;
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+
+    fn key() -> CursorKey {
+        ServerKey::from_secret(&[7; 32]).cursors()
+    }
 
     fn listing(status: Option<AssetStatus>, sort: SortOrder, prefix: Option<&str>) -> Listing {
         Listing {
@@ -120,6 +128,7 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_tampering() {
+        let key = key();
         let id: AssetId = "01JDQ7ZK3M5X9V2B8N4C6T1R0W".parse().unwrap();
         let plain = listing(None, SortOrder::Newest, None);
         for l in [
@@ -134,10 +143,10 @@ mod tests {
                     id,
                     name_key: None,
                 };
-                assert_eq!(Cursor::decode(&c.encode(), &l).unwrap(), c);
+                assert_eq!(Cursor::decode(&c.encode(&key), &l, &key).unwrap(), c);
                 let other = listing(Some(AssetStatus::Created), l.sort, None);
                 assert!(matches!(
-                    Cursor::decode(&c.encode(), &other),
+                    Cursor::decode(&c.encode(&key), &other, &key),
                     Err(TableError::CursorMismatch)
                 ));
                 // Another owner's listing, or another scope, refuses it too.
@@ -148,7 +157,7 @@ mod tests {
                 ] {
                     let theirs = Listing { scope, ..l.clone() };
                     assert!(matches!(
-                        Cursor::decode(&c.encode(), &theirs),
+                        Cursor::decode(&c.encode(&key), &theirs, &key),
                         Err(TableError::CursorMismatch)
                     ));
                 }
@@ -162,9 +171,9 @@ mod tests {
             id,
             name_key: Some(name_key("Report.pdf", id)),
         };
-        assert_eq!(Cursor::decode(&c.encode(), &named).unwrap(), c);
+        assert_eq!(Cursor::decode(&c.encode(&key), &named, &key).unwrap(), c);
         // A name-order cursor must carry the name key of its own row.
-        for key in [
+        for row_key in [
             None,
             Some(name_key(
                 "Report.pdf",
@@ -172,18 +181,41 @@ mod tests {
             )),
         ] {
             let forged = Cursor {
-                name_key: key,
+                name_key: row_key,
                 ..c.clone()
             };
             assert!(matches!(
-                Cursor::decode(&forged.encode(), &named),
+                Cursor::decode(&forged.encode(&key), &named, &key),
                 Err(TableError::InvalidCursor)
             ));
         }
         let old_format = URL_SAFE_NO_PAD.encode(format!("v1:*:{id}"));
-        for bad in ["", "!!!", "djE6Kjpub3Bl", &old_format, &"A".repeat(5000)] {
+        // A well-formed cursor the server did not seal (the format before cursors were
+        // signed), or sealed under another server's key, is refused.
+        let unsigned = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&c).unwrap());
+        let foreign = c.encode(&ServerKey::from_secret(&[8; 32]).cursors());
+        // One character changed anywhere in a genuine cursor.
+        let genuine = c.encode(&key);
+        let flipped: Vec<String> = (0..genuine.len())
+            .map(|i| {
+                let mut b = genuine.clone().into_bytes();
+                b[i] = if b[i] == b'x' { b'y' } else { b'x' };
+                String::from_utf8(b).unwrap()
+            })
+            .filter(|f| *f != genuine)
+            .collect();
+        let fixed = ["", "!!!", "djE6Kjpub3Bl", &old_format, &"A".repeat(7000)];
+        let bad = fixed
+            .iter()
+            .map(|s| s.to_string())
+            .chain([unsigned, foreign])
+            .chain(flipped);
+        for bad in bad {
             assert!(
-                matches!(Cursor::decode(bad, &plain), Err(TableError::InvalidCursor)),
+                matches!(
+                    Cursor::decode(&bad, &named, &key),
+                    Err(TableError::InvalidCursor)
+                ),
                 "{bad}"
             );
         }

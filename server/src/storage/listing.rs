@@ -22,6 +22,7 @@ use super::{
         INDEX_BY_OWNER_STATUS_NAME,
     },
 };
+use crate::keys::CursorKey;
 use app::{
     api::{ListParams, SortOrder},
     domain::{Asset, AssetStatus},
@@ -197,19 +198,20 @@ fn page_links(
     cursor: Option<&Cursor>,
     items: &[Asset],
     more: bool,
+    key: &CursorKey,
 ) -> (Option<String>, Option<String>) {
     let at =
-        |asset: Option<&Asset>, back: bool| asset.map(|a| Cursor::at(listing, a, back).encode());
+        |asset: Option<&Asset>, back: bool| asset.map(|a| Cursor::at(listing, a, back).encode(key));
     match cursor {
         None => (if more { at(items.last(), false) } else { None }, None),
         // Read backwards from a row: the rows after this page start at that row.
         Some(c) if c.back => (
-            at(items.last(), false).or_else(|| Some(c.turned(false).encode())),
+            at(items.last(), false).or_else(|| Some(c.turned(false).encode(key))),
             if more { at(items.first(), true) } else { None },
         ),
         Some(c) => (
             if more { at(items.last(), false) } else { None },
-            at(items.first(), true).or_else(|| Some(c.turned(true).encode())),
+            at(items.first(), true).or_else(|| Some(c.turned(true).encode(key))),
         ),
     }
 }
@@ -223,7 +225,7 @@ impl AssetStore {
         let cursor = query
             .cursor
             .as_deref()
-            .map(|c| Cursor::decode(c, &listing))
+            .map(|c| Cursor::decode(c, &listing, &self.cursor_key))
             .transpose()?;
         let mut plans = query_plans(&listing, cursor.as_ref());
         let mut items = if plans.len() == 1 {
@@ -242,7 +244,8 @@ impl AssetStore {
         if cursor.as_ref().is_some_and(|c| c.back) {
             items.reverse();
         }
-        let (next_cursor, prev_cursor) = page_links(&listing, cursor.as_ref(), &items, more);
+        let (next_cursor, prev_cursor) =
+            page_links(&listing, cursor.as_ref(), &items, more, &self.cursor_key);
         Ok(Page {
             items,
             next_cursor,
@@ -462,27 +465,28 @@ mod tests {
     fn neighbouring_pages_start_at_the_edge_rows() {
         let l = listing(None, SortOrder::Newest);
         let rows = [asset(3, "c"), asset(2, "b")];
-        let decode = |c: Option<String>| c.map(|c| Cursor::decode(&c, &l).unwrap());
+        let key = crate::keys::ServerKey::from_secret(&[7; 32]).cursors();
+        let decode = |c: Option<String>| c.map(|c| Cursor::decode(&c, &l, &key).unwrap());
         // First page: next only when more rows exist.
-        let (next, prev) = page_links(&l, None, &rows, true);
+        let (next, prev) = page_links(&l, None, &rows, true, &key);
         assert_eq!(decode(next), Some(Cursor::at(&l, &rows[1], false)));
         assert_eq!(prev, None);
-        assert_eq!(page_links(&l, None, &rows, false), (None, None));
+        assert_eq!(page_links(&l, None, &rows, false, &key), (None, None));
         // Forward from a row: previous always exists, next only with more.
         let from = Cursor::at(&l, &asset(4, "d"), false);
-        let (next, prev) = page_links(&l, Some(&from), &rows, false);
+        let (next, prev) = page_links(&l, Some(&from), &rows, false, &key);
         assert_eq!(next, None);
         assert_eq!(decode(prev), Some(Cursor::at(&l, &rows[0], true)));
         // Backward from a row: next always exists, previous only with more.
         let back = Cursor::at(&l, &asset(1, "a"), true);
-        let (next, prev) = page_links(&l, Some(&back), &rows, false);
+        let (next, prev) = page_links(&l, Some(&back), &rows, false, &key);
         assert_eq!(decode(next), Some(Cursor::at(&l, &rows[1], false)));
         assert_eq!(prev, None);
         // An empty page read from a row still links back to where it came from.
-        let (next, prev) = page_links(&l, Some(&back), &[], false);
+        let (next, prev) = page_links(&l, Some(&back), &[], false, &key);
         assert_eq!(decode(next), Some(back.turned(false)));
         assert_eq!(prev, None);
-        let (_, prev) = page_links(&l, Some(&from), &[], false);
+        let (_, prev) = page_links(&l, Some(&from), &[], false, &key);
         assert_eq!(decode(prev), Some(from.turned(true)));
     }
 

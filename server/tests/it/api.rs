@@ -499,6 +499,22 @@ async fn list_assets_pages_filters_and_shapes() {
         StatusCode::BAD_REQUEST,
         "another listing",
     );
+
+    // Cursors are tamper-evident: the same cursor turned to read backwards, with its tag
+    // kept or dropped, is refused.
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+    let (payload, tag) = next.split_once('.').expect("a sealed cursor");
+    let json = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert!(json.contains(r#""back":false"#), "{json}");
+    let turned = URL_SAFE_NO_PAD.encode(json.replace(r#""back":false"#, r#""back":true"#));
+    for forged in [format!("{turned}.{tag}"), turned] {
+        assert_error(
+            &api.get(&format!("/asset?sort=name_desc&limit=3&cursor={forged}"))
+                .await,
+            StatusCode::BAD_REQUEST,
+            "not one this server issued",
+        );
+    }
 }
 
 #[tokio::test]
@@ -1184,7 +1200,7 @@ async fn rest_bodies_keep_their_shape() {
         (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", "[time]"),
         (r"http://127\.0\.0\.1:\d+/[^\x22]*", "[presigned url]"),
         (r"\x22[0-9A-F]{16,64}\x22", "\"[sequencer]\""),
-        (r"eyJ[A-Za-z0-9_-]+", "[cursor]"),
+        (r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", "[cursor]"),
     ]}, {
         insta::assert_json_snapshot!("rest_bodies", bodies);
     });

@@ -108,6 +108,9 @@ async fn post_init_error(State(s): State<RuntimeState>, body: axum::body::Bytes)
     StatusCode::ACCEPTED
 }
 
+/// The web function's `FERRY_COOKIE_KEY` (the template's generated `CookieKey`).
+const WEB_SERVER_KEY: &str = "the web function's secret, at least 32 bytes";
+
 /// One function: an emulated Runtime API and the `ferry` process polling it.
 struct Function {
     child: Child,
@@ -247,6 +250,8 @@ impl Function {
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("TABLE_NAME", table)
             .env("BUCKET_NAME", env.bucket())
+            // The template gives the secret to the web function only.
+            .envs((handler == "web").then_some(("FERRY_COOKIE_KEY", WEB_SERVER_KEY)))
             .envs(extra.iter().copied())
             // FERRY_SITE_ROOT unset: `site`, relative to the task root, as in Lambda.
             .env("RUST_LOG", "info")
@@ -402,6 +407,61 @@ async fn the_web_function_checks_the_issuers_tokens() {
     let res = web.http("GET", "/assets", "", None).await;
     assert_eq!(res.status, 303, "{res:?}");
     assert_eq!(res.raw["headers"]["location"], "/sign-in?next=%2Fassets");
+}
+
+/// Every instance of the web function seals page cursors with the same key, so the next
+/// page can be served by another instance; an instance with another secret refuses the
+/// cursor, and one without a secret does not start.
+#[tokio::test]
+async fn a_page_cursor_from_one_web_instance_opens_on_another() {
+    let env = TestApp::start().await;
+    let table = env.services().settings.table_name.clone();
+    for name in ["a.txt", "b.txt"] {
+        let r = env
+            .post_json("/asset", &json!({ "filename": name }).to_string())
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+    }
+    let artifact = Artifact::from_env();
+    let mut first = Function::start(&env, &artifact, "web", &table).await;
+    let mut second = Function::start(&env, &artifact, "web", &table).await;
+
+    let page = first.http("GET", "/asset", "limit=1", None).await;
+    assert_eq!(page.status, 200, "{page:?}");
+    let cursor = page.body["next_cursor"].as_str().unwrap().to_owned();
+    let query = format!("limit=1&cursor={cursor}");
+    let next = second.http("GET", "/asset", &query, None).await;
+    assert_eq!(next.status, 200, "{next:?}");
+    let first_id = &page.body["items"][0]["asset_id"];
+    assert!(first_id.is_string(), "{page:?}");
+    assert_ne!(&next.body["items"][0]["asset_id"], first_id, "{next:?}");
+
+    let other_secret = [(
+        "FERRY_COOKIE_KEY",
+        "another deployment's secret of 32 bytes",
+    )];
+    let mut other = Function::start_with(&env, &artifact, "web", &table, &other_secret).await;
+    let refused = other.http("GET", "/asset", &query, None).await;
+    assert_eq!(refused.status, 400, "{refused:?}");
+    assert_eq!(
+        refused.body["error"],
+        "the cursor is not one this server issued"
+    );
+
+    let mut keyless =
+        Function::start_with(&env, &artifact, "web", &table, &[("FERRY_COOKIE_KEY", "")]).await;
+    let status = tokio::task::spawn_blocking(move || {
+        let status = keyless.child.wait().unwrap();
+        (status, std::fs::read_to_string(keyless.log.path()).unwrap())
+    })
+    .await
+    .unwrap();
+    assert!(!status.0.success(), "{status:?}");
+    assert!(
+        status.1.contains("FERRY_COOKIE_KEY is missing"),
+        "{}",
+        status.1
+    );
 }
 
 #[tokio::test]

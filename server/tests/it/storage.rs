@@ -1139,7 +1139,11 @@ async fn a_table_from_an_older_ferry_is_upgraded_once_to_the_local_owner_and_own
         .await
         .unwrap();
 
-    let store = server::storage::AssetStore::new(db.clone(), "old-ferry");
+    let store = server::storage::AssetStore::new(
+        db.clone(),
+        "old-ferry",
+        server::keys::ServerKey::ephemeral().cursors(),
+    );
     store.ensure_table().await.unwrap();
     let described = db
         .describe_table()

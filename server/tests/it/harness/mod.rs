@@ -35,6 +35,7 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use server::{
     config::{Limits, Settings},
+    keys::ServerKey,
     services::{Embedded, Services},
     site::Site,
     storage::AssetStore,
@@ -135,7 +136,8 @@ impl TestApp {
         a.oidc_client_id = Some(CLIENT_ID.into());
         a.public_url = Some(ORIGIN.parse().unwrap());
         a.cookie_key = Some("a test secret that is at least 32 bytes long".into());
-        let access = server::auth::Access::from_settings(&settings.access, None, None).unwrap();
+        let key = ServerKey::load(settings.access.cookie_key.as_deref(), None).unwrap();
+        let access = server::auth::Access::from_settings(&settings.access, &key, None).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let embedded = start_embedded(dir.path(), settings).await;
         let services = embedded.services.clone().with_access(access);
@@ -185,7 +187,11 @@ impl TestApp {
             &e.credentials.access_key,
             &e.credentials.secret_key,
         ));
-        let store = std::sync::Arc::new(AssetStore::new(client, "no-such-table"));
+        let store = std::sync::Arc::new(AssetStore::new(
+            client,
+            "no-such-table",
+            ServerKey::ephemeral().cursors(),
+        ));
         let services = self.services();
         Services::new(services.settings.clone(), store, services.objects.clone())
     }
