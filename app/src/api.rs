@@ -5,11 +5,69 @@
 use crate::domain::{Asset, AssetId, AssetStatus, Owner};
 use leptos::prelude::*;
 use leptos::server_fn::{
-    codec::JsonEncoding,
+    codec::{JsonEncoding, Post},
     error::{FromServerFnError, ServerFnErrorErr},
+    Bytes, ContentType, Decodes, Encodes, Format, FormatType,
 };
-use serde::{Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// The JSON server functions' input: a POSTed JSON object of their arguments, like
+/// `Json`, except that a top-level field the function does not take is refused (`400`), as
+/// the REST bodies refuse theirs: a misspelt optional argument is an error, not a default.
+pub type StrictJson = Post<StrictJsonEncoding>;
+
+/// The encoding of [`StrictJson`].
+pub struct StrictJsonEncoding;
+
+impl ContentType for StrictJsonEncoding {
+    const CONTENT_TYPE: &'static str = JsonEncoding::CONTENT_TYPE;
+}
+
+impl FormatType for StrictJsonEncoding {
+    const FORMAT_TYPE: Format = Format::Text;
+}
+
+impl<T: Serialize> Encodes<T> for StrictJsonEncoding {
+    type Error = serde_json::Error;
+
+    fn encode(args: &T) -> Result<Bytes, Self::Error> {
+        serde_json::to_vec(args).map(Bytes::from)
+    }
+}
+
+impl<T: DeserializeOwned + Serialize> Decodes<T> for StrictJsonEncoding {
+    type Error = serde_json::Error;
+
+    /// The arguments, read as `Json` reads them; then every field sent must be one the
+    /// arguments have (they serialise every field they take, so what they write back is
+    /// the list of known names, however serde renames them).
+    fn decode(bytes: Bytes) -> Result<T, Self::Error> {
+        use serde::de::Error;
+        let args: T = serde_json::from_slice(&bytes)?;
+        let sent: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&bytes)?;
+        let known = serde_json::to_value(&args)?;
+        match sent
+            .keys()
+            .find(|field| known.get(field.as_str()).is_none())
+        {
+            None => Ok(args),
+            Some(field) => {
+                let expected: Vec<String> = known
+                    .as_object()
+                    .map(|o| o.keys().map(|k| format!("`{k}`")).collect())
+                    .unwrap_or_default();
+                Err(serde_json::Error::custom(format!(
+                    "unknown field `{field}`, expected {}",
+                    match expected.len() {
+                        0 => "none".to_owned(),
+                        _ => format!("one of {}", expected.join(", ")),
+                    }
+                )))
+            }
+        }
+    }
+}
 
 /// What a client declares about a file it is about to upload. Everything is optional (the
 /// seed API takes no body); what is given is signed into the upload URL.
@@ -441,30 +499,30 @@ fn service() -> Result<(SharedBackend, crate::domain::Caller), FerryError> {
     Ok((backend, caller))
 }
 
-#[server(prefix = "/api", endpoint = "upload_limits", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "upload_limits", input = StrictJson)]
 pub async fn get_upload_limits() -> Result<UploadLimits, FerryError> {
     Ok(service()?.0.limits())
 }
 
-#[server(prefix = "/api", endpoint = "create_upload", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "create_upload", input = StrictJson)]
 pub async fn create_upload(upload: NewUpload) -> Result<UploadTicket, FerryError> {
     let (backend, caller) = service()?;
     backend.create_upload(&caller, upload).await
 }
 
-#[server(prefix = "/api", endpoint = "list_assets", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "list_assets", input = StrictJson)]
 pub async fn list_assets(params: ListParams) -> Result<AssetList, FerryError> {
     let (backend, caller) = service()?;
     backend.list(&caller, params).await
 }
 
-#[server(prefix = "/api", endpoint = "get_asset", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "get_asset", input = StrictJson)]
 pub async fn get_asset(id: AssetId) -> Result<Asset, FerryError> {
     let (backend, caller) = service()?;
     backend.get(&caller, id).await
 }
 
-#[server(prefix = "/api", endpoint = "download_link", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "download_link", input = StrictJson)]
 pub async fn create_download_link(
     id: AssetId,
     ttl_secs: Option<u64>,
@@ -501,13 +559,13 @@ pub async fn restore_asset(id: AssetId) -> Result<Asset, FerryError> {
     backend.restore(&caller, id).await
 }
 
-#[server(prefix = "/api", endpoint = "start_multipart", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "start_multipart", input = StrictJson)]
 pub async fn start_multipart_upload(upload: NewUpload) -> Result<MultipartTicket, FerryError> {
     let (backend, caller) = service()?;
     backend.start_multipart(&caller, upload).await
 }
 
-#[server(prefix = "/api", endpoint = "sign_part", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "sign_part", input = StrictJson)]
 pub async fn sign_upload_part(
     id: AssetId,
     upload_id: String,
@@ -524,7 +582,7 @@ pub async fn sign_upload_part(
     backend.sign_part(&caller, id, &upload_id, part).await
 }
 
-#[server(prefix = "/api", endpoint = "list_parts", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "list_parts", input = StrictJson)]
 pub async fn list_upload_parts(
     id: AssetId,
     upload_id: String,
@@ -533,7 +591,7 @@ pub async fn list_upload_parts(
     backend.list_parts(&caller, id, &upload_id).await
 }
 
-#[server(prefix = "/api", endpoint = "complete_multipart", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "complete_multipart", input = StrictJson)]
 pub async fn complete_multipart_upload(
     id: AssetId,
     upload_id: String,
@@ -545,7 +603,7 @@ pub async fn complete_multipart_upload(
         .await
 }
 
-#[server(prefix = "/api", endpoint = "abort_multipart", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "abort_multipart", input = StrictJson)]
 pub async fn abort_multipart_upload(id: AssetId, upload_id: String) -> Result<Asset, FerryError> {
     let (backend, caller) = service()?;
     backend.abort_multipart(&caller, id, &upload_id).await
