@@ -116,31 +116,47 @@ fn body_too_large() -> FerryError {
 }
 
 /// Server functions take bodies of at most [`MAX_BODY_BYTES`], as REST does, and a larger one
-/// is a `413` there too (in the server functions' error shape), before it is read. A body
-/// whose size is not known in advance is cut at the same size by `DefaultBodyLimit`.
+/// is a `413` there too (in the server functions' error shape): refused before it is read
+/// when its length is declared, and cut off at the limit when it is sent in chunks. The
+/// server function then reads the body held here.
 pub async fn server_fn_bodies(
     req: Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::body::HttpBody as _;
     use axum::response::IntoResponse;
+    use http_body_util::{BodyExt, LengthLimitError, Limited};
     let is_server_fn = req.method() == http::Method::POST && req.uri().path().starts_with("/api/");
+    if !is_server_fn {
+        return next.run(req).await;
+    }
+    let refuse = |status: StatusCode, error: FerryError| {
+        let body = serde_json::to_vec(&error).expect("errors serialise");
+        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    };
     // What the client declared, or what the body says of itself (in process).
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
         .unwrap_or_else(|| req.body().size_hint().lower());
-    if is_server_fn && declared > MAX_BODY_BYTES as u64 {
-        let body = serde_json::to_vec(&body_too_large()).expect("errors serialise");
-        return (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            [(header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response();
+    if declared > MAX_BODY_BYTES as u64 {
+        return refuse(StatusCode::PAYLOAD_TOO_LARGE, body_too_large());
     }
-    next.run(req).await
+    let (parts, body) = req.into_parts();
+    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => {
+            let body = axum::body::Body::from(collected.to_bytes());
+            next.run(Request::from_parts(parts, body)).await
+        }
+        Err(e) if e.is::<LengthLimitError>() => {
+            refuse(StatusCode::PAYLOAD_TOO_LARGE, body_too_large())
+        }
+        Err(e) => refuse(
+            StatusCode::BAD_REQUEST,
+            FerryError::BadRequest(format!("cannot read the request body: {e}")),
+        ),
+    }
 }
 
 /// Serde helpers for query parameters: a value that does not parse is an error that names

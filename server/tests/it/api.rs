@@ -766,6 +766,52 @@ async fn metadata_route_matches_the_seed_lesson() {
     assert!(!r.body["sequencer"].as_str().unwrap().is_empty());
 }
 
+/// A body sent in chunks (no Content-Length) over the 1 MiB limit is a 413 from REST and
+/// from server functions alike, each in its own error shape; one under it is read as usual.
+#[tokio::test]
+async fn chunked_bodies_over_the_limit_are_413_everywhere() {
+    use axum::body::Body;
+    let api = TestApp::start().await;
+    let chunked = |uri: &str, json: String| {
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> = json
+            .into_bytes()
+            .chunks(64 * 1024)
+            .map(|c| Ok(c.to_vec()))
+            .collect();
+        axum::http::Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from_stream(futures::stream::iter(chunks)))
+            .unwrap()
+    };
+    let long = "x".repeat(1_100_000);
+    let r = api
+        .request(chunked("/asset", json!({ "filename": long }).to_string()))
+        .await;
+    assert_error(
+        &r,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "larger than 1048576 bytes",
+    );
+    let r = api
+        .request(chunked(
+            "/api/create_upload",
+            json!({ "upload": { "filename": long } }).to_string(),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.raw);
+    assert_eq!(
+        r.body,
+        json!({"PayloadTooLarge": "request body is larger than 1048576 bytes"})
+    );
+    let r = api
+        .request(chunked(
+            "/api/create_upload",
+            json!({ "upload": { "filename": "small.txt" } }).to_string(),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+}
+
 #[tokio::test]
 async fn server_functions_share_the_service_and_its_status_codes() {
     let api = TestApp::start().await;
