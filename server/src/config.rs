@@ -11,9 +11,38 @@ use crate::objects::{MAX_PRESIGN_TTL, MIN_PART};
 
 const MIB: u64 = 1024 * 1024;
 
-/// The log filter when `RUST_LOG` is unset: dynoxide logs every expected conditional-check
-/// failure as a warning, so it is kept quiet.
-pub const DEFAULT_LOG_FILTER: &str = "info,tower_http=warn,dynoxide=error,s3s=warn";
+/// The log filter when `RUST_LOG` is unset.
+pub const DEFAULT_LOG_FILTER: &str = "info,tower_http=warn";
+
+/// Directives added to any log filter that does not name their crate: the embedded backends'
+/// libraries report what is normal as failures (dynoxide warns of every expected
+/// conditional-check failure, s3s logs every client error, an expired or altered URL
+/// included, at ERROR). The embedded S3 logs its own failures instead (`local::s3`). Name
+/// the crate (`RUST_LOG=info,s3s=debug`) to see what they say.
+const QUIET_UNLESS_NAMED: [(&str, &str); 2] = [("dynoxide", "error"), ("s3s", "off")];
+
+/// The filter `ferry` logs with: `filter` plus [`QUIET_UNLESS_NAMED`]'s directives for the
+/// crates it does not name.
+pub fn log_filter(filter: &str) -> String {
+    // A directive's target is what precedes `=` or a span filter `[..]`; its crate, the
+    // target's first path segment.
+    let named = |krate: &str| {
+        filter.split(',').any(|d| {
+            let target = d.trim().split(['=', '[']).next().unwrap_or_default();
+            target.split("::").next() == Some(krate)
+        })
+    };
+    let mut out = filter.to_owned();
+    for (krate, level) in QUIET_UNLESS_NAMED {
+        if !named(krate) {
+            if !out.is_empty() {
+                out.push(',');
+            }
+            out.push_str(&format!("{krate}={level}"));
+        }
+    }
+    out
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -410,6 +439,25 @@ fn ttl(s: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_embedded_backends_libraries_are_quiet_unless_named() {
+        for (given, logged) in [
+            (
+                DEFAULT_LOG_FILTER,
+                "info,tower_http=warn,dynoxide=error,s3s=off",
+            ),
+            ("info", "info,dynoxide=error,s3s=off"),
+            ("", "dynoxide=error,s3s=off"),
+            ("info,s3s=debug", "info,s3s=debug,dynoxide=error"),
+            ("s3s::ops=trace,dynoxide", "s3s::ops=trace,dynoxide"),
+            ("s3s[req]=debug", "s3s[req]=debug,dynoxide=error"),
+            // Another crate whose name starts the same is not s3s.
+            ("s3s_fs=debug", "s3s_fs=debug,dynoxide=error,s3s=off"),
+        ] {
+            assert_eq!(log_filter(given), logged, "{given}");
+        }
+    }
 
     #[test]
     fn serve_defaults_and_flags() {

@@ -17,7 +17,7 @@ fn main() -> Result<(), Error> {
     follow_cargo_leptos();
     let cli = Cli::parse_from(arguments()?);
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::new(&cli.log))
+        .with_env_filter(EnvFilter::new(server::config::log_filter(&cli.log)))
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     let runtime = tokio::runtime::Runtime::new()?;

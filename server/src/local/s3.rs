@@ -52,6 +52,31 @@ impl Drop for EmbeddedS3 {
     }
 }
 
+/// What failed inside s3s, for [`log_failures`] to report.
+#[derive(Clone)]
+struct Failure(String);
+
+/// One log line per failed request, at the level its status deserves: a server error at
+/// ERROR; a client's (an expired or altered URL, a missing key, a refused checksum) at DEBUG,
+/// since the client is told and nothing is wrong with Ferry. (s3s itself logs every error at
+/// ERROR, so it is quiet unless named: `config::log_filter`.)
+async fn log_failures(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let response = next.run(req).await;
+    let status = response.status();
+    if status.is_server_error() {
+        let error = response.extensions().get::<Failure>().map(|f| f.0.as_str());
+        tracing::error!(%method, %path, %status, error, "embedded S3 request failed");
+    } else if status.is_client_error() {
+        tracing::debug!(%method, %path, %status, "embedded S3 refused a request");
+    }
+    response
+}
+
 /// Starts the endpoint on 127.0.0.1 (a free port) serving objects under `root`.
 pub async fn start(
     root: &Path,
@@ -77,9 +102,12 @@ pub async fn start(
         credentials.access_key.clone(),
         credentials.secret_key.clone(),
     ));
+    // Logged once, by `log_failures`, with what went wrong.
     let service = HandleError::new(builder.build(), |e: s3s::HttpError| async move {
-        tracing::error!(error = ?e, "embedded S3 failed");
-        StatusCode::INTERNAL_SERVER_ERROR
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            axum::Extension(Failure(format!("{e:?}"))),
+        )
     });
 
     let origins: Vec<HeaderValue> = allowed_origins
@@ -100,7 +128,10 @@ pub async fn start(
         .expose_headers([header::ETAG])
         .max_age(std::time::Duration::from_secs(3600));
     // At the root (not nested): a path prefix would be stripped before SigV4 verification.
-    let app = Router::new().fallback_service(service).layer(cors);
+    let app = Router::new()
+        .fallback_service(service)
+        .layer(cors)
+        .layer(axum::middleware::from_fn(log_failures));
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;

@@ -581,6 +581,82 @@ async fn half_sent_requests_are_dropped_by_the_app_and_the_embedded_s3() {
     assert_eq!(status, 200);
 }
 
+/// With `FERRY_MAX_CONNECTIONS=1`, a client holding the one connection (and sending nothing)
+/// keeps everyone else waiting to be accepted, not refused and not served; once it lets go,
+/// the next client is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_cap_wait_to_be_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let ferry = FerryProcess::spawn_with(dir.path(), &[("FERRY_MAX_CONNECTIONS", "1")]).await;
+    let url = format!("{}/asset", ferry.base_url);
+    let get = |timeout: Duration| {
+        let url = url.clone();
+        async move {
+            reqwest::Client::builder()
+                .timeout(timeout)
+                .build()
+                .unwrap()
+                .get(url)
+                .send()
+                .await
+        }
+    };
+    assert_eq!(get(Duration::from_secs(30)).await.unwrap().status(), 200);
+    // The slot is held (the header deadline, 10 s by default, would end it).
+    let holder =
+        std::net::TcpStream::connect(ferry.base_url.trim_start_matches("http://")).unwrap();
+    let waited = get(Duration::from_secs(1)).await;
+    assert!(
+        waited.as_ref().is_err_and(|e| e.is_timeout()),
+        "served past the cap: {waited:?}"
+    );
+    drop(holder);
+    assert_eq!(get(Duration::from_secs(30)).await.unwrap().status(), 200);
+}
+
+/// Refused S3 requests (an altered presigned URL, a key that is not there) are the client's
+/// business: `ferry serve` answers them 403 and 404 and logs nothing at ERROR, even with
+/// `RUST_LOG=info` (issue 14's seventh finding: s3s logged each at ERROR).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_s3_requests_are_not_logged_as_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let ferry = FerryProcess::spawn(dir.path()).await;
+    let (status, ticket) = json_call(
+        reqwest::Method::POST,
+        &format!("{}/asset", ferry.base_url),
+        Some(json!({"filename": "a.txt", "content_type": "text/plain", "size": 3})),
+    )
+    .await;
+    assert_eq!(status, 201, "{ticket}");
+    let url = ticket["upload_url"].as_str().unwrap();
+    // The signature's first hex digit changed; the headers sent as the ticket says.
+    let (head, signature) = url.split_once("X-Amz-Signature=").unwrap();
+    let flipped = if signature.starts_with('0') { "1" } else { "0" };
+    let altered = format!("{head}X-Amz-Signature={flipped}{}", &signature[1..]);
+    let mut put = reqwest::Client::new().put(&altered).body("abc");
+    for (name, value) in ticket["headers"].as_object().unwrap() {
+        put = put.header(name, value.as_str().unwrap());
+    }
+    let put = put.send().await.unwrap();
+    assert_eq!(put.status(), 403);
+    let missing = ferry
+        .s3_client()
+        .get_object()
+        .bucket("ferry-uploads")
+        .key("uploads/nobody/nothing")
+        .send()
+        .await;
+    assert!(missing.is_err());
+    let log = ferry.stop().await;
+    assert!(
+        log.iter().any(|l| l.contains("Ferry stopped")),
+        "{}",
+        log.join("\n")
+    );
+    let errors: Vec<&String> = log.iter().filter(|l| l.contains("ERROR")).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
 /// Over real HTTP a server function's body over 1 MiB is a 413, as REST's is (issue 14's
 /// seventh finding: it was a 400 "length limit exceeded").
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

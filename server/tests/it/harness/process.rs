@@ -1,12 +1,16 @@
 //! A real `ferry serve` process, for the tests that need one (crash recovery, the seed
 //! flows driven with curl).
 
+use std::time::Duration;
+
 /// A `ferry serve` process on a free port with its own data dir; killed on drop.
 pub struct FerryProcess {
     pub child: std::process::Child,
     pub base_url: String,
     pub s3_endpoint: String,
     pub data_dir: std::path::PathBuf,
+    /// The thread reading the log; it returns every line once the process has exited.
+    log: Option<std::thread::JoinHandle<Vec<String>>>,
 }
 
 impl FerryProcess {
@@ -35,8 +39,8 @@ impl FerryProcess {
         // One thread reads the log for the whole run (a closed pipe would break logging) and
         // reports the two lines we need.
         let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let (mut s3, mut sent) = (None, false);
+        let log = std::thread::spawn(move || {
+            let (mut s3, mut sent, mut lines) = (None, false, vec![]);
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(rest) = line.split(" s3=").nth(1) {
                     s3 = rest.split_whitespace().next().map(str::to_string);
@@ -52,7 +56,9 @@ impl FerryProcess {
                         sent = true;
                     }
                 }
+                lines.push(line);
             }
+            lines
         });
         let (s3_endpoint, base_url) = tokio::task::spawn_blocking(move || {
             rx.recv_timeout(std::time::Duration::from_secs(60))
@@ -66,7 +72,26 @@ impl FerryProcess {
             base_url,
             s3_endpoint,
             data_dir: data_dir.to_path_buf(),
+            log: Some(log),
         }
+    }
+
+    /// Stops the server as a person would (SIGTERM, a graceful shutdown) and returns
+    /// everything it logged.
+    pub async fn stop(mut self) -> Vec<String> {
+        let pid = self.child.id().to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        while self.child.try_wait().unwrap().is_none() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let log = self.log.take().unwrap();
+        tokio::task::spawn_blocking(move || log.join().unwrap())
+            .await
+            .unwrap()
     }
 
     /// An S3 client with the embedded backend's credentials, as `aws s3 cp` would use.
