@@ -14,8 +14,10 @@
 //! nothing). One that does not moves its asset to the terminal `REJECTED` with the
 //! [`Rejection`], and the outcome tells the caller to delete the object
 //! ([`EventOutcome::Rejected`]); the `ObjectRemoved` that follows keeps the record. A
-//! rejected asset's later objects are refused the same way, and a redelivered rejecting
-//! event asks for the deletion again.
+//! rejected asset's later objects are refused the same way (also while it is deleted), and a
+//! redelivered rejecting event asks for the deletion again. An object under Ferry's own
+//! `uploads/` that has no record (its record went with an earlier object, and its upload URL
+//! still works) is checked too: one that breaks the rules gets a `REJECTED` record.
 //!
 //! Owners: an object Ferry knows (it has an object item) keeps the owner recorded there,
 //! which is its asset's. An object nobody recorded belongs to the owner its key names,
@@ -25,7 +27,8 @@
 use super::{
     assets::AssetStore,
     codec::{
-        asset_item, asset_pk, n, now_millis, object_pk, put, s, status_keys, timestamp, ObjectItem,
+        asset_item, asset_pk, is_upload_key, n, now_millis, object_pk, put, s, status_keys,
+        timestamp, ObjectItem,
     },
     error::TableError,
 };
@@ -205,6 +208,12 @@ fn recorded_rejection(asset: &Asset, size: u64, rules: &ArrivalRules) -> Rejecti
     })
 }
 
+/// A rejected asset, or one deleted while rejected: it refuses every object, and keeps its
+/// record when its object goes.
+fn is_rejected(asset: &Asset) -> bool {
+    asset.status == AssetStatus::Rejected || asset.deleted_from == Some(AssetStatus::Rejected)
+}
+
 /// Whether the object that arrived for `asset` may stay: a rejected asset refuses every
 /// object (with its recorded reason); any other must meet the rules.
 fn verdict(
@@ -213,7 +222,7 @@ fn verdict(
     size: u64,
     facts: &StoredFacts,
 ) -> Result<(), Rejection> {
-    if asset.status == AssetStatus::Rejected {
+    if is_rejected(asset) {
         return Err(recorded_rejection(asset, size, rules));
     }
     rules.check(declared_size(asset), size, facts.content_type.as_deref())
@@ -233,9 +242,7 @@ fn plan(
     if is_stale(object, ev) {
         return match (asset, &ev.kind) {
             (Some(a), ObjectEventKind::Created { .. })
-                if !is_older(object, ev)
-                    && a.status == AssetStatus::Rejected
-                    && object.is_some_and(|o| o.present) =>
+                if !is_older(object, ev) && is_rejected(a) && object.is_some_and(|o| o.present) =>
             {
                 Plan::Again(EventOutcome::Rejected {
                     asset_id: a.id,
@@ -285,7 +292,7 @@ fn plan(
                         (write, a.id, to)
                     }
                     Err(rejection) => {
-                        let write = if a.status == AssetStatus::Rejected {
+                        let write = if is_rejected(a) {
                             AssetWrite::None
                         } else {
                             AssetWrite::Update {
@@ -309,9 +316,31 @@ fn plan(
                         }));
                     }
                 },
+                // Ferry's own keys are checked even without a record (one removed with its
+                // object, whose upload URL still works); other tools' objects are not.
                 None => {
                     let id = known_id.unwrap_or_else(new_id);
                     let record = asset_from_object(id, owner.clone(), &meta, now);
+                    let checked = match is_upload_key(&ev.key) {
+                        true => rules.check(None, *size, facts.content_type.as_deref()),
+                        false => Ok(()),
+                    };
+                    if let Err(rejection) = checked {
+                        let record = Asset {
+                            status: AssetStatus::Rejected,
+                            rejection: Some(rejection.clone()),
+                            ..record
+                        };
+                        return Plan::Write(Box::new(Writes {
+                            object: after(Some(id), Some(meta)),
+                            object_was: object.map(|o| o.seq_key.clone()),
+                            asset: AssetWrite::Create(record),
+                            outcome: EventOutcome::Rejected {
+                                asset_id: id,
+                                rejection,
+                            },
+                        }));
+                    }
                     (AssetWrite::Create(record), id, AssetStatus::Received)
                 }
             };
@@ -323,7 +352,7 @@ fn plan(
         }
         // A rejected asset stays to say why its object went.
         ObjectEventKind::Removed => match asset {
-            Some(a) if a.status == AssetStatus::Rejected => {
+            Some(a) if is_rejected(a) => {
                 let outcome = EventOutcome::Applied {
                     asset_id: a.id,
                     status: a.status,
@@ -1022,27 +1051,44 @@ mod tests {
 
     #[test]
     fn a_rejected_asset_refuses_every_object_and_keeps_its_record() {
-        let a = Asset {
+        let rejected = Asset {
             rejection: Some(Rejection::TooLarge {
                 size: 2000,
                 limit: 1000,
             }),
             ..asset(1, Rejected)
         };
+        // Deleted while rejected: the same (it is restored to REJECTED).
+        let deleted = Asset {
+            deleted_from: Some(Rejected),
+            ..rejected.clone()
+        };
+        for a in [
+            rejected,
+            Asset {
+                status: Deleted,
+                ..deleted
+            },
+        ] {
+            rejected_asset_refuses(&a);
+        }
+    }
+
+    fn rejected_asset_refuses(a: &Asset) {
         let refused = EventOutcome::Rejected {
             asset_id: a.id,
             rejection: a.rejection.clone().unwrap(),
         };
         // A later object, even a small one: deleted too; the record is not touched.
         let o = object(Some(a.id), "0A", false);
-        let w = run(Some(&o), Some(&a), &created("0B")).unwrap();
+        let w = run(Some(&o), Some(a), &created("0B")).unwrap();
         assert_eq!((&w.asset, &w.outcome), (&AssetWrite::None, &refused));
         // The rejecting event delivered again while its object is still there: delete again.
         let present = object(Some(a.id), "0B", true);
         assert_eq!(
             plan(
                 Some(&present),
-                Some(&a),
+                Some(a),
                 &created("0B"),
                 &rules(),
                 || id(99),
@@ -1052,19 +1098,81 @@ mod tests {
         );
         // ... but not once the removal was recorded, nor for an older event.
         let gone = object(Some(a.id), "0C", false);
-        assert_eq!(run(Some(&gone), Some(&a), &created("0B")), None);
-        assert_eq!(run(Some(&present), Some(&a), &created("0A")), None);
+        assert_eq!(run(Some(&gone), Some(a), &created("0B")), None);
+        assert_eq!(run(Some(&present), Some(a), &created("0A")), None);
         // The removal leaves the record to say why.
-        let w = run(Some(&present), Some(&a), &removed("0C")).unwrap();
+        let w = run(Some(&present), Some(a), &removed("0C")).unwrap();
         assert_eq!(w.asset, AssetWrite::None);
         assert!(!w.object.present);
         assert_eq!(
             w.outcome,
             EventOutcome::Applied {
                 asset_id: a.id,
-                status: Rejected
+                status: a.status
             }
         );
+    }
+
+    #[test]
+    fn an_object_under_uploads_without_a_record_is_checked_too() {
+        let ferrys = |seq: &str, size: u64, ct: Option<&str>| ObjectEvent {
+            key: format!("uploads/alice/{}/a.txt", id(1)),
+            ..sized(seq, size, ct)
+        };
+        // Its record went with an earlier object; the object item is a tombstone.
+        let gone = ObjectItem {
+            key: format!("uploads/alice/{}/a.txt", id(1)),
+            ..object(Some(id(1)), "0A", false)
+        };
+        for (size, ct, reason) in [
+            (
+                1001,
+                None,
+                Rejection::TooLarge {
+                    size: 1001,
+                    limit: 1000,
+                },
+            ),
+            (
+                5,
+                Some("text/html"),
+                Rejection::TypeNotAllowed {
+                    content_type: "text/html".into(),
+                },
+            ),
+        ] {
+            let images = ArrivalRules {
+                max_bytes: 1000,
+                allowed_types: vec!["image/*".into()],
+            };
+            let ev = ferrys("0B", size, ct);
+            let Plan::Write(w) = plan(Some(&gone), None, &ev, &images, || id(99), time()) else {
+                panic!("{reason}: expected writes")
+            };
+            let AssetWrite::Create(record) = &w.asset else {
+                panic!("{:?}", w.asset)
+            };
+            assert_eq!(
+                (record.id, record.status, record.rejection.as_ref()),
+                (id(1), Rejected, Some(&reason))
+            );
+            assert_eq!(
+                w.outcome,
+                EventOutcome::Rejected {
+                    asset_id: id(1),
+                    rejection: reason
+                }
+            );
+        }
+        // Another tool's object outside uploads/ is recorded as it is.
+        let w = run(None, None, &sized("0B", 5000, Some("text/html"))).unwrap();
+        assert!(matches!(
+            w.outcome,
+            EventOutcome::Applied {
+                status: Received,
+                ..
+            }
+        ));
     }
 
     #[test]
