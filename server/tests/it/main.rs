@@ -42,4 +42,5 @@ mod presigned_s3;
 mod properties;
 mod seed_flows;
 mod shell;
+mod state_machine;
 mod storage;
