@@ -57,21 +57,33 @@ impl Drop for EmbeddedS3 {
 struct Failure(String);
 
 /// One log line per failed request, at the level its status deserves: a server error at
-/// ERROR; a client's (an expired or altered URL, a missing key, a refused checksum) at DEBUG,
-/// since the client is told and nothing is wrong with Ferry. (s3s itself logs every error at
-/// ERROR, so it is quiet unless named: `config::log_filter`.)
+/// ERROR; a client's (an expired or altered URL, a missing key, a refused checksum, a body
+/// the client stopped sending, which s3s answers 500) at DEBUG, since nothing is wrong with
+/// Ferry. (s3s itself logs every error at ERROR, so it is quiet unless named:
+/// `config::log_filter`.)
 async fn log_failures(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    use http_body_util::BodyExt;
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    // Whether reading the body failed (the client went away or stalled). `map_err` keeps the
+    // body's size hint, which s3s needs.
+    let cut_off = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let req = req.map(|body| {
+        let cut_off = cut_off.clone();
+        axum::body::Body::new(body.map_err(move |e| {
+            cut_off.store(true, Ordering::Relaxed);
+            e
+        }))
+    });
     let response = next.run(req).await;
     let status = response.status();
-    if status.is_server_error() {
+    if status.is_server_error() && !cut_off.load(Ordering::Relaxed) {
         let error = response.extensions().get::<Failure>().map(|f| f.0.as_str());
         tracing::error!(%method, %path, %status, error, "embedded S3 request failed");
-    } else if status.is_client_error() {
+    } else if status.is_client_error() || status.is_server_error() {
         tracing::debug!(%method, %path, %status, "embedded S3 refused a request");
     }
     response

@@ -614,9 +614,10 @@ async fn connections_over_the_cap_wait_to_be_accepted() {
     assert_eq!(get(Duration::from_secs(30)).await.unwrap().status(), 200);
 }
 
-/// Refused S3 requests (an altered presigned URL, a key that is not there) are the client's
-/// business: `ferry serve` answers them 403 and 404 and logs nothing at ERROR, even with
-/// `RUST_LOG=info` (issue 14's seventh finding: s3s logged each at ERROR).
+/// Refused S3 requests (an altered presigned URL, a key that is not there, a body the client
+/// stops sending) are the client's business: `ferry serve` answers them (403, 404) and logs
+/// nothing at ERROR, even with `RUST_LOG=info` (issue 14's seventh finding: s3s logged each
+/// at ERROR).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_s3_requests_are_not_logged_as_errors() {
     let dir = tempfile::tempdir().unwrap();
@@ -639,6 +640,29 @@ async fn refused_s3_requests_are_not_logged_as_errors() {
     }
     let put = put.send().await.unwrap();
     assert_eq!(put.status(), 403);
+    // A valid PUT whose client goes away after two of its three bytes.
+    let cut_short = {
+        let target = url.trim_start_matches(&format!("{}/", ferry.s3_endpoint));
+        let mut head = format!(
+            "PUT /{target} HTTP/1.1\r\nHost: {}\r\n",
+            ferry.s3_endpoint.trim_start_matches("http://")
+        );
+        for (name, value) in ticket["headers"].as_object().unwrap() {
+            head.push_str(&format!("{name}: {}\r\n", value.as_str().unwrap()));
+        }
+        head.push_str("\r\nab");
+        head.into_bytes()
+    };
+    let addr = ferry.s3_endpoint.trim_start_matches("http://").to_string();
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream.write_all(&cut_short).unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        // Dropped: the connection closes with the body unfinished.
+    })
+    .await
+    .unwrap();
     let missing = ferry
         .s3_client()
         .get_object()
