@@ -20,6 +20,13 @@ if [ "${FERRY_WASM_ROUTE:-}" != debian ] && [ "$(wasm_route)" != rustup ]; then
   timeout 90 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 ||
     say "rustup could not add the wasm32 target: using Debian's rustc-web instead"
 fi
+# The size-only std of the browser bundle is built from rustup's std sources (rust-src);
+# without them the bundle is built with the prebuilt std (larger, still correct).
+if [ "$(wasm_route)" = rustup ] && ! rust_src_present; then
+  say "adding rustup's rust-src component"
+  timeout 90 rustup component add rust-src >/dev/null 2>&1 ||
+    say "rustup could not add rust-src: the browser bundle will use the prebuilt std"
+fi
 if [ "$(wasm_route)" = debian ]; then
   for p in rustc-web cargo-web rust-web-src lld-19; do installed "$p" || apt_wanted+=("$p"); done
 fi
@@ -44,7 +51,14 @@ if [ "$have" != "$want" ]; then
     cargo install -q wasm-bindgen-cli --version "=$want"
 fi
 
-# 3. JS tools: Playwright, binaryen's wasm-opt (Debian's binaryen corrupts the module) and
+# 3. twiggy, for the browser bundle's size report (scripts/build-site.sh).
+if ! command -v twiggy >/dev/null; then
+  say "installing twiggy (about two minutes, once)"
+  cargo install -q twiggy --version 0.8.0 --locked 2>/dev/null ||
+    cargo install -q twiggy --version 0.8.0
+fi
+
+# 4. JS tools: Playwright, binaryen's wasm-opt (Debian's binaryen corrupts the module) and
 #    oidc-provider (the browser tests' OpenID Connect issuer); reinstalled when the lock changes.
 stamp=end2end/node_modules/.ferry-lock.sha256
 lock_sum="$(sha256sum end2end/package-lock.json | cut -d' ' -f1)"

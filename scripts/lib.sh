@@ -50,3 +50,9 @@ timed() {
   [ -n "${FERRY_TIMES:-}" ] && printf '%s\t%s\n' "$name" "$((SECONDS - start))" >>"$FERRY_TIMES"
   return 0
 }
+
+# Whether rustup's toolchain has the standard library's sources (the rust-src component),
+# which the browser bundle's size-only std is built from.
+rust_src_present() {
+  [ -f "$(rustc --print sysroot)/lib/rustlib/src/rust/library/Cargo.lock" ]
+}

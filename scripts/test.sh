@@ -38,6 +38,7 @@ timed "clippy, Lambda" cargo clippy -q -p server --no-default-features --feature
 timed "clippy, browser" cargo clippy -q -p app --lib --no-default-features --features hydrate -- -D warnings
 
 timed "browser bundle" scripts/build-site.sh
+timed "bundle budget" scripts/check-bundle.sh
 # The Lambda artifact (arm64 cross build) from this tree, and its handlers run under qemu
 # (reusing the host build above): FERRY_SKIP_LAMBDA_BUILD=1 skips both.
 if [ "${FERRY_SKIP_LAMBDA_BUILD:-}" != 1 ]; then
