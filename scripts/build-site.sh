@@ -19,16 +19,18 @@ args=(build -p app --lib --no-default-features --features hydrate
 # formatting machinery for messages), no file/line locations kept for panics.
 size_std=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
 size_flags="-Zlocation-detail=none -Zunstable-options -Cpanic=immediate-abort"
+# Relocations kept in the linked module: wasm-split needs them to cut it at the lazy routes.
+split_flags="-Clink-args=--emit-relocs"
 case "$route" in
   rustup)
     target_dir=target/front
     if rust_src_present; then
       say "building the browser bundle (route: rustup, size-only std)"
-      RUSTC_BOOTSTRAP=1 RUSTFLAGS="$size_flags" \
+      RUSTC_BOOTSTRAP=1 RUSTFLAGS="$size_flags $split_flags" \
         cargo "${args[@]}" "${size_std[@]}" --target-dir "$target_dir"
     else
       say "building the browser bundle (route: rustup; no rust-src, so without the size-only std)"
-      cargo "${args[@]}" --target-dir "$target_dir"
+      RUSTFLAGS="$split_flags" cargo "${args[@]}" --target-dir "$target_dir"
     fi
     ;;
   debian)
@@ -36,7 +38,7 @@ case "$route" in
     [ -x /usr/bin/cargo ] && command -v wasm-ld-19 >/dev/null ||
       die "Debian's rustc-web/lld-19 are missing: run scripts/bootstrap.sh"
     say "building the browser bundle (route: debian, size-only std)"
-    RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 RUSTFLAGS="$size_flags" \
+    RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 RUSTFLAGS="$size_flags $split_flags" \
       CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-19 \
       /usr/bin/cargo "${args[@]}" "${size_std[@]}" --target-dir "$target_dir"
     ;;
@@ -48,26 +50,24 @@ work="$(mktemp -d target/site-build.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/bindgen" "$work/site/pkg"
 
-wasm-bindgen --target web --no-typescript --remove-name-section \
-  --out-dir "$work/bindgen" --out-name ferry "$wasm_in"
+# Split at the lazy routes (tools/wasm-split: the main module, one module per route, the
+# chunks they share, their loader and which modules each route needs), then bind the main
+# module and shrink every module.
+cargo run -q --release -p wasm-split -- "$wasm_in" "$work/split"
+wasm-bindgen --target web --no-typescript --remove-name-section --keep-lld-exports \
+  --no-demangle --out-dir "$work/bindgen" --out-name ferry "$work/split/ferry.wasm"
 wasm_opt=end2end/node_modules/.bin/wasm-opt
 [ -x "$wasm_opt" ] || die "binaryen's wasm-opt is missing: run scripts/bootstrap.sh"
-"$wasm_opt" -Oz "$work/bindgen/ferry_bg.wasm" -o "$work/ferry.wasm"
-
-# Content-hashed names: safe to cache for a year.
-hashed() { # file ext -> copies into pkg/ under ferry.<hash>.<ext>, prints the name
-  local name
-  name="ferry.$(sha256sum "$1" | cut -c1-16).$2"
-  cp "$1" "$work/site/pkg/$name"
-  gzip -9 -k -n "$work/site/pkg/$name"
-  echo "$name"
-}
-css="$(hashed style/main.css css)"
-js="$(hashed "$work/bindgen/ferry.js" js)"
-wasm="$(hashed "$work/ferry.wasm" wasm)"
-cat >"$work/site/pkg/manifest.json" <<JSON
-{"css": "$css", "js": "$js", "wasm": "$wasm", "hashed": true}
-JSON
+opt() { "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$1" -o "$2"; }
+opt "$work/bindgen/ferry_bg.wasm" "$work/ferry.wasm"
+mkdir -p "$work/modules"
+for module in "$work"/split/chunk_*.wasm "$work"/split/split_*.wasm; do
+  [ -e "$module" ] || continue
+  # (wasm-opt does not know the split modules' name subsection; it drops it, as it should.)
+  opt "$module" "$work/modules/$(basename "$module")" 2>/dev/null
+done
+# Content-hashed names with gzip twins, and the manifest (scripts/pack-site.py).
+python3 scripts/pack-site.py "$work" "$work/site" style/main.css
 cp -R public/. "$work/site/"
 
 # Swap the new site in whole, so a running server never sees half of it.
@@ -76,33 +76,16 @@ rm -rf target/site.old
 mv "$work/site" target/site
 rm -rf target/site.old
 
-# Sizes: every file a page loads, and each route's first page (the whole bundle, for now:
-# every route loads it all).
+# Sizes: every file, and each route's first page (scripts/site-sizes.py).
 report=target/site-report
-mkdir -p "$report"
-{
-  printf 'kind\tname\traw\tgzip\n'
-  for kind in wasm js css; do
-    name="$(python3 -c "import json; print(json.load(open('target/site/pkg/manifest.json'))['$kind'])")"
-    printf 'file\t%s\t%s\t%s\n' "$name" "$(stat -c %s "target/site/pkg/$name")" \
-      "$(stat -c %s "target/site/pkg/$name.gz")"
-  done
-} >"$report/files.tsv"
-all=$(awk -F'\t' '$1 == "file" { s += $4 } END { print s }' "$report/files.tsv")
-{
-  printf 'route\tgzip\n'
-  for r in / /assets '/assets/{id}'; do printf '%s\t%s\n' "$r" "$all"; done
-  printf 'all\t%s\n' "$all"
-} >"$report/sizes.tsv"
 say "site built in target/site:"
-awk -F'\t' '$1 == "file" { printf "    %-32s %9d bytes raw %8d gzip\n", $2, $3, $4 }' "$report/files.tsv" >&2
-awk -F'\t' 'NR > 1 { printf "    first page %-14s %8d bytes gzip\n", ($1 == "all" ? "(all files)" : $1), $2 }' \
-  "$report/sizes.tsv" >&2
+python3 scripts/site-sizes.py target/site "$report"
 
 # The size report: the same module with its function names kept, read by twiggy.
 if command -v twiggy >/dev/null; then
   named="$(mktemp -d target/site-named.XXXXXX)"
-  wasm-bindgen --target web --no-typescript --out-dir "$named" --out-name ferry "$wasm_in"
+  wasm-bindgen --target web --no-typescript --keep-lld-exports --no-demangle --out-dir "$named" \
+    --out-name ferry "$work/split/ferry.wasm"
   "$wasm_opt" -Oz -g "$named/ferry_bg.wasm" -o "$named/named.wasm"
   # (Less the name section itself, which the shipped module does not have.)
   twiggy top -n 61 "$named/named.wasm" | grep -v '"function names" subsection' |

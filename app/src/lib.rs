@@ -37,7 +37,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Meta, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, SsrMode,
+    lazy_route, path, Lazy, LazyRoute, SsrMode,
 };
 
 pub use site::SiteAssets;
@@ -72,7 +72,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     components::Toaster::provide();
     components::Clock::provide();
-    mark_hydrated();
 
     view! {
         <Title formatter=|page: String| {
@@ -84,22 +83,80 @@ pub fn App() -> impl IntoView {
         />
         <Router>
             <layout::Layout>
-                <Routes fallback=|| view! { <pages::NotFound /> }>
-                    <Route path=path!("") view=upload::UploadPage />
+                <Routes fallback=|| {
+                    mark_hydrated();
+                    view! { <pages::NotFound /> }
+                }>
+                    <Route path=path!("") view={Lazy::<UploadRoute>::new()} />
                     // Async: the server waits for the data, so the page is complete without
                     // JavaScript and an error sets the response status.
-                    <Route path=path!("/assets") view=pages::BrowsePage ssr=SsrMode::Async />
-                    <Route path=path!("/assets/:id") view=pages::AssetPage ssr=SsrMode::Async />
-                    <Route path=path!("/sign-in") view=account::SignInPage />
+                    <Route path=path!("/assets") view={Lazy::<BrowseRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/assets/:id") view={Lazy::<AssetRoute>::new()} ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/sign-in")
+                        view=|| {
+                            mark_hydrated();
+                            view! { <account::SignInPage /> }
+                        }
+                    />
                 </Routes>
             </layout::Layout>
         </Router>
     }
 }
 
-/// Sets `data-hydrated="true"` on `<html>` once the WebAssembly side has taken over.
-/// Effects never run during server rendering, so the attribute is a reliable signal for
-/// people (and tests) that interactive controls now work.
+// The three pages are lazy routes: each is split into a module of its own (with the chunks
+// they share), fetched when the route is first shown; the server preloads the modules of the
+// page it renders (`site::HeadAssets`). scripts/site-sizes.py names them to measure each
+// route's first page.
+
+/// `/`: the upload page.
+struct UploadRoute;
+
+#[lazy_route]
+impl LazyRoute for UploadRoute {
+    fn data() -> Self {
+        UploadRoute
+    }
+    fn view(_this: Self) -> AnyView {
+        mark_hydrated();
+        view! { <upload::UploadPage /> }.into_any()
+    }
+}
+
+/// `/assets`: the browse page.
+struct BrowseRoute;
+
+#[lazy_route]
+impl LazyRoute for BrowseRoute {
+    fn data() -> Self {
+        BrowseRoute
+    }
+    fn view(_this: Self) -> AnyView {
+        mark_hydrated();
+        view! { <pages::BrowsePage /> }.into_any()
+    }
+}
+
+/// `/assets/:id`: one asset's page.
+struct AssetRoute;
+
+#[lazy_route]
+impl LazyRoute for AssetRoute {
+    fn data() -> Self {
+        AssetRoute
+    }
+    fn view(_this: Self) -> AnyView {
+        mark_hydrated();
+        view! { <pages::AssetPage /> }.into_any()
+    }
+}
+
+/// Sets `data-hydrated="true"` on `<html>` once the WebAssembly side has taken over the
+/// route's view: every route's view calls it, so a lazy route (whose module arrives after the
+/// main one) marks the page only once its own controls are live. Effects never run during
+/// server rendering, so the attribute is a reliable signal for people (and tests) that
+/// interactive controls now work.
 fn mark_hydrated() {
     Effect::new(move |_| platform::set_root_attribute("data-hydrated", "true"));
 }
@@ -109,5 +166,6 @@ fn mark_hydrated() {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    // Lazy routes hydrate once their modules are in (hydrate_body would refuse them).
+    leptos::mount::hydrate_lazy(App);
 }
