@@ -4,7 +4,9 @@
 #     assets: target/bench/browse.md;
 #   - the upload page's throughput in Chromium against a release `ferry serve` (32 MiB single
 #     PUT, 256 MiB multipart), hashing its checksums and not, beside a bare XHR PUT of the same
-#     bytes: target/bench/page-upload.md.
+#     bytes: target/bench/page-upload.md;
+#   - a cold first visit of each page on an emulated slow link, navigation to hydrated:
+#     target/bench/first-page.md.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$FERRY_ROOT"
@@ -27,3 +29,5 @@ for _ in $(seq 100); do
   sleep 0.2
 done
 (cd end2end && node bench/page-upload.mjs "http://127.0.0.1:$port" "$FERRY_ROOT/target/bench/page-upload.md")
+say "first visit on a slow link (release ferry serve, Chromium with network throttling)"
+(cd end2end && node bench/first-page.mjs "http://127.0.0.1:$port" "$FERRY_ROOT/target/bench/first-page.md")

@@ -31,19 +31,15 @@ size() { stat -c %s "$1"; }
   echo
   echo "## Browser bundle (\`scripts/build-site.sh\`)"
   echo
-  manifest=target/site/pkg/manifest.json
-  if [ -f "$manifest" ]; then
+  files=target/site-report/files.tsv sizes=target/site-report/sizes.tsv
+  if [ -f "$files" ] && [ -f "$sizes" ]; then
     echo "| file | raw | gzip -9 |"
     echo "|---|---:|---:|"
-    total=0
-    for kind in wasm js css; do
-      name="$(python3 -c "import json,sys; print(json.load(open('$manifest'))['$kind'])")"
-      raw="$(size "target/site/pkg/$name")"
-      gz="$(size "target/site/pkg/$name.gz")"
-      total=$((total + gz))
-      echo "| \`$kind\` | $(kb "$raw") | $(kb "$gz") |"
-    done
-    echo "| every page's first load | | $(kb "$total") |"
+    awk -F'\t' 'NR > 1 { printf "| `%s` | %.1f KB | %.1f KB |\n", $1, $2 / 1000, $3 / 1000 }' "$files"
+    echo
+    echo "| first page (everything loaded before it is interactive) | gzip -9 |"
+    echo "|---|---:|"
+    awk -F'\t' 'NR > 1 { printf "| %s | %.1f KB |\n", ($1 == "all" ? "all files together" : "`" $1 "`"), $2 / 1000 }' "$sizes"
   else
     echo "Not recorded: run \`scripts/build-site.sh\`."
   fi
@@ -69,6 +65,14 @@ size() { stat -c %s "$1"; }
   echo
   if [ -f target/bench/page-upload.md ]; then
     sed 1d target/bench/page-upload.md
+  else
+    echo "Not recorded: run \`scripts/bench.sh\`."
+  fi
+  echo
+  echo "## First visit on a slow link (\`scripts/bench.sh\`)"
+  echo
+  if [ -f target/bench/first-page.md ]; then
+    cat target/bench/first-page.md
   else
     echo "Not recorded: run \`scripts/bench.sh\`."
   fi

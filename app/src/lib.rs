@@ -107,8 +107,8 @@ pub fn App() -> impl IntoView {
 
 // The three pages are lazy routes: each is split into a module of its own (with the chunks
 // they share), fetched when the route is first shown; the server preloads the modules of the
-// page it renders (`site::HeadAssets`). scripts/site-sizes.py names them to measure each
-// route's first page.
+// page it renders (`site::preload_lazy_view`, named after the route's type in snake case).
+// scripts/site-sizes.py names them too, to measure each route's first page.
 
 /// `/`: the upload page.
 struct UploadRoute;
@@ -116,6 +116,7 @@ struct UploadRoute;
 #[lazy_route]
 impl LazyRoute for UploadRoute {
     fn data() -> Self {
+        site::preload_lazy_view("upload_route");
         UploadRoute
     }
     fn view(_this: Self) -> AnyView {
@@ -130,6 +131,7 @@ struct BrowseRoute;
 #[lazy_route]
 impl LazyRoute for BrowseRoute {
     fn data() -> Self {
+        site::preload_lazy_view("browse_route");
         BrowseRoute
     }
     fn view(_this: Self) -> AnyView {
@@ -144,6 +146,7 @@ struct AssetRoute;
 #[lazy_route]
 impl LazyRoute for AssetRoute {
     fn data() -> Self {
+        site::preload_lazy_view("asset_route");
         AssetRoute
     }
     fn view(_this: Self) -> AnyView {

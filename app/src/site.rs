@@ -6,9 +6,11 @@
 //! `cargo leptos build` layout) the plain `ferry.css` / `ferry.js` / `ferry.wasm` names are used.
 //!
 //! The bundle is split at the lazy routes: the manifest also names the split modules' loader
-//! and, for each lazy view, the modules it needs, which the server preloads for the routes a
-//! page renders (Leptos's `WasmSplitManifest`, read by `leptos_axum` once the page is
-//! rendered), so hydration never waits for a module it could have fetched at once.
+//! and, for each lazy view, the modules it needs, which the server preloads for the route a
+//! page renders ([`preload_lazy_view`]), so hydration never waits for a module it could have
+//! fetched at once. (Leptos's own `WasmSplitManifest` mechanism misses the lazy routes of
+//! every `SsrMode::Async` page after the first: `leptos_axum` provides its record of them
+//! only after rendering has begun.)
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -49,23 +51,7 @@ impl SiteAssets {
 /// response's CSP nonce).
 #[component]
 pub fn HeadAssets(assets: SiteAssets) -> impl IntoView {
-    let SiteAssets {
-        css,
-        js,
-        wasm,
-        split,
-        preloads,
-        ..
-    } = assets;
-    if let Some(split) = split {
-        provide_context(leptos::WasmSplitManifest(
-            leptos::reactive::owner::ArcStoredValue::new((
-                "/pkg".to_string(),
-                preloads.into_iter().collect(),
-                split,
-            )),
-        ));
-    }
+    let SiteAssets { css, js, wasm, .. } = assets;
     let js_href = format!("/pkg/{js}");
     let wasm_href = format!("/pkg/{wasm}");
     let script = format!(
@@ -80,4 +66,33 @@ pub fn HeadAssets(assets: SiteAssets) -> impl IntoView {
         <link rel="preload" href=wasm_href r#as="fetch" r#type="application/wasm" crossorigin="" />
         <script type="module" nonce=leptos::nonce::use_nonce() inner_html=script></script>
     }
+}
+
+/// Preloads the split modules of the lazy view `view` (`upload_route` for `UploadRoute`'s),
+/// and their loader, in the `<head>` of the page the server is rendering: the lazy routes
+/// call it as they are matched. In the browser there is no manifest (the server provides it
+/// as context), so it does nothing.
+pub fn preload_lazy_view(view: &str) {
+    use leptos_meta::Link;
+    let Some(assets) = use_context::<SiteAssets>() else {
+        return;
+    };
+    let Some(split) = assets.split else {
+        return;
+    };
+    let prefix = format!("__{view}_view_");
+    let modules = assets
+        .preloads
+        .iter()
+        .filter(|(lazy, _)| lazy.starts_with(&prefix))
+        .flat_map(|(_, modules)| modules);
+    // `to_html` on a `leptos_meta` tag registers it for the page's `<head>`.
+    for module in modules {
+        let href = format!("/pkg/{module}.wasm");
+        _ = view! {
+            <Link rel="preload" href as_="fetch" type_="application/wasm" crossorigin="" />
+        }
+        .to_html();
+    }
+    _ = view! { <Link rel="modulepreload" href=format!("/pkg/{split}") /> }.to_html();
 }

@@ -69,9 +69,14 @@ pub fn routes(site: site::Site, services: &services::Services) -> Router {
         assets: assets.clone(),
         backend: backend.clone(),
     };
-    let context = move || {
-        provide_context(backend.clone());
-        use_csp_nonce();
+    let context = {
+        let assets = assets.clone();
+        move || {
+            provide_context(backend.clone());
+            // The lazy routes preload their modules from it (`app::site::preload_lazy_view`).
+            provide_context(assets.clone());
+            use_csp_nonce();
+        }
     };
     let routes = route_list();
     let render_shell = {
