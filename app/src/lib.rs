@@ -105,55 +105,47 @@ pub fn App() -> impl IntoView {
     }
 }
 
-// The three pages are lazy routes: each is split into a module of its own (with the chunks
-// they share), fetched when the route is first shown; the server preloads the modules of the
-// page it renders (`site::preload_lazy_view`, named after the route's type in snake case).
-// scripts/site-sizes.py names them too, to measure each route's first page.
+/// A lazy route: its page is split into a module of its own (with the chunks pages share),
+/// fetched when the route is first shown; the server preloads the modules of the page it
+/// renders (`site::preload_lazy_view`, by the name the lazy view gets: the route type's in
+/// snake case, which scripts/site-sizes.py uses too, to measure each route's first page).
+macro_rules! lazy_page {
+    ($(#[$doc:meta])* $route:ident, $view:literal, $page:path) => {
+        $(#[$doc])*
+        struct $route;
 
-/// `/`: the upload page.
-struct UploadRoute;
-
-#[lazy_route]
-impl LazyRoute for UploadRoute {
-    fn data() -> Self {
-        site::preload_lazy_view("upload_route");
-        UploadRoute
-    }
-    fn view(_this: Self) -> AnyView {
-        mark_hydrated();
-        view! { <upload::UploadPage /> }.into_any()
-    }
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                site::preload_lazy_view($view);
+                $route
+            }
+            fn view(_this: Self) -> AnyView {
+                mark_hydrated();
+                view! { <$page /> }.into_any()
+            }
+        }
+    };
 }
 
-/// `/assets`: the browse page.
-struct BrowseRoute;
-
-#[lazy_route]
-impl LazyRoute for BrowseRoute {
-    fn data() -> Self {
-        site::preload_lazy_view("browse_route");
-        BrowseRoute
-    }
-    fn view(_this: Self) -> AnyView {
-        mark_hydrated();
-        view! { <pages::BrowsePage /> }.into_any()
-    }
-}
-
-/// `/assets/:id`: one asset's page.
-struct AssetRoute;
-
-#[lazy_route]
-impl LazyRoute for AssetRoute {
-    fn data() -> Self {
-        site::preload_lazy_view("asset_route");
-        AssetRoute
-    }
-    fn view(_this: Self) -> AnyView {
-        mark_hydrated();
-        view! { <pages::AssetPage /> }.into_any()
-    }
-}
+lazy_page!(
+    /// `/`: the upload page.
+    UploadRoute,
+    "upload_route",
+    upload::UploadPage
+);
+lazy_page!(
+    /// `/assets`: the browse page.
+    BrowseRoute,
+    "browse_route",
+    pages::BrowsePage
+);
+lazy_page!(
+    /// `/assets/:id`: one asset's page.
+    AssetRoute,
+    "asset_route",
+    pages::AssetPage
+);
 
 /// Sets `data-hydrated="true"` on `<html>` once the WebAssembly side has taken over the
 /// route's view: every route's view calls it, so a lazy route (whose module arrives after the

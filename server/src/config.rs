@@ -419,17 +419,17 @@ fn type_pattern(s: &str) -> Result<String, String> {
     }
 }
 
-/// Seconds from 1 to seven days.
-/// Whole seconds, 1 to an hour.
+/// Whole seconds, 1 to an hour (the listeners' deadlines).
 fn seconds(s: &str) -> Result<Duration, String> {
-    match s.trim().parse::<u64>() {
-        Ok(n) if (1..=3600).contains(&n) => Ok(Duration::from_secs(n)),
-        _ => Err("expected whole seconds from 1 to 3600".into()),
-    }
+    whole_seconds(s, 3600)
 }
 
+/// Seconds from 1 to seven days (what a presigned URL may live).
 fn ttl(s: &str) -> Result<Duration, String> {
-    let max = MAX_PRESIGN_TTL.as_secs();
+    whole_seconds(s, MAX_PRESIGN_TTL.as_secs())
+}
+
+fn whole_seconds(s: &str, max: u64) -> Result<Duration, String> {
     match s.trim().parse::<u64>() {
         Ok(n) if (1..=max).contains(&n) => Ok(Duration::from_secs(n)),
         _ => Err(format!("expected whole seconds from 1 to {max}")),

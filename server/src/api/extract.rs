@@ -90,7 +90,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
             {
                 ApiError(body_too_large())
             }
-            other => ApiError::bad_request(format!("cannot read the request body: {other}")),
+            other => ApiError(unreadable_body(other)),
         })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJson(None));
@@ -113,6 +113,11 @@ fn body_too_large() -> FerryError {
     FerryError::PayloadTooLarge(format!(
         "request body is larger than {MAX_BODY_BYTES} bytes"
     ))
+}
+
+/// What a body that could not be read gets (the client stopped sending it, say).
+fn unreadable_body(e: impl std::fmt::Display) -> FerryError {
+    FerryError::BadRequest(format!("cannot read the request body: {e}"))
 }
 
 /// Server functions take bodies of at most [`MAX_BODY_BYTES`], as REST does, and a larger one
@@ -152,10 +157,7 @@ pub async fn server_fn_bodies(
         Err(e) if e.is::<LengthLimitError>() => {
             refuse(StatusCode::PAYLOAD_TOO_LARGE, body_too_large())
         }
-        Err(e) => refuse(
-            StatusCode::BAD_REQUEST,
-            FerryError::BadRequest(format!("cannot read the request body: {e}")),
-        ),
+        Err(e) => refuse(StatusCode::BAD_REQUEST, unreadable_body(e)),
     }
 }
 

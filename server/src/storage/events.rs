@@ -271,7 +271,7 @@ fn plan(
     let (object_after, asset_write, outcome) = match &ev.kind {
         ObjectEventKind::Created { size, etag, facts } => {
             let meta = metadata(ev, *size, etag, facts);
-            let (write, id, status) = match asset {
+            let (write, id, outcome) = match asset {
                 Some(a) => match verdict(a, rules, *size, facts) {
                     Ok(()) => {
                         let to = match a.status {
@@ -289,7 +289,11 @@ fn plan(
                             rejection: None,
                             restore_to: arrived_while_deleted.then_some(AssetStatus::Received),
                         };
-                        (write, a.id, to)
+                        let outcome = EventOutcome::Applied {
+                            asset_id: a.id,
+                            status: to,
+                        };
+                        (write, a.id, outcome)
                     }
                     Err(rejection) => {
                         let write = if is_rejected(a) {
@@ -305,15 +309,11 @@ fn plan(
                                 restore_to: None,
                             }
                         };
-                        return Plan::Write(Box::new(Writes {
-                            object: after(Some(a.id), Some(meta)),
-                            object_was: object.map(|o| o.seq_key.clone()),
-                            asset: write,
-                            outcome: EventOutcome::Rejected {
-                                asset_id: a.id,
-                                rejection,
-                            },
-                        }));
+                        let outcome = EventOutcome::Rejected {
+                            asset_id: a.id,
+                            rejection,
+                        };
+                        (write, a.id, outcome)
                     }
                 },
                 // Ferry's own keys are checked even without a record (one removed with its
@@ -321,32 +321,33 @@ fn plan(
                 None => {
                     let id = known_id.unwrap_or_else(new_id);
                     let record = asset_from_object(id, owner.clone(), &meta, now);
-                    let checked = match is_upload_key(&ev.key) {
-                        true => rules.check(None, *size, facts.content_type.as_deref()),
-                        false => Ok(()),
+                    let checked = if is_upload_key(&ev.key) {
+                        rules.check(None, *size, facts.content_type.as_deref())
+                    } else {
+                        Ok(())
                     };
-                    if let Err(rejection) = checked {
-                        let record = Asset {
-                            status: AssetStatus::Rejected,
-                            rejection: Some(rejection.clone()),
-                            ..record
-                        };
-                        return Plan::Write(Box::new(Writes {
-                            object: after(Some(id), Some(meta)),
-                            object_was: object.map(|o| o.seq_key.clone()),
-                            asset: AssetWrite::Create(record),
-                            outcome: EventOutcome::Rejected {
+                    match checked {
+                        Ok(()) => {
+                            let outcome = EventOutcome::Applied {
+                                asset_id: id,
+                                status: AssetStatus::Received,
+                            };
+                            (AssetWrite::Create(record), id, outcome)
+                        }
+                        Err(rejection) => {
+                            let record = Asset {
+                                status: AssetStatus::Rejected,
+                                rejection: Some(rejection.clone()),
+                                ..record
+                            };
+                            let outcome = EventOutcome::Rejected {
                                 asset_id: id,
                                 rejection,
-                            },
-                        }));
+                            };
+                            (AssetWrite::Create(record), id, outcome)
+                        }
                     }
-                    (AssetWrite::Create(record), id, AssetStatus::Received)
                 }
-            };
-            let outcome = EventOutcome::Applied {
-                asset_id: id,
-                status,
             };
             (after(Some(id), Some(meta)), write, outcome)
         }
