@@ -6,7 +6,8 @@ import { Page } from '@playwright/test';
  * pages share, arrive after the main module. These tests prove that a page whose modules
  * arrive late still hydrates cleanly (the fixture fails on any console error), that a route
  * works the first time it is opened inside the page, and that going back and forth never
- * fetches a module twice.
+ * fetches a module twice. Sending files is split off too (a lazy function): the upload page
+ * fetches it once it is interactive, and a file dropped before it arrived still goes up.
  */
 
 /** Emulates a slow mobile link (1.6 Mbit/s down, 150 ms round trip) and disables the cache. */
@@ -112,3 +113,47 @@ test('going back and forth between routes never fetches a module twice', async (
   const twice = [...fetched].filter(([, n]) => n > 1);
   expect(twice).toEqual([]);
 });
+
+/** Drops one small text file on the upload page's drop zone. */
+async function dropFile(page: Page, name: string) {
+  const dt = await page.evaluateHandle((name) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([`contents of ${name}`], name, { type: 'text/plain' }));
+    return dt;
+  }, name);
+  await page.dispatchEvent('[data-testid=dropzone]', 'drop', { dataTransfer: dt });
+}
+
+const sendModule = (path: string) => path.includes('/split_send_');
+
+test('the sending code comes after the upload page is interactive, once', async ({ page }) => {
+  // Not part of the first page: the server does not preload it.
+  const html = await (await page.request.get('/')).text();
+  expect(html).toContain('split___upload_route_view_');
+  expect(html).not.toContain('split_send_');
+  await slowNetwork(page);
+  const fetched = wasmFetches(page);
+  await page.goto('/');
+  await hydrated(page);
+  // Fetched ahead of the first file, with nothing asked of the page.
+  await expect.poll(() => [...fetched.keys()].filter(sendModule).length, { timeout: 20_000 }).toBe(1);
+  await dropFile(page, 'after-prefetch.txt');
+  const row = page.locator('[data-testid=upload-row][data-name="after-prefetch.txt"]');
+  await expect(row.getByTestId('asset-status')).toHaveText('UPLOADED', { timeout: 20_000 });
+  expect([...fetched].filter(([p, n]) => sendModule(p) && n !== 1)).toEqual([]);
+});
+
+test('a file dropped before the sending code arrived still goes up, first time', async ({ page }) => {
+  await slowNetwork(page);
+  const fetched = wasmFetches(page);
+  await page.goto('/');
+  await hydrated(page);
+  // At once: on this link the sending code is still on its way.
+  await dropFile(page, 'before-prefetch.txt');
+  const row = page.locator('[data-testid=upload-row][data-name="before-prefetch.txt"]');
+  await expect(row.getByTestId('asset-status')).toHaveText('UPLOADED', { timeout: 20_000 });
+  const sends = [...fetched].filter(([p]) => sendModule(p));
+  expect(sends.length).toBe(1);
+  expect(sends[0][1]).toBe(1);
+});
+

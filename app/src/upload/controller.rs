@@ -60,6 +60,14 @@ pub struct Uploader {
     next_id: StoredValue<ItemId>,
 }
 
+/// One file from ticket to UPLOADED. Everything it reaches (hashing, the single PUT, parts
+/// and resume, confirming) is in a module of its own, which the browser fetches when the
+/// first file starts or when [`Uploader::prefetch`] asks, whichever comes first.
+#[leptos::lazy]
+async fn send(up: Uploader, id: ItemId) {
+    up.run(id).await
+}
+
 impl Uploader {
     pub fn new(limits: Resource<Result<UploadLimits, FerryError>>) -> Uploader {
         Uploader {
@@ -211,8 +219,14 @@ impl Uploader {
         {
             self.update(id, |i| i.state = ItemState::Uploading);
             let this = *self;
-            leptos::task::spawn_local(async move { this.run(id).await });
+            leptos::task::spawn_local(send(this, id));
         }
+    }
+
+    /// Fetches the sending code ahead of its first use (the page calls this once it is
+    /// interactive), so the first file never waits for it.
+    pub fn prefetch(&self) {
+        _ = leptos::lazy_preload!(send);
     }
 
     pub fn cancel(&self, id: ItemId) {

@@ -23,8 +23,10 @@ pub fn UploadPage() -> impl IntoView {
     let uploader = Uploader::new(limits);
     let items = uploader.items();
 
-    // Files pasted anywhere on the page join the queue (effects run only in the browser).
+    // Files pasted anywhere on the page join the queue (effects run only in the browser,
+    // once the page is interactive: the time to fetch the sending code too).
     Effect::new(move |_| {
+        uploader.prefetch();
         let handle = window_event_listener(leptos::ev::paste, move |ev| uploader.pasted(ev));
         on_cleanup(move || handle.remove());
     });
