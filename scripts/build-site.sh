@@ -16,11 +16,14 @@ args=(build -p app --lib --no-default-features --features hydrate
   --target wasm32-unknown-unknown --profile wasm-release)
 # Size-only settings (unstable flags, hence RUSTC_BOOTSTRAP; RUSTFLAGS reach only the wasm
 # crates, not build scripts or macros): std rebuilt for size, panics abort at once (no
-# formatting machinery for messages), no file/line locations kept for panics.
+# formatting machinery for messages), no file/line locations kept for panics, and `Debug`
+# formatting compiled out (`{:?}` writes nothing: nothing the page shows may rely on it).
 size_std=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
-size_flags="-Zlocation-detail=none -Zunstable-options -Cpanic=immediate-abort"
+size_flags="-Zlocation-detail=none -Zfmt-debug=none -Zunstable-options -Cpanic=immediate-abort"
 # Relocations kept in the linked module: wasm-split needs them to cut it at the lazy routes.
-split_flags="-Clink-args=--emit-relocs"
+# And Leptos's `erase_components`, as .cargo/config.toml sets it for every other build (which
+# RUSTFLAGS overrides): the server must render what the browser hydrates.
+split_flags="-Clink-args=--emit-relocs --cfg=erase_components"
 case "$route" in
   rustup)
     target_dir=target/front

@@ -70,10 +70,13 @@ pub fn HeadAssets(assets: SiteAssets) -> impl IntoView {
 
 /// Preloads the split modules of the lazy view `view` (`upload_route` for `UploadRoute`'s),
 /// and their loader, in the `<head>` of the page the server is rendering: the lazy routes
-/// call it as they are matched.
-#[cfg(feature = "ssr")]
+/// call it as they are matched. In the browser it does nothing, and is compiled out: the
+/// loader fetches what a lazy route needs as it is matched.
 pub fn preload_lazy_view(view: &str) {
     use leptos_meta::Link;
+    if !crate::platform::RENDERS_PAGES {
+        return;
+    }
     let Some(assets) = use_context::<SiteAssets>() else {
         return;
     };
@@ -96,8 +99,3 @@ pub fn preload_lazy_view(view: &str) {
     }
     _ = view! { <Link rel="modulepreload" href=format!("/pkg/{split}") /> }.to_html();
 }
-
-/// In the browser the loader fetches what a lazy route needs as it is matched, and there is
-/// no manifest (the server provides it as context): nothing to do.
-#[cfg(not(feature = "ssr"))]
-pub fn preload_lazy_view(_view: &str) {}

@@ -18,6 +18,9 @@ use wasm_bindgen_futures::JsFuture;
 /// holding them are kept in local storage.
 pub type HostStorage = LocalStorage;
 
+/// The browser hydrates pages; it never renders one to send.
+pub const RENDERS_PAGES: bool = false;
+
 /// Milliseconds since the Unix epoch, from the browser's clock.
 pub fn now_ms() -> f64 {
     js_sys::Date::now()

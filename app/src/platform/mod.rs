@@ -2,9 +2,9 @@
 //!
 //! Everything the app needs from its host — the clock, timers, page visibility, local
 //! storage, dialogs and focus, the clipboard, HTTP requests the browser makes itself, checksums
-//! of what it sends, the
-//! files people pick, drop or paste, attributes of `<html>`, and the status of the response
-//! being rendered — is one small API with two implementations of the same signatures:
+//! of what it sends, the files people pick, drop or paste, attributes of `<html>`, whether it
+//! renders pages, and the status of the response being rendered — is one small API with two
+//! implementations of the same signatures:
 //!
 //! - `browser` (feature `hydrate`): the real thing, through `web-sys`;
 //! - `server` (otherwise: server-side rendering and native tests): honest twins. What cannot
@@ -37,6 +37,7 @@ pub use host::{
     now_ms, page_hidden, pasted_files, pending_transition, picked_files, put,
     remove_root_attribute, select_text, set_response_status, set_root_attribute, sha256_base64,
     show_dialog, sleep, storage_get, storage_remove, storage_set, Abort, Blob, File, HostStorage,
+    RENDERS_PAGES,
 };
 pub use types::{PutOutcome, NOT_IN_A_BROWSER};
 

@@ -19,6 +19,9 @@ type Picked = super::types::Picked<File>;
 /// twins here are `Send + Sync`).
 pub type HostStorage = SyncStorage;
 
+/// The server renders the pages it sends.
+pub const RENDERS_PAGES: bool = true;
+
 /// Milliseconds since the Unix epoch, from the system clock.
 pub fn now_ms() -> f64 {
     std::time::SystemTime::now()

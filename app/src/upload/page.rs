@@ -53,7 +53,7 @@ pub fn UploadPage() -> impl IntoView {
             <ul class="queue" aria-label="Uploads">
                 <For
                     each=move || items.get()
-                    key=|item| (item.id, item_key(item))
+                    key=Item::row_key
                     children=move |item| view! { <Row item uploader /> }
                 />
             </ul>
@@ -156,14 +156,6 @@ fn FileInputs(uploader: Uploader) -> impl IntoView {
             on:change=move |ev| uploader.picked(ev)
         />
     }
-}
-
-/// Re-render a row when anything shown in it changes.
-fn item_key(item: &Item) -> String {
-    format!(
-        "{:?}|{}|{:?}|{:?}",
-        item.state, item.sent, item.asset_id, item.asset_status
-    )
 }
 
 fn describe_limits(l: &UploadLimits) -> String {

@@ -11,7 +11,7 @@ use crate::{
 pub type ItemId = u64;
 
 /// Where one file is.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ItemState {
     /// Waiting for a free upload slot.
     Queued,
@@ -60,6 +60,28 @@ pub struct Item {
     pub asset_id: Option<AssetId>,
     /// The asset's server-side status, as last seen.
     pub asset_status: Option<AssetStatus>,
+}
+
+/// Everything a row shows of its file: the page draws the row again when its key changes.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct RowKey {
+    id: ItemId,
+    state: ItemState,
+    sent: u64,
+    asset_id: Option<AssetId>,
+    asset_status: Option<AssetStatus>,
+}
+
+impl Item {
+    pub fn row_key(&self) -> RowKey {
+        RowKey {
+            id: self.id,
+            state: self.state.clone(),
+            sent: self.sent,
+            asset_id: self.asset_id,
+            asset_status: self.asset_status,
+        }
+    }
 }
 
 /// Why a file is refused before any request is made.
@@ -295,6 +317,56 @@ mod tests {
             asset_id: None,
             asset_status: None,
         }
+    }
+
+    #[test]
+    fn a_row_key_changes_with_everything_the_row_shows() {
+        let base = item(1, ItemState::Uploading, 100, 10);
+        assert!(base.row_key() == base.clone().row_key());
+        let changed = [
+            Item {
+                id: 2,
+                ..base.clone()
+            },
+            Item {
+                sent: 11,
+                ..base.clone()
+            },
+            Item {
+                state: ItemState::RetryWaiting { attempt: 1 },
+                ..base.clone()
+            },
+            Item {
+                state: ItemState::Failed {
+                    message: "a".into(),
+                    retryable: true,
+                },
+                ..base.clone()
+            },
+            Item {
+                asset_id: Some(AssetId::from_ulid(ulid::Ulid::nil())),
+                ..base.clone()
+            },
+            Item {
+                asset_status: Some(AssetStatus::Received),
+                ..base.clone()
+            },
+        ];
+        for other in &changed {
+            assert!(other.row_key() != base.row_key(), "{other:?}");
+        }
+        // Two failures differ by their message too.
+        assert!(
+            changed[3].row_key()
+                != Item {
+                    state: ItemState::Failed {
+                        message: "b".into(),
+                        retryable: true
+                    },
+                    ..base.clone()
+                }
+                .row_key()
+        );
     }
 
     #[test]

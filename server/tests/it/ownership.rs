@@ -379,7 +379,7 @@ async fn pages_render_only_the_callers_assets() {
         StatusCode::NOT_FOUND
     );
     let r = alice.get("/assets").await;
-    assert!(r.raw.contains("alices-diary.txt"));
+    assert!(r.markup().contains("alices-diary.txt"));
     assert!(
         !r.raw.contains("data-owner-filter"),
         "no owner filter for users"
@@ -390,29 +390,29 @@ async fn pages_render_only_the_callers_assets() {
     let root = app.as_caller(admin("root"));
     let r = root.get("/assets?owner=all").await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.raw.contains("alices-diary.txt"));
+    assert!(r.markup().contains("alices-diary.txt"));
     assert!(
-        r.raw.contains(r#"data-owner="alice""#),
+        r.markup().contains(r#"data-owner="alice""#),
         "admins get the owner column"
     );
     assert!(
-        r.raw.contains(r#"href="/assets?owner=user%3Aalice""#),
+        r.markup().contains(r#"href="/assets?owner=user%3Aalice""#),
         "an owner links to their assets"
     );
     assert!(
-        r.raw.contains("data-owner-filter"),
+        r.markup().contains("data-owner-filter"),
         "admins get the owner filter"
     );
     let r = root.get("/assets?owner=user:alice&status=received").await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.raw.contains("alices-diary.txt"));
+    assert!(r.markup().contains("alices-diary.txt"));
     assert!(
-        r.raw.contains(r#"name="owner" value="user:alice""#),
+        r.markup().contains(r#"name="owner" value="user:alice""#),
         "the search form keeps the owner"
     );
     let r = alice.get(&format!("/assets/{a}")).await;
     assert!(
-        r.raw.contains(r#"<span class="mono">alice</span>"#),
+        r.markup().contains(r#"<span class="mono">alice</span>"#),
         "the detail page names the owner"
     );
 }

@@ -75,23 +75,25 @@ async fn upload_page_is_server_rendered_with_layout_and_hashed_assets() {
         .starts_with("text/html"));
     assert_eq!(title(&r.raw), "Upload · Ferry");
     assert!(r.raw.starts_with("<!DOCTYPE html>"));
-    assert!(r.raw.contains("<h1>Upload files</h1>"));
-    assert!(r.raw.contains(r#"<nav aria-label="Main">"#));
+    assert!(r.markup().contains("<h1>Upload files</h1>"));
+    assert!(r.markup().contains(r#"<nav aria-label="Main">"#));
     assert!(r
-        .raw
+        .markup()
         .contains(r#"<a href="/" aria-current="page">Upload</a>"#));
-    assert!(r.raw.contains("Colour theme: system"));
+    assert!(r.markup().contains("Colour theme: system"));
     // The hashed bundle from the manifest, and the favicon.
     assert!(r
-        .raw
+        .markup()
         .contains(&format!(r#"<link rel="stylesheet" href="/pkg/{CSS}">"#)));
     assert!(r
-        .raw
+        .markup()
         .contains(&format!(r#"<link rel="modulepreload" href="/pkg/{JS}">"#)));
     assert!(r
-        .raw
+        .markup()
         .contains(&format!(r#"init({{ module_or_path: "/pkg/{WASM}" }})"#)));
-    assert!(r.raw.contains(r#"<link rel="icon" href="/favicon.ico""#));
+    assert!(r
+        .markup()
+        .contains(r#"<link rel="icon" href="/favicon.ico""#));
 }
 
 // Multi-threaded like the real server: resolved pages may render on another thread.
@@ -126,29 +128,31 @@ async fn browse_and_detail_pages_are_complete_without_javascript() {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(title(&r.raw), "Assets · Ferry");
     assert!(r
-        .raw
+        .markup()
         .contains(r#"<a href="/assets" aria-current="page">Assets</a>"#));
     // The rows themselves, not a loading placeholder: newest first, with badges and sizes.
     let row = |id: &app::domain::AssetId| format!(r#"data-asset-id="{id}""#);
     let (a, b) = (r.raw.find(&row(&alpha.id)), r.raw.find(&row(&beta.id)));
     assert!(b.unwrap() < a.unwrap(), "newest first");
-    assert!(r.raw.contains(&format!(r#"href="/assets/{}""#, alpha.id)));
     assert!(r
-        .raw
+        .markup()
+        .contains(&format!(r#"href="/assets/{}""#, alpha.id)));
+    assert!(r
+        .markup()
         .contains(r#"class="badge badge-created">CREATED</span>"#));
     assert!(r
-        .raw
+        .markup()
         .contains(r#"class="badge badge-deleted">DELETED</span>"#));
-    assert!(r.raw.contains("1.5 KB"));
+    assert!(r.markup().contains("1.5 KB"));
     assert!(!r.raw.contains("Loading assets"));
 
     // Filters and search are in the URL.
     let r = app.get("/assets?status=deleted").await;
-    assert!(r.raw.contains(&row(&beta.id)) && !r.raw.contains(&row(&alpha.id)));
+    assert!(r.markup().contains(&row(&beta.id)) && !r.raw.contains(&row(&alpha.id)));
     let r = app.get("/assets?q=AL").await;
-    assert!(r.raw.contains(&row(&alpha.id)) && !r.raw.contains(&row(&beta.id)));
+    assert!(r.markup().contains(&row(&alpha.id)) && !r.raw.contains(&row(&beta.id)));
     let r = app.get("/assets?q=zzz").await;
-    assert!(r.raw.contains("Nothing matches"));
+    assert!(r.markup().contains("Nothing matches"));
     let r = app.get("/assets?limit=10&sort=oldest").await;
     assert!(r.raw.find(&row(&alpha.id)).unwrap() < r.raw.find(&row(&beta.id)).unwrap());
 
@@ -161,7 +165,7 @@ async fn browse_and_detail_pages_are_complete_without_javascript() {
     ] {
         let r = app.get(uri).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{uri}");
-        assert!(r.raw.contains(r#"role="alert""#), "{uri}");
+        assert!(r.markup().contains(r#"role="alert""#), "{uri}");
     }
 
     // The detail page: every field, server-rendered.
@@ -176,10 +180,10 @@ async fn browse_and_detail_pages_are_complete_without_javascript() {
         "Event time",
         "Bucket",
     ] {
-        assert!(r.raw.contains(&format!("<dt>{field}</dt>")), "{field}");
+        assert!(r.markup().contains(&format!("<dt>{field}</dt>")), "{field}");
     }
-    assert!(r.raw.contains(&alpha.object_key));
-    assert!(r.raw.contains(env.bucket()));
+    assert!(r.markup().contains(&alpha.object_key));
+    assert!(r.markup().contains(env.bucket()));
     // Lower-case ids are the same asset.
     let r = app
         .get(&format!("/assets/{}", alpha.id.to_string().to_lowercase()))
@@ -189,7 +193,7 @@ async fn browse_and_detail_pages_are_complete_without_javascript() {
     // An unknown id is a 404 page.
     let r = app.get(&format!("/assets/{VALID_ID}")).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    assert!(r.raw.contains("Asset not found"));
+    assert!(r.markup().contains("Asset not found"));
 }
 
 #[tokio::test]
@@ -201,7 +205,8 @@ async fn unknown_routes_get_the_404_page_with_status_404() {
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{uri}");
         assert_eq!(title(&r.raw), "Page not found · Ferry", "{uri}");
         assert!(
-            r.raw.contains("<h1 id=\"nf-title\">Page not found</h1>"),
+            r.markup()
+                .contains("<h1 id=\"nf-title\">Page not found</h1>"),
             "{uri}"
         );
     }
@@ -244,9 +249,10 @@ async fn malformed_asset_id_is_a_404_page() {
     ] {
         let r = app.get(uri).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{uri}");
-        assert!(r.raw.contains(r#"role="alert""#), "{uri}");
+        assert!(r.markup().contains(r#"role="alert""#), "{uri}");
         assert!(
-            r.raw.contains(&format!("{echoed} is not a valid asset id")),
+            r.markup()
+                .contains(&format!("{echoed} is not a valid asset id")),
             "{uri}: {}",
             r.raw
         );
@@ -322,8 +328,8 @@ async fn without_a_manifest_unhashed_names_are_used_and_revalidated() {
 
     let r = app.get("/").await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.raw.contains(r#"href="/pkg/ferry.css""#));
-    assert!(r.raw.contains(r#"module_or_path: "/pkg/ferry.wasm""#));
+    assert!(r.markup().contains(r#"href="/pkg/ferry.css""#));
+    assert!(r.markup().contains(r#"module_or_path: "/pkg/ferry.wasm""#));
 
     let r = app.get("/pkg/ferry.css").await;
     assert_eq!(r.status, StatusCode::OK);
@@ -389,26 +395,30 @@ async fn rejected_assets_and_checksums_are_shown_on_the_pages() {
 
     let list = app.get("/assets?status=rejected").await;
     assert_eq!(list.status, StatusCode::OK);
-    assert!(list.raw.contains(&format!(r#"data-asset-id="{rejected}""#)));
+    assert!(list
+        .markup()
+        .contains(&format!(r#"data-asset-id="{rejected}""#)));
     assert!(!list.raw.contains(&format!(r#"data-asset-id="{checked}""#)));
     assert!(list
-        .raw
+        .markup()
         .contains(r#"class="badge badge-rejected">REJECTED</span>"#));
 
     let page = app.get(&format!("/assets/{rejected}")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
-        page.raw
+        page.markup()
             .contains("the file is 11 bytes, more than the 10 bytes allowed"),
         "{}",
         page.raw
     );
-    assert!(page.raw.contains("The file was deleted from the bucket."));
-    assert!(page.raw.contains("none: the upload sent no checksum"));
+    assert!(page
+        .markup()
+        .contains("The file was deleted from the bucket."));
+    assert!(page.markup().contains("none: the upload sent no checksum"));
 
     let page = app.get(&format!("/assets/{checked}")).await;
     assert!(
-        page.raw
+        page.markup()
             .contains(&format!(r#"<code data-testid="checksum">{sum}</code>"#)),
         "{}",
         page.raw

@@ -102,6 +102,31 @@ pub struct Reply {
     pub raw: String,
 }
 
+impl Reply {
+    /// The page as a person without JavaScript gets it: the body less Leptos's hydration
+    /// markers (`<!>` and `<!--…-->` comments, which depend on how the views are typed).
+    pub fn markup(&self) -> String {
+        let mut out = String::with_capacity(self.raw.len());
+        let mut rest = self.raw.as_str();
+        while let Some(start) = rest.find("<!") {
+            out.push_str(&rest[..start]);
+            let tail = &rest[start..];
+            let end = if tail.starts_with("<!>") {
+                3
+            } else if let Some(comment) = tail.strip_prefix("<!--") {
+                comment.find("-->").map_or(tail.len(), |n| 4 + n + 3)
+            } else {
+                // `<!DOCTYPE html>`: kept.
+                out.push_str("<!");
+                2
+            };
+            rest = &tail[end..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
 impl TestApp {
     /// Default settings and limits; no built site (pages render, `/pkg` is empty).
     pub async fn start() -> TestApp {
