@@ -10,6 +10,7 @@
 // Usage: node bench/first-page.mjs <report.md> <label>=<ferry base URL> [<label>=<url> ...]
 import { chromium } from '@playwright/test';
 import * as fs from 'node:fs';
+import { slowLink } from '../slow-link.cjs';
 
 const [report, ...specs] = process.argv.slice(2);
 const ROUNDS = Number(process.env.FERRY_BENCH_ROUNDS ?? 5);
@@ -37,15 +38,7 @@ for (const t of targets) {
 async function visit(base, path) {
   const context = await browser.newContext({ baseURL: base });
   const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('Network.enable');
-  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-  await cdp.send('Network.emulateNetworkConditions', {
-    offline: false,
-    latency: 150,
-    downloadThroughput: 1_600_000 / 8,
-    uploadThroughput: 750_000 / 8,
-  });
+  const cdp = await slowLink(page);
   let bytes = 0;
   cdp.on('Network.loadingFinished', (e) => (bytes += e.encodedDataLength));
   const start = Date.now();

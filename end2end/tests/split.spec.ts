@@ -1,5 +1,6 @@
 import { test, expect, hydrated } from './fixtures';
 import { Page } from '@playwright/test';
+import { slowLink } from '../slow-link.cjs';
 
 /**
  * The bundle is split at the lazy routes (issue 15): each page's module, and the chunks
@@ -9,19 +10,6 @@ import { Page } from '@playwright/test';
  * fetches a module twice. Sending files is split off too (a lazy function): the upload page
  * fetches it once it is interactive, and a file dropped before it arrived still goes up.
  */
-
-/** Emulates a slow mobile link (1.6 Mbit/s down, 150 ms round trip) and disables the cache. */
-async function slowNetwork(page: Page) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Network.enable');
-  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-  await cdp.send('Network.emulateNetworkConditions', {
-    offline: false,
-    latency: 150,
-    downloadThroughput: 1_600_000 / 8,
-    uploadThroughput: 750_000 / 8,
-  });
-}
 
 /** Counts the page's fetches of each WebAssembly module under /pkg/. */
 function wasmFetches(page: Page): Map<string, number> {
@@ -41,7 +29,7 @@ async function createAsset(page: Page, filename: string): Promise<string> {
 
 test('every route hydrates on a slow link, its page module preloaded', async ({ page }) => {
   const id = await createAsset(page, 'slow-link.txt');
-  await slowNetwork(page);
+  await slowLink(page);
   const fetched = wasmFetches(page);
   for (const [path, view] of [
     ['/', 'upload_route'],
@@ -89,7 +77,7 @@ test('a route opened inside the page loads its module and works the first time',
 
 test('going back and forth between routes never fetches a module twice', async ({ page }) => {
   const id = await createAsset(page, 'back-and-forth.txt');
-  await slowNetwork(page);
+  await slowLink(page);
   const fetched = wasmFetches(page);
   await page.goto('/');
   await hydrated(page);
@@ -131,7 +119,7 @@ test('the sending code comes after the upload page is interactive, once', async 
   const html = await (await page.request.get('/')).text();
   expect(html).toContain('split___upload_route_view_');
   expect(html).not.toContain('split_send_');
-  await slowNetwork(page);
+  await slowLink(page);
   const fetched = wasmFetches(page);
   await page.goto('/');
   await hydrated(page);
@@ -144,7 +132,7 @@ test('the sending code comes after the upload page is interactive, once', async 
 });
 
 test('a file dropped before the sending code arrived still goes up, first time', async ({ page }) => {
-  await slowNetwork(page);
+  await slowLink(page);
   const fetched = wasmFetches(page);
   await page.goto('/');
   await hydrated(page);
