@@ -86,8 +86,28 @@ pub struct ServeArgs {
     pub site_root: PathBuf,
     #[command(flatten)]
     pub listen: ListenLimits,
+    /// How far the embedded store's acknowledged writes survive (see `Durability`).
+    #[arg(long, env = "FERRY_DURABILITY", value_enum, default_value = "process")]
+    pub durability: Durability,
     #[command(flatten)]
     pub settings: Settings,
+}
+
+/// How far an acknowledged write to the embedded DynamoDB store survives (`ferry serve`
+/// with the embedded backend; on AWS, DynamoDB decides). Either way a crash leaves every
+/// record whole: the old version or the new one. The embedded S3 store does not flush
+/// object bytes to disk in either mode.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum Durability {
+    /// Survives the `ferry` process being killed or crashing: a commit is written to the
+    /// operating system, which flushes it to disk within seconds (SQLite WAL,
+    /// `synchronous = NORMAL`). A power loss or kernel crash can undo the last changes
+    /// acknowledged before it.
+    #[default]
+    Process,
+    /// Also survives a power loss: every commit waits until the disk has it (`fsync`;
+    /// SQLite's `synchronous = FULL`). Costs one flush per write.
+    Power,
 }
 
 /// What one client may hold of `ferry serve`'s listeners (the app's and the embedded S3's):

@@ -159,6 +159,7 @@ impl Storage {
                     settings,
                     &origins,
                     &args.listen,
+                    args.durability,
                     key,
                 )
                 .await?;

@@ -122,18 +122,20 @@ impl Embedded {
             settings,
             allowed_origins,
             &Default::default(),
+            crate::config::Durability::default(),
             &key,
         )
         .await
     }
 
-    /// The same, with the S3 endpoint's listener limited by `listen` and cursors sealed by
-    /// `key`.
+    /// The same, with the S3 endpoint's listener limited by `listen`, the store's commits
+    /// as durable as `durability` says, and cursors sealed by `key`.
     pub async fn start_with(
         data_dir: &std::path::Path,
         settings: Settings,
         allowed_origins: &[String],
         listen: &crate::config::ListenLimits,
+        durability: crate::config::Durability,
         key: &ServerKey,
     ) -> Result<Embedded, Box<dyn std::error::Error + Send + Sync>> {
         use crate::local::{self, Credentials};
@@ -147,9 +149,9 @@ impl Embedded {
             )
         };
 
-        let dynamo = local::dynamo::start(&data_dir.join("dynamodb.sqlite"))?;
+        let dynamo = local::dynamo::start(&data_dir.join("dynamodb.sqlite"), durability)?;
         let store = Arc::new(AssetStore::new(
-            aws::dynamodb_client(&endpoint_config(&dynamo.endpoint)),
+            aws::embedded_dynamodb_client(&endpoint_config(&dynamo.endpoint)),
             &settings.table_name,
             key.cursors(),
         ));

@@ -3,7 +3,10 @@
 //! dynoxide runs each request (and its fsync) synchronously under a mutex, so it gets its own
 //! single-threaded runtime on its own thread, away from the app's workers. Every write is one
 //! SQLite transaction in WAL mode: a crash leaves the old item or the new one, never half.
+//! [`Durability`] says whether a commit also waits for the disk.
+//! Its client is [`crate::aws::embedded_dynamodb_client`].
 
+use crate::config::Durability;
 use std::path::Path;
 
 pub struct EmbeddedDynamo {
@@ -35,7 +38,7 @@ impl Drop for EmbeddedDynamo {
 }
 
 /// Opens (or creates) the database file and serves it on 127.0.0.1 (a free port).
-pub fn start(db_path: &Path) -> std::io::Result<EmbeddedDynamo> {
+pub fn start(db_path: &Path, durability: Durability) -> std::io::Result<EmbeddedDynamo> {
     if let Some(parent) = db_path.parent() {
         std::fs::create_dir_all(parent)?;
     }
@@ -44,6 +47,11 @@ pub fn start(db_path: &Path) -> std::io::Result<EmbeddedDynamo> {
         .ok_or_else(|| std::io::Error::other("the data dir path must be UTF-8"))?;
     let db = dynoxide::Database::new(path)
         .map_err(|e| std::io::Error::other(format!("cannot open {path}: {e}")))?;
+    if durability == Durability::Process {
+        // dynoxide's name for `PRAGMA synchronous = NORMAL` with SQLite's other defaults.
+        db.disable_bulk_loading()
+            .map_err(|e| std::io::Error::other(format!("cannot configure {path}: {e}")))?;
+    }
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;

@@ -94,3 +94,22 @@ fn serve_help_names_every_variable() {
         assert!(help.contains(&setting.flag), "{} in:\n{help}", setting.flag);
     }
 }
+
+#[test]
+fn an_unknown_durability_is_refused_with_the_choices() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("FERRY_DURABILITY", "eventually")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("eventually") && stderr.contains("process") && stderr.contains("power"),
+        "{stderr}"
+    );
+    // Nothing was started: no store was created.
+    assert!(!dir.path().join("dynamodb.sqlite").exists());
+}

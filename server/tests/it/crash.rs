@@ -1,5 +1,6 @@
 //! `kill -9` during a burst of uploads: no half-written record, and every upload S3
-//! acknowledged is recorded (the embedded S3 answers only after its event is applied).
+//! acknowledged is recorded (the embedded S3 answers only after its event is applied), with
+//! either `FERRY_DURABILITY`.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use server::{aws, config::Settings};
@@ -14,8 +15,19 @@ use std::{
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_server_leaves_consistent_durable_records() {
+    killed_during_uploads("process").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_server_flushing_every_commit_leaves_them_too() {
+    killed_during_uploads("power").await;
+}
+
+async fn killed_during_uploads(durability: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let mut ferry = crate::harness::FerryProcess::spawn(dir.path()).await;
+    let mut ferry =
+        crate::harness::FerryProcess::spawn_with(dir.path(), &[("FERRY_DURABILITY", durability)])
+            .await;
     let s3 = ferry.s3_client();
 
     // Upload in 8 parallel streams until the server dies under them.
