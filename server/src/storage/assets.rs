@@ -18,8 +18,15 @@ use crate::keys::CursorKey;
 use app::domain::{
     media::validate_content_type, validate_filename, Asset, AssetId, AssetStatus, Caller, Owner,
 };
-use aws_sdk_dynamodb::{operation::update_item::UpdateItemError, types::ReturnValue, Client};
+use aws_sdk_dynamodb::{
+    operation::update_item::UpdateItemError,
+    types::{KeysAndAttributes, ReturnValue},
+    Client,
+};
 use std::sync::Mutex;
+
+/// BatchGetItem calls one read may take when DynamoDB leaves keys unprocessed.
+const BATCH_ATTEMPTS: usize = 5;
 
 /// The asset table: the only way into it.
 pub struct AssetStore {
@@ -209,6 +216,50 @@ impl AssetStore {
             .await
             .map_err(TableError::backend)?;
         Ok(out.item)
+    }
+
+    /// The items with keys `pks`, read consistently in one BatchGetItem (keys DynamoDB
+    /// leaves unprocessed are asked for again), in the order of `pks`.
+    pub(super) async fn items<const N: usize>(
+        &self,
+        pks: [String; N],
+    ) -> Result<[Option<Item>; N], TableError> {
+        let mut found: Vec<Item> = vec![];
+        let mut wanted = KeysAndAttributes::builder()
+            .set_keys(Some(
+                pks.iter()
+                    .map(|pk| Item::from([("pk".to_string(), s(pk.clone()))]))
+                    .collect(),
+            ))
+            .consistent_read(true)
+            .build()
+            .map_err(TableError::backend)?;
+        for _ in 0..BATCH_ATTEMPTS {
+            let out = self
+                .db
+                .batch_get_item()
+                .request_items(&self.table, wanted)
+                .send()
+                .await
+                .map_err(TableError::backend)?;
+            found.extend(
+                out.responses
+                    .and_then(|mut r| r.remove(&self.table))
+                    .unwrap_or_default(),
+            );
+            match out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
+                Some(rest) if !rest.keys().is_empty() => wanted = rest,
+                _ => {
+                    return Ok(pks.map(|pk| {
+                        let at = found
+                            .iter()
+                            .position(|i| i.get("pk").and_then(|v| v.as_s().ok()) == Some(&pk));
+                        at.map(|at| found.swap_remove(at))
+                    }))
+                }
+            }
+        }
+        Err(TableError::Contention)
     }
 
     /// The asset whose object is `bucket`/`key`, if `caller` may see it (one Query on

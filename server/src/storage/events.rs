@@ -27,8 +27,8 @@
 use super::{
     assets::AssetStore,
     codec::{
-        asset_item, asset_pk, is_upload_key, n, now_millis, object_pk, put, s, status_keys,
-        timestamp, ObjectItem,
+        asset_from_item, asset_item, asset_pk, is_upload_key, n, now_millis, object_pk, put, s,
+        status_keys, timestamp, ObjectItem,
     },
     error::TableError,
 };
@@ -160,16 +160,28 @@ enum AssetWrite {
 /// `uploads/<owner>/<asset id>/<file name>` with a valid owner and asset id, as Ferry writes
 /// them; `None` for any other key.
 pub(super) fn owner_from_key(key: &str) -> Option<Owner> {
+    upload_key_parts(key).and_then(|(owner, _)| Owner::parse(owner).ok())
+}
+
+/// The asset id an upload key names (`uploads/<owner>/<asset id>[/<file name>]`), which is
+/// the asset its object item points to unless the key was never Ferry's.
+pub(super) fn asset_id_from_key(key: &str) -> Option<AssetId> {
+    upload_key_parts(key).map(|(_, id)| id)
+}
+
+/// Owner segment and asset id of a key shaped like an upload key.
+fn upload_key_parts(key: &str) -> Option<(&str, AssetId)> {
     let mut segments = key.splitn(4, '/');
     let (Some("uploads"), Some(owner), Some(id)) =
         (segments.next(), segments.next(), segments.next())
     else {
         return None;
     };
-    if id.parse::<AssetId>().is_err() || segments.next().is_some_and(str::is_empty) {
+    let id = id.parse::<AssetId>().ok()?;
+    if segments.next().is_some_and(str::is_empty) {
         return None;
     }
-    Owner::parse(owner).ok()
+    Some((owner, id))
 }
 
 /// Whether the object item already reflects a newer event than this one.
@@ -452,14 +464,10 @@ impl AssetStore {
         rules: &ArrivalRules,
     ) -> Result<EventOutcome, TableError> {
         for _ in 0..EVENT_ATTEMPTS {
-            let object = self.object_item(&ev.bucket, &ev.key).await?;
+            let (object, asset) = self.object_and_asset(&ev.bucket, &ev.key).await?;
             if is_older(object.as_ref(), ev) {
                 return Ok(EventOutcome::Stale);
             }
-            let asset = match object.as_ref().and_then(|o| o.asset_id) {
-                Some(id) => self.find(id).await?,
-                None => None,
-            };
             let writes = match plan(
                 object.as_ref(),
                 asset.as_ref(),
@@ -505,6 +513,34 @@ impl AssetStore {
             .await?
             .map(|item| ObjectItem::from_item(&item))
             .transpose()
+    }
+
+    /// The object's item and the asset it points to, read consistently. For an upload key
+    /// both are read at once (one BatchGetItem: the key names the asset); otherwise, or when
+    /// the object item points to another asset, one after the other.
+    async fn object_and_asset(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<(Option<ObjectItem>, Option<Asset>), TableError> {
+        let Some(named) = asset_id_from_key(key) else {
+            let object = self.object_item(bucket, key).await?;
+            let asset = match object.as_ref().and_then(|o| o.asset_id) {
+                Some(id) => self.find(id).await?,
+                None => None,
+            };
+            return Ok((object, asset));
+        };
+        let [object, asset] = self
+            .items([object_pk(bucket, key), asset_pk(named)])
+            .await?;
+        let object = object.map(|i| ObjectItem::from_item(&i)).transpose()?;
+        let asset = match object.as_ref().and_then(|o| o.asset_id) {
+            Some(id) if id == named => asset.map(|i| asset_from_item(&i)).transpose()?,
+            Some(id) => self.find(id).await?,
+            None => None,
+        };
+        Ok((object, asset))
     }
 
     /// Commits a plan as one transaction, conditioned on what it was made from.
@@ -848,6 +884,27 @@ mod tests {
         // A known object keeps the owner its item records, whatever its key says.
         assert!(matches!(&w.asset, AssetWrite::Create(a) if a.owner == Some(alice())));
         assert_eq!(w.object_was, Some(tomb.seq_key));
+    }
+
+    #[test]
+    fn an_upload_key_names_the_asset_its_event_reads_with_the_object() {
+        let id: AssetId = "01JDQ7ZK3M5X9V2B8N4C6T1R0W".parse().unwrap();
+        for key in [
+            format!("uploads/bob/{id}/photo.jpg"),
+            format!("uploads/bob/{id}"),
+            format!("uploads/b%20b/{id}/a/b.txt"),
+        ] {
+            assert_eq!(asset_id_from_key(&key), Some(id), "{key}");
+        }
+        for key in [
+            format!("uploads/bob/{id}/"),
+            "uploads/bob/not-an-id/photo.jpg".to_string(),
+            format!("uploads/{id}/photo.jpg"),
+            format!("other/bob/{id}/photo.jpg"),
+            "photo.jpg".to_string(),
+        ] {
+            assert_eq!(asset_id_from_key(&key), None, "{key}");
+        }
     }
 
     #[test]

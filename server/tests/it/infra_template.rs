@@ -602,6 +602,7 @@ fn actions_the_code_needs() -> BTreeSet<String> {
     for op in ops {
         match op.as_str() {
             "get_item" => drop(needed.insert("dynamodb:GetItem".into())),
+            "batch_get_item" => drop(needed.insert("dynamodb:BatchGetItem".into())),
             "put_item" => drop(needed.insert("dynamodb:PutItem".into())),
             "update_item" => drop(needed.insert("dynamodb:UpdateItem".into())),
             "delete_item" => drop(needed.insert("dynamodb:DeleteItem".into())),
