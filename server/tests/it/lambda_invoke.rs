@@ -1,361 +1,25 @@
 //! The `ferry` binary run the way AWS Lambda runs it: started with no arguments in its task
 //! root (`bootstrap` next to `site/`), its handler named by `_HANDLER`, talking to a Lambda
-//! Runtime API (emulated here, in process) that hands it API Gateway HTTP API v2 events and S3
-//! notifications and collects its answers. DynamoDB and S3 are the embedded backends, reached
-//! through `AWS_ENDPOINT_URL_*`.
+//! Runtime API (emulated in process: `harness::runtime_api`) that hands it API Gateway HTTP
+//! API v2 events and S3 notifications and collects its answers. DynamoDB and S3 are the
+//! embedded backends, reached through `AWS_ENDPOINT_URL_*`.
 //!
-//! By default the binary is this build's `ferry` with a small site written by the test. With
-//! `FERRY_LAMBDA_TASK_ROOT` set to an unpacked `target/lambda/ferry.zip`, it is that zip's
-//! `bootstrap` and `site/` — the arm64 artifact — run through `FERRY_LAMBDA_RUNNER` (e.g.
-//! `qemu-aarch64 -L /usr/aarch64-linux-gnu`); see `scripts/test-lambda-artifact.sh`.
+//! By default the binary is this build's `ferry` with a small site written by the harness.
+//! With `FERRY_LAMBDA_TASK_ROOT` set to an unpacked `target/lambda/ferry.zip`, it is that
+//! zip's `bootstrap` and `site/` — the arm64 artifact — run through `FERRY_LAMBDA_RUNNER`
+//! (e.g. `qemu-aarch64 -L /usr/aarch64-linux-gnu`); see `scripts/test-lambda-artifact.sh`.
 //!
 //! `tests/lambda.rs` drives the same handlers in process; this is the out-of-process check
 //! that the binary's Lambda start-up (environment, handler choice, runtime loop, static files
 //! from its task root) works.
 #![cfg(feature = "lambda")]
 
-use crate::harness::TestApp;
-use axum::{
-    extract::{Path, State},
-    http::{HeaderMap, StatusCode},
-    response::IntoResponse,
-    routing::{get, post},
-    Router,
+use crate::harness::{
+    runtime_api::{Artifact, Function, Outcome},
+    TestApp,
 };
-use base64::{engine::general_purpose::STANDARD, Engine};
+use axum::http::StatusCode;
 use serde_json::{json, Value};
-use std::{
-    process::{Child, Command, Stdio},
-    sync::Arc,
-    time::Duration,
-};
-use tokio::sync::{mpsc, Mutex};
-
-/// What the function posted back for one invocation.
-#[derive(Debug)]
-enum Outcome {
-    Response(Value),
-    Error(Value),
-    InitError(Value),
-}
-
-#[derive(Clone)]
-struct RuntimeState {
-    next: Arc<Mutex<mpsc::Receiver<(String, String)>>>,
-    outcomes: mpsc::Sender<(String, Outcome)>,
-}
-
-/// `GET /2018-06-01/runtime/invocation/next`: long-polls until the test queues an event.
-async fn next_invocation(State(s): State<RuntimeState>) -> impl IntoResponse {
-    let Some((id, event)) = s.next.lock().await.recv().await else {
-        return std::future::pending().await;
-    };
-    let deadline = chrono::Utc::now().timestamp_millis() + 30_000;
-    (
-        [
-            ("lambda-runtime-aws-request-id", id),
-            ("lambda-runtime-deadline-ms", deadline.to_string()),
-            (
-                "lambda-runtime-invoked-function-arn",
-                "arn:aws:lambda:us-east-1:123456789012:function:ferry-test".to_string(),
-            ),
-            (
-                "lambda-runtime-trace-id",
-                "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0"
-                    .to_string(),
-            ),
-            ("content-type", "application/json".to_string()),
-        ],
-        event,
-    )
-}
-
-fn body_value(body: &[u8]) -> Value {
-    serde_json::from_slice(body).unwrap_or_else(|_| json!(String::from_utf8_lossy(body)))
-}
-
-async fn post_response(
-    State(s): State<RuntimeState>,
-    Path(id): Path<String>,
-    body: axum::body::Bytes,
-) -> StatusCode {
-    let _ = s
-        .outcomes
-        .send((id, Outcome::Response(body_value(&body))))
-        .await;
-    StatusCode::ACCEPTED
-}
-
-async fn post_error(
-    State(s): State<RuntimeState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> StatusCode {
-    assert!(headers.contains_key("lambda-runtime-function-error-type"));
-    let _ = s
-        .outcomes
-        .send((id, Outcome::Error(body_value(&body))))
-        .await;
-    StatusCode::ACCEPTED
-}
-
-async fn post_init_error(State(s): State<RuntimeState>, body: axum::body::Bytes) -> StatusCode {
-    let _ = s
-        .outcomes
-        .send((String::new(), Outcome::InitError(body_value(&body))))
-        .await;
-    StatusCode::ACCEPTED
-}
-
-/// The web function's `FERRY_COOKIE_KEY` (the template's generated `CookieKey`).
-const WEB_SERVER_KEY: &str = "the web function's secret, at least 32 bytes";
-
-/// One function: an emulated Runtime API and the `ferry` process polling it.
-struct Function {
-    child: Child,
-    events: mpsc::Sender<(String, String)>,
-    outcomes: mpsc::Receiver<(String, Outcome)>,
-    log: tempfile::NamedTempFile,
-    invocations: u32,
-}
-
-/// What runs: a program (maybe an emulator and its arguments) and the task root it runs in.
-struct Artifact {
-    command: Vec<String>,
-    task_root: std::path::PathBuf,
-    /// Kept alive while the artifact is in use.
-    _site: Option<tempfile::TempDir>,
-}
-
-impl Artifact {
-    fn from_env() -> Artifact {
-        match std::env::var_os("FERRY_LAMBDA_TASK_ROOT") {
-            Some(root) => {
-                let root = std::path::PathBuf::from(root);
-                let mut command: Vec<String> = std::env::var("FERRY_LAMBDA_RUNNER")
-                    .unwrap_or_default()
-                    .split_whitespace()
-                    .map(str::to_string)
-                    .collect();
-                command.push(root.join("bootstrap").to_string_lossy().into_owned());
-                Artifact {
-                    command,
-                    task_root: root,
-                    _site: None,
-                }
-            }
-            None => {
-                let dir = tempfile::tempdir().unwrap();
-                write_test_site(dir.path());
-                Artifact {
-                    command: vec![env!("CARGO_BIN_EXE_ferry").to_string()],
-                    task_root: dir.path().to_path_buf(),
-                    _site: Some(dir),
-                }
-            }
-        }
-    }
-
-    /// The bundle names the task root's `site/pkg/manifest.json` gives.
-    fn manifest(&self) -> Value {
-        let path = self.task_root.join("site/pkg/manifest.json");
-        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
-    }
-}
-
-/// A site as scripts/build-site.sh lays it out: hashed names, `.gz` twins, a manifest.
-fn write_test_site(task_root: &std::path::Path) {
-    let pkg = task_root.join("site/pkg");
-    std::fs::create_dir_all(&pkg).unwrap();
-    for (name, body) in [
-        ("ferry.0123456789abcdef.css", "body{}"),
-        ("ferry.0123456789abcdef.js", "export default function(){}"),
-        ("ferry.0123456789abcdef.wasm", "\0asm\x01\0\0\0"),
-    ] {
-        std::fs::write(pkg.join(name), body).unwrap();
-        // Not real gzip: the server sends the twin's bytes as they are.
-        std::fs::write(pkg.join(format!("{name}.gz")), format!("gz:{body}")).unwrap();
-    }
-    std::fs::write(
-        pkg.join("manifest.json"),
-        r#"{"css": "ferry.0123456789abcdef.css", "js": "ferry.0123456789abcdef.js", "wasm": "ferry.0123456789abcdef.wasm", "hashed": true}"#,
-    )
-    .unwrap();
-    std::fs::write(task_root.join("site/favicon.svg"), "<svg/>").unwrap();
-}
-
-impl Function {
-    async fn start(env: &TestApp, artifact: &Artifact, handler: &str, table: &str) -> Function {
-        Function::start_with(env, artifact, handler, table, &[]).await
-    }
-
-    /// With more of the function's variables (sign-in, say).
-    async fn start_with(
-        env: &TestApp,
-        artifact: &Artifact,
-        handler: &str,
-        table: &str,
-        extra: &[(&str, &str)],
-    ) -> Function {
-        let (events, next) = mpsc::channel(1);
-        let (outcome_tx, outcomes) = mpsc::channel(8);
-        let state = RuntimeState {
-            next: Arc::new(Mutex::new(next)),
-            outcomes: outcome_tx,
-        };
-        let api = Router::new()
-            .route("/2018-06-01/runtime/invocation/next", get(next_invocation))
-            .route(
-                "/2018-06-01/runtime/invocation/{id}/response",
-                post(post_response),
-            )
-            .route(
-                "/2018-06-01/runtime/invocation/{id}/error",
-                post(post_error),
-            )
-            .route("/2018-06-01/runtime/init/error", post(post_init_error))
-            .with_state(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let runtime_api = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, api).await });
-
-        let log = tempfile::NamedTempFile::new().unwrap();
-        let creds = &env.embedded.credentials;
-        // What Lambda sets for a provided.al2023 function, plus the function's own variables
-        // as infra/template.yaml sets them (endpoints aside).
-        let child = Command::new(&artifact.command[0])
-            .args(&artifact.command[1..])
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("AWS_LAMBDA_RUNTIME_API", runtime_api.to_string())
-            .env("_HANDLER", handler)
-            .env("AWS_LAMBDA_FUNCTION_NAME", format!("ferry-test-{handler}"))
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/ferry-test")
-            .env(
-                "AWS_LAMBDA_LOG_STREAM_NAME",
-                "2026/11/22/[$LATEST]0123456789abcdef",
-            )
-            .env("LAMBDA_TASK_ROOT", &artifact.task_root)
-            .env("AWS_REGION", "us-east-1")
-            .env("FERRY_PUBLIC_URL", crate::harness::API_URL)
-            .env("AWS_ACCESS_KEY_ID", &creds.access_key)
-            .env("AWS_SECRET_ACCESS_KEY", &creds.secret_key)
-            .env("AWS_ENDPOINT_URL_DYNAMODB", &env.embedded.dynamodb_endpoint)
-            .env("AWS_ENDPOINT_URL_S3", &env.embedded.s3_endpoint)
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("TABLE_NAME", table)
-            .env("BUCKET_NAME", env.bucket())
-            // The template gives the secret to the web function only.
-            .envs((handler == "web").then_some(("FERRY_COOKIE_KEY", WEB_SERVER_KEY)))
-            .envs(extra.iter().copied())
-            // FERRY_SITE_ROOT unset: `site`, relative to the task root, as in Lambda.
-            .env("RUST_LOG", "info")
-            .current_dir(&artifact.task_root)
-            .stdin(Stdio::null())
-            .stdout(log.reopen().unwrap())
-            .stderr(log.reopen().unwrap())
-            .spawn()
-            .expect("ferry starts");
-        Function {
-            child,
-            events,
-            outcomes,
-            log,
-            invocations: 0,
-        }
-    }
-
-    /// Hands one event to the function and waits for what it posts back.
-    async fn invoke(&mut self, event: &Value) -> Outcome {
-        self.invocations += 1;
-        let id = format!("8476a536-e9f4-11e8-9739-2dfe598c{:04}", self.invocations);
-        self.events
-            .send((id.clone(), event.to_string()))
-            .await
-            .unwrap();
-        match tokio::time::timeout(Duration::from_secs(60), self.outcomes.recv()).await {
-            Ok(Some((_, Outcome::InitError(e)))) => panic!(
-                "the function failed to start: {e}; its log:\n{}",
-                std::fs::read_to_string(self.log.path()).unwrap_or_default()
-            ),
-            Ok(Some((got, outcome))) => {
-                assert_eq!(got, id, "an answer to another invocation");
-                outcome
-            }
-            _ => panic!(
-                "no answer within 60 s; the function's log:\n{}",
-                std::fs::read_to_string(self.log.path()).unwrap_or_default()
-            ),
-        }
-    }
-
-    /// Invokes the web function with an API Gateway v2 event; returns status and JSON body.
-    async fn http(&mut self, method: &str, path: &str, query: &str, body: Option<&str>) -> Answer {
-        self.http_event(apigw_event(method, path, query, body))
-            .await
-    }
-
-    async fn http_event(&mut self, event: Value) -> Answer {
-        let (method, path) = (
-            event["requestContext"]["http"]["method"].clone(),
-            event["rawPath"].clone(),
-        );
-        match self.invoke(&event).await {
-            Outcome::Response(res) => Answer::from_lambda(res),
-            other => panic!("{method} {path}: {other:?}"),
-        }
-    }
-}
-
-impl Drop for Function {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-#[derive(Debug)]
-struct Answer {
-    status: u64,
-    content_type: String,
-    body: Value,
-    bytes: Vec<u8>,
-    raw: Value,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> &str {
-        self.raw["headers"][name].as_str().unwrap_or_default()
-    }
-}
-
-impl Answer {
-    /// An API Gateway v2 (payload 2.0) Lambda response document.
-    fn from_lambda(res: Value) -> Answer {
-        let text = res["body"].as_str().unwrap_or_default();
-        let bytes = if res["isBase64Encoded"] == true {
-            STANDARD.decode(text).unwrap()
-        } else {
-            text.as_bytes().to_vec()
-        };
-        Answer {
-            status: res["statusCode"].as_u64().expect("statusCode"),
-            content_type: res["headers"]["content-type"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            body: serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| json!(String::from_utf8_lossy(&bytes))),
-            bytes,
-            raw: res,
-        }
-    }
-}
 
 /// An API Gateway v2 event with a plain-text JSON body.
 fn apigw_event(method: &str, path: &str, query: &str, body: Option<&str>) -> Value {
@@ -386,7 +50,7 @@ async fn the_web_function_checks_the_issuers_tokens() {
             "a cookie secret of at least thirty-two bytes",
         ),
     ];
-    let mut web = Function::start_with(&env, &artifact, "web", &table, &sign_in).await;
+    let mut web = Function::start_with(&env.embedded, &artifact, "web", &table, &sign_in).await;
 
     let res = web.http("GET", "/asset", "", None).await;
     assert_eq!(res.status, 401, "{res:?}");
@@ -423,8 +87,8 @@ async fn a_page_cursor_from_one_web_instance_opens_on_another() {
         assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
     }
     let artifact = Artifact::from_env();
-    let mut first = Function::start(&env, &artifact, "web", &table).await;
-    let mut second = Function::start(&env, &artifact, "web", &table).await;
+    let mut first = Function::start(&env.embedded, &artifact, "web", &table).await;
+    let mut second = Function::start(&env.embedded, &artifact, "web", &table).await;
 
     let page = first.http("GET", "/asset", "limit=1", None).await;
     assert_eq!(page.status, 200, "{page:?}");
@@ -440,7 +104,8 @@ async fn a_page_cursor_from_one_web_instance_opens_on_another() {
         "FERRY_COOKIE_KEY",
         "another deployment's secret of 32 bytes",
     )];
-    let mut other = Function::start_with(&env, &artifact, "web", &table, &other_secret).await;
+    let mut other =
+        Function::start_with(&env.embedded, &artifact, "web", &table, &other_secret).await;
     let refused = other.http("GET", "/asset", &query, None).await;
     assert_eq!(refused.status, 400, "{refused:?}");
     assert_eq!(
@@ -448,8 +113,14 @@ async fn a_page_cursor_from_one_web_instance_opens_on_another() {
         "the cursor is not one this server issued"
     );
 
-    let mut keyless =
-        Function::start_with(&env, &artifact, "web", &table, &[("FERRY_COOKIE_KEY", "")]).await;
+    let mut keyless = Function::start_with(
+        &env.embedded,
+        &artifact,
+        "web",
+        &table,
+        &[("FERRY_COOKIE_KEY", "")],
+    )
+    .await;
     let status = tokio::task::spawn_blocking(move || {
         let status = keyless.child.wait().unwrap();
         (status, std::fs::read_to_string(keyless.log.path()).unwrap())
@@ -470,8 +141,11 @@ async fn s3_event_and_web_functions_answer_through_the_runtime_api() {
     let table = env.services().settings.table_name.clone();
     let bucket = env.bucket().to_string();
     let artifact = Artifact::from_env();
-    let mut events = Function::start(&env, &artifact, "s3-events", &table).await;
-    let mut web = Function::start(&env, &artifact, "web", &table).await;
+    let mut events = Function::start(&env.embedded, &artifact, "s3-events", &table).await;
+    let mut web = Function::start(&env.embedded, &artifact, "web", &table).await;
+    // Both finish init and ask for an event before any is sent.
+    events.init_duration().await;
+    web.init_duration().await;
 
     // S3 reports an object (a key with a space and a plus, encoded as S3 encodes it).
     let key = "reports/q3 2026+final.pdf";
@@ -549,7 +223,7 @@ async fn an_upload_signed_by_the_web_function_is_recorded_and_served() {
     let env = TestApp::start().await;
     let table = env.services().settings.table_name.clone();
     let artifact = Artifact::from_env();
-    let mut web = Function::start(&env, &artifact, "web", &table).await;
+    let mut web = Function::start(&env.embedded, &artifact, "web", &table).await;
 
     // POST /asset: the function signs a PUT against the S3 endpoint it was given.
     let res = web
@@ -612,7 +286,7 @@ async fn an_upload_signed_by_the_web_function_is_recorded_and_served() {
 async fn a_storage_failure_fails_the_s3_invocation_so_lambda_retries_it() {
     let env = TestApp::start().await;
     let artifact = Artifact::from_env();
-    let mut events = Function::start(&env, &artifact, "s3-events", "no-such-table").await;
+    let mut events = Function::start(&env.embedded, &artifact, "s3-events", "no-such-table").await;
     let event = s3_notification("ObjectCreated:Put", env.bucket(), "x.txt", 1, "01");
     match events.invoke(&event).await {
         Outcome::Error(e) => {
@@ -629,7 +303,7 @@ async fn the_web_function_serves_pages_and_the_hashed_bundle_from_its_task_root(
     let table = env.services().settings.table_name.clone();
     let artifact = Artifact::from_env();
     let manifest = artifact.manifest();
-    let mut web = Function::start(&env, &artifact, "web", &table).await;
+    let mut web = Function::start(&env.embedded, &artifact, "web", &table).await;
 
     // The page links the bundle the manifest names.
     let res = web.http("GET", "/assets", "", None).await;

@@ -3,7 +3,9 @@
 //! and the whole HTTP router (pages, server functions, REST API, static files) called in
 //! process through `oneshot`, with no socket. [`FerryProcess`] is a real `ferry serve` for
 //! the tests that need one (crash, seed flows). [`Fixture`] is a `TestApp` holding an asset
-//! in each state. `events` builds S3 notifications and API Gateway events as AWS sends them.
+//! in each state. `events` builds S3 notifications and API Gateway events as AWS sends them;
+//! `runtime_api` runs the `ferry` binary as Lambda does, behind an emulated Runtime API
+//! (`lambda_invoke`, and `benches/lambda.rs`, which includes it and `events` by path).
 //!
 //! Requests are made by [`Caller::local`] (what `server::app` inserts without sign-in); [`TestApp::as_caller`]
 //! is a [`Client`] of the same app acting as any other caller.
@@ -20,6 +22,8 @@ mod fixture;
 mod process;
 
 mod issuer;
+#[cfg(feature = "lambda")]
+pub mod runtime_api;
 pub use events::{apigw_event, notification, record, s3_record_json, API_URL, S3_EVENT_TIME};
 pub use fixture::{Fixture, UNKNOWN_ID};
 pub use issuer::{sign_with, SigningKey, TestIssuer, CLIENT_ID};
