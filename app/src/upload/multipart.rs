@@ -1,12 +1,14 @@
 //! Large files in parts: resumes a remembered upload of the same file (asking S3 which parts
-//! it already has), signs each part just before sending it, keeps [`PARALLEL`] parts in
-//! flight, and completes the upload with the parts' ETags. Cancelling aborts it.
+//! it already has), keeps [`PARTS_IN_FLIGHT`] parts in flight, and completes the upload with
+//! the parts' ETags. Cancelling aborts it. Each sender reads and hashes its next part while
+//! the current one is on the wire, and signs each part just before sending it, so a sender's
+//! connection waits for a signature, not for hashing.
 //!
 //! The parts' arithmetic is [`PartProgress`]'s; the senders share it, with the reason they
 //! stopped, in one [`Shared`] state.
 
 use super::{
-    controller::{Job, SignedPut, Stop, Uploader, PARALLEL},
+    controller::{Job, SignedPut, Stop, Uploader},
     parts::{PartPlan, PartProgress},
 };
 use crate::{
@@ -18,6 +20,10 @@ use crate::{
     platform,
 };
 use std::{cell::RefCell, ops::Range, rc::Rc};
+
+/// Parts of one file in flight at once: Chromium keeps at most six HTTP/1.1 connections per
+/// host, and S3 is a host of its own (the signing calls go to the app's).
+pub const PARTS_IN_FLIGHT: usize = 6;
 
 /// What the part senders of one file share.
 struct Shared {
@@ -54,7 +60,8 @@ async fn run(up: Uploader, job: &Job) {
     }));
     let sent = shared.borrow().parts.sent();
     up.progress(job.id, sent, job.size);
-    futures::future::join_all((0..PARALLEL).map(|_| send_parts(up, job, &ticket, &shared))).await;
+    futures::future::join_all((0..PARTS_IN_FLIGHT).map(|_| send_parts(up, job, &ticket, &shared)))
+        .await;
     finish(up, job, &ticket, &resume_key, &shared).await;
 }
 
@@ -109,16 +116,35 @@ async fn ticket(
 }
 
 /// One sender: takes the next part until none is left, a part failed, or the file was
-/// cancelled.
+/// cancelled; reads and hashes the part after while sending one.
 async fn send_parts(up: Uploader, job: &Job, ticket: &MultipartTicket, shared: &SharedRef) {
+    let mut ready: Option<ReadPart> = None;
     loop {
-        if shared.borrow().stop.is_some() || job.abort.is_aborted() {
+        let stopped = || shared.borrow().stop.is_some() || job.abort.is_aborted();
+        if stopped() {
             return;
         }
-        let Some((n, range)) = shared.borrow_mut().parts.next_part() else {
-            return;
+        let part = match ready.take() {
+            Some(part) => part,
+            None => {
+                let Some((n, range)) = shared.borrow_mut().parts.next_part() else {
+                    return;
+                };
+                match read_part(job, ticket, n, range).await {
+                    Ok(part) => part,
+                    Err(e) => return shared.borrow_mut().stop = Some(e),
+                }
+            }
         };
-        let sent = send_part(up, job, ticket, shared, n, range).await;
+        let upcoming = shared.borrow_mut().parts.next_part();
+        let ahead = async {
+            match upcoming {
+                Some((n, range)) => Some(read_part(job, ticket, n, range).await),
+                None => None,
+            }
+        };
+        let n = part.n;
+        let (sent, ahead) = futures::join!(send_part(up, job, ticket, shared, part), ahead);
         let mut shared = shared.borrow_mut();
         match sent {
             Ok(Some(etag)) => {
@@ -133,42 +159,88 @@ async fn send_parts(up: Uploader, job: &Job, ticket: &MultipartTicket, shared: &
             }
             Err(e) => shared.stop = Some(e),
         }
+        match ahead {
+            Some(Ok(part)) => ready = Some(part),
+            Some(Err(e)) => shared.stop = shared.stop.take().or(Some(e)),
+            None => {}
+        }
     }
 }
 
-/// Part `n`, signed just in time (and again for each retry). Returns its ETag.
+/// A part's bytes, their SHA-256 when the upload checks them, and its first signature.
+struct ReadPart {
+    n: u32,
+    blob: platform::Blob,
+    len: u64,
+    checksum: Option<String>,
+    signed: Option<Signed>,
+}
+
+type Signed = Result<(String, Vec<(String, String)>), crate::api::FerryError>;
+
+/// Signs part `n` of `len` bytes (the URL carries its checksum).
+fn sign(ticket: &MultipartTicket, n: u32, len: u64, checksum: Option<String>) -> SignedPut {
+    let (asset_id, upload_id) = (ticket.id, ticket.upload_id.clone());
+    Box::pin(async move {
+        sign_upload_part(asset_id, upload_id, n, len, checksum)
+            .await
+            .map(|p| (p.url, p.headers.into_iter().collect::<Vec<_>>()))
+    })
+}
+
+/// Part `n`'s bytes, hashed once (its retries send the same bytes), and signed.
+async fn read_part(
+    job: &Job,
+    ticket: &MultipartTicket,
+    n: u32,
+    range: Range<u64>,
+) -> Result<ReadPart, Stop> {
+    let unreadable = |detail: String| Stop::Failed {
+        message: format!("the file could not be read{detail}"),
+        retryable: true,
+    };
+    let blob = job
+        .file
+        .slice(range.start, range.end)
+        .ok_or_else(|| unreadable(String::new()))?;
+    let checksum = match ticket.checksum_algorithm {
+        Some(ChecksumAlgorithm::Sha256) => Some(
+            platform::sha256_base64(&blob)
+                .await
+                .map_err(|e| unreadable(format!(": {e}")))?,
+        ),
+        None => None,
+    };
+    let len = range.end - range.start;
+    let signed = Some(sign(ticket, n, len, checksum.clone()).await);
+    Ok(ReadPart {
+        n,
+        blob,
+        len,
+        checksum,
+        signed,
+    })
+}
+
+/// Sends a read part with its signature (each retry is signed again). Returns its ETag.
 async fn send_part(
     up: Uploader,
     job: &Job,
     ticket: &MultipartTicket,
     shared: &SharedRef,
-    n: u32,
-    range: Range<u64>,
+    part: ReadPart,
 ) -> Result<Option<String>, Stop> {
-    let Some(blob) = job.file.slice(range.start, range.end) else {
-        return Err(Stop::Failed {
-            message: "the file could not be read".into(),
-            retryable: true,
-        });
-    };
-    // Hashed once, just before the part is first sent; its retries send the same bytes.
-    let checksum = match ticket.checksum_algorithm {
-        Some(ChecksumAlgorithm::Sha256) => Some(platform::sha256_base64(&blob).await.map_err(
-            |e| Stop::Failed {
-                message: format!("the file could not be read: {e}"),
-                retryable: true,
-            },
-        )?),
-        None => None,
-    };
-    let (asset_id, upload_id, len) = (ticket.id, ticket.upload_id.clone(), range.end - range.start);
-    let sign = move || {
-        let (upload_id, checksum) = (upload_id.clone(), checksum.clone());
-        Box::pin(async move {
-            sign_upload_part(asset_id, upload_id, n, len, checksum)
-                .await
-                .map(|p| (p.url, p.headers.into_iter().collect::<Vec<_>>()))
-        }) as SignedPut
+    let ReadPart {
+        n,
+        blob,
+        len,
+        checksum,
+        signed,
+    } = part;
+    let first = RefCell::new(signed);
+    let sign = move || match first.borrow_mut().take() {
+        Some(signed) => Box::pin(std::future::ready(signed)) as SignedPut,
+        None => sign(ticket, n, len, checksum.clone()),
     };
     let (id, size, shared) = (job.id, job.size, shared.clone());
     let on_progress = move |bytes: f64| {
