@@ -11,6 +11,7 @@
 //! before it answers the `PUT`. The client runs on the same machine, `CONCURRENCY` uploads in
 //! flight. After each round a sample of the assets is read back and must say `RECEIVED`.
 //!
+//! `FERRY_BENCH_FERRY=<path>` runs another `ferry` binary (an older build, to compare).
 //! `FERRY_BENCH_UPLOADS=<n>` sets how many uploads in all (default 100,000): a measured round
 //! of 1,000 on the empty catalogue, rounds that fill it, and a measured round of 1,000 at the
 //! end, so the first and last rows compare the same work at 0 and at `n - 1,000` assets.
@@ -211,7 +212,9 @@ struct Server(Child);
 
 impl Server {
     fn start(data: &std::path::Path, port: u16) -> Server {
-        let child = Command::new(env!("CARGO_BIN_EXE_ferry"))
+        let ferry = std::env::var_os("FERRY_BENCH_FERRY")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_ferry").into());
+        let child = Command::new(ferry)
             .arg("serve")
             .env("FERRY_ADDR", format!("127.0.0.1:{port}"))
             .env("FERRY_DATA_DIR", data.join("data"))
