@@ -2,8 +2,8 @@
 # Writes FIGURES.md from what the other scripts recorded in this tree: the last
 # scripts/test.sh run (target/figures/test-times.tsv), the last browser bundle
 # (target/site/pkg), the last Lambda zip (target/lambda/ferry.zip) and the last
-# scripts/bench.sh run (target/bench/browse.md, target/bench/page-upload.md). Measures nothing itself; a figure whose
-# source is missing says so.
+# scripts/bench.sh run (target/bench/report.md, every benchmark's latest figures). Measures
+# nothing itself; a figure whose source is missing says so.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$FERRY_ROOT"
@@ -53,26 +53,11 @@ size() { stat -c %s "$1"; }
     echo "Not recorded: run \`scripts/build-lambda.sh\`."
   fi
   echo
-  echo "## \`/assets\` latency (\`scripts/bench.sh\`)"
+  echo "## Benchmarks (\`scripts/bench.sh\`)"
   echo
-  if [ -f target/bench/browse.md ]; then
-    cat target/bench/browse.md
-  else
-    echo "Not recorded: run \`scripts/bench.sh\`."
-  fi
-  echo
-  echo "## Upload page throughput (\`scripts/bench.sh\`)"
-  echo
-  if [ -f target/bench/page-upload.md ]; then
-    sed 1d target/bench/page-upload.md
-  else
-    echo "Not recorded: run \`scripts/bench.sh\`."
-  fi
-  echo
-  echo "## First visit on a slow link (\`scripts/bench.sh\`)"
-  echo
-  if [ -f target/bench/first-page.md ]; then
-    cat target/bench/first-page.md
+  if [ -f target/bench/report.md ]; then
+    # Its title dropped, its sections one level down.
+    sed -e 1d -e 's/^## /### /' target/bench/report.md
   else
     echo "Not recorded: run \`scripts/bench.sh\`."
   fi
