@@ -8,7 +8,7 @@
 
 use super::{
     codec::{
-        asset_from_item, asset_item, asset_pk, now_millis, object_ref, put, s, status_keys,
+        asset_from_item, asset_item, asset_pk, now_millis, object_ref, opt_s, put, s, status_keys,
         timestamp, upload_key, Item, ObjectItem,
     },
     error::TableError,
@@ -251,9 +251,7 @@ impl AssetStore {
                 Some(rest) if !rest.keys().is_empty() => wanted = rest,
                 _ => {
                     return Ok(pks.map(|pk| {
-                        let at = found
-                            .iter()
-                            .position(|i| i.get("pk").and_then(|v| v.as_s().ok()) == Some(&pk));
+                        let at = found.iter().position(|i| opt_s(i, "pk") == Some(&pk));
                         at.map(|at| found.swap_remove(at))
                     }))
                 }

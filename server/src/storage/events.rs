@@ -523,22 +523,20 @@ impl AssetStore {
         bucket: &str,
         key: &str,
     ) -> Result<(Option<ObjectItem>, Option<Asset>), TableError> {
-        let Some(named) = asset_id_from_key(key) else {
-            let object = self.object_item(bucket, key).await?;
-            let asset = match object.as_ref().and_then(|o| o.asset_id) {
-                Some(id) => self.find(id).await?,
-                None => None,
-            };
-            return Ok((object, asset));
+        let (object, named) = match asset_id_from_key(key) {
+            Some(id) => {
+                let [object, asset] = self.items([object_pk(bucket, key), asset_pk(id)]).await?;
+                (object, Some((id, asset)))
+            }
+            None => (self.item(object_pk(bucket, key)).await?, None),
         };
-        let [object, asset] = self
-            .items([object_pk(bucket, key), asset_pk(named)])
-            .await?;
         let object = object.map(|i| ObjectItem::from_item(&i)).transpose()?;
-        let asset = match object.as_ref().and_then(|o| o.asset_id) {
-            Some(id) if id == named => asset.map(|i| asset_from_item(&i)).transpose()?,
-            Some(id) => self.find(id).await?,
-            None => None,
+        let asset = match (object.as_ref().and_then(|o| o.asset_id), named) {
+            (Some(id), Some((read, asset))) if id == read => {
+                asset.map(|i| asset_from_item(&i)).transpose()?
+            }
+            (Some(id), _) => self.find(id).await?,
+            (None, _) => None,
         };
         Ok((object, asset))
     }
