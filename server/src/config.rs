@@ -87,7 +87,7 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub listen: ListenLimits,
     /// How far the embedded store's acknowledged writes survive (see `Durability`).
-    #[arg(long, env = "FERRY_DURABILITY", value_enum, default_value = "process")]
+    #[arg(long, env = "FERRY_DURABILITY", value_enum, default_value_t)]
     pub durability: Durability,
     #[command(flatten)]
     pub settings: Settings,
