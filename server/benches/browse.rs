@@ -6,6 +6,9 @@
 //! assets created through the store (one TransactWriteItems each, as uploads do), then the
 //! real router on a real socket, warmed up, then sequential GETs timed one by one.
 
+#[allow(dead_code)] // not every benchmark needs every helper
+mod support;
+
 use futures::{stream, StreamExt};
 use server::{config::Settings, services::Embedded, site::Site, storage::NewAsset};
 use std::{fmt::Write as _, time::Instant};
@@ -89,8 +92,8 @@ async fn main() {
             let row = Row {
                 assets: n,
                 view,
-                p50_ms: percentile(&times, 50.0),
-                p95_ms: percentile(&times, 95.0),
+                p50_ms: support::percentile(&times, 50.0),
+                p95_ms: support::percentile(&times, 95.0),
                 bytes,
             };
             eprintln!(
@@ -146,12 +149,6 @@ async fn get(client: &reqwest::Client, url: &str) -> String {
     res.text().await.expect("body")
 }
 
-/// Nearest-rank percentile of sorted samples.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
 fn report(rows: &[Row], seeding: &[(usize, f64)], sizes: &[usize]) {
     let mut md = String::new();
     let _ = writeln!(
@@ -189,11 +186,7 @@ fn report(rows: &[Row], seeding: &[(usize, f64)], sizes: &[usize]) {
             *n as f64 / secs
         );
     }
-    println!("{md}");
-    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
-    let _ = std::fs::create_dir_all(&out);
-    let _ = std::fs::write(out.join("browse.md"), &md);
-    eprintln!("written to target/bench/browse.md");
+    support::write_report("browse", &md);
 }
 
 /// Each view's p50 with the small and the large table.

@@ -31,6 +31,7 @@ mod events;
 #[allow(dead_code)]
 #[path = "../tests/it/harness/runtime_api.rs"]
 mod runtime_api;
+mod support;
 
 use futures::{stream, StreamExt};
 use runtime_api::{Answer, Artifact, Function, Outcome};
@@ -327,15 +328,9 @@ async fn check_received(backends: &Embedded, uploads: &[Upload]) {
     }
 }
 
-/// The process's resident memory (VmRSS) in KiB.
+/// The function process's resident memory (VmRSS) in KiB.
 fn rss_kib(function: &Function) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", function.child.id()))
-        .expect("/proc/<pid>/status");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS")
+    support::rss_kib(function.child.id())
 }
 
 impl Row {
@@ -344,10 +339,8 @@ impl Row {
         Row { function, what, ms }
     }
 
-    /// Nearest-rank percentile.
     fn percentile(&self, p: f64) -> f64 {
-        let rank = ((p / 100.0) * self.ms.len() as f64).ceil() as usize;
-        self.ms[rank.clamp(1, self.ms.len()) - 1]
+        support::percentile(&self.ms, p)
     }
 }
 
@@ -395,9 +388,5 @@ fn report(bench: &Bench, rows: &[Row], memory: &[Memory]) {
         );
     }
     let _ = writeln!(md, "- binary: `{}`", bench.artifact.command.join(" "));
-    println!("{md}");
-    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
-    let _ = std::fs::create_dir_all(&out);
-    let _ = std::fs::write(out.join("lambda.md"), &md);
-    eprintln!("written to target/bench/lambda.md");
+    support::write_report("lambda", &md);
 }

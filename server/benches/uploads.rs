@@ -16,6 +16,8 @@
 //! of 1,000 on the empty catalogue, rounds that fill it, and a measured round of 1,000 at the
 //! end, so the first and last rows compare the same work at 0 and at `n - 1,000` assets.
 
+mod support;
+
 use futures::{stream, StreamExt};
 use std::{
     fmt::Write as _,
@@ -140,8 +142,8 @@ async fn round(
         secs,
         server: server_cpu,
         client: client_cpu,
-        p50_ms: percentile(&times, 50.0),
-        p95_ms: percentile(&times, 95.0),
+        p50_ms: support::percentile(&times, 50.0),
+        p95_ms: support::percentile(&times, 95.0),
     }
 }
 
@@ -232,13 +234,7 @@ impl Server {
     }
 
     fn rss_kib(&self) -> u64 {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).expect("status");
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmRSS")
+        support::rss_kib(self.0.id())
     }
 
     fn stop(&mut self) {
@@ -304,12 +300,6 @@ fn free_port() -> u16 {
         .expect("free port")
 }
 
-/// Nearest-rank percentile of sorted samples.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
 fn report(first_answer: Duration, idle_kib: u64, busy_kib: u64, rounds: &[Round]) {
     let mut md = String::new();
     let _ = writeln!(
@@ -353,9 +343,5 @@ fn report(first_answer: Duration, idle_kib: u64, busy_kib: u64, rounds: &[Round]
         idle_kib as f64 / 1024.0,
         busy_kib as f64 / 1024.0
     );
-    println!("{md}");
-    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
-    let _ = std::fs::create_dir_all(&out);
-    let _ = std::fs::write(out.join("uploads.md"), &md);
-    eprintln!("written to target/bench/uploads.md");
+    support::write_report("uploads", &md);
 }
