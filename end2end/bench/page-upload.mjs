@@ -49,6 +49,10 @@ async function ticket(filename, size) {
   return res.json();
 }
 
+/** The headers a ticket lists that a client sets itself (not those its HTTP stack sets). */
+const sentHeaders = (t) =>
+  Object.entries(t.headers).filter(([k]) => k !== 'content-length' && k !== 'host');
+
 // The embedded S3 as a tool outside the browser sees it: the endpoint and bucket of a
 // presigned URL, the keys of credentials.json.
 const s3 = await (async () => {
@@ -125,26 +129,20 @@ async function viaPage(hashing, size, round) {
 /** Seconds for one bare XHR PUT of `size` bytes to a fresh presigned URL, from the page. */
 async function viaXhr(size) {
   const { context, page } = await open(true);
-  const seconds = await page.evaluate(async (size) => {
+  const t = await ticket('bench-xhr.bin', size);
+  const seconds = await page.evaluate(async ({ size, url, headers }) => {
     const bytes = new Uint8Array(size);
-    const ticket = await (await fetch('/asset', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ filename: 'bench-xhr.bin', content_type: 'application/octet-stream', size }),
-    })).json();
     const start = performance.now();
     await new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
-      xhr.open('PUT', ticket.upload_url);
-      for (const [k, v] of Object.entries(ticket.headers)) {
-        if (k !== 'content-length' && k !== 'host') xhr.setRequestHeader(k, v);
-      }
+      xhr.open('PUT', url);
+      for (const [k, v] of headers) xhr.setRequestHeader(k, v);
       xhr.onload = () => (xhr.status === 200 ? resolve() : reject(new Error(`PUT ${xhr.status}`)));
       xhr.onerror = () => reject(new Error('network'));
       xhr.send(new Blob([bytes]));
     });
     return (performance.now() - start) / 1000;
-  }, size);
+  }, { size, url: t.upload_url, headers: sentHeaders(t) });
   await context.close();
   return seconds;
 }
@@ -218,9 +216,7 @@ async function viaBoto3(size, round) {
 /** Seconds for `curl -T` of the `size`-byte file to a fresh presigned URL (curl's own clock). */
 async function viaCurl(size, round) {
   const t = await ticket(`bench-curl-${size}-${round}.bin`, size);
-  const headers = Object.entries(t.headers)
-    .filter(([k]) => k !== 'content-length' && k !== 'host')
-    .flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
+  const headers = sentHeaders(t).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
   const { stdout } = await run('curl', [
     '-sS', '-o', '/dev/null', '-w', '%{http_code} %{time_total}', '-T', files.get(size), ...headers, t.upload_url,
   ]);
