@@ -120,8 +120,7 @@ async fn ticket(
 async fn send_parts(up: Uploader, job: &Job, ticket: &MultipartTicket, shared: &SharedRef) {
     let mut ready: Option<ReadPart> = None;
     loop {
-        let stopped = || shared.borrow().stop.is_some() || job.abort.is_aborted();
-        if stopped() {
+        if shared.borrow().stop.is_some() || job.abort.is_aborted() {
             return;
         }
         let part = match ready.take() {
@@ -238,7 +237,7 @@ async fn send_part(
         signed,
     } = part;
     let first = RefCell::new(signed);
-    let sign = move || match first.borrow_mut().take() {
+    let signed_put = move || match first.borrow_mut().take() {
         Some(signed) => Box::pin(std::future::ready(signed)) as SignedPut,
         None => sign(ticket, n, len, checksum.clone()),
     };
@@ -247,7 +246,7 @@ async fn send_part(
         let sent = shared.borrow_mut().parts.sending(n, bytes as u64);
         up.progress(id, sent, size);
     };
-    up.send_with_retries(id, &sign, &blob, &job.abort, on_progress)
+    up.send_with_retries(id, &signed_put, &blob, &job.abort, on_progress)
         .await
 }
 
