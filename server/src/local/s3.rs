@@ -8,6 +8,7 @@ use super::Credentials;
 use crate::notifications::encode_key;
 use aws_lambda_events::s3::{S3Event, S3EventRecord};
 use axum::{error_handling::HandleError, Router};
+use checksums::PartETag;
 use futures::future::BoxFuture;
 use http::{header, HeaderValue, Method, StatusCode};
 use s3s::{
@@ -282,7 +283,7 @@ impl Notifying {
             let Some(n) = part.part_number else {
                 return Ok(None);
             };
-            let path = self.root.join(format!(".upload_id-{upload_id}.part-{n}"));
+            let path = self.part_file(upload_id, n);
             let stored = self.sums.part(upload_id, n).await;
             if !tokio::fs::try_exists(&path).await.unwrap_or(false)
                 || !checksums::agree(&checksums::checksums_of!(part), &stored)
@@ -301,6 +302,17 @@ impl Notifying {
         } else {
             None
         })
+    }
+
+    /// The ETag s3s-fs answered for the part it just stored, with that file's identity.
+    async fn part_e_tag(&self, upload_id: &str, n: i32, e_tag: &Option<ETag>) -> Option<PartETag> {
+        let e_tag = e_tag.as_ref()?.value().to_string();
+        PartETag::of(&self.part_file(upload_id, n), e_tag).await
+    }
+
+    /// Where s3s-fs keeps part `n` of an upload.
+    fn part_file(&self, upload_id: &str, n: i32) -> PathBuf {
+        self.root.join(format!(".upload_id-{upload_id}.part-{n}"))
     }
 
     async fn size_of(&self, bucket: &str, key: &str, fallback: Option<i64>) -> i64 {
@@ -419,6 +431,18 @@ fn refuse_unsigned_amz_headers(uri: &http::Uri, headers: &http::HeaderMap) -> S3
 /// Upload ids s3s-fs issues are UUIDs; anything else names no upload (and no file).
 fn uuid_like(s: &str) -> bool {
     s.len() == 36 && s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+}
+
+/// The MD5 of a file's bytes, hex (a part's ETag); `None` if it cannot be read.
+async fn md5_of_file(path: &Path) -> Option<String> {
+    use md5::{Digest, Md5};
+    let bytes = tokio::fs::read(path).await.ok()?;
+    Some(
+        Md5::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    )
 }
 
 fn etag_value(etag: &Option<ETag>) -> String {
@@ -639,14 +663,18 @@ impl S3 for Notifying {
             parts.sort_by_key(|p| p.part_number);
             for part in parts {
                 let Some(n) = part.part_number else { continue };
-                let path = self.root.join(format!(".upload_id-{upload_id}.part-{n}"));
-                if let Ok(bytes) = tokio::fs::read(&path).await {
-                    use md5::{Digest, Md5};
-                    let digest = Md5::digest(&bytes);
-                    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-                    part.e_tag = Some(ETag::Strong(hex));
-                }
-                let sums = self.sums.part(&upload_id, n).await;
+                let path = self.part_file(&upload_id, n);
+                let (sums, recorded) = self.sums.part_record(&upload_id, n).await;
+                let known = match &recorded {
+                    Some(r) => r.for_file(&path).await.map(str::to_string),
+                    None => None,
+                };
+                // Read again only if the part was stored without its ETag or changed since.
+                let e_tag = match known {
+                    Some(e_tag) => Some(e_tag),
+                    None => md5_of_file(&path).await,
+                };
+                part.e_tag = e_tag.map(ETag::Strong);
                 part.checksum_crc32 = sums.checksum_crc32;
                 part.checksum_crc32c = sums.checksum_crc32c;
                 part.checksum_sha1 = sums.checksum_sha1;
@@ -779,7 +807,10 @@ impl S3 for Notifying {
             .await
             .map_err(|e| verdict.explain(e))?;
         let sums = verdict.verified().unwrap_or_default();
-        self.sums.save_part(&upload_id, part, sums.clone()).await;
+        let e_tag = self.part_e_tag(&upload_id, part, &resp.output.e_tag).await;
+        self.sums
+            .save_part(&upload_id, part, sums.clone(), e_tag)
+            .await;
         resp.output.checksum_crc32 = sums.checksum_crc32;
         resp.output.checksum_crc32c = sums.checksum_crc32c;
         resp.output.checksum_sha1 = sums.checksum_sha1;
@@ -803,7 +834,13 @@ impl S3 for Notifying {
         }
         let (upload_id, part) = (req.input.upload_id.clone(), req.input.part_number);
         let resp = self.inner.upload_part_copy(req).await?;
-        self.sums.forget_part(&upload_id, part).await;
+        let e_tag = resp.output.copy_part_result.as_ref();
+        let e_tag = self
+            .part_e_tag(&upload_id, part, &e_tag.and_then(|r| r.e_tag.clone()))
+            .await;
+        self.sums
+            .save_part(&upload_id, part, Default::default(), e_tag)
+            .await;
         Ok(resp)
     }
 }
@@ -996,6 +1033,73 @@ mod tests {
         let buckets = client.list_buckets().send().await.unwrap();
         let buckets: Vec<_> = buckets.buckets().iter().filter_map(|b| b.name()).collect();
         assert_eq!(buckets, ["bucket"]);
+    }
+
+    #[tokio::test]
+    async fn list_parts_reports_each_parts_md5_read_again_only_if_the_file_changed() {
+        use md5::{Digest, Md5};
+        let dir = tempfile::tempdir().unwrap();
+        let (_s3, client) = endpoint(dir.path()).await;
+        let root = dir.path().canonicalize().unwrap();
+        let md5 =
+            |b: &[u8]| -> String { Md5::digest(b).iter().map(|b| format!("{b:02x}")).collect() };
+        let id = client
+            .create_multipart_upload()
+            .bucket("bucket")
+            .key("k")
+            .send()
+            .await
+            .unwrap()
+            .upload_id
+            .unwrap();
+        for (n, body) in [(1, &b"first"[..]), (2, b"second")] {
+            let put = client
+                .upload_part()
+                .bucket("bucket")
+                .key("k")
+                .upload_id(&id)
+                .part_number(n)
+                .presigned(ttl())
+                .await
+                .unwrap();
+            assert_eq!(send(put, body).await, 200);
+        }
+        let listed = || async {
+            let parts = client
+                .list_parts()
+                .bucket("bucket")
+                .key("k")
+                .upload_id(&id)
+                .send()
+                .await
+                .unwrap();
+            parts
+                .parts()
+                .iter()
+                .map(|p| p.e_tag().unwrap().trim_matches('"').to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(listed().await, [md5(b"first"), md5(b"second")]);
+        // The record is the ETag s3s-fs answered, kept with the part's checksums.
+        let record = std::fs::read_to_string(root.join(format!(".ferry-part-checksums/{id}/1")));
+        assert!(record.unwrap().contains(&md5(b"first")));
+        // A file the record still matches (size and modification time) is not read again:
+        // bytes swapped behind its back, keeping both, go unnoticed.
+        let part1 = root.join(format!(".upload_id-{id}.part-1"));
+        let modified = std::fs::metadata(&part1).unwrap().modified().unwrap();
+        std::fs::write(&part1, b"FIRST").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&part1)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+        assert_eq!(listed().await, [md5(b"first"), md5(b"second")]);
+        // A part file that changed behind the record (a crash between the two writes, a hand
+        // edit) is read again; so is one without a record (stored by an older Ferry).
+        std::fs::write(&part1, b"changed").unwrap();
+        std::fs::remove_dir_all(root.join(format!(".ferry-part-checksums/{id}"))).unwrap();
+        assert_eq!(listed().await, [md5(b"changed"), md5(b"second")]);
     }
 
     #[test]

@@ -9,7 +9,9 @@
 //!
 //! s3s-fs keeps no checksum for a multipart upload's parts nor computes one on completion:
 //! [`Sidecars`] remembers them in files of our own under its root, for ListParts and for
-//! the object's composite checksum (see [`composite_sha256`]).
+//! the object's composite checksum (see [`composite_sha256`]), and each part's ETag with the
+//! size and modification time its file had (see [`PartETag`]): ListParts reports it
+//! without reading the part again while the file is unchanged.
 
 use base64::{engine::general_purpose::STANDARD as B64, Engine as _};
 use bytes::Bytes;
@@ -318,6 +320,47 @@ pub(super) struct Sums {
     /// `COMPOSITE` for a completed upload's checksum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum_type: Option<String>,
+    /// A part's ETag, for the file it was computed from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<PartETag>,
+}
+
+/// A stored part's ETag (the MD5 of its bytes, hex, as s3s-fs computed it while writing
+/// them) and the size and modification time (ns since the epoch) its file had just after:
+/// a file that differs since is not the one the ETag belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct PartETag {
+    pub e_tag: String,
+    pub size: u64,
+    pub modified_ns: u64,
+}
+
+impl PartETag {
+    /// `e_tag` for the part file at `path` as it is now; `None` if it cannot be read.
+    pub async fn of(path: &Path, e_tag: String) -> Option<PartETag> {
+        let (size, modified_ns) = file_identity(path).await?;
+        Some(PartETag {
+            e_tag,
+            size,
+            modified_ns,
+        })
+    }
+
+    /// The ETag, if the file at `path` is still the one it was computed from.
+    pub async fn for_file(&self, path: &Path) -> Option<&str> {
+        (file_identity(path).await? == (self.size, self.modified_ns)).then_some(&self.e_tag)
+    }
+}
+
+/// A file's size and modification time (ns since the epoch).
+async fn file_identity(path: &Path) -> Option<(u64, u64)> {
+    let meta = tokio::fs::metadata(path).await.ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some((meta.len(), u64::try_from(modified.as_nanos()).ok()?))
 }
 
 impl From<Checksum> for Sums {
@@ -329,6 +372,7 @@ impl From<Checksum> for Sums {
             sha256: c.checksum_sha256,
             crc64nvme: c.checksum_crc64nvme,
             checksum_type: c.checksum_type.map(|t| t.as_str().to_string()),
+            part: None,
         }
     }
 }
@@ -452,25 +496,36 @@ impl Sidecars {
         self.root.join(OBJECTS).join(hex)
     }
 
-    /// Remembers a stored part's checksums (forgets them if it has none).
-    pub async fn save_part(&self, upload_id: &str, part: i32, sums: Checksum) {
+    /// Remembers a stored part's checksums and ETag (forgets them if it has neither).
+    pub async fn save_part(
+        &self,
+        upload_id: &str,
+        part: i32,
+        sums: Checksum,
+        e_tag: Option<PartETag>,
+    ) {
         let path = self.part_path(upload_id, part);
         forget(&path).await;
-        let sums = Sums::from(sums);
+        let sums = Sums {
+            part: e_tag,
+            ..Sums::from(sums)
+        };
         if sums != Sums::default() {
             save(&path, &sums).await;
         }
     }
 
     pub async fn part(&self, upload_id: &str, part: i32) -> Checksum {
-        load(&self.part_path(upload_id, part))
-            .await
-            .unwrap_or_default()
-            .into()
+        self.part_record(upload_id, part).await.0
     }
 
-    pub async fn forget_part(&self, upload_id: &str, part: i32) {
-        forget(&self.part_path(upload_id, part)).await;
+    /// A part's checksums and its ETag as recorded (see [`PartETag::for_file`]).
+    pub async fn part_record(&self, upload_id: &str, part: i32) -> (Checksum, Option<PartETag>) {
+        let mut sums = load(&self.part_path(upload_id, part))
+            .await
+            .unwrap_or_default();
+        let e_tag = sums.part.take();
+        (sums.into(), e_tag)
     }
 
     pub async fn forget_upload(&self, upload_id: &str) {
