@@ -8,7 +8,7 @@ use crate::{
     api::{
         create_upload, delete_asset, get_asset, mark_uploaded, FerryError, NewUpload, UploadLimits,
     },
-    domain::{AssetId, AssetStatus},
+    domain::{Asset, AssetId, AssetStatus},
     platform::{self, Abort, Blob, File, HostStorage, Picked, PutOutcome},
 };
 use futures::future::LocalBoxFuture;
@@ -357,7 +357,7 @@ impl Uploader {
             })
             .await;
         match outcome {
-            Ok(_) => self.after_sent(id, name, size, asset_id).await,
+            Ok(_) => self.after_sent(id, name, size, asset_id, None).await,
             Err(Stop::Aborted) => self.withdraw(id, asset_id).await,
             Err(Stop::Failed { message, retryable }) => self.fail(id, name, message, retryable),
         }
@@ -426,7 +426,15 @@ impl Uploader {
 
     /// All bytes are in S3: the slot frees up for the next file, which then follows its
     /// asset to UPLOADED — unless it was cancelled meanwhile, when the record is withdrawn.
-    pub(super) async fn after_sent(self, id: ItemId, name: &str, size: u64, asset_id: AssetId) {
+    /// `seen` is the asset as an answer already showed it (a completed multipart upload's).
+    pub(super) async fn after_sent(
+        self,
+        id: ItemId,
+        name: &str,
+        size: u64,
+        asset_id: AssetId,
+        seen: Option<Asset>,
+    ) {
         self.speeds.update(|s| {
             s.remove(&id);
         });
@@ -437,7 +445,7 @@ impl Uploader {
         self.update(id, |i| i.sent = size);
         self.announce(format!("{name}: sent, waiting for storage to confirm"));
         self.pump();
-        self.confirm(id, name, asset_id).await;
+        self.confirm(id, name, asset_id, seen).await;
     }
 
     /// A cancelled file's record is soft-deleted, whatever stage the cancel caught it in.
@@ -464,13 +472,18 @@ impl Uploader {
     }
 
     /// Follows the asset: RECEIVED (S3's event) then UPLOADED (this client's confirmation).
-    async fn confirm(self, id: ItemId, name: &str, asset_id: AssetId) {
+    /// Starts from `seen` when given, without asking again.
+    async fn confirm(self, id: ItemId, name: &str, asset_id: AssetId, mut seen: Option<Asset>) {
         let mut wait = 200;
         for _ in 0..40 {
             if self.cancelled(id) {
                 return self.withdraw(id, asset_id).await;
             }
-            match get_asset(asset_id).await {
+            let asset = match seen.take() {
+                Some(asset) => Ok(asset),
+                None => get_asset(asset_id).await,
+            };
+            match asset {
                 Ok(asset) => {
                     self.update(id, |i| i.asset_status = Some(asset.status));
                     match asset.status {

@@ -274,9 +274,10 @@ async fn finish(
         return up.fail(id, name, message, retryable);
     }
     match complete_multipart_upload(ticket.id, ticket.upload_id.clone(), parts).await {
-        Ok(_) => {
+        Ok(asset) => {
             platform::storage_remove(resume_key);
-            up.after_sent(id, name, job.size, ticket.id).await;
+            up.after_sent(id, name, job.size, ticket.id, Some(asset))
+                .await;
         }
         Err(e) => up.fail(id, name, e.to_string(), e.status().is_server_error()),
     }
