@@ -1,6 +1,9 @@
 //! Listing assets: a page of one owner's assets (or of the unowned ones) is one Query,
 //! whatever the table size, filter, order or search; a page of every owner's assets
-//! (administrators) is one Query per all-owners shard ([`ALL_SHARDS`]), merged.
+//! (administrators) is one Query per all-owners shard ([`ALL_SHARDS`]), merged. Each shard is
+//! asked for twice its fair share of the page first, and only the shards whose unread rows
+//! could still belong on the page are read further ([`unfinished`]): a page costs about
+//! twice its rows whatever the table size, not a full page from every shard.
 //!
 //! The index and direction follow from the listing: `by_owner_created`/`by_owner_status`
 //! (time order, ULID ids) or `by_owner_name`/`by_owner_status_name` (name order, also what a
@@ -191,6 +194,57 @@ fn merge(listing: &Listing, reads: Vec<Vec<Asset>>, forward: bool, limit: usize)
     rows.into_iter().map(|(_, a)| a).collect()
 }
 
+/// Rows asked of each of `shards` shards at a time: twice its share of `want`, so that ids
+/// spread evenly over the shards seldom need a second read.
+fn shard_batch(want: usize, shards: usize) -> usize {
+    (want.div_ceil(shards.max(1)) * 2).min(want)
+}
+
+/// The shards (indexes into `reads`: each shard's rows in read order, and whether it has
+/// more) whose unread rows could still be among the first `want` rows of the merged
+/// listing: those with more to read whose last row read comes before the merged `want`-th
+/// row (or all of them with more, while fewer than `want` rows are read). Positions are
+/// unique, so a shard whose last row is that row has nothing unread that could make it.
+fn unfinished(
+    listing: &Listing,
+    reads: &[(&[Asset], bool)],
+    forward: bool,
+    want: usize,
+) -> Vec<usize> {
+    let mut positions: Vec<String> = reads
+        .iter()
+        .flat_map(|(rows, _)| rows.iter().map(|a| position(listing, a)))
+        .collect();
+    let cutoff = if positions.len() < want {
+        None
+    } else if forward {
+        positions.select_nth_unstable(want - 1);
+        Some(positions.swap_remove(want - 1))
+    } else {
+        positions.select_nth_unstable_by(want - 1, |a, b| b.cmp(a));
+        Some(positions.swap_remove(want - 1))
+    };
+    reads
+        .iter()
+        .enumerate()
+        .filter(|(_, (rows, more))| {
+            *more
+                && match (&cutoff, rows.last()) {
+                    (Some(cutoff), Some(last)) => {
+                        let last = position(listing, last);
+                        if forward {
+                            last < *cutoff
+                        } else {
+                            last > *cutoff
+                        }
+                    }
+                    _ => true,
+                }
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// The cursors of the pages around `items` (in listing order), read from `cursor` (none:
 /// the first page); `more`: the Query found rows beyond them.
 fn page_links(
@@ -229,14 +283,9 @@ impl AssetStore {
             .transpose()?;
         let mut plans = query_plans(&listing, cursor.as_ref());
         let mut items = if plans.len() == 1 {
-            self.query(plans.remove(0), limit + 1).await?
+            self.query(plans.remove(0), limit + 1).await?.0
         } else {
-            let forward = plans.first().is_some_and(|p| p.forward);
-            let reads = futures::future::try_join_all(
-                plans.into_iter().map(|plan| self.query(plan, limit + 1)),
-            )
-            .await?;
-            merge(&listing, reads, forward, limit + 1)
+            self.query_shards(&listing, plans, limit + 1).await?
         };
         // One more than asked tells whether another page exists without a second call.
         let more = items.len() > limit;
@@ -253,7 +302,48 @@ impl AssetStore {
         })
     }
 
-    async fn query(&self, plan: QueryPlan, limit: usize) -> Result<Vec<Asset>, TableError> {
+    /// The first `want` rows of the shards' merged listing: a batch from each shard, then
+    /// more only from the [`unfinished`] ones, until none is.
+    async fn query_shards(
+        &self,
+        listing: &Listing,
+        plans: Vec<QueryPlan>,
+        want: usize,
+    ) -> Result<Vec<Asset>, TableError> {
+        let forward = plans.first().is_some_and(|p| p.forward);
+        let batch = shard_batch(want, plans.len());
+        let mut shards: Vec<(QueryPlan, Vec<Asset>)> =
+            plans.into_iter().map(|p| (p, Vec::new())).collect();
+        let mut reading: Vec<usize> = (0..shards.len()).collect();
+        while !reading.is_empty() {
+            let reads = futures::future::try_join_all(
+                reading
+                    .iter()
+                    .map(|&i| self.query(shards[i].0.clone(), batch)),
+            )
+            .await?;
+            for (&i, (rows, next)) in reading.iter().zip(reads) {
+                let (plan, read) = &mut shards[i];
+                read.extend(rows);
+                plan.start = next;
+            }
+            let state: Vec<(&[Asset], bool)> = shards
+                .iter()
+                .map(|(plan, rows)| (rows.as_slice(), plan.start.is_some()))
+                .collect();
+            reading = unfinished(listing, &state, forward, want);
+        }
+        let reads = shards.into_iter().map(|(_, rows)| rows).collect();
+        Ok(merge(listing, reads, forward, want))
+    }
+
+    /// Up to `limit` rows of one Query, and where the next read of it starts (`None`: the
+    /// partition has no more).
+    async fn query(
+        &self,
+        plan: QueryPlan,
+        limit: usize,
+    ) -> Result<(Vec<Asset>, Option<Item>), TableError> {
         let mut condition = "#p = :p".to_string();
         let mut request = self
             .db
@@ -274,11 +364,13 @@ impl AssetStore {
             .send()
             .await
             .map_err(TableError::backend)?;
-        out.items
+        let rows = out
+            .items
             .unwrap_or_default()
             .iter()
             .map(asset_from_item)
-            .collect()
+            .collect::<Result<_, _>>()?;
+        Ok((rows, out.last_evaluated_key))
     }
 }
 
@@ -459,6 +551,57 @@ mod tests {
             9,
         );
         assert_eq!(names(rows), ["y", "x"]);
+    }
+
+    #[test]
+    fn only_shards_whose_unread_rows_could_make_the_page_are_read_further() {
+        let l = Listing {
+            scope: Scope::All,
+            ..listing(None, SortOrder::Name)
+        };
+        let (a, b, c, d, e) = (
+            [asset(1, "a"), asset(2, "b")],
+            [asset(3, "c"), asset(4, "x")],
+            [asset(5, "d")],
+            [asset(6, "e"), asset(7, "f")],
+            [asset(8, "g")],
+        );
+        // The first 4 by name are a, b, c, d: the cutoff is "d".
+        let reads: [(&[Asset], bool); 5] = [
+            (&a, true),  // last "b" before the cutoff: its next rows may come before "d"
+            (&b, true),  // last "x" after it: nothing unread of it can make the page
+            (&c, false), // read to its end
+            (&d, true),  // last "f" after the cutoff
+            (&[], true), // nothing read yet, more to read: read it
+        ];
+        assert_eq!(unfinished(&l, &reads, true, 4), [0, 4]);
+        // Backwards (name order read descending): the first 2 are x, g; the cutoff is "g",
+        // the last row of the second shard, which therefore is done.
+        let back: [(&[Asset], bool); 3] = [(&b[1..], true), (&e, true), (&a[1..], true)];
+        assert_eq!(unfinished(&l, &back, false, 2), [0]);
+        // Fewer rows read than wanted: every shard with more is read further.
+        assert_eq!(unfinished(&l, &reads, true, 20), [0, 1, 3, 4]);
+        // Newest first: positions are ids, read descending. Ids 7, 6 and 2, 1 read; the
+        // first 3 are 7, 6, 2: the first shard's next rows (below 6) may beat 2.
+        let by_time = Listing {
+            scope: Scope::All,
+            ..listing(None, SortOrder::Newest)
+        };
+        let (hi, lo) = (
+            [asset(7, "p"), asset(6, "q")],
+            [asset(2, "r"), asset(1, "s")],
+        );
+        let newest: [(&[Asset], bool); 2] = [(&hi, true), (&lo, true)];
+        assert_eq!(unfinished(&by_time, &newest, false, 3), [0]);
+        assert!(unfinished(&by_time, &newest, false, 2).is_empty());
+    }
+
+    #[test]
+    fn a_shard_is_first_asked_for_twice_its_share() {
+        assert_eq!(shard_batch(101, 8), 26);
+        assert_eq!(shard_batch(26, 8), 8);
+        assert_eq!(shard_batch(2, 8), 2);
+        assert_eq!(shard_batch(1001, 1), 1001);
     }
 
     #[test]

@@ -190,36 +190,40 @@ async fn listing_500_assets_in_pages_of_50_is_complete_and_newest_first() {
             .unwrap();
         created.push(a.id.to_string());
     }
-    let mut seen = vec![];
-    let mut cursor = None;
-    let mut pages = 0;
-    loop {
-        let page = env
-            .store()
-            .list(
-                Scope::All,
-                ListQuery {
-                    status: None,
-                    limit: Some(50),
-                    cursor: cursor.clone(),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        pages += 1;
-        assert!(page.items.len() <= 50);
-        seen.extend(page.items.iter().map(|a| a.id.to_string()));
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
-    assert_eq!(pages, 10, "exactly ten full pages, no empty trailing page");
-    let unique: HashSet<_> = seen.iter().collect();
-    assert_eq!(unique.len(), 500, "no duplicates");
     created.reverse();
-    assert_eq!(seen, created, "newest first, no gaps");
+    // Pages of 50, and of 7, where a page's rows crowd into some of the eight shards so
+    // that those are read further (a first read asks each shard for two rows).
+    for (limit, expected_pages) in [(50, 10), (7, 72)] {
+        let mut seen = vec![];
+        let mut cursor = None;
+        let mut pages = 0;
+        loop {
+            let page = env
+                .store()
+                .list(
+                    Scope::All,
+                    ListQuery {
+                        status: None,
+                        limit: Some(limit),
+                        cursor: cursor.clone(),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            pages += 1;
+            assert!(page.items.len() <= limit);
+            seen.extend(page.items.iter().map(|a| a.id.to_string()));
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(pages, expected_pages, "full pages, no empty trailing page");
+        let unique: HashSet<_> = seen.iter().collect();
+        assert_eq!(unique.len(), 500, "no duplicates");
+        assert_eq!(seen, created, "newest first, no gaps");
+    }
 
     // A cursor from the unfiltered listing does not continue a filtered one.
     let page = env
