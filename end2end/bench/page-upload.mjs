@@ -6,8 +6,9 @@
 // (`upload_file`, the engine of `aws s3 cp`: default TransferConfig, so 8 MiB threshold and
 // parts, 10 threads, and botocore's default checksums and payload signing) straight to the
 // embedded S3 with the data dir's credentials, and `curl -T` of the same bytes to a presigned
-// URL from `POST /asset`. The ways take turns in every round. Timing: the page inside the
-// page, from the drop to the row's Uploaded (its ticket, hashing, PUT or parts, and
+// URL from `POST /asset`. Every way sends the same file from disk (the page and the XHR
+// through file inputs). The ways take turns in every round. Timing: the page inside the
+// page, from picking the file to the row's Uploaded (its ticket, hashing, PUT or parts, and
 // confirmation included); the XHR from send to load; boto3 inside Python around `upload_file`
 // alone (the file already on disk; interpreter start and the client's construction left
 // out); curl by its own `%{time_total}` (its ticket made beforehand). boto3's object is
@@ -90,24 +91,17 @@ async function open(hashing) {
   return { context, page };
 }
 
-/** Seconds from dropping a `size`-byte file on the page until its row says Uploaded. */
-async function viaPage(hashing, size, round) {
+/** Seconds from picking the `size`-byte file in the page's file input until its row says Uploaded. */
+async function viaPage(hashing, size) {
   const { context, page } = await open(hashing);
-  const name = `bench-${hashing ? 'h' : 'n'}-${size}-${round}.bin`;
-  const dt = await page.evaluateHandle(({ size, name }) => {
-    const bytes = new Uint8Array(size);
-    for (let i = 0; i < size; i += 4096) bytes[i] = (i >> 12) & 0xff;
-    const dt = new DataTransfer();
-    dt.items.add(new File([bytes], name, { type: 'application/octet-stream' }));
-    return dt;
-  }, { size, name });
+  const name = path.basename(files.get(size));
   const row = page.locator(`[data-testid=upload-row][data-name="${name}"] [data-testid=row-state]`);
-  // Timed inside the page, as the bare XHR is: from the drop event to the moment the row says
-  // Uploaded (a mutation observer's clock), not Playwright's round trips and polling, which
-  // added up to half the time of a 32 MiB upload.
+  // Timed inside the page, as the bare XHR is: from the input's change event to the moment the
+  // row says Uploaded (a mutation observer's clock), not Playwright's round trips and polling,
+  // which added up to half the time of a 32 MiB upload.
   await page.evaluate((name) => {
-    const bench = (window.__bench = { drop: null, done: null });
-    document.addEventListener('drop', () => (bench.drop ??= performance.now()), { capture: true });
+    const bench = (window.__bench = { picked: null, done: null });
+    document.addEventListener('change', () => (bench.picked ??= performance.now()), { capture: true });
     new MutationObserver(() => {
       const state = document.querySelector(
         `[data-testid=upload-row][data-name="${CSS.escape(name)}"] [data-testid=row-state]`,
@@ -115,10 +109,12 @@ async function viaPage(hashing, size, round) {
       if (bench.done === null && (state === 'Uploaded' || state === 'Failed')) bench.done = performance.now();
     }).observe(document.body, { subtree: true, childList: true, characterData: true });
   }, name);
-  await page.dispatchEvent('[data-testid=dropzone]', 'drop', { dataTransfer: dt });
+  // The file from disk, as a user picks it (a memory-built File of 256 MiB in a fresh browser
+  // context had parts Chromium could not read: NotReadableError on every try).
+  await page.setInputFiles('#file-input', files.get(size));
   await row.filter({ hasText: /^(Uploaded|Failed)$/ }).waitFor({ timeout: 300_000 });
-  const { drop, done } = await page.evaluate(() => window.__bench);
-  const seconds = (done - drop) / 1000;
+  const { picked, done } = await page.evaluate(() => window.__bench);
+  const seconds = (done - picked) / 1000;
   const state = await row.textContent();
   const why = await page.locator(`[data-testid=upload-row][data-name="${name}"] [data-testid=row-error]`).textContent().catch(() => '');
   await context.close();
@@ -126,12 +122,19 @@ async function viaPage(hashing, size, round) {
   return seconds;
 }
 
-/** Seconds for one bare XHR PUT of `size` bytes to a fresh presigned URL, from the page. */
+/** Seconds for one bare XHR PUT of the same file, picked in an input of its own, to a fresh presigned URL. */
 async function viaXhr(size) {
   const { context, page } = await open(true);
   const t = await ticket('bench-xhr.bin', size);
-  const seconds = await page.evaluate(async ({ size, url, headers }) => {
-    const bytes = new Uint8Array(size);
+  await page.evaluate(() => {
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.id = 'bench-xhr-input';
+    document.body.append(input);
+  });
+  await page.setInputFiles('#bench-xhr-input', files.get(size));
+  const seconds = await page.evaluate(async ({ url, headers }) => {
+    const file = document.getElementById('bench-xhr-input').files[0];
     const start = performance.now();
     await new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
@@ -139,10 +142,10 @@ async function viaXhr(size) {
       for (const [k, v] of headers) xhr.setRequestHeader(k, v);
       xhr.onload = () => (xhr.status === 200 ? resolve() : reject(new Error(`PUT ${xhr.status}`)));
       xhr.onerror = () => reject(new Error('network'));
-      xhr.send(new Blob([bytes]));
+      xhr.send(file);
     });
     return (performance.now() - start) / 1000;
-  }, { size, url: t.upload_url, headers: sentHeaders(t) });
+  }, { url: t.upload_url, headers: sentHeaders(t) });
   await context.close();
   return seconds;
 }
@@ -249,8 +252,8 @@ for (const size of SIZES) {
   const times = { hashing: [], plain: [], xhr: [], boto3: [], curl: [] };
   for (let r = 0; r < ROUNDS; r++) {
     // Interleaved, so drift on a noisy machine hits every way alike.
-    times.hashing.push(await viaPage(true, size, r));
-    times.plain.push(await viaPage(false, size, r));
+    times.hashing.push(await viaPage(true, size));
+    times.plain.push(await viaPage(false, size));
     if (!multipart) times.xhr.push(await viaXhr(size));
     times.boto3.push(await viaBoto3(size, r));
     times.curl.push(await viaCurl(size, r));
@@ -291,8 +294,8 @@ const sent = (headers) =>
 const puts = SIZES.map((size) => `${boto3Runs.get(size).puts} for ${size / MIB} MiB`).join(', ');
 const md = [
   '# Upload page throughput',
-  `MiB/s, median of ${ROUNDS} interleaved runs, timed inside the page: from the drop event until`,
-  'its row says Uploaded (ticket, hashing, transfer, S3 reported it and the page confirmed it);',
+  `MiB/s, median of ${ROUNDS} interleaved runs of the same file on disk, timed inside the page:`,
+  'from picking the file in its file input until its row says Uploaded (ticket, hashing, transfer, S3 reported it and the page confirmed it);',
   'the bare XHR from send to load, its ticket made beforehand; boto3 inside Python around',
   '`upload_file` alone; curl by its `%{time_total}`, its ticket made beforehand.',
   '',
