@@ -544,19 +544,27 @@ impl Uploader {
     }
 
     /// `sent` of `size` bytes are on their way: progress, speed, and an announcement at
-    /// each quarter.
+    /// each quarter. Each XHR reports every 50 ms or so, six at a time for a multipart
+    /// upload: the row is redrawn only when its whole percent moves, the speed only when the
+    /// meter takes a sample, so the page's thread stays free to start the next parts.
     pub(super) fn progress(&self, id: ItemId, sent: u64, size: u64) {
-        self.update(id, |i| {
-            if i.state == ItemState::Uploading {
-                i.sent = sent;
-            }
+        let pct = percent(sent, size);
+        let moved = self.items.with_untracked(|items| {
+            items.iter().any(|i| {
+                i.id == id && i.state == ItemState::Uploading && percent(i.sent, i.size) != pct
+            })
         });
+        if moved {
+            self.update(id, |i| {
+                if i.state == ItemState::Uploading {
+                    i.sent = sent;
+                }
+            });
+        }
         let now = platform::now_ms();
         let rate = self.handles.try_update_value(|h| {
-            h.get_mut(&id).and_then(|handle| {
-                handle.meter.sample(now, sent);
-                handle.meter.rate()
-            })
+            let meter = &mut h.get_mut(&id)?.meter;
+            meter.sample(now, sent).then(|| meter.rate()).flatten()
         });
         if let Some(Some(rate)) = rate {
             self.speeds.update(|s| {
@@ -564,8 +572,7 @@ impl Uploader {
             });
         }
         // Announce quarters only; the name is looked up just for those.
-        let pct = percent(sent, size);
-        if pct > 0 && pct.is_multiple_of(25) {
+        if moved && pct > 0 && pct.is_multiple_of(25) {
             let name = self
                 .items
                 .with_untracked(|i| i.iter().find(|i| i.id == id).map(|i| i.name.clone()));

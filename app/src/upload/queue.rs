@@ -235,12 +235,13 @@ pub struct SpeedMeter {
 }
 
 impl SpeedMeter {
-    /// Records `bytes` sent in total at time `now_ms`.
-    pub fn sample(&mut self, now_ms: f64, bytes: u64) {
+    /// Records `bytes` sent in total at time `now_ms`; `false` if it was too soon after the
+    /// last sample to mean anything (nothing changed).
+    pub fn sample(&mut self, now_ms: f64, bytes: u64) -> bool {
         if let Some((t, b)) = self.last {
             let dt = now_ms - t;
             if dt < 200.0 {
-                return; // too close together to mean anything
+                return false;
             }
             let instant = bytes.saturating_sub(b) as f64 * 1000.0 / dt;
             self.rate = Some(match self.rate {
@@ -249,6 +250,7 @@ impl SpeedMeter {
             });
         }
         self.last = Some((now_ms, bytes));
+        true
     }
 
     /// Bytes per second.
@@ -506,13 +508,13 @@ mod tests {
     #[test]
     fn speed_and_eta_are_smoothed() {
         let mut m = SpeedMeter::default();
-        m.sample(0.0, 0);
+        assert!(m.sample(0.0, 0));
         assert_eq!(m.rate(), None);
-        m.sample(1000.0, 1_000_000);
+        assert!(m.sample(1000.0, 1_000_000));
         assert_eq!(m.rate(), Some(1_000_000.0));
-        m.sample(1100.0, 1_500_000); // too soon: ignored
+        assert!(!m.sample(1100.0, 1_500_000), "too soon: ignored");
         assert_eq!(m.rate(), Some(1_000_000.0));
-        m.sample(2000.0, 1_500_000); // a slower second pulls the average down
+        assert!(m.sample(2000.0, 1_500_000)); // a slower second pulls the average down
         let r = m.rate().unwrap();
         assert!(r < 1_000_000.0 && r > 500_000.0, "{r}");
         assert_eq!(m.eta_secs(0), Some(0));
