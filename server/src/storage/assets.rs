@@ -8,11 +8,10 @@
 
 use super::{
     codec::{
-        asset_from_item, asset_item, asset_pk, now_millis, object_ref, opt_s, put, s, status_keys,
+        asset_from_item, asset_item, asset_pk, now_millis, opt_s, put, s, status_keys,
         timestamp, upload_key, Item, ObjectItem,
     },
     error::TableError,
-    indexes::INDEX_BY_OBJECT,
 };
 use crate::keys::CursorKey;
 use app::domain::{
@@ -258,33 +257,6 @@ impl AssetStore {
             }
         }
         Err(TableError::Contention)
-    }
-
-    /// The asset whose object is `bucket`/`key`, if `caller` may see it (one Query on
-    /// `by_object`); someone else's is `NotFound`.
-    pub async fn get_by_object(
-        &self,
-        caller: &Caller,
-        bucket: &str,
-        key: &str,
-    ) -> Result<Asset, TableError> {
-        let out = self
-            .db
-            .query()
-            .table_name(&self.table)
-            .index_name(INDEX_BY_OBJECT)
-            .key_condition_expression("object_ref = :r")
-            .expression_attribute_values(":r", s(object_ref(bucket, key)))
-            .limit(1)
-            .send()
-            .await
-            .map_err(TableError::backend)?;
-        match out.items.unwrap_or_default().first() {
-            Some(item) => Some(asset_from_item(item)?),
-            None => None,
-        }
-        .filter(|a| caller.may_access(a.owner.as_ref()))
-        .ok_or(TableError::NotFound)
     }
 
     /// RECEIVED or UPLOADED → UPLOADED (the client confirms its upload).

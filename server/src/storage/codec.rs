@@ -77,10 +77,6 @@ pub(super) fn object_pk(bucket: &str, key: &str) -> String {
     format!("OBJECT#{bucket}/{key}")
 }
 
-pub(super) fn object_ref(bucket: &str, key: &str) -> String {
-    format!("{bucket}/{key}")
-}
-
 /// Separates the lower-cased file name from the id in `name_key`; sorts before every
 /// printable character, so `a` lists before `a b` and `ab`.
 pub(super) const NAME_KEY_SEPARATOR: char = '\u{1}';
@@ -134,10 +130,6 @@ pub(super) fn asset_item(a: &Asset) -> Item {
         ("id".to_string(), s(a.id.to_string())),
         ("bucket".to_string(), s(&a.bucket)),
         ("object_key".to_string(), s(&a.object_key)),
-        (
-            "object_ref".to_string(),
-            s(object_ref(&a.bucket, &a.object_key)),
-        ),
         ("filename".to_string(), s(&a.filename)),
         ("name_key".to_string(), s(name_key(&a.filename, a.id))),
         ("content_type".to_string(), s(&a.content_type)),
@@ -372,7 +364,8 @@ mod tests {
             "no partition every asset shares"
         );
         assert_eq!(item["name_key"], s(format!("été.txt\u{1}{}", a.id)));
-        assert_eq!(item["object_ref"], s(format!("b/{}", a.object_key)));
+        // Nothing feeds the retired `by_object` index any more.
+        assert!(!item.contains_key("object_ref"));
         assert!(!item.contains_key("etag"), "absent values are left out");
     }
 

@@ -489,6 +489,31 @@ impl AssetStore {
         Err(TableError::Contention)
     }
 
+    /// The asset of the object at `bucket`/`key`, if `caller` may see it: for an upload key
+    /// the asset the key names (one GetItem, whether or not the object exists yet), for
+    /// another key the asset its object's item points to (two); someone else's, or none, is
+    /// `NotFound`.
+    pub async fn get_by_object(
+        &self,
+        caller: &app::domain::Caller,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Asset, TableError> {
+        let id = match asset_id_from_key(key) {
+            Some(id) => Some(id),
+            None => self
+                .object_item(bucket, key)
+                .await?
+                .and_then(|o| o.asset_id),
+        };
+        let asset = self.get_for(caller, id.ok_or(TableError::NotFound)?).await?;
+        if asset.bucket == bucket && asset.object_key == key {
+            Ok(asset)
+        } else {
+            Err(TableError::NotFound)
+        }
+    }
+
     /// The S3 metadata of the object, as recorded from its newest `ObjectCreated` event, if
     /// `caller` may see the object (one GetItem); someone else's is `NotFound`.
     pub async fn object_metadata(

@@ -4,7 +4,7 @@
 //!
 //! | item | `pk` | what it holds |
 //! |---|---|---|
-//! | asset | `ASSET#<ulid>` | the [`Asset`](app::domain::Asset) record with its `owner`; `owner_pk`, `owner_status`, `all_pk`, `all_status`, `object_ref`, `name_key` feed the indexes |
+//! | asset | `ASSET#<ulid>` | the [`Asset`](app::domain::Asset) record with its `owner`; `owner_pk`, `owner_status`, `all_pk`, `all_status`, `name_key` feed the indexes |
 //! | upload | `UPLOAD#<ulid>` | the asset's multipart upload: S3's `upload_id`, the declared `size` and the `part_size` (its plan) |
 //! | schema | `META#schema` | which upgrades an older table has had (embedded backend) |
 //! | object | `OBJECT#<bucket>/<key>` | per-object event state: `owner`, owning `asset_id`, newest `sequencer` (and its padded `seq_key`), `present`, and the S3 metadata of the newest `ObjectCreated` event |
@@ -21,7 +21,6 @@
 //! | `by_owner_name` | `owner_pk` | `name_key` | by file name; file name prefix search |
 //! | `by_owner_status_name` | `owner_status` | `name_key` | the same within one status |
 //! | `by_all_*` (four) | `all_pk` / `all_status` | `id` / `name_key` | administrators' all-owners listings, one Query per shard |
-//! | `by_object` | `object_ref` | – | asset by (bucket, key) in one Query |
 //!
 //! `name_key` is the lower-cased file name, `\u{1}`, then the id. Sorting by size is not
 //! offered: size changes when the object arrives (declared, then what S3 reports), and each
