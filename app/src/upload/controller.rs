@@ -474,14 +474,6 @@ impl Uploader {
     /// Follows the asset: RECEIVED (S3's event) then UPLOADED (this client's confirmation).
     /// Starts from `seen` when given, without asking again.
     async fn confirm(self, id: ItemId, name: &str, asset_id: AssetId, mut seen: Option<Asset>) {
-        // S3 has most often reported the object by the time its PUT is answered: confirming
-        // at once saves asking first. A refusal (not received yet, deleted, refused on
-        // arrival) or a failure falls back to following the asset, which says which.
-        if seen.is_none() && !self.cancelled(id) {
-            if let Ok(done) = mark_uploaded(asset_id).await {
-                return self.uploaded(id, name, asset_id, done).await;
-            }
-        }
         let mut wait = 200;
         for _ in 0..40 {
             if self.cancelled(id) {
@@ -527,20 +519,14 @@ impl Uploader {
     /// RECEIVED → UPLOADED: this client confirms the upload.
     async fn mark_uploaded(self, id: ItemId, name: &str, asset_id: AssetId) {
         match mark_uploaded(asset_id).await {
-            Ok(done) => self.uploaded(id, name, asset_id, done).await,
+            Ok(_) if self.cancelled(id) => self.withdraw(id, asset_id).await,
+            Ok(done) => {
+                self.set_state(id, ItemState::Done);
+                self.update(id, |i| i.asset_status = Some(done.status));
+                self.announce(format!("{name}: uploaded"));
+            }
             Err(e) => self.fail(id, name, e.to_string(), true),
         }
-    }
-
-    /// The asset is UPLOADED (`done`): the file is finished, unless it was cancelled
-    /// meanwhile, when the record is withdrawn.
-    async fn uploaded(self, id: ItemId, name: &str, asset_id: AssetId, done: Asset) {
-        if self.cancelled(id) {
-            return self.withdraw(id, asset_id).await;
-        }
-        self.set_state(id, ItemState::Done);
-        self.update(id, |i| i.asset_status = Some(done.status));
-        self.announce(format!("{name}: uploaded"));
     }
 
     /// `sent` of `size` bytes are on their way: progress, speed, and an announcement at
