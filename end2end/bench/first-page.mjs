@@ -81,6 +81,8 @@ await browser.close();
 
 const head = targets.map((t) => `${t.label}: to hydrated | ${t.label}: bytes fetched`).join(' | ');
 const text = [
+  '# First visit on a slow link (release `ferry serve`, Chromium with network throttling)',
+  '',
   `Cold first visit on an emulated slow link (1.6 Mbit/s, 150 ms RTT, no cache), median of ` +
     `${ROUNDS}${targets.length > 1 ? ', visits taking turns' : ''}; bytes as sent (compressed):`,
   '',
