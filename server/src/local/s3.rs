@@ -883,6 +883,38 @@ mod tests {
         (s3, client)
     }
 
+    /// A new multipart upload of `bucket`/`k`: its id.
+    async fn start_upload(client: &aws_sdk_s3::Client) -> String {
+        client
+            .create_multipart_upload()
+            .bucket("bucket")
+            .key("k")
+            .send()
+            .await
+            .unwrap()
+            .upload_id
+            .unwrap()
+    }
+
+    /// A presigned PUT of part `n` of upload `id`, with its SHA-256 when given.
+    async fn part_put(
+        client: &aws_sdk_s3::Client,
+        id: &str,
+        n: i32,
+        sha256: Option<&str>,
+    ) -> PresignedRequest {
+        client
+            .upload_part()
+            .bucket("bucket")
+            .key("k")
+            .upload_id(id)
+            .part_number(n)
+            .set_checksum_sha256(sha256.map(str::to_string))
+            .presigned(ttl())
+            .await
+            .unwrap()
+    }
+
     fn ttl() -> PresigningConfig {
         PresigningConfig::expires_in(std::time::Duration::from_secs(60)).unwrap()
     }
@@ -971,25 +1003,8 @@ mod tests {
                 .unwrap_or_default()
         };
         for finish in ["abort", "complete"] {
-            let id = client
-                .create_multipart_upload()
-                .bucket("bucket")
-                .key("k")
-                .send()
-                .await
-                .unwrap()
-                .upload_id
-                .unwrap();
-            let part = client
-                .upload_part()
-                .bucket("bucket")
-                .key("k")
-                .upload_id(&id)
-                .part_number(1)
-                .checksum_sha256(sum)
-                .presigned(ttl())
-                .await
-                .unwrap();
+            let id = start_upload(&client).await;
+            let part = part_put(&client, &id, 1, Some(sum)).await;
             assert_eq!(send(part.clone(), b"part").await, 200);
             assert_eq!(names(&format!(".ferry-part-checksums/{id}")), ["1"]);
             // A mismatching part changes no file at all.
@@ -1043,25 +1058,9 @@ mod tests {
         let root = dir.path().canonicalize().unwrap();
         let md5 =
             |b: &[u8]| -> String { Md5::digest(b).iter().map(|b| format!("{b:02x}")).collect() };
-        let id = client
-            .create_multipart_upload()
-            .bucket("bucket")
-            .key("k")
-            .send()
-            .await
-            .unwrap()
-            .upload_id
-            .unwrap();
+        let id = start_upload(&client).await;
         for (n, body) in [(1, &b"first"[..]), (2, b"second")] {
-            let put = client
-                .upload_part()
-                .bucket("bucket")
-                .key("k")
-                .upload_id(&id)
-                .part_number(n)
-                .presigned(ttl())
-                .await
-                .unwrap();
+            let put = part_put(&client, &id, n, None).await;
             assert_eq!(send(put, body).await, 200);
         }
         let listed = || async {

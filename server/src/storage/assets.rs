@@ -8,8 +8,8 @@
 
 use super::{
     codec::{
-        asset_from_item, asset_item, asset_pk, now_millis, opt_s, put, s, status_keys,
-        timestamp, upload_key, Item, ObjectItem,
+        asset_from_item, asset_item, asset_pk, now_millis, opt_s, put, s, status_keys, timestamp,
+        upload_key, Item, ObjectItem,
     },
     error::TableError,
 };

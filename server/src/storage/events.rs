@@ -506,7 +506,9 @@ impl AssetStore {
                 .await?
                 .and_then(|o| o.asset_id),
         };
-        let asset = self.get_for(caller, id.ok_or(TableError::NotFound)?).await?;
+        let asset = self
+            .get_for(caller, id.ok_or(TableError::NotFound)?)
+            .await?;
         if asset.bucket == bucket && asset.object_key == key {
             Ok(asset)
         } else {

@@ -26,8 +26,19 @@ fn new_asset(env: &TestApp, name: &str) -> NewAsset {
 }
 
 async fn all_ids(env: &TestApp, status: Option<AssetStatus>) -> Vec<String> {
+    walk_all(env, status, 100).await.0
+}
+
+/// Every asset's id, newest first, read in pages of `limit` (each checked to hold no more)
+/// following the next cursors; and how many pages that took.
+async fn walk_all(
+    env: &TestApp,
+    status: Option<AssetStatus>,
+    limit: usize,
+) -> (Vec<String>, usize) {
     let mut ids = vec![];
     let mut cursor = None;
+    let mut pages = 0;
     loop {
         let page = env
             .store()
@@ -35,17 +46,19 @@ async fn all_ids(env: &TestApp, status: Option<AssetStatus>) -> Vec<String> {
                 Scope::All,
                 ListQuery {
                     status,
-                    limit: Some(100),
+                    limit: Some(limit),
                     cursor,
                     ..Default::default()
                 },
             )
             .await
             .unwrap();
+        pages += 1;
+        assert!(page.items.len() <= limit);
         ids.extend(page.items.iter().map(|a| a.id.to_string()));
         match page.next_cursor {
             Some(c) => cursor = Some(c),
-            None => return ids,
+            None => return (ids, pages),
         }
     }
 }
@@ -194,31 +207,7 @@ async fn listing_500_assets_in_pages_of_50_is_complete_and_newest_first() {
     // Pages of 50, and of 7, where a page's rows crowd into some of the eight shards so
     // that those are read further (a first read asks each shard for two rows).
     for (limit, expected_pages) in [(50, 10), (7, 72)] {
-        let mut seen = vec![];
-        let mut cursor = None;
-        let mut pages = 0;
-        loop {
-            let page = env
-                .store()
-                .list(
-                    Scope::All,
-                    ListQuery {
-                        status: None,
-                        limit: Some(limit),
-                        cursor: cursor.clone(),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .unwrap();
-            pages += 1;
-            assert!(page.items.len() <= limit);
-            seen.extend(page.items.iter().map(|a| a.id.to_string()));
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
+        let (seen, pages) = walk_all(&env, None, limit).await;
         assert_eq!(pages, expected_pages, "full pages, no empty trailing page");
         let unique: HashSet<_> = seen.iter().collect();
         assert_eq!(unique.len(), 500, "no duplicates");
