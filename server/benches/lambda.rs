@@ -38,6 +38,7 @@ use runtime_api::{Answer, Artifact, Function, Outcome};
 use serde_json::{json, Value};
 use server::{config::Settings, services::Embedded};
 use std::{fmt::Write as _, time::Instant};
+use support::Memory;
 
 const COLD_STARTS: usize = 20;
 const WARMUP: usize = 20;
@@ -57,11 +58,11 @@ struct Row {
     ms: Vec<f64>,
 }
 
-/// A function's resident memory (VmRSS, KiB) after init and after the warm invocations.
-struct Memory {
+/// A function's resident memory after init and after the warm invocations.
+struct FunctionMemory {
     function: &'static str,
-    after_init_kib: u64,
-    after_warm_kib: u64,
+    after_init: Memory,
+    after_warm: Memory,
     /// Invocations between the two, warm-up included.
     invocations: usize,
 }
@@ -165,7 +166,11 @@ fn ms(d: std::time::Duration) -> f64 {
 
 /// The web function: cold starts and warm invocations of `POST /asset` and `GET /asset`.
 /// Returns the upload tickets of every create, one for each invocation of the events function.
-async fn bench_web(bench: &Bench, rows: &mut Vec<Row>, memory: &mut Vec<Memory>) -> Vec<Value> {
+async fn bench_web(
+    bench: &Bench,
+    rows: &mut Vec<Row>,
+    memory: &mut Vec<FunctionMemory>,
+) -> Vec<Value> {
     let mut tickets = vec![];
     let created = |answer: Answer| {
         assert_eq!(answer.status, 201, "{answer:?}");
@@ -192,7 +197,7 @@ async fn bench_web(bench: &Bench, rows: &mut Vec<Row>, memory: &mut Vec<Memory>)
     }
 
     let (mut web, _) = bench.start("web").await;
-    let after_init_kib = rss_kib(&web);
+    let after_init = memory_of(&web);
     let mut next = bench.cold;
     for _ in 0..=WARMUP {
         tickets.push(created(web.http_event(create(next)).await));
@@ -215,10 +220,10 @@ async fn bench_web(bench: &Bench, rows: &mut Vec<Row>, memory: &mut Vec<Memory>)
     eprintln!("web: {} warm invocations of each", bench.warm);
     rows.push(Row::new("web", "warm `POST /asset`", creates));
     rows.push(Row::new("web", "warm `GET /asset` (50 rows)", lists));
-    memory.push(Memory {
+    memory.push(FunctionMemory {
         function: "web",
-        after_init_kib,
-        after_warm_kib: rss_kib(&web),
+        after_init,
+        after_warm: memory_of(&web),
         invocations: 2 * (WARMUP + 1 + bench.warm),
     });
     tickets
@@ -279,7 +284,7 @@ async fn bench_events(
     bench: &Bench,
     uploads: &[Upload],
     rows: &mut Vec<Row>,
-    memory: &mut Vec<Memory>,
+    memory: &mut Vec<FunctionMemory>,
 ) {
     let applied = |outcome: Outcome| match outcome {
         Outcome::Response(Value::Null) => {}
@@ -291,7 +296,7 @@ async fn bench_events(
     }
 
     let (mut events, _) = bench.start("s3-events").await;
-    let after_init_kib = rss_kib(&events);
+    let after_init = memory_of(&events);
     let mut next = bench.cold;
     for _ in 0..=WARMUP {
         applied(events.invoke(&event(next)).await);
@@ -306,10 +311,10 @@ async fn bench_events(
     }
     eprintln!("s3-events: {} warm invocations", bench.warm);
     rows.push(Row::new("s3-events", "warm `ObjectCreated:Put`", warm));
-    memory.push(Memory {
+    memory.push(FunctionMemory {
         function: "s3-events",
-        after_init_kib,
-        after_warm_kib: rss_kib(&events),
+        after_init,
+        after_warm: memory_of(&events),
         invocations: WARMUP + 1 + bench.warm,
     });
 }
@@ -328,9 +333,9 @@ async fn check_received(backends: &Embedded, uploads: &[Upload]) {
     }
 }
 
-/// The function process's resident memory (VmRSS) in KiB.
-fn rss_kib(function: &Function) -> u64 {
-    support::rss_kib(function.child.id())
+/// The function process's resident memory.
+fn memory_of(function: &Function) -> Memory {
+    Memory::of(function.child.id())
 }
 
 impl Row {
@@ -344,7 +349,7 @@ impl Row {
     }
 }
 
-fn report(bench: &Bench, rows: &[Row], memory: &[Memory]) {
+fn report(bench: &Bench, rows: &[Row], memory: &[FunctionMemory]) {
     let mut md = String::new();
     let _ = writeln!(
         md,
@@ -380,11 +385,8 @@ fn report(bench: &Bench, rows: &[Row], memory: &[Memory]) {
     for m in memory {
         let _ = writeln!(
             md,
-            "- `{}` RSS: {:.1} MB after init, {:.1} MB after {} invocations",
-            m.function,
-            m.after_init_kib as f64 / 1024.0,
-            m.after_warm_kib as f64 / 1024.0,
-            m.invocations,
+            "- `{}`: {} after init, {} after {} invocations",
+            m.function, m.after_init, m.after_warm, m.invocations,
         );
     }
     let _ = writeln!(md, "- binary: `{}`", bench.artifact.command.join(" "));

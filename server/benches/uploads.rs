@@ -24,6 +24,7 @@ use std::{
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
+use support::Memory;
 
 const CONCURRENCY: usize = 32;
 const DEFAULT_UPLOADS: usize = 100_000;
@@ -68,11 +69,10 @@ async fn main() {
         );
     };
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let idle_rss_kib = server.rss_kib();
+    let idle = server.memory();
     eprintln!(
-        "first answer {:.1} ms after start, idle RSS {:.1} MB",
+        "first answer {:.1} ms after start, idle {idle}",
         first_answer.as_secs_f64() * 1000.0,
-        idle_rss_kib as f64 / 1024.0
     );
 
     let mut rounds = vec![];
@@ -85,9 +85,9 @@ async fn main() {
             rounds.push(round);
         }
     }
-    let busy_rss_kib = server.rss_kib();
+    let busy = server.memory();
     server.stop();
-    report(first_answer, idle_rss_kib, busy_rss_kib, &rounds);
+    report(first_answer, idle, busy, &rounds);
 }
 
 /// Round sizes, and whether each is reported: a warm-up round on the empty catalogue, a
@@ -233,8 +233,8 @@ impl Server {
         Cpu::of(&self.0.id().to_string())
     }
 
-    fn rss_kib(&self) -> u64 {
-        support::rss_kib(self.0.id())
+    fn memory(&self) -> Memory {
+        Memory::of(self.0.id())
     }
 
     fn stop(&mut self) {
@@ -300,7 +300,7 @@ fn free_port() -> u16 {
         .expect("free port")
 }
 
-fn report(first_answer: Duration, idle_kib: u64, busy_kib: u64, rounds: &[Round]) {
+fn report(first_answer: Duration, idle: Memory, busy: Memory, rounds: &[Round]) {
     let mut md = String::new();
     let _ = writeln!(
         md,
@@ -338,10 +338,9 @@ fn report(first_answer: Duration, idle_kib: u64, busy_kib: u64, rounds: &[Round]
     let _ = writeln!(
         md,
         "- `ferry serve` on a fresh data dir answered its first request {:.1} ms after the \
-         process started; {:.1} MB RSS idle, {:.1} MB after the uploads",
+         process started; idle {idle}, after the uploads {busy} (anonymous: the process's \
+         own heap and stacks; the rest is mostly the binary's pages, mapped from the page cache)",
         first_answer.as_secs_f64() * 1000.0,
-        idle_kib as f64 / 1024.0,
-        busy_kib as f64 / 1024.0
     );
     support::write_report("uploads", &md);
 }
