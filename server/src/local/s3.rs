@@ -305,9 +305,8 @@ impl Notifying {
     }
 
     /// The ETag s3s-fs answered for the part it just stored, with that file's identity.
-    async fn part_e_tag(&self, upload_id: &str, n: i32, e_tag: &Option<ETag>) -> Option<PartETag> {
-        let e_tag = e_tag.as_ref()?.value().to_string();
-        PartETag::of(&self.part_file(upload_id, n), e_tag).await
+    async fn part_e_tag(&self, upload_id: &str, n: i32, e_tag: Option<&ETag>) -> Option<PartETag> {
+        PartETag::of(&self.part_file(upload_id, n), e_tag?.value().to_string()).await
     }
 
     /// Where s3s-fs keeps part `n` of an upload.
@@ -367,9 +366,12 @@ fn stored_key(bucket: &str, key: &str) -> String {
         return key.to_string();
     }
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(key.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{LONG_KEYS}/{hex}")
+    format!("{LONG_KEYS}/{}", hex(&Sha256::digest(key.as_bytes())))
+}
+
+/// Bytes as lower-case hex: digests in file names and ETags.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Whether a key can be the path of a file under the bucket's directory as it is: every
@@ -437,12 +439,7 @@ fn uuid_like(s: &str) -> bool {
 async fn md5_of_file(path: &Path) -> Option<String> {
     use md5::{Digest, Md5};
     let bytes = tokio::fs::read(path).await.ok()?;
-    Some(
-        Md5::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
-    )
+    Some(hex(&Md5::digest(&bytes)))
 }
 
 fn etag_value(etag: &Option<ETag>) -> String {
@@ -807,7 +804,9 @@ impl S3 for Notifying {
             .await
             .map_err(|e| verdict.explain(e))?;
         let sums = verdict.verified().unwrap_or_default();
-        let e_tag = self.part_e_tag(&upload_id, part, &resp.output.e_tag).await;
+        let e_tag = self
+            .part_e_tag(&upload_id, part, resp.output.e_tag.as_ref())
+            .await;
         self.sums
             .save_part(&upload_id, part, sums.clone(), e_tag)
             .await;
@@ -834,9 +833,9 @@ impl S3 for Notifying {
         }
         let (upload_id, part) = (req.input.upload_id.clone(), req.input.part_number);
         let resp = self.inner.upload_part_copy(req).await?;
-        let e_tag = resp.output.copy_part_result.as_ref();
+        let copied = resp.output.copy_part_result.as_ref();
         let e_tag = self
-            .part_e_tag(&upload_id, part, &e_tag.and_then(|r| r.e_tag.clone()))
+            .part_e_tag(&upload_id, part, copied.and_then(|r| r.e_tag.as_ref()))
             .await;
         self.sums
             .save_part(&upload_id, part, Default::default(), e_tag)

@@ -492,8 +492,7 @@ impl Sidecars {
     fn object_path(&self, bucket: &str, stored_key: &str) -> PathBuf {
         use sha2::{Digest, Sha256};
         let digest = Sha256::digest(format!("{bucket}/{stored_key}").as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        self.root.join(OBJECTS).join(hex)
+        self.root.join(OBJECTS).join(super::hex(&digest))
     }
 
     /// Remembers a stored part's checksums and ETag (forgets them if it has neither).
