@@ -183,15 +183,18 @@ fn merge(listing: &Listing, reads: Vec<Vec<Asset>>, forward: bool, limit: usize)
         .flatten()
         .map(|a| (position(listing, &a), a))
         .collect();
-    rows.sort_by(|a, b| {
-        if forward {
-            a.0.cmp(&b.0)
-        } else {
-            b.0.cmp(&a.0)
-        }
-    });
+    rows.sort_by(|a, b| read_order(forward, &a.0, &b.0));
     rows.truncate(limit);
     rows.into_iter().map(|(_, a)| a).collect()
+}
+
+/// How two positions compare in the order rows were read (`forward`: ascending).
+fn read_order(forward: bool, a: &str, b: &str) -> std::cmp::Ordering {
+    if forward {
+        a.cmp(b)
+    } else {
+        b.cmp(a)
+    }
 }
 
 /// Rows asked of each of `shards` shards at a time: twice its share of `want`, so that ids
@@ -215,15 +218,10 @@ fn unfinished(
         .iter()
         .flat_map(|(rows, _)| rows.iter().map(|a| position(listing, a)))
         .collect();
-    let cutoff = if positions.len() < want {
-        None
-    } else if forward {
-        positions.select_nth_unstable(want - 1);
-        Some(positions.swap_remove(want - 1))
-    } else {
-        positions.select_nth_unstable_by(want - 1, |a, b| b.cmp(a));
-        Some(positions.swap_remove(want - 1))
-    };
+    let cutoff = (positions.len() >= want).then(|| {
+        positions.select_nth_unstable_by(want - 1, |a, b| read_order(forward, a, b));
+        positions.swap_remove(want - 1)
+    });
     reads
         .iter()
         .enumerate()
@@ -231,12 +229,7 @@ fn unfinished(
             *more
                 && match (&cutoff, rows.last()) {
                     (Some(cutoff), Some(last)) => {
-                        let last = position(listing, last);
-                        if forward {
-                            last < *cutoff
-                        } else {
-                            last > *cutoff
-                        }
+                        read_order(forward, &position(listing, last), cutoff).is_lt()
                     }
                     _ => true,
                 }
