@@ -366,12 +366,10 @@ fn stored_key(bucket: &str, key: &str) -> String {
         return key.to_string();
     }
     use sha2::{Digest, Sha256};
-    format!("{LONG_KEYS}/{}", hex(&Sha256::digest(key.as_bytes())))
-}
-
-/// Bytes as lower-case hex: digests in file names and ETags.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    format!(
+        "{LONG_KEYS}/{}",
+        checksums::hex(&Sha256::digest(key.as_bytes()))
+    )
 }
 
 /// Whether a key can be the path of a file under the bucket's directory as it is: every
@@ -439,7 +437,7 @@ fn uuid_like(s: &str) -> bool {
 async fn md5_of_file(path: &Path) -> Option<String> {
     use md5::{Digest, Md5};
     let bytes = tokio::fs::read(path).await.ok()?;
-    Some(hex(&Md5::digest(&bytes)))
+    Some(checksums::hex(&Md5::digest(&bytes)))
 }
 
 fn etag_value(etag: &Option<ETag>) -> String {

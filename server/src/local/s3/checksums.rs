@@ -352,6 +352,11 @@ impl PartETag {
     }
 }
 
+/// Bytes as lower-case hex: digests in file names and ETags (here and in the S3 wrapper).
+pub(super) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A file's size and modification time (ns since the epoch).
 async fn file_identity(path: &Path) -> Option<(u64, u64)> {
     let meta = tokio::fs::metadata(path).await.ok()?;
@@ -492,7 +497,7 @@ impl Sidecars {
     fn object_path(&self, bucket: &str, stored_key: &str) -> PathBuf {
         use sha2::{Digest, Sha256};
         let digest = Sha256::digest(format!("{bucket}/{stored_key}").as_bytes());
-        self.root.join(OBJECTS).join(super::hex(&digest))
+        self.root.join(OBJECTS).join(hex(&digest))
     }
 
     /// Remembers a stored part's checksums and ETag (forgets them if it has neither).
