@@ -360,6 +360,13 @@ pub enum FerryError {
     /// The request names another host than this server's (DNS rebinding).
     #[error("{0}")]
     MisdirectedRequest(String),
+    /// The client asked too often: it may ask again in `retry_after_secs` (the response's
+    /// `Retry-After`).
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after_secs: u64,
+    },
     #[error("{0}")]
     Unavailable(String),
     #[error("{0}")]
@@ -383,8 +390,19 @@ impl FerryError {
             FerryError::PayloadTooLarge(_) => S::PAYLOAD_TOO_LARGE,
             FerryError::UnsupportedMediaType(_) => S::UNSUPPORTED_MEDIA_TYPE,
             FerryError::MisdirectedRequest(_) => S::MISDIRECTED_REQUEST,
+            FerryError::TooManyRequests { .. } => S::TOO_MANY_REQUESTS,
             FerryError::Unavailable(_) => S::SERVICE_UNAVAILABLE,
             FerryError::Internal(_) | FerryError::Transport(_) => S::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// How long the client should wait before asking again, if the server said.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            FerryError::TooManyRequests {
+                retry_after_secs, ..
+            } => Some(std::time::Duration::from_secs(*retry_after_secs)),
+            _ => None,
         }
     }
 }

@@ -396,6 +396,14 @@ pub struct Limits {
         value_parser = clap::value_parser!(u64).range(MIN_PART..)
     )]
     pub multipart_threshold: u64,
+    /// Upload tickets and part signatures one client may ask for per minute (a signed-in
+    /// person's, else one address's); more are answered 429 with `Retry-After`. 0: no limit.
+    #[arg(
+        long,
+        env = "FERRY_UPLOAD_RATE_LIMIT",
+        default_value_t = Limits::DEFAULT_UPLOAD_RATE_LIMIT
+    )]
+    pub upload_rate_limit: u32,
 }
 
 impl Limits {
@@ -403,6 +411,9 @@ impl Limits {
     pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 5 * 1024 * MIB;
     pub const DEFAULT_MAX_FILES_PER_BATCH: u64 = 100;
     pub const DEFAULT_MULTIPART_THRESHOLD: u64 = 64 * MIB;
+    /// 20 a second on average: a 100-file drop and a 5 GiB file's 640 parts go through
+    /// at once, a script creating records as fast as it can does not.
+    pub const DEFAULT_UPLOAD_RATE_LIMIT: u32 = 1_200;
 
     /// Whether `content_type` (parameters ignored) matches an allowed pattern.
     pub fn allows_type(&self, content_type: &str) -> bool {

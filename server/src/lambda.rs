@@ -8,7 +8,7 @@
 //! arguments, the function's `Handler` setting (the `_HANDLER` variable). SDK clients are built
 //! once at cold start and shared by every invocation.
 
-use crate::{config::Handler, services::Services, site::Site};
+use crate::{config::Handler, fair_use::ClientAddr, services::Services, site::Site};
 use aws_lambda_events::s3::S3Event;
 use lambda_runtime::{service_fn, LambdaEvent};
 
@@ -21,7 +21,12 @@ pub fn in_lambda() -> bool {
 
 pub async fn run(handler: Handler, services: Services, site: Site) -> Result<(), Error> {
     match handler {
-        Handler::Web => lambda_http::run(crate::app(site, &services)).await,
+        Handler::Web => {
+            lambda_http::run(
+                crate::app(site, &services).layer(axum::middleware::from_fn(client_addr)),
+            )
+            .await
+        }
         Handler::S3Events => {
             lambda_runtime::run(service_fn(move |event: LambdaEvent<S3Event>| {
                 let services = services.clone();
@@ -30,6 +35,23 @@ pub async fn run(handler: Handler, services: Services, site: Site) -> Result<(),
             .await
         }
     }
+}
+
+/// The address API Gateway saw the request come from, as [`ClientAddr`] (fair use counts
+/// by it when nobody signs in).
+async fn client_addr(
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use lambda_http::{request::RequestContext, RequestExt};
+    let source_ip = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.http.source_ip.clone(),
+        _ => None,
+    };
+    if let Some(ip) = source_ip.and_then(|ip| ip.parse().ok()) {
+        req.extensions_mut().insert(ClientAddr(ip));
+    }
+    next.run(req).await
 }
 
 /// Applies every record. Malformed records and records for another bucket than

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod aws;
 pub mod config;
 pub mod data_dir;
+pub mod fair_use;
 pub mod headers;
 pub mod keys;
 #[cfg(feature = "lambda")]
@@ -46,6 +47,14 @@ pub fn app(site: site::Site, services: &services::Services) -> Router {
             .map(|_| options.reload_external_port.unwrap_or(options.reload_port)),
     };
     routes(site, services)
+        .layer(middleware::from_fn_with_state(
+            fair_use::FairUse::new(
+                services.store.clone(),
+                services.settings.limits.upload_rate_limit,
+                services.access.signs_in(),
+            ),
+            fair_use::limit,
+        ))
         .layer(middleware::from_fn_with_state(
             services.access.clone(),
             auth::authenticate,

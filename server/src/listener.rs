@@ -54,9 +54,9 @@ pub async fn serve(
             permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
             () = &mut shutdown => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors, say: wait a moment instead of spinning.
                     tracing::warn!(error = %e, "accepting a connection failed");
@@ -67,7 +67,10 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let (router, body_timeout) = (router.clone(), limits.body_timeout);
-        let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            request
+                .extensions_mut()
+                .insert(crate::fair_use::ClientAddr(peer.ip()));
             router
                 .clone()
                 .oneshot(with_body_deadline(request, body_timeout))

@@ -55,6 +55,7 @@ struct InternalCause(String);
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.0.status();
+        let retry_after = self.0.retry_after();
         let (message, cause) = match self.0 {
             FerryError::Internal(cause) => (INTERNAL_MESSAGE.to_string(), Some(cause)),
             other => (other.to_string(), None),
@@ -67,7 +68,28 @@ impl IntoResponse for ApiError {
         if let Some(cause) = cause {
             res.extensions_mut().insert(InternalCause(cause));
         }
+        set_retry_after(res.headers_mut(), retry_after);
         res
+    }
+}
+
+/// A [`FerryError`] as a server function's response: the error itself as JSON (which the
+/// server function's client decodes), with its status.
+#[derive(Debug)]
+pub struct ServerFnError(pub FerryError);
+
+impl IntoResponse for ServerFnError {
+    fn into_response(self) -> Response {
+        let mut res = (self.0.status(), Json(&self.0)).into_response();
+        set_retry_after(res.headers_mut(), self.0.retry_after());
+        res
+    }
+}
+
+/// `Retry-After: <seconds>` (RFC 9110 §10.2.3) when the error says when to ask again.
+fn set_retry_after(headers: &mut http::HeaderMap, after: Option<std::time::Duration>) {
+    if let Some(after) = after {
+        headers.insert(http::header::RETRY_AFTER, after.as_secs().max(1).into());
     }
 }
 
@@ -94,6 +116,7 @@ pub async fn errors_layer(req: Request, next: Next) -> Response {
         return Response::from_parts(parts, Body::from(bytes));
     };
     parts.status = err.status();
+    set_retry_after(&mut parts.headers, err.retry_after());
     let err = match err {
         FerryError::Internal(cause) => {
             tracing::error!(%method, %path, error = %cause, "internal error");

@@ -135,10 +135,7 @@ pub async fn server_fn_bodies(
     if !is_server_fn {
         return next.run(req).await;
     }
-    let refuse = |status: StatusCode, error: FerryError| {
-        let body = serde_json::to_vec(&error).expect("errors serialise");
-        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-    };
+    let refuse = |error: FerryError| super::error::ServerFnError(error).into_response();
     // What the client declared, or what the body says of itself (in process).
     let declared = req
         .headers()
@@ -146,7 +143,7 @@ pub async fn server_fn_bodies(
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
         .unwrap_or_else(|| req.body().size_hint().lower());
     if declared > MAX_BODY_BYTES as u64 {
-        return refuse(StatusCode::PAYLOAD_TOO_LARGE, body_too_large());
+        return refuse(body_too_large());
     }
     let (parts, body) = req.into_parts();
     match Limited::new(body, MAX_BODY_BYTES).collect().await {
@@ -154,10 +151,8 @@ pub async fn server_fn_bodies(
             let body = axum::body::Body::from(collected.to_bytes());
             next.run(Request::from_parts(parts, body)).await
         }
-        Err(e) if e.is::<LengthLimitError>() => {
-            refuse(StatusCode::PAYLOAD_TOO_LARGE, body_too_large())
-        }
-        Err(e) => refuse(StatusCode::BAD_REQUEST, unreadable_body(e)),
+        Err(e) if e.is::<LengthLimitError>() => refuse(body_too_large()),
+        Err(e) => refuse(unreadable_body(e)),
     }
 }
 

@@ -16,7 +16,7 @@ mod extract;
 mod routes;
 
 pub use dto::{AssetJson, AssetListJson, DownloadJson, MetadataJson, StatusJson, UploadTicketJson};
-pub use error::{errors_layer, ApiError, ErrorBody, INTERNAL_MESSAGE};
+pub use error::{errors_layer, ApiError, ErrorBody, ServerFnError, INTERNAL_MESSAGE};
 pub use extract::{server_fn_bodies, MAX_BODY_BYTES};
 
 use crate::state::AppState;

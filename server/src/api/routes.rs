@@ -61,6 +61,8 @@ pub struct NewUploadJson {
         (status = 400, description = "Malformed body, file name or content type", body = ErrorBody),
         (status = 413, description = "Declared size over the limit, or body over 1 MiB", body = ErrorBody),
         (status = 415, description = "Content type not allowed, or the body is not JSON", body = ErrorBody),
+        (status = 429, description = "This client asked for more upload tickets and part signatures this minute than `FERRY_UPLOAD_RATE_LIMIT` allows", body = ErrorBody,
+            headers(("retry-after" = u64, description = "Seconds until it may ask again"))),
         (status = 500, description = "Storage failure", body = ErrorBody),
     )
 )]

@@ -7,6 +7,7 @@
 //! | asset | `ASSET#<ulid>` | the [`Asset`](app::domain::Asset) record with its `owner`; `owner_pk`, `owner_status`, `all_pk`, `all_status`, `name_key` feed the indexes |
 //! | upload | `UPLOAD#<ulid>` | the asset's multipart upload: S3's `upload_id`, the declared `size` and the `part_size` (its plan) |
 //! | schema | `META#schema` | which upgrades an older table has had (embedded backend) |
+//! | quota | `QUOTA#<window start>#<client>` | how many upload tickets and part signatures one client asked for in one fair-use window (`requests`), and `expires_at` (the TTL attribute) |
 //! | object | `OBJECT#<bucket>/<key>` | per-object event state: `owner`, owning `asset_id`, newest `sequencer` (and its padded `seq_key`), `present`, and the S3 metadata of the newest `ObjectCreated` event |
 //!
 //! Global secondary indexes ([`INDEXES`]; sparse: only asset items carry their keys), all
@@ -40,6 +41,7 @@
 //! - `events`: S3 events applied in sequencer order (a pure plan inside a retry loop).
 //! - `cursor`: page cursors. `codec`: items ↔ records. `indexes`: the index specs.
 //! - `uploads`: the multipart upload each asset started, and its part plan.
+//! - `quota`: the fair-use counters (one conditional UpdateItem per counted request).
 //! - `schema`: creating the table, upgrading an old one (embedded backend only).
 //! - `error`: [`TableError`].
 
@@ -50,6 +52,7 @@ mod error;
 mod events;
 mod indexes;
 mod listing;
+mod quota;
 mod schema;
 mod uploads;
 
@@ -60,3 +63,4 @@ pub use error::TableError;
 pub use events::{EventOutcome, InvalidSequencer, ObjectEvent, ObjectEventKind, Sequencer};
 pub use indexes::{IndexSpec, INDEXES, RETIRED_INDEXES};
 pub use listing::{ListQuery, Page};
+pub use quota::QuotaWindow;

@@ -20,6 +20,7 @@
 //! | `seed_flows` | the seed projects' flows against a real `ferry serve`, bytes moved by curl |
 //! | `crash` | `kill -9` during uploads leaves consistent, durable records |
 //! | `infra_template` | `infra/template.yaml` matches the code (table, env, IAM, wiring) |
+//! | `fair_use` | a client over its rate of upload tickets gets `429` with `Retry-After`, other clients do not |
 //! | `config` | every setting is a flag with its variable, and the README says so |
 
 mod harness;
@@ -31,6 +32,7 @@ mod bad_input;
 mod config;
 mod crash;
 mod embedded_s3;
+mod fair_use;
 mod headers;
 mod infra_template;
 mod integrity;

@@ -1,7 +1,8 @@
 //! `/openapi.json` tells the truth: every documented operation and status code is what the
 //! router answers, and every status the router gives a REST call is documented. One table of
 //! requests, each naming the operation it exercises and the status it must get, is run
-//! against a [`Fixture`] (and, for 500s, the same app with its table gone); the statuses
+//! against a [`Fixture`] (for 500s, the same app with its table gone; for 429s, an app whose
+//! rate limit the same request has just used up); the statuses
 //! seen per operation must equal the document's.
 
 use crate::harness::{call, Fixture, Reply, TestApp, UNKNOWN_ID};
@@ -19,6 +20,8 @@ struct Case {
     json: Option<String>,
     /// Sent to the app whose table is gone (storage failure).
     broken: bool,
+    /// Sent twice to an app that takes one upload ticket a minute (the second is counted).
+    limited: bool,
     status: u16,
 }
 
@@ -29,6 +32,7 @@ fn case(method: Method, route: &'static str, uri: impl Into<String>, status: u16
         uri: uri.into(),
         json: None,
         broken: false,
+        limited: false,
         status,
     }
 }
@@ -41,6 +45,11 @@ impl Case {
 
     fn broken(mut self) -> Case {
         self.broken = true;
+        self
+    }
+
+    fn limited(mut self) -> Case {
+        self.limited = true;
         self
     }
 }
@@ -61,6 +70,9 @@ fn cases(f: &Fixture) -> Vec<Case> {
         case(M::POST, "/asset", "/asset", 413)
             .json(r#"{"size": 1001, "content_type": "text/plain"}"#),
         case(M::POST, "/asset", "/asset", 415).json(r#"{"content_type": "application/zip"}"#),
+        case(M::POST, "/asset", "/asset", 429)
+            .limited()
+            .json(r#"{"content_type": "text/plain"}"#),
         case(M::POST, "/asset", "/asset", 500)
             .broken()
             .json(r#"{"content_type": "text/plain"}"#),
@@ -144,7 +156,19 @@ fn cases(f: &Fixture) -> Vec<Case> {
     ]
 }
 
-async fn run(app: &TestApp, broken: &axum::Router, c: &Case) -> Reply {
+async fn run(app: &TestApp, broken: &axum::Router, limited: &TestApp, c: &Case) -> Reply {
+    if c.limited {
+        limited.request(request(c)).await;
+        return limited.request(request(c)).await;
+    }
+    if c.broken {
+        call(broken.clone(), request(c)).await
+    } else {
+        app.request(request(c)).await
+    }
+}
+
+fn request(c: &Case) -> Request<Body> {
     let mut req = Request::builder().method(c.method.clone()).uri(&c.uri);
     let body = match &c.json {
         Some(json) => {
@@ -153,12 +177,7 @@ async fn run(app: &TestApp, broken: &axum::Router, c: &Case) -> Reply {
         }
         None => Body::empty(),
     };
-    let req = req.body(body).unwrap();
-    if c.broken {
-        call(broken.clone(), req).await
-    } else {
-        app.request(req).await
-    }
+    req.body(body).unwrap()
 }
 
 /// (method, path, status) of every documented response.
@@ -190,9 +209,14 @@ fn documented() -> BTreeSet<(String, String, u16)> {
 async fn every_documented_operation_and_status_is_what_the_router_answers() {
     let f = Fixture::start().await;
     let broken = f.app.router_without_table();
+    let limited = TestApp::with_limits(server::config::Limits {
+        upload_rate_limit: 1,
+        ..server::config::Limits::default()
+    })
+    .await;
     let mut seen = BTreeSet::new();
     for c in cases(&f) {
-        let r = run(&f.app, &broken, &c).await;
+        let r = run(&f.app, &broken, &limited, &c).await;
         assert_eq!(
             r.status.as_u16(),
             c.status,

@@ -158,7 +158,12 @@ impl TestApp {
     /// The app with sign-in on, against `issuer` (client [`CLIENT_ID`], public URL
     /// [`ORIGIN`]).
     pub async fn signing_in_with(issuer: &TestIssuer) -> TestApp {
-        let mut settings = Settings::named("ferry-test", "ferry-test-bucket");
+        let settings = Settings::named("ferry-test", "ferry-test-bucket");
+        TestApp::signing_in_with_settings(issuer, settings).await
+    }
+
+    /// The same, with `settings` but for sign-in.
+    pub async fn signing_in_with_settings(issuer: &TestIssuer, mut settings: Settings) -> TestApp {
         let a = &mut settings.access;
         a.auth = server::config::AuthMode::Oidc;
         a.oidc_issuer = Some(issuer.url.parse().unwrap());
