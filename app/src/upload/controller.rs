@@ -20,6 +20,16 @@ pub const PARALLEL: usize = 4;
 /// Files from this size go up in parts when the server's limits are not known.
 const DEFAULT_MULTIPART_THRESHOLD: u64 = 64 * 1024 * 1024;
 
+/// Times one request waits when the server says it was asked too often (`429`), each time as
+/// long as the server says, before the file fails.
+const MAX_PACED_WAITS: u32 = 30;
+
+/// The wait a `429` asks for, in milliseconds.
+fn paced_wait(e: &FerryError) -> Option<u32> {
+    e.retry_after()
+        .map(|d| u32::try_from(d.as_millis()).unwrap_or(u32::MAX))
+}
+
 /// A URL (and the headers it was signed with) for one PUT, fetched when needed.
 pub(super) type SignedPut =
     LocalBoxFuture<'static, Result<(String, Vec<(String, String)>), FerryError>>;
@@ -330,15 +340,17 @@ impl Uploader {
         if job.abort.is_aborted() {
             return;
         }
-        let ticket = match create_upload(NewUpload {
+        let upload = NewUpload {
             filename: Some(name.to_string()),
             content_type: job.content_type.clone(),
             size: Some(size),
             checksum_sha256,
             checksum_algorithm: None,
-        })
-        .await
-        {
+        };
+        let ticket = self
+            .when_allowed(id, &job.abort, || create_upload(upload.clone()))
+            .await;
+        let ticket = match ticket {
             Ok(t) => t,
             Err(e) => return self.fail(id, name, e.to_string(), e.status().is_server_error()),
         };
@@ -363,6 +375,34 @@ impl Uploader {
         }
     }
 
+    /// `call`, called again while the server answers that this client asks too often, after
+    /// waiting as long as it says (the file shows it is waiting; at most [`MAX_PACED_WAITS`]
+    /// times). Any other answer is returned.
+    pub(super) async fn when_allowed<T, F, Fut>(
+        self,
+        id: ItemId,
+        abort: &Abort,
+        call: F,
+    ) -> Result<T, FerryError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, FerryError>>,
+    {
+        let mut waits = 0;
+        loop {
+            let answer = call().await;
+            let wait = answer.as_ref().err().and_then(paced_wait);
+            match wait {
+                Some(ms) if waits < MAX_PACED_WAITS && !abort.is_aborted() => {
+                    self.set_state(id, ItemState::RetryWaiting { attempt: waits });
+                    platform::sleep(ms).await;
+                    waits += 1;
+                }
+                _ => return answer,
+            }
+        }
+    }
+
     /// PUTs `body` to a freshly signed URL, retrying network errors and 5xx with backoff.
     /// Returns the ETag the storage gave the bytes.
     pub(super) async fn send_with_retries(
@@ -374,11 +414,28 @@ impl Uploader {
         on_progress: impl Fn(f64) + Clone + 'static,
     ) -> Result<Option<String>, Stop> {
         let mut attempt = 0;
+        let mut paced = 0;
         loop {
-            let (url, headers) = sign().await.map_err(|e| Stop::Failed {
-                message: e.to_string(),
-                retryable: e.status().is_server_error(),
-            })?;
+            let (url, headers) = match sign().await {
+                Ok(signed) => signed,
+                Err(e) => match paced_wait(&e) {
+                    Some(ms) if paced < MAX_PACED_WAITS => {
+                        self.set_state(id, ItemState::RetryWaiting { attempt: paced });
+                        platform::sleep(ms).await;
+                        if abort.is_aborted() {
+                            return Err(Stop::Aborted);
+                        }
+                        paced += 1;
+                        continue;
+                    }
+                    _ => {
+                        return Err(Stop::Failed {
+                            message: e.to_string(),
+                            retryable: e.status().is_server_error(),
+                        })
+                    }
+                },
+            };
             self.update(id, |i| {
                 if matches!(i.state, ItemState::RetryWaiting { .. }) {
                     i.state = ItemState::Uploading;

@@ -87,15 +87,19 @@ async fn ticket(
             Err(_) => platform::storage_remove(resume_key),
         }
     }
-    let started = start_multipart_upload(NewUpload {
+    let upload = NewUpload {
         filename: Some(job.name.clone()),
         content_type: job.content_type.clone(),
         size: Some(job.size),
         checksum_sha256: None,
         // Each part then carries its SHA-256, signed into its URL.
         checksum_algorithm: platform::can_hash().then_some(ChecksumAlgorithm::Sha256),
-    })
-    .await;
+    };
+    let started = up
+        .when_allowed(job.id, &job.abort, || {
+            start_multipart_upload(upload.clone())
+        })
+        .await;
     match started {
         Ok(t) => {
             if let Ok(json) = serde_json::to_string(&t) {
