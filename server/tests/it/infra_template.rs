@@ -10,7 +10,11 @@
 //! - handlers, HTTP API wiring and S3 event subscriptions are what the binary expects;
 //! - sign-in: the web function sets every sign-in variable the code reads, from Cognito's
 //!   resources or from the other issuer's parameters; Cognito's client is public (code flow,
-//!   PKCE) and returns to the API's own URL; the cookie key is a generated secret.
+//!   PKCE) and returns to the API's own URL; the cookie key is a generated secret;
+//! - nothing is lost: the S3-event function's failed events are parked in the template's SQS
+//!   queue after bounded retries, and the table, bucket and user pool are kept when the stack
+//!   is deleted (unless `DataDeletionPolicy` says `Delete`) and backed up (point-in-time
+//!   recovery, object versions).
 //!
 //! (`cfn-lint` and `sam validate` check the template's syntax; this checks its meaning.)
 
@@ -1070,5 +1074,250 @@ fn cookie_key_comes_from_a_generated_secret() {
     assert_eq!(
         json_key, generated_key,
         "FERRY_COOKIE_KEY reads {secret}'s generated key"
+    );
+}
+
+// ---------------------------------------------------------------- nothing lost, and said so
+
+/// The template's parameters at their defaults, with `overrides` applied.
+fn parameters(t: &Value, overrides: &[(&str, &str)]) -> BTreeMap<String, String> {
+    let mut values: BTreeMap<String, String> = t["Parameters"]
+        .as_mapping()
+        .expect("Parameters")
+        .iter()
+        .filter_map(|(name, p)| Some((name.as_str()?.to_string(), scalar(&p["Default"])?)))
+        .collect();
+    for (name, value) in overrides {
+        assert!(
+            t["Parameters"][*name].is_mapping(),
+            "no parameter {name} in the template"
+        );
+        values.insert(name.to_string(), value.to_string());
+    }
+    values
+}
+
+/// A plain scalar as text (`!Ref` and friends are not plain: `None`).
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// What `v` comes to for these parameter values: a literal, a `!Ref` to a parameter, or an
+/// `!If` on a condition (the functions CloudFormation resolves in deletion policies).
+fn resolve(t: &Value, v: &Value, params: &BTreeMap<String, String>) -> String {
+    if let Some(s) = scalar(v) {
+        return s;
+    }
+    if let Some((condition, then, otherwise)) = fn_if(v) {
+        let branch = if holds(t, condition, params) {
+            then
+        } else {
+            otherwise
+        };
+        return resolve(t, branch, params);
+    }
+    match ref_target(v) {
+        Some(p) => params
+            .get(p)
+            .unwrap_or_else(|| panic!("!Ref {p}: not a parameter with a value"))
+            .clone(),
+        None => panic!("cannot resolve {v:?} (expected a literal, !Ref or !If)"),
+    }
+}
+
+/// Whether the template's condition `name` holds for these parameter values.
+fn holds(t: &Value, name: &str, params: &BTreeMap<String, String>) -> bool {
+    let condition = &t["Conditions"][name];
+    assert!(!condition.is_null(), "no condition {name}");
+    holds_expr(t, condition, params)
+}
+
+fn holds_expr(t: &Value, v: &Value, params: &BTreeMap<String, String>) -> bool {
+    let (f, arg) = intrinsic(v).unwrap_or_else(|| panic!("not a condition: {v:?}"));
+    let args = || arg.as_sequence().map(|s| s.as_slice()).unwrap_or_default();
+    match f.as_str() {
+        "Fn::Equals" => {
+            let [a, b] = args() else {
+                panic!("!Equals takes two values: {v:?}")
+            };
+            resolve(t, a, params) == resolve(t, b, params)
+        }
+        "Fn::Not" => !holds_expr(t, &args()[0], params),
+        "Fn::And" => args().iter().all(|c| holds_expr(t, c, params)),
+        "Fn::Or" => args().iter().any(|c| holds_expr(t, c, params)),
+        "Fn::Condition" => holds(t, str_of(arg, "!Condition"), params),
+        other => panic!("condition function {other} is not understood here"),
+    }
+}
+
+/// The function whose handler is `handler`: (logical id, resource).
+fn function_with_handler<'a>(t: &'a Value, handler: &str) -> (&'a str, &'a Value) {
+    resources_of(t, "AWS::Serverless::Function")
+        .into_iter()
+        .find(|(_, f)| f["Properties"]["Handler"].as_str() == Some(handler))
+        .unwrap_or_else(|| panic!("no function with Handler {handler}"))
+}
+
+/// `!GetAtt X.Attr` → X, when it names that attribute.
+fn get_att_of<'a>(v: &'a Value, attribute: &str) -> Option<&'a str> {
+    get_att(v)?.strip_suffix(attribute)?.strip_suffix('.')
+}
+
+#[test]
+fn failed_s3_events_are_parked_in_a_queue_after_bounded_retries() {
+    let t = template();
+    let (events_fn, f) = function_with_handler(&t, "s3-events");
+    let config = &f["Properties"]["EventInvokeConfig"];
+    assert!(
+        config.is_mapping(),
+        "{events_fn} has no EventInvokeConfig: a failed S3 event would be retried twice and \
+         then dropped"
+    );
+    // SAM's property makes the function's one AWS::Lambda::EventInvokeConfig; a second one
+    // for the same function would fail the deploy.
+    assert!(
+        resources_of(&t, "AWS::Lambda::EventInvokeConfig").is_empty(),
+        "keep the asynchronous invocation config on {events_fn} (EventInvokeConfig) only"
+    );
+    let retries = config["MaximumRetryAttempts"]
+        .as_u64()
+        .expect("MaximumRetryAttempts is a number");
+    assert!(retries <= 2, "MaximumRetryAttempts {retries}: at most 2");
+    let age = config["MaximumEventAgeInSeconds"]
+        .as_u64()
+        .expect("MaximumEventAgeInSeconds is set: an event's wait is bounded");
+    assert!(
+        (60..=6 * 3600).contains(&age),
+        "MaximumEventAgeInSeconds {age}: between a minute and 6 hours"
+    );
+
+    // The failures go to the template's own queue, as SQS: SAM then grants the role
+    // sqs:SendMessage on it (it does for Type SQS only).
+    let on_failure = &config["DestinationConfig"]["OnFailure"];
+    assert_eq!(
+        on_failure["Type"].as_str(),
+        Some("SQS"),
+        "OnFailure Type SQS (SAM adds the role's sqs:SendMessage for it)"
+    );
+    let (queue, q) = the_resource(&t, "AWS::SQS::Queue");
+    assert_eq!(
+        get_att_of(&on_failure["Destination"], "Arn"),
+        Some(queue),
+        "OnFailure Destination is !GetAtt {queue}.Arn"
+    );
+    assert!(q["Condition"].is_null(), "{queue} exists in every stack");
+    let p = &q["Properties"];
+    assert_eq!(
+        p["SqsManagedSseEnabled"].as_bool(),
+        Some(true),
+        "{queue} is encrypted at rest (SSE-SQS)"
+    );
+    assert_eq!(
+        p["MessageRetentionPeriod"].as_u64(),
+        Some(14 * 24 * 3600),
+        "{queue} keeps parked events 14 days (SQS's longest)"
+    );
+    assert!(
+        p["FifoQueue"].is_null(),
+        "a FIFO queue cannot be a Lambda destination"
+    );
+
+    // The README's commands start from the outputs.
+    let outputs = t["Outputs"].as_mapping().expect("Outputs");
+    let url = outputs
+        .values()
+        .any(|o| ref_target(&o["Value"]) == Some(queue));
+    let name = outputs
+        .values()
+        .any(|o| get_att_of(&o["Value"], "QueueName") == Some(queue));
+    assert!(url, "an output gives {queue}'s URL (!Ref {queue})");
+    assert!(
+        name,
+        "an output gives {queue}'s name (!GetAtt {queue}.QueueName)"
+    );
+}
+
+/// The resources whose data is Ferry's: the table (assets), the bucket (files) and the user
+/// pool (the owners).
+const DATA_RESOURCES: [&str; 3] = [
+    "AWS::DynamoDB::Table",
+    "AWS::S3::Bucket",
+    "AWS::Cognito::UserPool",
+];
+
+#[test]
+fn the_table_and_bucket_survive_stack_deletion_by_default() {
+    let t = template();
+    let param = &t["Parameters"]["DataDeletionPolicy"];
+    assert_eq!(param["Default"].as_str(), Some("Retain"));
+    let allowed: BTreeSet<&str> = param["AllowedValues"]
+        .as_sequence()
+        .expect("DataDeletionPolicy's AllowedValues")
+        .iter()
+        .map(|v| str_of(v, "AllowedValues"))
+        .collect();
+    // Snapshot is refused by CloudFormation for DynamoDB and S3.
+    assert_eq!(allowed, BTreeSet::from(["Delete", "Retain"]));
+
+    let defaults = parameters(&t, &[]);
+    let throw_away = parameters(&t, &[("DataDeletionPolicy", "Delete")]);
+    for ty in DATA_RESOURCES {
+        let (id, r) = the_resource(&t, ty);
+        for policy in ["DeletionPolicy", "UpdateReplacePolicy"] {
+            assert_eq!(
+                resolve(&t, &r[policy], &defaults),
+                "Retain",
+                "{id}'s {policy} by default"
+            );
+            assert_eq!(
+                resolve(&t, &r[policy], &throw_away),
+                "Delete",
+                "{id}'s {policy} with DataDeletionPolicy=Delete"
+            );
+        }
+    }
+
+    // Backups: point-in-time recovery on the table; the bucket keeps replaced and deleted
+    // objects' versions for a while, and still aborts forgotten multipart uploads.
+    let (table, r) = the_resource(&t, "AWS::DynamoDB::Table");
+    assert_eq!(
+        r["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(),
+        Some(true),
+        "{table}: point-in-time recovery"
+    );
+    let (bucket, b) = the_resource(&t, "AWS::S3::Bucket");
+    let p = &b["Properties"];
+    assert_eq!(
+        p["VersioningConfiguration"]["Status"].as_str(),
+        Some("Enabled"),
+        "{bucket}: versioning"
+    );
+    let rules: Vec<&Value> = p["LifecycleConfiguration"]["Rules"]
+        .as_sequence()
+        .expect("the bucket's lifecycle rules")
+        .iter()
+        .filter(|r| r["Status"].as_str() == Some("Enabled"))
+        .collect();
+    let noncurrent_days: Vec<String> = rules
+        .iter()
+        .map(|r| &r["NoncurrentVersionExpiration"]["NoncurrentDays"])
+        .filter(|d| !d.is_null())
+        .map(|d| resolve(&t, d, &defaults))
+        .collect();
+    assert_eq!(
+        noncurrent_days,
+        ["30"],
+        "{bucket}: one rule expires noncurrent versions, after 30 days by default"
+    );
+    assert!(
+        rules
+            .iter()
+            .any(|r| !r["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"].is_null()),
+        "{bucket}: the rule aborting unfinished multipart uploads is kept"
     );
 }
