@@ -14,7 +14,10 @@
 //! - nothing is lost: the S3-event function's failed events are parked in the template's SQS
 //!   queue after bounded retries, and the table, bucket and user pool are kept when the stack
 //!   is deleted (unless `DataDeletionPolicy` says `Delete`) and backed up (point-in-time
-//!   recovery, object versions).
+//!   recovery, object versions);
+//! - and said so: the functions log JSON, the API writes a JSON access log, alarms watch the
+//!   parked events, the S3-event function's errors and the API's 5xx rate, and mail
+//!   `AlarmEmail` when it is set.
 //!
 //! (`cfn-lint` and `sam validate` check the template's syntax; this checks its meaning.)
 
@@ -1320,4 +1323,292 @@ fn the_table_and_bucket_survive_stack_deletion_by_default() {
             .any(|r| !r["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"].is_null()),
         "{bucket}: the rule aborting unfinished multipart uploads is kept"
     );
+}
+
+/// The metrics an alarm watches: (namespace, metric, dimensions), from a single-metric alarm
+/// or from the `MetricStat`s of a metric-math one.
+fn alarm_metrics(alarm: &Value) -> Vec<(&str, &str, BTreeMap<&str, &Value>)> {
+    fn one(m: &Value) -> (&str, &str, BTreeMap<&str, &Value>) {
+        let dimensions = m["Dimensions"]
+            .as_sequence()
+            .map(|s| s.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(|d| (str_of(&d["Name"], "dimension Name"), &d["Value"]))
+            .collect();
+        (
+            str_of(&m["Namespace"], "Namespace"),
+            str_of(&m["MetricName"], "MetricName"),
+            dimensions,
+        )
+    }
+    let p = &alarm["Properties"];
+    match p["Metrics"].as_sequence() {
+        None => vec![one(p)],
+        Some(metrics) => metrics
+            .iter()
+            .filter(|m| !m["MetricStat"].is_null())
+            .map(|m| one(&m["MetricStat"]["Metric"]))
+            .collect(),
+    }
+}
+
+/// The one alarm watching `namespace`/`metric`, and that metric's dimensions.
+fn alarm_on<'a>(
+    t: &'a Value,
+    namespace: &str,
+    metric: &str,
+) -> (&'a str, &'a Value, BTreeMap<&'a str, &'a Value>) {
+    let found: Vec<_> = resources_of(t, "AWS::CloudWatch::Alarm")
+        .into_iter()
+        .flat_map(|(id, alarm)| {
+            alarm_metrics(alarm)
+                .into_iter()
+                .filter(|(ns, m, _)| *ns == namespace && *m == metric)
+                .map(move |(_, _, dimensions)| (id, alarm, dimensions))
+        })
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one alarm on {namespace} {metric}, found {:?}",
+        found.iter().map(|(id, _, _)| id).collect::<Vec<_>>()
+    );
+    found.into_iter().next().unwrap()
+}
+
+/// The alarm fires when its value goes above `threshold`, judged over at most 5 minutes.
+fn fires_above(id: &str, alarm: &Value, threshold: f64) {
+    let p = &alarm["Properties"];
+    assert_eq!(
+        p["ComparisonOperator"].as_str(),
+        Some("GreaterThanThreshold"),
+        "{id}"
+    );
+    assert_eq!(p["Threshold"].as_f64(), Some(threshold), "{id}: Threshold");
+    assert_eq!(p["EvaluationPeriods"].as_u64(), Some(1), "{id}: one period");
+    let period = p["Period"].as_u64().or_else(|| {
+        p["Metrics"]
+            .as_sequence()?
+            .iter()
+            .filter_map(|m| m["MetricStat"]["Period"].as_u64())
+            .max()
+    });
+    assert!(
+        period.is_some_and(|s| s <= 300),
+        "{id}: a period of at most 5 minutes, found {period:?}"
+    );
+    // No data is no trouble: an idle stack has no requests, errors or queue metrics.
+    assert_eq!(
+        p["TreatMissingData"].as_str(),
+        Some("notBreaching"),
+        "{id}: TreatMissingData"
+    );
+}
+
+#[test]
+fn alarms_watch_parked_events_event_errors_and_5xx() {
+    let t = template();
+
+    // (a) Any parked S3 event.
+    let (queue, _) = the_resource(&t, "AWS::SQS::Queue");
+    let (id, alarm, dims) = alarm_on(&t, "AWS/SQS", "ApproximateNumberOfMessagesVisible");
+    assert_eq!(
+        dims.keys().copied().collect::<Vec<_>>(),
+        ["QueueName"],
+        "{id}"
+    );
+    assert_eq!(
+        get_att_of(dims["QueueName"], "QueueName"),
+        Some(queue),
+        "{id} watches the queue failed events are parked in"
+    );
+    assert_eq!(
+        alarm["Properties"]["Statistic"].as_str(),
+        Some("Maximum"),
+        "{id}"
+    );
+    fires_above(id, alarm, 0.0);
+
+    // (b) Any failed invocation of the s3-events function.
+    let (events_fn, _) = function_with_handler(&t, "s3-events");
+    let (id, alarm, dims) = alarm_on(&t, "AWS/Lambda", "Errors");
+    assert_eq!(
+        dims.keys().copied().collect::<Vec<_>>(),
+        ["FunctionName"],
+        "{id}"
+    );
+    assert_eq!(ref_target(dims["FunctionName"]), Some(events_fn), "{id}");
+    assert_eq!(
+        alarm["Properties"]["Statistic"].as_str(),
+        Some("Sum"),
+        "{id}"
+    );
+    fires_above(id, alarm, 0.0);
+
+    // (c) The HTTP API's 5xx answers: more than 1% of its requests.
+    let (api, _) = the_resource(&t, "AWS::ApiGatewayV2::Api");
+    let (_, stage) = the_resource(&t, "AWS::ApiGatewayV2::Stage");
+    let stage_name = str_of(&stage["Properties"]["StageName"], "StageName");
+    let (id, alarm, dims) = alarm_on(&t, "AWS/ApiGateway", "5xx");
+    assert_eq!(ref_target(dims["ApiId"]), Some(api), "{id}: ApiId");
+    assert_eq!(
+        dims.get("Stage").and_then(|s| scalar(s)).as_deref(),
+        Some(stage_name),
+        "{id}: the API's stage"
+    );
+    let (count_alarm, _, count_dims) = alarm_on(&t, "AWS/ApiGateway", "Count");
+    assert_eq!(
+        count_alarm, id,
+        "{id} divides the 5xx answers by all requests"
+    );
+    assert_eq!(
+        count_dims, dims,
+        "{id}: 5xx and Count of the same API and stage"
+    );
+    let metrics = alarm["Properties"]["Metrics"].as_sequence().unwrap();
+    let id_of = |name: &str| {
+        metrics
+            .iter()
+            .find(|m| m["MetricStat"]["Metric"]["MetricName"].as_str() == Some(name))
+            .map(|m| str_of(&m["Id"], "Id"))
+            .unwrap()
+    };
+    let returned: Vec<&Value> = metrics
+        .iter()
+        .filter(|m| m["ReturnData"].as_bool() != Some(false))
+        .collect();
+    assert_eq!(
+        returned.len(),
+        1,
+        "{id}: one expression is the alarm's value"
+    );
+    let expression = str_of(&returned[0]["Expression"], "Expression");
+    assert!(
+        expression.contains(&format!("100 * {} / {}", id_of("5xx"), id_of("Count"))),
+        "{id}: the expression is a percentage of 5xx answers: {expression}"
+    );
+    fires_above(id, alarm, 1.0);
+}
+
+#[test]
+fn alarms_notify_alarm_email_only_when_one_is_given() {
+    let t = template();
+    let (topic, topic_resource) = the_resource(&t, "AWS::SNS::Topic");
+    let condition = str_of(&topic_resource["Condition"], "the topic's Condition");
+    assert!(
+        !holds(&t, condition, &parameters(&t, &[])),
+        "no AlarmEmail, no topic"
+    );
+    assert!(holds(
+        &t,
+        condition,
+        &parameters(&t, &[("AlarmEmail", "ops@example.com")])
+    ));
+    let (_, subscription) = the_resource(&t, "AWS::SNS::Subscription");
+    assert_eq!(subscription["Condition"].as_str(), Some(condition));
+    let p = &subscription["Properties"];
+    assert_eq!(ref_target(&p["TopicArn"]), Some(topic));
+    assert_eq!(p["Protocol"].as_str(), Some("email"));
+    assert_eq!(ref_target(&p["Endpoint"]), Some("AlarmEmail"));
+
+    let alarms = resources_of(&t, "AWS::CloudWatch::Alarm");
+    assert!(alarms.len() >= 3, "{} alarms", alarms.len());
+    for (id, alarm) in alarms {
+        assert!(alarm["Condition"].is_null(), "{id} exists in every stack");
+        for actions in ["AlarmActions", "OKActions"] {
+            let (c, with_topic, without) = fn_if(&alarm["Properties"][actions])
+                .unwrap_or_else(|| panic!("{id}: {actions} is !If [{condition}, ...]"));
+            assert_eq!(c, condition, "{id}: {actions}");
+            let targets: Vec<Option<&str>> = with_topic
+                .as_sequence()
+                .unwrap_or_else(|| panic!("{id}: {actions}: a list"))
+                .iter()
+                .map(ref_target)
+                .collect();
+            assert_eq!(targets, [Some(topic)], "{id}: {actions}");
+            assert_eq!(ref_target(without), Some("AWS::NoValue"), "{id}: {actions}");
+        }
+    }
+}
+
+#[test]
+fn api_access_logs_go_to_a_log_group_with_retention() {
+    let t = template();
+    let (stage_id, stage) = the_resource(&t, "AWS::ApiGatewayV2::Stage");
+    let settings = &stage["Properties"]["AccessLogSettings"];
+    let group = get_att_of(&settings["DestinationArn"], "Arn").unwrap_or_else(|| {
+        panic!("{stage_id}: AccessLogSettings DestinationArn is !GetAtt <log group>.Arn")
+    });
+    let g = &t["Resources"][group];
+    assert_eq!(g["Type"].as_str(), Some("AWS::Logs::LogGroup"), "{group}");
+    assert_eq!(
+        ref_target(&g["Properties"]["RetentionInDays"]),
+        Some("LogRetentionDays"),
+        "{group}: kept as long as the functions' logs"
+    );
+    for (id, f) in resources_of(&t, "AWS::Serverless::Function") {
+        assert_ne!(
+            ref_target(&f["Properties"]["LoggingConfig"]["LogGroup"]),
+            Some(group),
+            "{id} logs into the access log's group"
+        );
+    }
+
+    // One JSON object per request, with the fields an investigation starts from.
+    let format = match &settings["Format"] {
+        Value::String(s) => s,
+        other => panic!("{stage_id}: the access log Format is a literal, found {other:?}"),
+    };
+    let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_str(format)
+        .unwrap_or_else(|e| panic!("{stage_id}: the access log Format is a JSON object: {e}"));
+    for (field, variable) in [
+        ("requestId", "$context.requestId"),
+        ("ip", "$context.identity.sourceIp"),
+        ("routeKey", "$context.routeKey"),
+        ("status", "$context.status"),
+        ("responseLength", "$context.responseLength"),
+        ("integrationLatency", "$context.integrationLatency"),
+    ] {
+        assert_eq!(
+            fields.get(field).and_then(|v| v.as_str()),
+            Some(variable),
+            "{stage_id}: access log field {field}"
+        );
+    }
+    for (field, value) in &fields {
+        assert!(
+            value.as_str().is_some_and(|v| v.starts_with("$context.")),
+            "{stage_id}: access log field {field} is {value}, not a $context variable"
+        );
+    }
+}
+
+#[test]
+fn functions_log_json_into_log_groups_of_the_stack() {
+    let t = template();
+    for (id, f) in resources_of(&t, "AWS::Serverless::Function") {
+        let logging = &f["Properties"]["LoggingConfig"];
+        assert_eq!(
+            logging["LogFormat"].as_str(),
+            Some("JSON"),
+            "{id}: LogFormat"
+        );
+        let group = ref_target(&logging["LogGroup"])
+            .unwrap_or_else(|| panic!("{id}: LoggingConfig LogGroup is a !Ref"));
+        let g = &t["Resources"][group];
+        assert_eq!(g["Type"].as_str(), Some("AWS::Logs::LogGroup"), "{group}");
+        assert_eq!(
+            ref_target(&g["Properties"]["RetentionInDays"]),
+            Some("LogRetentionDays"),
+            "{group}"
+        );
+        // Lambda's own name for the group, so nothing else creates it without retention.
+        let function_name = sub_text(&f["Properties"]["FunctionName"]).expect("FunctionName");
+        assert_eq!(
+            sub_text(&g["Properties"]["LogGroupName"]),
+            Some(format!("/aws/lambda/{function_name}").as_str()),
+            "{group}"
+        );
+    }
 }
