@@ -19,6 +19,14 @@ const authURL = `http://127.0.0.1:${authPort}`;
 const oidcPort = Number(process.env.FERRY_E2E_OIDC_PORT ?? 4010);
 const issuer = `http://127.0.0.1:${oidcPort}`;
 
+// The fair-use test (tests/fair-use.spec.ts) runs against a third `ferry serve` that takes
+// only a few upload tickets a minute from one client.
+const limitedPort = Number(process.env.FERRY_E2E_LIMITED_PORT ?? 3300);
+const limitedDataDir =
+  process.env.FERRY_E2E_LIMITED_DATA_DIR ?? path.join(__dirname, '..', 'target', 'e2e-limited-data');
+const limitedURL = `http://127.0.0.1:${limitedPort}`;
+export const LIMITED_UPLOADS_PER_MINUTE = 3;
+
 const chromium = {
   ...devices['Desktop Chrome'],
   launchOptions: {
@@ -60,9 +68,11 @@ export default defineConfig({
   },
   projects: [
     // Ferry without sign-in (FERRY_AUTH=none): everything but the signed-in tests.
-    { name: 'chromium', testIgnore: /auth\.spec\.ts$/, use: chromium },
+    { name: 'chromium', testIgnore: /(auth|fair-use)\.spec\.ts$/, use: chromium },
     // Ferry with sign-in at the test issuer (FERRY_AUTH=oidc).
     { name: 'oidc', testMatch: /auth\.spec\.ts$/, use: { ...chromium, baseURL: authURL } },
+    // Ferry taking LIMITED_UPLOADS_PER_MINUTE upload tickets a minute (FERRY_UPLOAD_RATE_LIMIT).
+    { name: 'limited', testMatch: /fair-use\.spec\.ts$/, use: { ...chromium, baseURL: limitedURL } },
   ],
   // Started in this order (the issuer before the Ferry that uses it), stopped after the run.
   webServer: [
@@ -111,6 +121,22 @@ export default defineConfig({
         FERRY_OIDC_CLIENT_ID: 'ferry-e2e',
         FERRY_OIDC_CLIENT_SECRET: 'ferry-e2e-secret',
         FERRY_PUBLIC_URL: authURL,
+      },
+    },
+    {
+      command: `${ferry} serve`,
+      cwd: repoRoot,
+      url: `${limitedURL}/`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+      env: {
+        ...ferryEnv,
+        FERRY_ADDR: `127.0.0.1:${limitedPort}`,
+        FERRY_DATA_DIR: limitedDataDir,
+        FERRY_UPLOAD_RATE_LIMIT: String(LIMITED_UPLOADS_PER_MINUTE),
       },
     },
   ],

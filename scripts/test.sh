@@ -50,17 +50,20 @@ fi
 # integration tests (building it again with `-p server` would recompile the app and server:
 # the app is then a dependency, not a member, and its crate types differ).
 [ -x target/debug/ferry ] || die "target/debug/ferry is missing after cargo test"
-# Two Ferries (one without sign-in, one with FERRY_AUTH=oidc) and the test OpenID Connect
+# Ferries without sign-in and with FERRY_AUTH=oidc, and the test OpenID Connect
 # issuer (end2end/oidc/provider.mjs, npm oidc-provider, installed by bootstrap with the rest).
-read -r port auth_port oidc_port < <(free_ports 3)
+# A third Ferry takes only a few upload tickets a minute (the fair-use test).
+read -r port auth_port oidc_port limited_port < <(free_ports 4)
 data_dir="$(mktemp -d -t ferry-e2e.XXXXXX)"
 auth_data_dir="$(mktemp -d -t ferry-e2e-auth.XXXXXX)"
-trap 'rm -rf "$data_dir" "$auth_data_dir"' EXIT
+limited_data_dir="$(mktemp -d -t ferry-e2e-limited.XXXXXX)"
+trap 'rm -rf "$data_dir" "$auth_data_dir" "$limited_data_dir"' EXIT
 say "browser tests (Playwright, Chromium) against http://127.0.0.1:$port and, signed in, http://127.0.0.1:$auth_port (issuer http://127.0.0.1:$oidc_port)"
 browser_tests() {
   (cd end2end && FERRY_E2E_PORT="$port" FERRY_E2E_DATA_DIR="$data_dir" \
     FERRY_E2E_AUTH_PORT="$auth_port" FERRY_E2E_AUTH_DATA_DIR="$auth_data_dir" \
-    FERRY_E2E_OIDC_PORT="$oidc_port" npx playwright test)
+    FERRY_E2E_OIDC_PORT="$oidc_port" FERRY_E2E_LIMITED_PORT="$limited_port" \
+    FERRY_E2E_LIMITED_DATA_DIR="$limited_data_dir" npx playwright test)
 }
 timed "browser tests" browser_tests
 printf 'total\t%s\n' "$((SECONDS - started))" >>"$FERRY_TIMES"

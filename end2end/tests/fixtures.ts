@@ -53,3 +53,24 @@ export async function hydrated(page: Page) {
 }
 
 export { expect };
+
+export type Spec = { name: string; type: string; text?: string; size?: number };
+
+/** Drops files on the drop zone with a DataTransfer built in the page, as a browser drop does. */
+export async function dropFiles(page: Page, files: Spec[]) {
+  const dt = await page.evaluateHandle((files) => {
+    const dt = new DataTransfer();
+    for (const f of files) {
+      const body = f.text !== undefined ? [f.text] : [new Uint8Array(f.size ?? 0)];
+      dt.items.add(new File(body, f.name, { type: f.type }));
+    }
+    return dt;
+  }, files);
+  await page.dispatchEvent('[data-testid=dropzone]', 'dragover', { dataTransfer: dt });
+  await expect(page.getByTestId('dropzone')).toHaveClass(/dragging/);
+  await page.dispatchEvent('[data-testid=dropzone]', 'drop', { dataTransfer: dt });
+}
+
+export function row(page: Page, name: string) {
+  return page.locator(`[data-testid=upload-row][data-name="${name}"]`);
+}

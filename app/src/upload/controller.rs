@@ -376,7 +376,7 @@ impl Uploader {
     }
 
     /// `call`, called again while the server answers that this client asks too often, after
-    /// waiting as long as it says (the file shows it is waiting; at most [`MAX_PACED_WAITS`]
+    /// waiting as long as it says (the file shows [`ItemState::Paced`]; at most [`MAX_PACED_WAITS`]
     /// times). Any other answer is returned.
     pub(super) async fn when_allowed<T, F, Fut>(
         self,
@@ -394,7 +394,7 @@ impl Uploader {
             let wait = answer.as_ref().err().and_then(paced_wait);
             match wait {
                 Some(ms) if waits < MAX_PACED_WAITS && !abort.is_aborted() => {
-                    self.set_state(id, ItemState::RetryWaiting { attempt: waits });
+                    self.set_state(id, ItemState::Paced);
                     platform::sleep(ms).await;
                     waits += 1;
                 }
@@ -420,7 +420,7 @@ impl Uploader {
                 Ok(signed) => signed,
                 Err(e) => match paced_wait(&e) {
                     Some(ms) if paced < MAX_PACED_WAITS => {
-                        self.set_state(id, ItemState::RetryWaiting { attempt: paced });
+                        self.set_state(id, ItemState::Paced);
                         platform::sleep(ms).await;
                         if abort.is_aborted() {
                             return Err(Stop::Aborted);
@@ -437,7 +437,7 @@ impl Uploader {
                 },
             };
             self.update(id, |i| {
-                if matches!(i.state, ItemState::RetryWaiting { .. }) {
+                if matches!(i.state, ItemState::RetryWaiting { .. } | ItemState::Paced) {
                     i.state = ItemState::Uploading;
                 }
             });

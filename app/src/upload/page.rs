@@ -221,6 +221,7 @@ fn row_state(item: &Item, pct: u32) -> (String, &'static str) {
         ItemState::RetryWaiting { attempt } => {
             (format!("Retrying (attempt {})", attempt + 1), "retrying")
         }
+        ItemState::Paced => ("Waiting: upload limit reached".to_string(), "retrying"),
         ItemState::Confirming => (
             match item.asset_status {
                 Some(AssetStatus::Received) => "Received, confirming…".to_string(),

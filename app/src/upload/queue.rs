@@ -21,6 +21,8 @@ pub enum ItemState {
     RetryWaiting {
         attempt: u32,
     },
+    /// The server said this client asked too often (`429`): waiting as long as it said.
+    Paced,
     /// Bytes sent; waiting for S3's event (RECEIVED), then confirming (UPLOADED).
     Confirming,
     /// UPLOADED.
