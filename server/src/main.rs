@@ -16,10 +16,23 @@ fn main() -> Result<(), Error> {
     unset_empty_variables();
     follow_cargo_leptos();
     let cli = Cli::parse_from(arguments()?);
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::new(server::config::log_filter(&cli.log)))
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
+    let filter = EnvFilter::new(server::config::log_filter(&cli.log));
+    if in_lambda() {
+        // One JSON object a line, with the invocation's `requestId` (lambda_runtime's span),
+        // for the functions' JSON log format and CloudWatch Logs Insights.
+        tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .init();
+    }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         match cli.command {
@@ -28,6 +41,14 @@ fn main() -> Result<(), Error> {
             Command::Lambda(args) => lambda(args).await,
         }
     })
+}
+
+/// Whether Lambda started this process.
+fn in_lambda() -> bool {
+    #[cfg(feature = "lambda")]
+    return server::lambda::in_lambda();
+    #[cfg(not(feature = "lambda"))]
+    false
 }
 
 /// An empty setting variable counts as unset (a template parameter left blank, say): clap

@@ -295,6 +295,23 @@ async fn a_storage_failure_fails_the_s3_invocation_so_lambda_retries_it() {
         }
         other => panic!("expected an invocation error, got {other:?}"),
     }
+    // Logged as one JSON object a line (the functions' JSON log format), each line of the
+    // invocation with its request id.
+    let log = events.log_text();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    let handled = lines
+        .iter()
+        .find(|l| l["message"] == "S3 notification handled")
+        .unwrap_or_else(|| panic!("no summary line in:\n{log}"));
+    assert_eq!(handled["level"], "INFO", "{handled}");
+    assert_eq!(handled["failed"], 1, "{handled}");
+    assert_eq!(
+        handled["span"]["requestId"], "8476a536-e9f4-11e8-9739-2dfe598c0001",
+        "{handled}"
+    );
 }
 
 #[tokio::test]
