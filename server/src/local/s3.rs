@@ -3,6 +3,7 @@
 //! origin, and S3-format event records sent to the same handler Lambda uses.
 
 mod checksums;
+mod long_keys;
 
 use super::Credentials;
 use crate::notifications::encode_key;
@@ -105,6 +106,7 @@ pub async fn start(
     let notifying = Notifying {
         inner: fs,
         sums: checksums::Sidecars::new(&root),
+        names: long_keys::LongKeys::new(&root),
         root,
         region: region.to_string(),
         clock: SequencerClock::default(),
@@ -195,6 +197,8 @@ struct Notifying {
     inner: s3s_fs::FileSystem,
     /// Checksums s3s-fs does not keep: parts' and completed uploads'.
     sums: checksums::Sidecars,
+    /// The keys of objects stored under digest names, for listings.
+    names: long_keys::LongKeys,
     root: PathBuf,
     region: String,
     clock: SequencerClock,
@@ -257,6 +261,61 @@ impl Notifying {
     }
 
     /// After `key` was written or deleted, a completed upload's checksums for it are stale.
+    /// After a write of `key`: a key stored under a digest name is remembered for listings.
+    async fn name_long_key(&self, bucket: &str, key: &str) {
+        let stored = stored_key(bucket, key);
+        if stored != key {
+            self.names.remember(bucket, key, &stored).await;
+        }
+    }
+
+    /// Every object of `bucket` kept under a digest name whose key is remembered, as
+    /// (stored key, key).
+    async fn long_keys_listed(&self, bucket: &str) -> S3Result<Vec<(String, String)>> {
+        let mut found = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut input = ListObjectsV2Input::builder();
+            input
+                .set_bucket(bucket.to_string())
+                .set_prefix(Some(format!("{LONG_KEYS}/")))
+                .set_start_after(after.take());
+            let input = input
+                .build()
+                .map_err(|e| s3s::s3_error!(InternalError, "{e}"))?;
+            let out = self
+                .inner
+                .list_objects_v2(internal_request(input))
+                .await?
+                .output;
+            for stored in out
+                .contents
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|o| o.key)
+            {
+                if let Some(key) = self.names.name(bucket, &stored).await {
+                    found.push((stored.clone(), key));
+                }
+                after = Some(stored);
+            }
+            if !out.is_truncated.unwrap_or(false) || after.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
+    /// HeadObject of what s3s-fs keeps as `stored` (`None` if it is gone).
+    async fn head_stored(&self, bucket: &str, stored: &str) -> Option<HeadObjectOutput> {
+        let mut input = HeadObjectInput::builder();
+        input
+            .set_bucket(bucket.to_string())
+            .set_key(stored.to_string());
+        let input = input.build().ok()?;
+        let resp = self.inner.head_object(internal_request(input)).await.ok()?;
+        Some(resp.output)
+    }
+
     async fn forget_sums(&self, bucket: &str, key: &str) {
         let stored = stored_key(bucket, key);
         self.sums.forget_object(bucket, &stored).await;
@@ -342,6 +401,21 @@ impl Notifying {
         let mut event = S3Event::default();
         event.records = vec![record];
         (self.sink)(event).await;
+    }
+}
+
+/// A request Ferry makes of s3s-fs itself (it was authenticated as the client's).
+fn internal_request<T>(input: T) -> S3Request<T> {
+    S3Request {
+        input,
+        method: Method::GET,
+        uri: http::Uri::from_static("/"),
+        headers: Default::default(),
+        extensions: Default::default(),
+        credentials: None,
+        region: None,
+        service: None,
+        trailing_headers: None,
     }
 }
 
@@ -474,6 +548,7 @@ impl S3 for Notifying {
             .map_err(|e| verdict.explain(e))?;
         self.forget_legacy(&bucket, &key).await;
         self.forget_sums(&bucket, &key).await;
+        self.name_long_key(&bucket, &key).await;
         let size = self.size_of(&bucket, &key, declared).await;
         self.notify(
             name,
@@ -511,6 +586,7 @@ impl S3 for Notifying {
         };
         let resp = self.inner.copy_object(req).await?;
         self.forget_legacy(&bucket, &key).await;
+        self.name_long_key(&bucket, &key).await;
         // The copy has the source's bytes: a completed upload's checksum goes with them.
         let stored = stored_key(&bucket, &key);
         if source.as_ref() != Some(&(bucket.clone(), stored.clone())) {
@@ -566,6 +642,7 @@ impl S3 for Notifying {
         let mut resp = result?;
         resp.output.key = Some(key.clone());
         self.forget_legacy(&bucket, &key).await;
+        self.name_long_key(&bucket, &key).await;
         // Kept even without a checksum: s3s-fs's own record may be an older object's.
         let sums = Checksum {
             checksum_type: composite
@@ -597,8 +674,10 @@ impl S3 for Notifying {
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
         req.input.key = self.read_key(&bucket, &key).await;
+        let stored = req.input.key.clone();
         let resp = self.inner.delete_object(req).await?;
         self.forget_sums(&bucket, &key).await;
+        self.names.forget(&bucket, &stored).await;
         self.notify("ObjectRemoved:Delete", &bucket, &key, None)
             .await;
         Ok(resp)
@@ -633,6 +712,7 @@ impl S3 for Notifying {
             .collect();
         for key in keys {
             self.forget_sums(&bucket, &key).await;
+            self.names.forget(&bucket, &stored_key(&bucket, &key)).await;
             self.notify("ObjectRemoved:Delete", &bucket, &key, None)
                 .await;
         }
@@ -766,11 +846,73 @@ impl S3 for Notifying {
         self.inner.list_objects(req).await
     }
 
+    /// s3s-fs lists the files under the bucket's directory, without ETags: objects kept under
+    /// digest names ([`stored_key`]) appear under those, outside any prefix asked for. Here
+    /// every object is listed under its key, in key order and with its ETag, as AWS does;
+    /// Ferry's own files never appear. (With a delimiter, long keys are left out.)
     async fn list_objects_v2(
         &self,
         req: S3Request<ListObjectsV2Input>,
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
-        self.inner.list_objects_v2(req).await
+        let bucket = req.input.bucket.clone();
+        let delimited = req.input.delimiter.is_some();
+        let prefix = req.input.prefix.clone().unwrap_or_default();
+        let after = match (&req.input.continuation_token, &req.input.start_after) {
+            (Some(a), Some(b)) => Some(a.max(b).clone()),
+            (a, b) => a.clone().or(b.clone()),
+        };
+        let max_keys = req.input.max_keys.unwrap_or(1000).clamp(0, 1000) as usize;
+        let mut resp = self.inner.list_objects_v2(req).await?;
+        let out = &mut resp.output;
+        // The page's end: whatever s3s-fs listed up to here, Ferry's files included.
+        let end = out.next_continuation_token.clone();
+        let truncated = out.is_truncated.unwrap_or(false);
+        let mut objects: Vec<(String, Object)> = Vec::new();
+        for obj in out.contents.take().unwrap_or_default() {
+            match obj.key.clone() {
+                Some(stored) if !stored.starts_with(".ferry-") => objects.push((stored, obj)),
+                _ => {}
+            }
+        }
+        if let Some(prefixes) = out.common_prefixes.as_mut() {
+            prefixes.retain(|p| !p.prefix.as_deref().unwrap_or("").starts_with(".ferry-"));
+        }
+        if !delimited {
+            for (stored, key) in self.long_keys_listed(&bucket).await? {
+                let in_page = key.starts_with(&prefix)
+                    && after.as_ref().is_none_or(|a| &key > a)
+                    && (!truncated || end.as_ref().is_none_or(|e| &key <= e));
+                if in_page {
+                    let obj = Object {
+                        key: Some(key),
+                        ..Default::default()
+                    };
+                    objects.push((stored, obj));
+                }
+            }
+        }
+        objects.sort_by(|a, b| a.1.key.cmp(&b.1.key));
+        let cut = objects.len() > max_keys;
+        objects.truncate(max_keys);
+        let mut contents = Vec::with_capacity(objects.len());
+        for (stored, mut obj) in objects {
+            let head = self.head_stored(&bucket, &stored).await;
+            obj.e_tag = head.as_ref().and_then(|h| h.e_tag.clone());
+            if let Some(h) = head {
+                obj.size = obj.size.or(h.content_length);
+                obj.last_modified = obj.last_modified.or(h.last_modified);
+            }
+            contents.push(obj);
+        }
+        let out = &mut resp.output;
+        if cut {
+            out.is_truncated = Some(true);
+            out.next_continuation_token = contents.last().and_then(|o| o.key.clone());
+        }
+        out.key_count =
+            Some((contents.len() + out.common_prefixes.as_ref().map_or(0, Vec::len)) as i32);
+        out.contents = Some(contents);
+        Ok(resp)
     }
 
     async fn create_multipart_upload(

@@ -806,3 +806,90 @@ async fn a_presigned_put_with_unsigned_amz_headers_is_refused() {
     let ok = crate::harness::put_as_told(&r.body, b"told".to_vec()).await;
     assert_eq!(ok.status(), 200);
 }
+
+/// Every page of a ListObjectsV2 under `prefix`, `page` keys at a time: (key, ETag, size).
+async fn list_all(env: &TestApp, prefix: &str, page: i32) -> Vec<(String, String, i64)> {
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let r = env
+            .s3()
+            .list_objects_v2()
+            .bucket(env.bucket())
+            .prefix(prefix)
+            .max_keys(page)
+            .set_continuation_token(token.take())
+            .send()
+            .await
+            .unwrap();
+        assert!(r.contents().len() <= page as usize);
+        for o in r.contents() {
+            out.push((
+                o.key().unwrap().to_string(),
+                o.e_tag().unwrap_or_default().to_string(),
+                o.size().unwrap_or_default(),
+            ));
+        }
+        token = r.next_continuation_token().map(str::to_string);
+        if !r.is_truncated().unwrap_or(false) {
+            return out;
+        }
+    }
+}
+
+#[tokio::test]
+async fn listings_name_every_object_by_its_key_with_its_etag_long_keys_too() {
+    let env = TestApp::start().await;
+    let long = format!("uploads/local/{}.txt", "ü".repeat(150));
+    let keys = [
+        "uploads/a.txt",
+        long.as_str(),
+        "uploads/b/c.txt",
+        "uploads/z.txt",
+        "zz/other.txt",
+    ];
+    let mut etags = std::collections::BTreeMap::new();
+    for key in keys {
+        let body = format!("bytes of {key}");
+        let put = env
+            .s3()
+            .put_object()
+            .bucket(env.bucket())
+            .key(key)
+            .body(ByteStream::from(body.clone().into_bytes()))
+            .send()
+            .await
+            .unwrap();
+        etags.insert(
+            key.to_string(),
+            (put.e_tag().unwrap().to_string(), body.len() as i64),
+        );
+    }
+    let expected: Vec<(String, String, i64)> = etags
+        .iter()
+        .filter(|(k, _)| k.starts_with("uploads/"))
+        .map(|(k, (e, n))| (k.clone(), e.clone(), *n))
+        .collect();
+    // In key order, the long key under its own name, whatever the page size.
+    for page in [1, 2, 1000] {
+        assert_eq!(
+            list_all(&env, "uploads/", page).await,
+            expected,
+            "pages of {page}"
+        );
+    }
+    let everything = list_all(&env, "", 2).await;
+    assert_eq!(everything.len(), keys.len(), "{everything:?}");
+    assert!(everything.iter().all(|(k, _, _)| !k.starts_with(".ferry-")));
+
+    env.s3()
+        .delete_object()
+        .bucket(env.bucket())
+        .key(&long)
+        .send()
+        .await
+        .unwrap();
+    let left = list_all(&env, "uploads/", 1000).await;
+    assert_eq!(left.len(), expected.len() - 1);
+    assert!(left.iter().all(|(k, _, _)| k != &long));
+}
