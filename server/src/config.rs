@@ -62,6 +62,10 @@ pub struct Cli {
 pub enum Command {
     /// Run the web app on this machine (embedded storage backends by default).
     Serve(ServeArgs),
+    /// Repair the catalogue from the bucket: record objects no record holds (a stuck upload
+    /// moves to RECEIVED), remove records whose object is gone, as their S3 events would have.
+    /// Safe while uploads go on (a real event always wins); a second run finds nothing to do.
+    Reconcile(ReconcileArgs),
     /// Run as an AWS Lambda function (what Lambda runs when it starts the binary with no
     /// arguments is chosen by the function's Handler: `web` or `s3-events`).
     #[cfg(feature = "lambda")]
@@ -86,6 +90,24 @@ pub struct ServeArgs {
     pub site_root: PathBuf,
     #[command(flatten)]
     pub listen: ListenLimits,
+    /// How far the embedded store's acknowledged writes survive (see `Durability`).
+    #[arg(long, env = "FERRY_DURABILITY", value_enum, default_value_t)]
+    pub durability: Durability,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// Print the repairs it would make; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Directory holding Ferry's data (the embedded backend's).
+    #[arg(long, env = "FERRY_DATA_DIR", default_value = "./.ferry")]
+    pub data_dir: PathBuf,
+    /// Storage: `embedded` (the data dir's) or `aws` (the AWS SDK's environment).
+    #[arg(long, env = "FERRY_BACKEND", value_enum, default_value = "embedded")]
+    pub backend: Backend,
     /// How far the embedded store's acknowledged writes survive (see `Durability`).
     #[arg(long, env = "FERRY_DURABILITY", value_enum, default_value_t)]
     pub durability: Durability,

@@ -17,6 +17,7 @@ pub mod listener;
 pub mod local;
 pub mod notifications;
 pub mod objects;
+pub mod reconcile;
 pub mod service;
 pub mod services;
 pub mod site;

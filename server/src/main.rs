@@ -37,6 +37,7 @@ fn main() -> Result<(), Error> {
     runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => serve(args).await,
+            Command::Reconcile(args) => reconcile(args).await,
             #[cfg(feature = "lambda")]
             Command::Lambda(args) => lambda(args).await,
         }
@@ -151,6 +152,59 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
     server::listener::serve(listener, router, &args.listen, shutdown_signal()).await;
     storage.stop().await;
     tracing::info!("Ferry stopped");
+    Ok(())
+}
+
+/// `ferry reconcile`: each repair on a line, then the counts. Fails if any repair failed.
+async fn reconcile(args: server::config::ReconcileArgs) -> Result<(), Error> {
+    use server::reconcile::{Done, Reconciler};
+    let storage = match args.backend {
+        Backend::Aws => Storage::Aws(Box::new(
+            Services::from_env(args.settings, &ServerKey::ephemeral()).await,
+        )),
+        #[cfg(feature = "local")]
+        Backend::Embedded => {
+            server::data_dir::make_private(&args.data_dir)
+                .map_err(|e| format!("cannot open data dir {}: {e}", args.data_dir.display()))?;
+            let key = ServerKey::load(
+                args.settings.access.cookie_key.as_deref(),
+                Some(&args.data_dir),
+            )?;
+            Storage::Embedded(Box::new(
+                server::services::Embedded::start_with(
+                    &args.data_dir,
+                    args.settings,
+                    &[],
+                    &Default::default(),
+                    args.durability,
+                    &key,
+                )
+                .await?,
+            ))
+        }
+        #[cfg(not(feature = "local"))]
+        Backend::Embedded => {
+            return Err("this build has no embedded backends: use --backend aws".into())
+        }
+    };
+    let reconciler = Reconciler::new(&storage.services());
+    let counts = reconciler
+        .run(args.dry_run, |repair, done| match done {
+            None => println!("would {repair}"),
+            Some(Ok(Done::Unchanged(why))) => println!("unchanged: {repair} — {why}"),
+            Some(Ok(Done::Rejected)) => {
+                println!("rejected (breaks the upload limits; object deleted): {repair}")
+            }
+            Some(Ok(_)) => println!("done: {repair}"),
+            Some(Err(e)) => println!("failed: {repair} — {e}"),
+        })
+        .await;
+    storage.stop().await;
+    let counts = counts?;
+    println!("{counts}");
+    if counts.failed > 0 {
+        return Err(format!("{} repairs failed (see above); run again", counts.failed).into());
+    }
     Ok(())
 }
 

@@ -207,6 +207,12 @@ impl EventHandler {
         report
     }
 
+    /// One event that did not come from S3 (`reconcile`'s facts), applied exactly as a
+    /// record of a notification is.
+    pub async fn apply_event(&self, mut ev: ObjectEvent) -> Result<EventOutcome, String> {
+        self.apply(&mut ev).await
+    }
+
     /// One record: what S3 stores (for a creation), the table, then the deletion a
     /// rejection asks for. An error is passing: the record should be delivered again.
     async fn apply(&self, ev: &mut ObjectEvent) -> Result<EventOutcome, String> {

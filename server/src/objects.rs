@@ -184,6 +184,34 @@ impl ObjectStore {
         }
     }
 
+    /// Every object in `bucket` (ListObjectsV2, a page of up to 1,000 at a time), in key
+    /// order.
+    pub async fn list_all(&self, bucket: &str) -> Result<Vec<ListedObject>, ObjectError> {
+        let mut out = Vec::new();
+        let mut pages = self
+            .s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(ObjectError::backend)?;
+            for o in page.contents() {
+                let Some(key) = o.key() else { continue };
+                out.push(ListedObject {
+                    key: key.to_string(),
+                    size: o.size().unwrap_or(0).max(0) as u64,
+                    etag: o.e_tag().unwrap_or_default().to_string(),
+                    last_modified: o
+                        .last_modified()
+                        .and_then(|t| chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
+                        .unwrap_or_default(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// Deletes an object (that version of it, in a versioned bucket, so nothing of it
     /// stays). Deleting what is already gone is not an error.
     pub async fn delete(
@@ -202,6 +230,15 @@ impl ObjectStore {
             .map_err(ObjectError::backend)?;
         Ok(())
     }
+}
+
+/// One object as a bucket listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedObject {
+    pub key: String,
+    pub size: u64,
+    pub etag: String,
+    pub last_modified: chrono::DateTime<chrono::Utc>,
 }
 
 /// What a presigned PUT signs besides the key: the client must send exactly these headers

@@ -117,6 +117,28 @@ impl Sequencer {
     pub fn sort_key(&self) -> String {
         format!("{:0<width$}", self.0, width = SEQ_WIDTH)
     }
+
+    /// Before every sequencer S3 gives: for a fact nobody saw an event of (`reconcile`).
+    pub fn lowest() -> Sequencer {
+        Sequencer("0".into())
+    }
+
+    /// The sequencer right after the sort key `seq_key` (the last digit of its full width
+    /// plus one): newer than it, yet older than any later sequencer S3 gives, which are
+    /// shorter than the full width. `None` if `seq_key` is not a sort key, or the last one.
+    pub fn just_after(seq_key: &str) -> Option<Sequencer> {
+        let padded = Sequencer::parse(seq_key).ok()?.sort_key();
+        let mut digits: Vec<u8> = padded.into_bytes();
+        for d in digits.iter_mut().rev() {
+            if *d == b'F' {
+                *d = b'0';
+                continue;
+            }
+            *d = if *d == b'9' { b'A' } else { *d + 1 };
+            return Some(Sequencer(String::from_utf8(digits).expect("hex digits")));
+        }
+        None
+    }
 }
 
 /// The writes that apply one event, committed together.
@@ -464,7 +486,7 @@ impl AssetStore {
         rules: &ArrivalRules,
     ) -> Result<EventOutcome, TableError> {
         for _ in 0..EVENT_ATTEMPTS {
-            let (object, asset) = self.object_and_asset(&ev.bucket, &ev.key).await?;
+            let (object, asset, key_id_free) = self.object_and_asset(&ev.bucket, &ev.key).await?;
             if is_older(object.as_ref(), ev) {
                 return Ok(EventOutcome::Stale);
             }
@@ -473,7 +495,13 @@ impl AssetStore {
                 asset.as_ref(),
                 ev,
                 rules,
-                || self.new_id(),
+                // An upload key names its asset: a record made for it takes that id, unless
+                // the id is another object's.
+                || {
+                    asset_id_from_key(&ev.key)
+                        .filter(|_| key_id_free)
+                        .unwrap_or_else(|| self.new_id())
+                },
                 now_millis(),
             ) {
                 Plan::Stale => return Ok(EventOutcome::Stale),
@@ -535,6 +563,19 @@ impl AssetStore {
         }
     }
 
+    /// What the table knows of the object at `bucket`/`key`: whether its newest event says
+    /// it exists, and that event's sequencer in sortable form (`None`: no event recorded).
+    pub async fn object_state(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<(bool, String)>, TableError> {
+        Ok(self
+            .object_item(bucket, key)
+            .await?
+            .map(|o| (o.present, o.seq_key)))
+    }
+
     async fn object_item(&self, bucket: &str, key: &str) -> Result<Option<ObjectItem>, TableError> {
         self.item(object_pk(bucket, key))
             .await?
@@ -542,14 +583,15 @@ impl AssetStore {
             .transpose()
     }
 
-    /// The object's item and the asset it points to, read consistently. For an upload key
-    /// both are read at once (one BatchGetItem: the key names the asset); otherwise, or when
-    /// the object item points to another asset, one after the other.
+    /// The object's item and the asset it points to, read consistently, and whether no asset
+    /// has the id an upload key names. For an upload key both are read at once (one
+    /// BatchGetItem: the key names the asset); otherwise, or when the object item points to
+    /// another asset, one after the other.
     async fn object_and_asset(
         &self,
         bucket: &str,
         key: &str,
-    ) -> Result<(Option<ObjectItem>, Option<Asset>), TableError> {
+    ) -> Result<(Option<ObjectItem>, Option<Asset>, bool), TableError> {
         let (object, named) = match asset_id_from_key(key) {
             Some(id) => {
                 let [object, asset] = self.items([object_pk(bucket, key), asset_pk(id)]).await?;
@@ -558,6 +600,7 @@ impl AssetStore {
             None => (self.item(object_pk(bucket, key)).await?, None),
         };
         let object = object.map(|i| ObjectItem::from_item(&i)).transpose()?;
+        let key_id_free = matches!(named, Some((_, None)));
         let asset = match (object.as_ref().and_then(|o| o.asset_id), named) {
             (Some(id), Some((read, asset))) if id == read => {
                 asset.map(|i| asset_from_item(&i)).transpose()?
@@ -565,7 +608,7 @@ impl AssetStore {
             (Some(id), _) => self.find(id).await?,
             (None, _) => None,
         };
-        Ok((object, asset))
+        Ok((object, asset, key_id_free))
     }
 
     /// Commits a plan as one transaction, conditioned on what it was made from.
@@ -1272,5 +1315,27 @@ mod tests {
             panic!("{:?}", w.asset)
         };
         assert_eq!((to, restore_to), (Deleted, Some(Received)));
+    }
+
+    #[test]
+    fn a_reconciled_sequencer_falls_between_the_recorded_one_and_any_later_one() {
+        let seq = |s: &str| Sequencer::parse(s).unwrap();
+        let recorded = seq("0055AED6DCD90281E5");
+        let after = Sequencer::just_after(&recorded.sort_key()).unwrap();
+        assert!(after.sort_key() > recorded.sort_key());
+        for later in ["0055AED6DCD90281E6", "0055AED6DCD90281E501", "01"] {
+            assert!(seq(later).sort_key() > after.sort_key(), "{later}");
+        }
+        assert!(Sequencer::lowest().sort_key() < seq("01").sort_key());
+        assert_eq!(
+            Sequencer::just_after(&"0F".repeat(32)).unwrap().as_str(),
+            format!("{}10", "0F".repeat(31))
+        );
+        assert_eq!(
+            Sequencer::just_after(&"9".repeat(64)).unwrap().as_str(),
+            format!("{}A", "9".repeat(63))
+        );
+        assert_eq!(Sequencer::just_after(&"F".repeat(64)), None);
+        assert_eq!(Sequencer::just_after("not hex"), None);
     }
 }

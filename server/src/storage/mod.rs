@@ -41,6 +41,7 @@
 //! - `events`: S3 events applied in sequencer order (a pure plan inside a retry loop).
 //! - `cursor`: page cursors. `codec`: items ↔ records. `indexes`: the index specs.
 //! - `uploads`: the multipart upload each asset started, and its part plan.
+//! - `inventory`: full passes for maintenance (the records whose object should exist).
 //! - `quota`: the fair-use counters (one conditional UpdateItem per counted request).
 //! - `schema`: creating the table, upgrading an old one (embedded backend only).
 //! - `error`: [`TableError`].
@@ -51,6 +52,7 @@ mod cursor;
 mod error;
 mod events;
 mod indexes;
+mod inventory;
 mod listing;
 mod quota;
 mod schema;
@@ -62,5 +64,6 @@ pub use cursor::Scope;
 pub use error::TableError;
 pub use events::{EventOutcome, InvalidSequencer, ObjectEvent, ObjectEventKind, Sequencer};
 pub use indexes::{IndexSpec, INDEXES, RETIRED_INDEXES};
+pub use inventory::{holds_object, RecordedObject};
 pub use listing::{ListQuery, Page};
 pub use quota::QuotaWindow;

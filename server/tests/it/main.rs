@@ -18,6 +18,7 @@
 //! | `lambda` | both Lambda handlers in process (API Gateway v2 events, S3 notifications) |
 //! | `lambda_invoke` | the `ferry` binary started as Lambda starts it, behind a Runtime API |
 //! | `seed_flows` | the seed projects' flows against a real `ferry serve`, bytes moved by curl |
+//! | `reconcile` | `ferry reconcile` repairs lost create and remove events, stuck uploads and objects written behind Ferry's back, once, without undoing a real event |
 //! | `crash` | `kill -9` during uploads leaves consistent, durable records |
 //! | `infra_template` | `infra/template.yaml` matches the code (table, env, IAM, wiring) |
 //! | `fair_use` | a client over its rate of upload tickets gets `429` with `Retry-After`, other clients do not |
@@ -42,6 +43,7 @@ mod openapi;
 mod ownership;
 mod presigned_s3;
 mod properties;
+mod reconcile;
 mod seed_flows;
 mod shell;
 mod state_machine;

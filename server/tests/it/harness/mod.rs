@@ -214,15 +214,8 @@ impl TestApp {
     /// The same services with the table swapped for one that does not exist: every table
     /// call fails, as in a DynamoDB outage.
     pub fn services_without_table(&self) -> Services {
-        let e = &self.embedded;
-        let client = server::aws::dynamodb_client(&server::aws::config_for_endpoint(
-            &e.dynamodb_endpoint,
-            Embedded::REGION,
-            &e.credentials.access_key,
-            &e.credentials.secret_key,
-        ));
         let store = std::sync::Arc::new(AssetStore::new(
-            client,
+            self.dynamodb(),
             "no-such-table",
             ServerKey::ephemeral().cursors(),
         ));
@@ -234,6 +227,23 @@ impl TestApp {
     pub fn router_without_table(&self) -> Router {
         let site = Site::load(self._dir.path()).unwrap();
         server::app(site, &self.services_without_table())
+    }
+
+    /// A DynamoDB client of the embedded store, for changing the table behind Ferry's back.
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        let e = &self.embedded;
+        server::aws::dynamodb_client(&server::aws::config_for_endpoint(
+            &e.dynamodb_endpoint,
+            Embedded::REGION,
+            &e.credentials.access_key,
+            &e.credentials.secret_key,
+        ))
+    }
+
+    /// Where the embedded S3 keeps `key`'s bytes (a short key's): for changing the bucket
+    /// behind Ferry's back, without an event.
+    pub fn object_file(&self, key: &str) -> std::path::PathBuf {
+        self.data_dir().join("s3").join(self.bucket()).join(key)
     }
 
     pub fn store(&self) -> &AssetStore {
