@@ -176,6 +176,8 @@ pub struct LambdaArgs {
 pub enum Handler {
     Web,
     S3Events,
+    /// `ferry reconcile` on a schedule (EventBridge).
+    Reconcile,
 }
 
 impl Handler {
@@ -184,16 +186,19 @@ impl Handler {
         match self {
             Handler::Web => "web",
             Handler::S3Events => "s3-events",
+            Handler::Reconcile => "reconcile",
         }
     }
 
-    /// From the function's `Handler` setting (`_HANDLER`): `web` (default) or `s3-events`.
+    /// From the function's `Handler` setting (`_HANDLER`): `web` (default), `s3-events` or
+    /// `reconcile`.
     pub fn from_env() -> Result<Handler, String> {
         match std::env::var("_HANDLER").as_deref() {
             Err(_) | Ok("") | Ok("web") | Ok("bootstrap") => Ok(Handler::Web),
             Ok("s3-events") => Ok(Handler::S3Events),
+            Ok("reconcile") => Ok(Handler::Reconcile),
             Ok(other) => Err(format!(
-                "unknown Lambda handler `{other}` (expected `web` or `s3-events`)"
+                "unknown Lambda handler `{other}` (expected `web`, `s3-events` or `reconcile`)"
             )),
         }
     }

@@ -3,8 +3,9 @@
 //! - `web`: the whole axum router (pages, server functions, REST API, static files) behind
 //!   `lambda_http` — API Gateway HTTP API (payload v2) and Lambda Function URLs.
 //! - `s3-events`: S3 event notifications into the same handler the embedded S3 feeds.
+//! - `reconcile`: `ferry reconcile` on a schedule (any event starts one run).
 //!
-//! Which one runs is `ferry lambda <web|s3-events>`, or, when Lambda starts the binary with no
+//! Which one runs is `ferry lambda <web|s3-events|reconcile>`, or, when Lambda starts the binary with no
 //! arguments, the function's `Handler` setting (the `_HANDLER` variable). SDK clients are built
 //! once at cold start and shared by every invocation.
 
@@ -34,7 +35,50 @@ pub async fn run(handler: Handler, services: Services, site: Site) -> Result<(),
             }))
             .await
         }
+        Handler::Reconcile => {
+            let reconciler = std::sync::Arc::new(crate::reconcile::Reconciler::new(&services));
+            lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| {
+                let reconciler = reconciler.clone();
+                async move { reconcile(&reconciler).await }
+            }))
+            .await
+        }
     }
+}
+
+/// One scheduled run of `ferry reconcile`: each repair and the counts logged; a run with
+/// failed repairs fails the invocation (the next run tries them again).
+pub async fn reconcile(
+    reconciler: &crate::reconcile::Reconciler,
+) -> Result<serde_json::Value, Error> {
+    let counts = reconciler
+        .run(false, |repair, done| match done {
+            Some(Err(e)) => tracing::error!(%repair, error = %e, "repair failed"),
+            Some(Ok(done)) => tracing::info!(%repair, ?done, "repaired"),
+            None => {}
+        })
+        .await?;
+    tracing::info!(
+        objects = counts.objects,
+        records = counts.records,
+        recorded = counts.recorded,
+        rejected = counts.rejected,
+        forgotten = counts.forgotten,
+        unchanged = counts.unchanged,
+        failed = counts.failed,
+        "reconciled"
+    );
+    if counts.failed > 0 {
+        return Err(format!("{counts}").into());
+    }
+    Ok(serde_json::json!({
+        "objects": counts.objects,
+        "records": counts.records,
+        "recorded": counts.recorded,
+        "rejected": counts.rejected,
+        "forgotten": counts.forgotten,
+        "unchanged": counts.unchanged,
+    }))
 }
 
 /// The address API Gateway saw the request come from, as [`ClientAddr`] (fair use counts

@@ -106,7 +106,9 @@ async fn lambda(args: server::config::LambdaArgs) -> Result<(), Error> {
         server::config::Handler::Web => {
             ServerKey::load(args.settings.access.cookie_key.as_deref(), None)?
         }
-        server::config::Handler::S3Events => ServerKey::ephemeral(),
+        server::config::Handler::S3Events | server::config::Handler::Reconcile => {
+            ServerKey::ephemeral()
+        }
     };
     let access = server::auth::Access::from_settings(&args.settings.access, &key, None)?;
     let services = Services::from_env(args.settings, &key)

@@ -358,3 +358,51 @@ async fn the_web_function_serves_pages_and_the_hashed_bundle_from_its_task_root(
     assert_eq!(res.status, 404, "{res:?}");
     assert!(res.content_type.starts_with("text/html"), "{res:?}");
 }
+
+#[tokio::test]
+async fn the_reconcile_function_repairs_on_each_scheduled_event() {
+    let env = TestApp::start().await;
+    let table = env.services().settings.table_name.clone();
+    let artifact = Artifact::from_env();
+    let mut reconcile = Function::start(&env.embedded, &artifact, "reconcile", &table).await;
+    // An object another tool wrote, which no event announced.
+    let file = env.object_file("elsewhere/ledger.csv");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, "a,b\n").unwrap();
+    // What EventBridge Scheduler sends (the handler reads nothing of it).
+    let scheduled = json!({
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "time": "2026-11-30T03:00:00Z",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/ferry-reconcile"],
+        "detail": {}
+    });
+    match reconcile.invoke(&scheduled).await {
+        Outcome::Response(v) => {
+            assert_eq!(
+                (v["objects"].as_u64(), v["recorded"].as_u64()),
+                (Some(1), Some(1)),
+                "{v}"
+            )
+        }
+        other => panic!(
+            "expected a response, got {other:?}; log:\n{}",
+            reconcile.log_text()
+        ),
+    }
+    let r = env
+        .get(&format!(
+            "/metadata?bucket={}&key=elsewhere/ledger.csv",
+            env.bucket()
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+    assert_eq!(r.body["size"], 4);
+    // The next run finds nothing to do.
+    match reconcile.invoke(&scheduled).await {
+        Outcome::Response(v) => assert_eq!(v["recorded"].as_u64(), Some(0), "{v}"),
+        other => panic!("expected a response, got {other:?}"),
+    }
+}
