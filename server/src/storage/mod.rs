@@ -66,4 +66,4 @@ pub use events::{EventOutcome, InvalidSequencer, ObjectEvent, ObjectEventKind, S
 pub use indexes::{IndexSpec, INDEXES, RETIRED_INDEXES};
 pub use inventory::{holds_object, RecordedObject};
 pub use listing::{ListQuery, Page};
-pub use quota::QuotaWindow;
+pub use quota::{QuotaWindow, TTL_ATTRIBUTE};

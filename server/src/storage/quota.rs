@@ -11,6 +11,9 @@ use super::{
 };
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 
+/// The table's TTL attribute (epoch seconds): DynamoDB deletes an item some time after it.
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+
 /// One client's count in one window.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuotaWindow<'a> {
@@ -37,7 +40,9 @@ impl AssetStore {
             .update_item()
             .table_name(&self.table)
             .key("pk", s(quota_pk(window)))
-            .update_expression("ADD requests :one SET kind = :kind, expires_at = :exp")
+            .update_expression(format!(
+                "ADD requests :one SET kind = :kind, {TTL_ATTRIBUTE} = :exp"
+            ))
             .condition_expression("attribute_not_exists(requests) OR requests < :limit")
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":kind", s("quota"))
