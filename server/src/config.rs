@@ -396,6 +396,16 @@ pub struct Limits {
     /// sent).
     #[arg(long = "upload-ttl-secs", env = "FERRY_UPLOAD_TTL_SECS", default_value = "900", value_parser = ttl)]
     pub upload_ttl: Duration,
+    /// Seconds after its upload URL expired that an upload whose file never arrived is
+    /// removed (a multipart upload: after its last part's URL; its parts are deleted too).
+    /// Nothing that has its bytes is ever removed.
+    #[arg(
+        long = "upload-grace-secs",
+        env = "FERRY_UPLOAD_GRACE_SECS",
+        default_value = "86400",
+        value_parser = grace
+    )]
+    pub upload_grace: Duration,
     /// Default lifetime of download URLs in seconds (`?timeout=` overrides it).
     #[arg(long = "download-ttl-secs", env = "FERRY_DOWNLOAD_TTL_SECS", default_value = "60", value_parser = ttl)]
     pub download_ttl: Duration,
@@ -447,6 +457,17 @@ impl Limits {
         app::domain::media::type_allowed(content_type, &self.allowed_types)
     }
 
+    /// When an upload whose URL was signed at `signed` (the last part's, for a multipart
+    /// upload) is abandoned, if its file has not arrived by then.
+    pub fn abandoned_at(
+        &self,
+        signed: chrono::DateTime<chrono::Utc>,
+    ) -> chrono::DateTime<chrono::Utc> {
+        signed
+            + chrono::Duration::from_std(self.upload_ttl + self.upload_grace)
+                .unwrap_or(chrono::Duration::MAX)
+    }
+
     /// The same limits as they apply to an object once it has arrived.
     pub fn arrival_rules(&self) -> app::domain::ArrivalRules {
         app::domain::ArrivalRules {
@@ -485,6 +506,14 @@ fn seconds(s: &str) -> Result<Duration, String> {
 /// Seconds from 1 to seven days (what a presigned URL may live).
 fn ttl(s: &str) -> Result<Duration, String> {
     whole_seconds(s, MAX_PRESIGN_TTL.as_secs())
+}
+
+/// 0 to 30 days.
+fn grace(s: &str) -> Result<Duration, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if n <= 30 * 86_400 => Ok(Duration::from_secs(n)),
+        _ => Err("expected whole seconds from 0 to 2592000 (30 days)".into()),
+    }
 }
 
 fn whole_seconds(s: &str, max: u64) -> Result<Duration, String> {

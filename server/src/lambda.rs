@@ -64,6 +64,7 @@ pub async fn reconcile(
         recorded = counts.recorded,
         rejected = counts.rejected,
         forgotten = counts.forgotten,
+        expired = counts.expired,
         unchanged = counts.unchanged,
         failed = counts.failed,
         "reconciled"
@@ -77,6 +78,7 @@ pub async fn reconcile(
         "recorded": counts.recorded,
         "rejected": counts.rejected,
         "forgotten": counts.forgotten,
+        "expired": counts.expired,
         "unchanged": counts.unchanged,
     }))
 }

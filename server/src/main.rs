@@ -141,6 +141,14 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
         "storage ready"
     );
     let router = server::app(site, &services);
+    // On AWS, DynamoDB's TTL and the scheduled reconcile function do this.
+    let expiry = storage.is_embedded().then(|| {
+        let reconciler = server::reconcile::Reconciler::new(&services);
+        tokio::spawn(server::reconcile::every_so_often(
+            reconciler,
+            server::reconcile::EXPIRY_EVERY,
+        ))
+    });
     tracing::info!(
         "Ferry listening on http://{} (data in {}; sign-in: {})",
         addr,
@@ -152,6 +160,9 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
         }
     );
     server::listener::serve(listener, router, &args.listen, shutdown_signal()).await;
+    if let Some(task) = expiry {
+        task.abort();
+    }
     storage.stop().await;
     tracing::info!("Ferry stopped");
     Ok(())
@@ -262,6 +273,14 @@ impl Storage {
             #[cfg(feature = "local")]
             Storage::Embedded(e) => e.services.clone(),
             Storage::Aws(services) => (**services).clone(),
+        }
+    }
+
+    fn is_embedded(&self) -> bool {
+        match self {
+            #[cfg(feature = "local")]
+            Storage::Embedded(_) => true,
+            Storage::Aws(_) => false,
         }
     }
 

@@ -15,14 +15,22 @@
 //! A reconciled fact is older than any real event: its sequencer is the lowest one, or the
 //! one right after what the table recorded ([`Sequencer::just_after`]), so an event S3
 //! delivers during or after the run always wins, and one already applied is never undone.
-//! A second run finds nothing to do. Abandoned uploads (records that never had an object)
-//! are not this command's business.
+//! A second run finds nothing to do.
+//!
+//! Abandoned uploads go too: a record still waiting for its file past its URL's expiry and
+//! the grace period (`FERRY_UPLOAD_GRACE_SECS`; the TTL attribute the service set, which each
+//! part's signature moves on) is removed with its multipart upload, unless the file is there
+//! after all. On AWS, DynamoDB's TTL removes such records as well (and S3's lifecycle rule
+//! aborts the uploads); `ferry serve` runs [`Reconciler::expire_abandoned`] on a timer.
 
 use crate::{
     notifications::EventHandler,
     objects::{ListedObject, ObjectStore},
     services::Services,
-    storage::{AssetStore, EventOutcome, ObjectEvent, ObjectEventKind, RecordedObject, Sequencer},
+    storage::{
+        AbandonedUpload, AssetStore, EventOutcome, ObjectEvent, ObjectEventKind, RecordedObject,
+        Sequencer,
+    },
 };
 use std::{collections::BTreeMap, fmt, sync::Arc};
 
@@ -34,6 +42,9 @@ pub enum Repair {
     Record(ListedObject),
     /// A record whose object is gone: removed as the object's removal event would remove it.
     Forget(RecordedObject),
+    /// An upload whose file never arrived, past its URL's expiry and the grace period:
+    /// its records are removed and its multipart upload (if any) aborted.
+    Expire(AbandonedUpload),
 }
 
 impl fmt::Display for Repair {
@@ -46,6 +57,13 @@ impl fmt::Display for Repair {
                 f,
                 "forget {} (asset {}): the object is gone",
                 r.key, r.asset_id
+            ),
+            Repair::Expire(u) => write!(
+                f,
+                "expire {} (asset {}): abandoned since {}, its file never arrived",
+                u.key,
+                u.asset_id,
+                chrono::DateTime::from_timestamp(u.expires_at as i64, 0).unwrap_or_default()
             ),
         }
     }
@@ -85,6 +103,8 @@ pub enum Done {
     Rejected,
     /// The record of the gone object was removed.
     Forgotten,
+    /// The abandoned upload's records were removed (and its multipart upload aborted).
+    Expired,
     /// Nothing to do any more: the reason (a real event came first, the object is back…).
     Unchanged(&'static str),
 }
@@ -97,8 +117,22 @@ pub struct Counts {
     pub recorded: usize,
     pub rejected: usize,
     pub forgotten: usize,
+    pub expired: usize,
     pub unchanged: usize,
     pub failed: usize,
+}
+
+impl Counts {
+    fn add(&mut self, done: &Result<Done, String>) {
+        match done {
+            Ok(Done::Recorded) => self.recorded += 1,
+            Ok(Done::Rejected) => self.rejected += 1,
+            Ok(Done::Forgotten) => self.forgotten += 1,
+            Ok(Done::Expired) => self.expired += 1,
+            Ok(Done::Unchanged(_)) => self.unchanged += 1,
+            Err(_) => self.failed += 1,
+        }
+    }
 }
 
 impl fmt::Display for Counts {
@@ -106,12 +140,13 @@ impl fmt::Display for Counts {
         write!(
             f,
             "{} objects in the bucket, {} records holding one; recorded {}, rejected {}, \
-             forgot {}, unchanged {}, failed {}",
+             forgot {}, expired {}, unchanged {}, failed {}",
             self.objects,
             self.records,
             self.recorded,
             self.rejected,
             self.forgotten,
+            self.expired,
             self.unchanged,
             self.failed
         )
@@ -155,11 +190,75 @@ impl Reconciler {
             .recorded_objects()
             .await
             .map_err(|e| format!("reading the table: {e}"))?;
-        let repairs = plan(&self.bucket, &objects, &recorded);
+        let mut repairs = plan(&self.bucket, &objects, &recorded);
+        repairs.extend(self.abandoned().await?);
         Ok(Survey {
             objects: objects.len(),
             records: recorded.len(),
             repairs,
+        })
+    }
+
+    /// The uploads abandoned by now (of this bucket).
+    async fn abandoned(&self) -> Result<Vec<Repair>, String> {
+        let abandoned = self
+            .store
+            .abandoned_uploads(chrono::Utc::now())
+            .await
+            .map_err(|e| format!("reading the table: {e}"))?;
+        Ok(abandoned
+            .into_iter()
+            .filter(|u| u.bucket == self.bucket)
+            .map(Repair::Expire)
+            .collect())
+    }
+
+    /// Removes the uploads abandoned by now (what `ferry serve` does on a timer), telling
+    /// `report` each and what it did.
+    pub async fn expire_abandoned(
+        &self,
+        mut report: impl FnMut(&Repair, &Result<Done, String>),
+    ) -> Result<Counts, String> {
+        let mut counts = Counts::default();
+        for repair in self.abandoned().await? {
+            let done = self.repair(&repair).await;
+            counts.add(&done);
+            report(&repair, &done);
+        }
+        Ok(counts)
+    }
+
+    /// An abandoned upload's repair: unless its file is there after all (a `Record` of a
+    /// later run then takes it), its multipart upload is aborted and its records removed.
+    async fn expire(&self, upload: &AbandonedUpload) -> Result<Done, String> {
+        let there = self
+            .objects
+            .head(&upload.bucket, &upload.key, None)
+            .await
+            .map_err(|e| e.to_string())?;
+        if there.is_some() {
+            return Ok(Done::Unchanged("its file is there"));
+        }
+        let multipart = self
+            .store
+            .upload_plan(upload.asset_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(plan) = multipart {
+            self.objects
+                .abort_multipart(&upload.bucket, &upload.key, &plan.upload_id)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        let removed = self
+            .store
+            .remove_abandoned(upload)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(if removed {
+            Done::Expired
+        } else {
+            Done::Unchanged("it changed meanwhile")
         })
     }
 
@@ -168,6 +267,7 @@ impl Reconciler {
         let key = match repair {
             Repair::Record(o) => &o.key,
             Repair::Forget(r) => &r.key,
+            Repair::Expire(u) => return self.expire(u).await,
         };
         let there = self
             .objects
@@ -192,6 +292,7 @@ impl Reconciler {
                 "ObjectRemoved:Reconciled",
                 chrono::Utc::now(),
             ),
+            Repair::Expire(_) => unreachable!("handled above"),
         };
         let state = self
             .store
@@ -246,16 +347,33 @@ impl Reconciler {
                 continue;
             }
             let done = self.repair(repair).await;
-            match &done {
-                Ok(Done::Recorded) => counts.recorded += 1,
-                Ok(Done::Rejected) => counts.rejected += 1,
-                Ok(Done::Forgotten) => counts.forgotten += 1,
-                Ok(Done::Unchanged(_)) => counts.unchanged += 1,
-                Err(_) => counts.failed += 1,
-            }
+            counts.add(&done);
             report(repair, Some(&done));
         }
         Ok(counts)
+    }
+}
+
+/// How often `ferry serve` removes abandoned uploads (see [`every_so_often`]).
+pub const EXPIRY_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Removes abandoned uploads every `period` (the first time one period after it starts),
+/// logging what it removed, until the task is dropped: `ferry serve`'s embedded backend.
+pub async fn every_so_often(reconciler: Reconciler, period: std::time::Duration) {
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let run = reconciler
+            .expire_abandoned(|repair, done| match done {
+                Ok(Done::Expired) => tracing::info!(%repair, "abandoned upload removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(%repair, error = %e, "abandoned upload not removed"),
+            })
+            .await;
+        if let Err(e) = run {
+            tracing::warn!(error = %e, "cannot look for abandoned uploads");
+        }
     }
 }
 

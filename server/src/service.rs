@@ -189,18 +189,17 @@ impl AssetService {
         upload: NewUpload,
         declared_type: Option<&str>,
     ) -> Result<Asset, FerryError> {
-        Ok(self
-            .store
-            .create(NewAsset {
-                owner: caller.owner.clone(),
-                bucket: self.bucket.clone(),
-                filename: upload.filename,
-                content_type: declared_type
-                    .unwrap_or("application/octet-stream")
-                    .to_string(),
-                size: upload.size,
-            })
-            .await?)
+        let new = NewAsset {
+            owner: caller.owner.clone(),
+            bucket: self.bucket.clone(),
+            filename: upload.filename,
+            content_type: declared_type
+                .unwrap_or("application/octet-stream")
+                .to_string(),
+            size: upload.size,
+        };
+        let abandoned_at = self.limits.abandoned_at(chrono::Utc::now());
+        Ok(self.store.create_until(new, abandoned_at).await?)
     }
 
     /// The asset of a multipart upload, which must be the caller's (else `NotFound`) and
@@ -520,6 +519,10 @@ impl AssetBackend for AssetService {
                 )
             }));
         }
+        // Each part signed gives the upload the time it needs to send it.
+        self.store
+            .extend_expiry(id, self.limits.abandoned_at(chrono::Utc::now()))
+            .await?;
         let put = self
             .objects
             .presign_part(

@@ -8,8 +8,8 @@
 
 use super::{
     codec::{
-        asset_from_item, asset_item, asset_pk, now_millis, opt_s, put, s, status_keys, timestamp,
-        upload_key, Item, ObjectItem,
+        asset_from_item, asset_item, asset_pk, epoch_secs, n, now_millis, opt_s, put, s,
+        status_keys, timestamp, upload_key, Item, ObjectItem, TTL_ATTRIBUTE,
     },
     error::TableError,
 };
@@ -22,6 +22,7 @@ use aws_sdk_dynamodb::{
     types::{KeysAndAttributes, ReturnValue},
     Client,
 };
+use chrono::{DateTime, Utc};
 use std::sync::Mutex;
 
 /// BatchGetItem calls one read may take when DynamoDB leaves keys unprocessed.
@@ -137,6 +138,24 @@ impl AssetStore {
     /// `uploads/<owner>/<id>/<filename>`, and the object item that ties the key to it (one
     /// transaction).
     pub async fn create(&self, new: NewAsset) -> Result<Asset, TableError> {
+        self.create_with(new, None).await
+    }
+
+    /// The same, abandoned at `expires_at` if its file has not arrived by then (the table's
+    /// TTL attribute; `expiry` removes it on the embedded backend).
+    pub async fn create_until(
+        &self,
+        new: NewAsset,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Asset, TableError> {
+        self.create_with(new, Some(expires_at)).await
+    }
+
+    async fn create_with(
+        &self,
+        new: NewAsset,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<Asset, TableError> {
         let filename = new.filename.as_deref().map(validate_filename).transpose()?;
         validate_content_type(&new.content_type)?;
         let id = self.new_id();
@@ -172,14 +191,49 @@ impl AssetStore {
             meta: None,
         };
         let new_only = "attribute_not_exists(pk)";
+        let mut item = asset_item(&asset);
+        if let Some(at) = expires_at {
+            item.insert(TTL_ATTRIBUTE.into(), n(epoch_secs(at)));
+        }
         self.db
             .transact_write_items()
-            .transact_items(put(&self.table, asset_item(&asset), new_only))
+            .transact_items(put(&self.table, item, new_only))
             .transact_items(put(&self.table, pointer.to_item(), new_only))
             .send()
             .await
             .map_err(TableError::backend)?;
         Ok(asset)
+    }
+
+    /// Moves the abandonment of an upload still waiting for its file to `expires_at` (a
+    /// multipart upload signed another part). Nothing changes once its file arrived.
+    pub async fn extend_expiry(
+        &self,
+        id: AssetId,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), TableError> {
+        let result = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(asset_pk(id)))
+            .update_expression(format!("SET {TTL_ATTRIBUTE} = :e"))
+            .condition_expression(format!("attribute_exists({TTL_ATTRIBUTE})"))
+            .expression_attribute_values(":e", n(epoch_secs(expires_at)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(UpdateItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(TableError::backend(e)),
+        }
     }
 
     /// The asset with this id, whoever owns it (one strongly consistent GetItem).

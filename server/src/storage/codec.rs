@@ -11,6 +11,16 @@ pub(super) type Item = HashMap<String, AttributeValue>;
 
 /// The listing partition of the assets that belong to no owner.
 pub(super) const UNOWNED_PK: &str = "UNOWNED";
+/// The table's TTL attribute (epoch seconds): DynamoDB deletes an item some time after it.
+/// Carried by fair-use counters and by uploads still waiting for their file (never by an
+/// asset that has its bytes).
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+/// `at` as seconds since the epoch (DynamoDB's TTL format); before the epoch is 0.
+pub(super) fn epoch_secs(at: chrono::DateTime<chrono::Utc>) -> u64 {
+    at.timestamp().max(0) as u64
+}
+
 /// How many partitions the all-owners indexes spread assets over (`all_pk = "ALL#<n>"`), so
 /// no single partition takes every write; an all-owners page reads each once.
 pub(super) const ALL_SHARDS: u8 = 8;

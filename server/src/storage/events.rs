@@ -28,7 +28,7 @@ use super::{
     assets::AssetStore,
     codec::{
         asset_from_item, asset_item, asset_pk, is_upload_key, n, now_millis, object_pk, put, s,
-        status_keys, timestamp, ObjectItem,
+        status_keys, timestamp, ObjectItem, TTL_ATTRIBUTE,
     },
     error::TableError,
 };
@@ -699,7 +699,8 @@ impl AssetStore {
             "sequencer = :seq",
             "updated_at = :now",
         ];
-        let mut remove = vec![];
+        // An object arrived: the asset has its bytes and never expires.
+        let mut remove = vec![TTL_ATTRIBUTE];
         let mut values = vec![];
         match &meta.checksum_sha256 {
             Some(sum) => {
@@ -758,7 +759,7 @@ impl AssetStore {
     }
 }
 
-fn is_condition_conflict<R>(e: &SdkError<TransactWriteItemsError, R>) -> bool {
+pub(super) fn is_condition_conflict<R>(e: &SdkError<TransactWriteItemsError, R>) -> bool {
     match e.as_service_error() {
         Some(TransactWriteItemsError::TransactionCanceledException(tc)) => {
             tc.cancellation_reasons().iter().any(|r| {

@@ -41,7 +41,8 @@
 //! - `events`: S3 events applied in sequencer order (a pure plan inside a retry loop).
 //! - `cursor`: page cursors. `codec`: items ↔ records. `indexes`: the index specs.
 //! - `uploads`: the multipart upload each asset started, and its part plan.
-//! - `inventory`: full passes for maintenance (the records whose object should exist).
+//! - `inventory`: full passes for maintenance (the records whose object should exist, the
+//!   abandoned uploads) and the removal of an abandoned upload's records.
 //! - `quota`: the fair-use counters (one conditional UpdateItem per counted request).
 //! - `schema`: creating the table, upgrading an old one (embedded backend only).
 //! - `error`: [`TableError`].
@@ -59,11 +60,11 @@ mod schema;
 mod uploads;
 
 pub use assets::{AssetStore, NewAsset};
-pub use codec::{is_upload_key, timestamp};
+pub use codec::{is_upload_key, timestamp, TTL_ATTRIBUTE};
 pub use cursor::Scope;
 pub use error::TableError;
 pub use events::{EventOutcome, InvalidSequencer, ObjectEvent, ObjectEventKind, Sequencer};
 pub use indexes::{IndexSpec, INDEXES, RETIRED_INDEXES};
-pub use inventory::{holds_object, RecordedObject};
+pub use inventory::{holds_object, AbandonedUpload, RecordedObject};
 pub use listing::{ListQuery, Page};
-pub use quota::{QuotaWindow, TTL_ATTRIBUTE};
+pub use quota::QuotaWindow;

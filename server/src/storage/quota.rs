@@ -6,13 +6,10 @@
 
 use super::{
     assets::AssetStore,
-    codec::{n, s},
+    codec::{n, s, TTL_ATTRIBUTE},
     error::TableError,
 };
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-
-/// The table's TTL attribute (epoch seconds): DynamoDB deletes an item some time after it.
-pub const TTL_ATTRIBUTE: &str = "expires_at";
 
 /// One client's count in one window.
 #[derive(Debug, Clone, PartialEq, Eq)]

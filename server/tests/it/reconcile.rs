@@ -232,6 +232,145 @@ fn the_command_prints_each_repair_and_the_counts_and_a_dry_run_changes_nothing()
     assert_eq!(
         out.trim(),
         "1 objects in the bucket, 1 records holding one; recorded 0, rejected 0, forgot 0, \
-         unchanged 0, failed 0"
+         expired 0, unchanged 0, failed 0"
     );
+}
+
+async fn status(env: &TestApp, id: &str) -> AssetStatus {
+    env.store().get(id.parse().unwrap()).await.unwrap().status
+}
+
+/// The TTL attribute of an asset's item, if it has one.
+async fn expires_at(env: &TestApp, id: &str) -> Option<i64> {
+    let item = env
+        .dynamodb()
+        .get_item()
+        .table_name(&env.services().settings.table_name)
+        .key("pk", AttributeValue::S(format!("ASSET#{id}")))
+        .send()
+        .await
+        .unwrap()
+        .item?;
+    match item.get(server::storage::TTL_ATTRIBUTE)? {
+        AttributeValue::N(n) => n.parse().ok(),
+        _ => None,
+    }
+}
+
+async fn ticket(env: &TestApp, name: &str, size: usize) -> (String, String) {
+    let r = env
+        .post_json(
+            "/asset",
+            &json!({"filename": name, "content_type": "text/plain", "size": size}).to_string(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
+    let field = |f: &str| r.body[f].as_str().unwrap().to_string();
+    (field("id"), field("object_key"))
+}
+
+#[tokio::test]
+async fn abandoned_uploads_expire_and_nothing_that_has_its_bytes_does() {
+    let env = TestApp::with_limits(server::config::Limits {
+        upload_ttl: std::time::Duration::from_secs(1),
+        upload_grace: std::time::Duration::ZERO,
+        ..server::config::Limits::default()
+    })
+    .await;
+    // A ticket nobody used.
+    let (single, _) = ticket(&env, "never-sent.txt", 10).await;
+    let ttl = expires_at(&env, &single)
+        .await
+        .expect("a waiting upload expires");
+    let now = chrono::Utc::now().timestamp();
+    assert!(
+        (now..=now + 2).contains(&ttl),
+        "URL lifetime + grace: {ttl} vs {now}"
+    );
+    // A multipart upload with one of its two parts sent, then left.
+    let size = 9 * 1024 * 1024;
+    let r = env
+        .post_json(
+            "/api/start_multipart",
+            &json!({"upload": {"filename": "left.bin", "content_type": "application/octet-stream", "size": size}})
+                .to_string(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+    let (multi, upload_id, multi_key) = (
+        r.body["id"].as_str().unwrap().to_string(),
+        r.body["upload_id"].as_str().unwrap().to_string(),
+        r.body["object_key"].as_str().unwrap().to_string(),
+    );
+    let part = 8 * 1024 * 1024;
+    let s = env
+        .post_json(
+            "/api/sign_part",
+            &json!({"id": multi, "upload_id": upload_id, "part_number": 1, "size": part})
+                .to_string(),
+        )
+        .await;
+    assert_eq!(s.status, StatusCode::OK, "{}", s.raw);
+    let put = reqwest::Client::new()
+        .put(s.body["url"].as_str().unwrap())
+        .body(vec![7u8; part])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    // An upload that arrived (recorded), and one that arrived but whose event was lost.
+    let (kept, _) = env.upload("kept.txt", b"kept").await;
+    assert_eq!(
+        expires_at(&env, &kept).await,
+        None,
+        "an arrived file never expires"
+    );
+    let (lost, lost_key) = ticket(&env, "arrived.txt", 7).await;
+    write_behind_the_back(&env, &lost_key, b"arrived");
+
+    tokio::time::sleep(std::time::Duration::from_millis(2_200)).await;
+    // A live upload, just started.
+    let (live, _) = ticket(&env, "live.txt", 3).await;
+
+    let reconciler = Reconciler::new(env.services());
+    let mut seen = Vec::new();
+    let counts = reconciler
+        .expire_abandoned(|repair, done| seen.push(format!("{repair} => {done:?}")))
+        .await
+        .unwrap();
+    assert_eq!(
+        (counts.expired, counts.unchanged, counts.failed),
+        (2, 1, 0),
+        "{seen:#?}"
+    );
+    for gone in [&single, &multi] {
+        assert_eq!(
+            env.get(&format!("/asset/{gone}")).await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+    let parts = env
+        .s3()
+        .list_parts()
+        .bucket(env.bucket())
+        .key(&multi_key)
+        .upload_id(&upload_id)
+        .send()
+        .await;
+    assert!(
+        parts.is_err(),
+        "the multipart upload was aborted: {parts:?}"
+    );
+    assert_eq!(status(&env, &live).await, AssetStatus::Created);
+    assert_eq!(status(&env, &kept).await, AssetStatus::Received);
+    assert_eq!(
+        status(&env, &lost).await,
+        AssetStatus::Created,
+        "its bytes are there"
+    );
+    // The full run then records the one whose event was lost, and expires nothing more.
+    let (counts, lines) = run(&env, false).await;
+    assert_eq!((counts.recorded, counts.expired), (1, 0), "{lines:#?}");
+    assert_eq!(status(&env, &lost).await, AssetStatus::Received);
+    assert_eq!(expires_at(&env, &lost).await, None);
 }
