@@ -4,7 +4,7 @@
 //!
 //! | item | `pk` | what it holds |
 //! |---|---|---|
-//! | asset | `ASSET#<ulid>` | the [`Asset`](app::domain::Asset) record with its `owner`; `owner_pk`, `owner_status`, `all_pk`, `all_status`, `name_key` feed the indexes |
+//! | asset | `ASSET#<ulid>` | the [`Asset`](app::domain::Asset) record with its `owner`; `owner_pk`, `owner_status`, `all_pk`, `all_status`, `name_key` feed the indexes; while it waits for its file, `expires_at` ([`TTL_ATTRIBUTE`]: when it is abandoned) |
 //! | upload | `UPLOAD#<ulid>` | the asset's multipart upload: S3's `upload_id`, the declared `size` and the `part_size` (its plan) |
 //! | schema | `META#schema` | which upgrades an older table has had (embedded backend) |
 //! | quota | `QUOTA#<window start>#<client>` | how many upload tickets and part signatures one client asked for in one fair-use window (`requests`), and `expires_at` (the TTL attribute) |
