@@ -60,14 +60,32 @@ impl FairUse {
     }
 }
 
-/// Whether a request asks for an upload ticket or a part signature.
+/// What a counted request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted {
+    /// A new upload (a single PUT's ticket or a multipart upload's start).
+    Upload,
+    /// A part's signature.
+    Part,
+}
+
+/// What a request asks for, if it is counted: the REST route and the server functions that
+/// start uploads or sign parts.
+pub fn counted(method: &Method, path: &str) -> Option<Counted> {
+    if method != Method::POST {
+        return None;
+    }
+    if path == "/asset" || path == CreateUpload::PATH || path == StartMultipartUpload::PATH {
+        Some(Counted::Upload)
+    } else if path == SignUploadPart::PATH {
+        Some(Counted::Part)
+    } else {
+        None
+    }
+}
+
 fn is_counted(method: &Method, path: &str) -> bool {
-    let server_fns = [
-        CreateUpload::PATH,
-        StartMultipartUpload::PATH,
-        SignUploadPart::PATH,
-    ];
-    method == Method::POST && (path == "/asset" || server_fns.contains(&path))
+    counted(method, path).is_some()
 }
 
 /// Who is counted: the signed-in person, else the address (`unknown` when the server was not

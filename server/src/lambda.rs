@@ -9,7 +9,14 @@
 //! arguments, the function's `Handler` setting (the `_HANDLER` variable). SDK clients are built
 //! once at cold start and shared by every invocation.
 
-use crate::{config::Handler, fair_use::ClientAddr, services::Services, site::Site};
+use crate::{
+    config::Handler,
+    fair_use::ClientAddr,
+    metrics::{self, Unit},
+    services::Services,
+    site::Site,
+    storage::EventOutcome,
+};
 use aws_lambda_events::s3::S3Event;
 use lambda_runtime::{service_fn, LambdaEvent};
 
@@ -21,12 +28,13 @@ pub fn in_lambda() -> bool {
 }
 
 pub async fn run(handler: Handler, services: Services, site: Site) -> Result<(), Error> {
+    metrics::enable();
     match handler {
         Handler::Web => {
-            lambda_http::run(
-                crate::app(site, &services).layer(axum::middleware::from_fn(client_addr)),
-            )
-            .await
+            let app = crate::app(site, &services)
+                .layer(axum::middleware::from_fn(client_addr))
+                .layer(axum::middleware::from_fn(web_metrics));
+            lambda_http::run(app).await
         }
         Handler::S3Events => {
             lambda_runtime::run(service_fn(move |event: LambdaEvent<S3Event>| {
@@ -51,6 +59,7 @@ pub async fn run(handler: Handler, services: Services, site: Site) -> Result<(),
 pub async fn reconcile(
     reconciler: &crate::reconcile::Reconciler,
 ) -> Result<serde_json::Value, Error> {
+    let started = std::time::Instant::now();
     let counts = reconciler
         .run(false, |repair, done| match done {
             Some(Err(e)) => tracing::error!(%repair, error = %e, "repair failed"),
@@ -68,6 +77,18 @@ pub async fn reconcile(
         unchanged = counts.unchanged,
         failed = counts.failed,
         "reconciled"
+    );
+    let n = |v: usize| v as f64;
+    metrics::emit(
+        Handler::Reconcile.name(),
+        &[
+            ("Recorded", n(counts.recorded), Unit::Count),
+            ("Rejected", n(counts.rejected), Unit::Count),
+            ("Forgotten", n(counts.forgotten), Unit::Count),
+            ("Expired", n(counts.expired), Unit::Count),
+            ("RepairsFailed", n(counts.failed), Unit::Count),
+            ("Latency", millis(started), Unit::Milliseconds),
+        ],
     );
     if counts.failed > 0 {
         return Err(format!("{counts}").into());
@@ -100,12 +121,72 @@ async fn client_addr(
     next.run(req).await
 }
 
+/// Each request's latency and outcome, and the uploads started, as metrics.
+async fn web_metrics(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let started = std::time::Instant::now();
+    let counted = crate::fair_use::counted(req.method(), req.uri().path());
+    let res = next.run(req).await;
+    let status = res.status();
+    let started_upload = counted == Some(crate::fair_use::Counted::Upload) && status.is_success();
+    let flag = |b: bool| if b { 1.0 } else { 0.0 };
+    metrics::emit(
+        Handler::Web.name(),
+        &[
+            ("Requests", 1.0, Unit::Count),
+            ("Latency", millis(started), Unit::Milliseconds),
+            ("Errors5xx", flag(status.is_server_error()), Unit::Count),
+            ("Refused429", flag(status.as_u16() == 429), Unit::Count),
+            ("UploadsStarted", flag(started_upload), Unit::Count),
+        ],
+    );
+    res
+}
+
+fn millis(since: std::time::Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}
+
 /// Applies every record. Malformed records and records for another bucket than
 /// `Settings::bucket_name` are logged and skipped; a passing failure
 /// (e.g. DynamoDB unavailable) fails the invocation so Lambda delivers it again, which is safe:
 /// records already applied are then ignored by their sequencer.
 pub async fn handle_s3_event(services: &Services, event: S3Event) -> Result<(), Error> {
+    let started = std::time::Instant::now();
     let report = services.events.handle(&event).await;
+    let outcomes =
+        |f: fn(&EventOutcome) -> bool| report.outcomes.iter().filter(|(_, o)| f(o)).count() as f64;
+    metrics::emit(
+        Handler::S3Events.name(),
+        &[
+            (
+                "EventsApplied",
+                outcomes(|o| {
+                    matches!(
+                        o,
+                        EventOutcome::Applied { .. } | EventOutcome::Removed { .. }
+                    )
+                }),
+                Unit::Count,
+            ),
+            (
+                "EventsRejected",
+                outcomes(|o| matches!(o, EventOutcome::Rejected { .. })),
+                Unit::Count,
+            ),
+            (
+                "EventsStale",
+                outcomes(|o| matches!(o, EventOutcome::Stale)),
+                Unit::Count,
+            ),
+            ("EventsInvalid", report.invalid.len() as f64, Unit::Count),
+            ("EventsForeign", report.foreign.len() as f64, Unit::Count),
+            ("EventsFailed", report.failed.len() as f64, Unit::Count),
+            ("Latency", millis(started), Unit::Milliseconds),
+        ],
+    );
     tracing::info!(
         records = event.records.len(),
         applied = report.outcomes.len(),

@@ -13,6 +13,7 @@ pub mod keys;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod listener;
+pub mod metrics;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod notifications;

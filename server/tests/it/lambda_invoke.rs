@@ -406,3 +406,66 @@ async fn the_reconcile_function_repairs_on_each_scheduled_event() {
         other => panic!("expected a response, got {other:?}"),
     }
 }
+
+/// The CloudWatch Embedded Metric Format lines of a function's log.
+fn metric_lines(log: &str) -> Vec<Value> {
+    log.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l.get("_aws").is_some())
+        .collect()
+}
+
+/// The sum of `name` over a function's metric lines, each checked to declare it.
+fn metric_sum(log: &str, function: &str, name: &str) -> f64 {
+    let mut sum = 0.0;
+    for line in metric_lines(log) {
+        let declared = &line["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(declared["Namespace"], "Ferry", "{line}");
+        assert_eq!(declared["Dimensions"], json!([["Function"]]), "{line}");
+        assert_eq!(line["Function"], function, "{line}");
+        if let Some(v) = line.get(name).and_then(Value::as_f64) {
+            let names: Vec<&str> = declared["Metrics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|m| m["Name"].as_str())
+                .collect();
+            assert!(names.contains(&name), "{name} undeclared in {line}");
+            sum += v;
+        }
+    }
+    sum
+}
+
+#[tokio::test]
+async fn metrics_are_embedded_metric_format_lines_in_the_functions_logs() {
+    let env = TestApp::start().await;
+    let table = env.services().settings.table_name.clone();
+    let artifact = Artifact::from_env();
+    let mut web = Function::start(&env.embedded, &artifact, "web", &table).await;
+    let mut events = Function::start(&env.embedded, &artifact, "s3-events", &table).await;
+    let created = web
+        .http(
+            "POST",
+            "/asset",
+            "",
+            Some(r#"{"filename": "m.txt", "content_type": "text/plain", "size": 1}"#),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(web.http("GET", "/asset/nope", "", None).await.status, 400);
+    let bucket = env.bucket().to_string();
+    let event = s3_notification("ObjectCreated:Put", &bucket, "other/m.bin", 3, "0A");
+    assert!(matches!(events.invoke(&event).await, Outcome::Response(_)));
+    assert!(matches!(events.invoke(&event).await, Outcome::Response(_)), "a redelivery");
+
+    let log = web.log_text();
+    assert_eq!(metric_sum(&log, "web", "Requests"), 2.0, "{log}");
+    assert_eq!(metric_sum(&log, "web", "UploadsStarted"), 1.0, "{log}");
+    assert_eq!(metric_sum(&log, "web", "Errors5xx"), 0.0, "{log}");
+    assert!(metric_sum(&log, "web", "Latency") > 0.0, "{log}");
+    let log = events.log_text();
+    assert_eq!(metric_sum(&log, "s3-events", "EventsApplied"), 1.0, "{log}");
+    assert_eq!(metric_sum(&log, "s3-events", "EventsStale"), 1.0, "{log}");
+    assert_eq!(metric_sum(&log, "s3-events", "EventsFailed"), 0.0, "{log}");
+}
