@@ -2,12 +2,15 @@
 //!
 //! - the table's key schema, attribute definitions and every global secondary index equal
 //!   those of the table the code itself creates (`AssetStore::ensure_table`, read back with
-//!   DescribeTable from the embedded DynamoDB);
+//!   DescribeTable from the embedded DynamoDB), and its TTL attribute is the one the fair-use
+//!   counters carry (`storage::TTL_ATTRIBUTE`);
 //! - every environment variable the template sets is one the code reads, and the table and
 //!   bucket names point at the template's own table and bucket;
-//! - the IAM actions granted are exactly those the DynamoDB and S3 calls in the code need, and
-//!   object permissions reach only the `uploads/` prefix the code writes under;
-//! - handlers, HTTP API wiring and S3 event subscriptions are what the binary expects;
+//! - each function is granted exactly the IAM actions the DynamoDB and S3 calls its code
+//!   reaches need, and object permissions reach only the `uploads/` prefix the code writes
+//!   under;
+//! - handlers, HTTP API wiring, S3 event subscriptions and the reconcile schedule are what
+//!   the binary expects;
 //! - sign-in: the web function sets every sign-in variable the code reads, from Cognito's
 //!   resources or from the other issuer's parameters; Cognito's client is public (code flow,
 //!   PKCE) and returns to the API's own URL; the cookie key is a generated secret;
@@ -16,8 +19,8 @@
 //!   is deleted (unless `DataDeletionPolicy` says `Delete`) and backed up (point-in-time
 //!   recovery, object versions);
 //! - and said so: the functions log JSON, the API writes a JSON access log, alarms watch the
-//!   parked events, the S3-event function's errors and the API's 5xx rate, and mail
-//!   `AlarmEmail` when it is set.
+//!   parked events, the S3-event and reconcile functions' errors and the API's 5xx rate, and
+//!   mail `AlarmEmail` when it is set.
 //!
 //! (`cfn-lint` and `sam validate` check the template's syntax; this checks its meaning.)
 
@@ -282,6 +285,61 @@ async fn template_table_matches_the_table_the_code_creates() {
     );
 }
 
+/// The template's table deletes items by `storage::TTL_ATTRIBUTE`, and the code does write
+/// that attribute as a Number of epoch seconds (what DynamoDB's TTL reads; an item with
+/// anything else there is never deleted): here on a fair-use counter, which carries its
+/// window's end (uploads waiting for their file carry it too).
+#[tokio::test]
+async fn table_ttl_is_the_attribute_the_code_writes() {
+    use server::storage::{QuotaWindow, TTL_ATTRIBUTE};
+    let t = template();
+    let (table, r) = the_resource(&t, "AWS::DynamoDB::Table");
+    let ttl = &r["Properties"]["TimeToLiveSpecification"];
+    assert_eq!(ttl["Enabled"].as_bool(), Some(true), "{table}: TTL enabled");
+    assert_eq!(
+        ttl["AttributeName"].as_str(),
+        Some(TTL_ATTRIBUTE),
+        "{table}: the TTL attribute is the one the code writes (storage::TTL_ATTRIBUTE)"
+    );
+
+    // One counted request, read back from the table the code writes.
+    let env = TestApp::start().await;
+    let services = env.services();
+    let expires_at = 1_900_000_120;
+    let window = QuotaWindow {
+        client: "addr:192.0.2.1",
+        start: 1_900_000_000,
+        expires_at,
+        limit: 10,
+    };
+    assert!(services.store.count_request(&window).await.expect("count"));
+    let db = server::aws::dynamodb_client(&server::aws::config_for_endpoint(
+        &env.embedded.dynamodb_endpoint,
+        server::services::Embedded::REGION,
+        &env.embedded.credentials.access_key,
+        &env.embedded.credentials.secret_key,
+    ));
+    let items = db
+        .scan()
+        .table_name(&services.settings.table_name)
+        .send()
+        .await
+        .expect("Scan")
+        .items
+        .unwrap_or_default();
+    let with_ttl: Vec<_> = items
+        .iter()
+        .filter_map(|item| item.get(TTL_ATTRIBUTE))
+        .collect();
+    assert_eq!(
+        with_ttl,
+        [&aws_sdk_dynamodb::types::AttributeValue::N(
+            expires_at.to_string()
+        )],
+        "the counter's item carries {TTL_ATTRIBUTE} as a Number of epoch seconds: {items:?}"
+    );
+}
+
 #[test]
 fn table_drift_is_reported_in_plain_words() {
     let index = |pk: &str| IndexShape {
@@ -372,6 +430,7 @@ fn template_env_vars_are_ones_the_code_reads() {
         "BUCKET_NAME",
         "FERRY_SITE_ROOT",
         "FERRY_MAX_UPLOAD_BYTES",
+        "FERRY_UPLOAD_RATE_LIMIT",
     ] {
         assert!(
             known.contains(required),
@@ -404,19 +463,20 @@ fn functions_name_the_templates_own_table_and_bucket() {
                 .map(|v| ref_target(v).unwrap_or("(not a !Ref)"))
         };
         assert_eq!(refs("TABLE_NAME"), Some(table), "{id}: TABLE_NAME");
-        // The web function signs URLs for BUCKET_NAME. The S3-event function skips records
-        // of any bucket but BUCKET_NAME, and cannot !Ref the bucket (whose notification
-        // depends on it): it is given the bucket's name, the same text.
+        // The web function signs URLs for BUCKET_NAME, reconcile lists it. The S3-event
+        // function skips records of any bucket but BUCKET_NAME, and cannot !Ref the bucket
+        // (whose notification depends on it): it is given the bucket's name, the same text.
         match handler {
-            "web" => assert_eq!(refs("BUCKET_NAME"), Some(bucket), "{id}: BUCKET_NAME"),
-            _ => assert_eq!(
+            "s3-events" => assert_eq!(
                 env.get("BUCKET_NAME").and_then(sub_text),
                 Some(bucket_name(&t)),
                 "{id}: BUCKET_NAME must be the bucket's BucketName"
             ),
+            _ => assert_eq!(refs("BUCKET_NAME"), Some(bucket), "{id}: BUCKET_NAME"),
         }
-        // Both apply the same limits: the web function when it signs, the S3-event function
-        // when an object arrives whose size or type was not signed.
+        // All apply the same limits: the web function when it signs, the S3-event and
+        // reconcile functions when an object arrives (or is found) whose size or type was
+        // not signed.
         for limit in ["FERRY_MAX_UPLOAD_BYTES", "FERRY_ALLOWED_TYPES"] {
             assert!(refs(limit).is_some(), "{id}: {limit}");
             assert_eq!(
@@ -424,6 +484,41 @@ fn functions_name_the_templates_own_table_and_bucket() {
                 web_function_env(&t).get(limit).and_then(ref_target)
             );
         }
+    }
+}
+
+#[test]
+fn web_function_takes_the_upload_rate_limit_from_a_parameter() {
+    let t = template();
+    let env = web_function_env(&t);
+    let param = env
+        .get("FERRY_UPLOAD_RATE_LIMIT")
+        .and_then(ref_target)
+        .expect("the web function's FERRY_UPLOAD_RATE_LIMIT is a !Ref to a parameter");
+    let p = &t["Parameters"][param];
+    assert_eq!(p["Type"].as_str(), Some("Number"), "{param}");
+    assert_eq!(
+        p["Default"].as_u64(),
+        Some(u64::from(server::config::Limits::DEFAULT_UPLOAD_RATE_LIMIT)),
+        "{param}: the code's default"
+    );
+    assert_eq!(
+        p["MinValue"].as_u64(),
+        Some(0),
+        "{param}: 0 turns the limit off"
+    );
+    assert!(
+        p["MaxValue"]
+            .as_u64()
+            .is_some_and(|m| m <= u64::from(u32::MAX)),
+        "{param}: at most what the code parses (u32)"
+    );
+    // Only the web function counts requests.
+    for (id, handler, env) in functions(&t) {
+        assert!(
+            handler == "web" || !env.contains_key("FERRY_UPLOAD_RATE_LIMIT"),
+            "{id} is given FERRY_UPLOAD_RATE_LIMIT, which only the web function applies"
+        );
     }
 }
 
@@ -439,11 +534,23 @@ fn handlers_are_ones_the_binary_runs() {
     use clap::ValueEnum;
     let t = template();
     let fns = functions(&t);
-    let handlers: BTreeSet<&str> = fns.iter().map(|(_, h, _)| *h).collect();
-    assert_eq!(handlers, BTreeSet::from(["s3-events", "web"]));
-    for h in handlers {
+    let handlers: Vec<&str> = fns.iter().map(|(_, h, _)| *h).collect();
+    for h in &handlers {
         server::config::Handler::from_str(h, false).expect("a handler `ferry lambda` knows");
     }
+    // One function for each handler the binary has, and no two for one.
+    let mut want: Vec<&str> = server::config::Handler::value_variants()
+        .iter()
+        .map(|h| h.name())
+        .collect();
+    want.sort();
+    let mut sorted = handlers.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted, want,
+        "the template's functions (by Handler) and the binary's handlers"
+    );
+    assert!(want.contains(&"reconcile"), "{want:?}");
     // The zip the build script writes, arm64 on Amazon Linux 2023.
     let g = &t["Globals"]["Function"];
     assert_eq!(g["Runtime"].as_str(), Some("provided.al2023"));
@@ -506,22 +613,64 @@ fn s3_event_function_gets_every_create_and_remove_of_the_bucket() {
 
 // ---------------------------------------------------------------- IAM
 
-/// The functions of one source file: name → body, found by brace matching (string and char
-/// literals skipped).
-fn functions_in(text: &str) -> BTreeMap<String, String> {
-    let mut fns = BTreeMap::new();
+/// Source text without its unit tests (`#[cfg(test)] mod tests { ... }`, last in each file).
+fn without_tests(text: &str) -> &str {
+    text.split("#[cfg(test)]\nmod tests").next().unwrap_or(text)
+}
+
+/// Code with the whitespace between two words kept (one space) and all other whitespace
+/// removed, so calls chained across lines read as one (`self.db.get_item()`) while `return
+/// put(` stays two words.
+fn squash(code: &str) -> String {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(code.len());
+    let mut chars = code.chars().peekable();
+    while let Some(c) = chars.next() {
+        if !c.is_whitespace() {
+            out.push(c);
+            continue;
+        }
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        if out.ends_with(word) && chars.peek().is_some_and(|&c| word(c)) {
+            out.push(' ');
+        }
+    }
+    out
+}
+
+/// The functions defined in `text`: name → bodies (a name defined twice keeps both), found by
+/// brace matching (string and char literals skipped). A `;` before the body at the top
+/// bracket level makes it a declaration (`[String; N]` in a parameter does not).
+fn functions_in(text: &str) -> BTreeMap<String, Vec<String>> {
+    let mut fns: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let bytes = text.as_bytes();
     for (at, _) in text.match_indices("fn ") {
+        if text[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
         let name: String = text[at + 3..]
             .chars()
             .take_while(|c| c.is_alphanumeric() || *c == '_')
             .collect();
-        let Some(open) = text[at..].find('{').map(|i| at + i) else {
+        if name.is_empty() {
             continue;
-        };
-        if name.is_empty() || text[at..open].contains(';') {
-            continue; // a declaration, not a definition
         }
+        let (mut depth, mut open) = (0i32, None);
+        for (i, c) in text[at..].char_indices() {
+            match c {
+                '(' | '[' => depth += 1,
+                ')' | ']' => depth -= 1,
+                ';' if depth == 0 => break,
+                '{' if depth == 0 => {
+                    open = Some(at + i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let Some(open) = open else {
+            continue; // a declaration, not a definition
+        };
         let (mut depth, mut i, mut in_str) = (0usize, open, false);
         while i < bytes.len() {
             match bytes[i] {
@@ -539,53 +688,157 @@ fn functions_in(text: &str) -> BTreeMap<String, String> {
             }
             i += 1;
         }
-        fns.insert(name, text[open..=i.min(bytes.len() - 1)].to_string());
+        fns.entry(name)
+            .or_default()
+            .push(text[open..=i.min(bytes.len() - 1)].to_string());
     }
     fns
 }
 
-/// SDK operations (`self.db.get_item()`, `self.s3.put_object()`, ...) called in `text`
-/// outside `embedded_root` and the functions it calls (`None`: everywhere): that one only
-/// prepares the embedded backend (creates the bucket) and never runs against AWS, where the
-/// template owns the bucket. Also returns the code those calls live in.
-fn calls(text: &str, receiver: &str, embedded_root: Option<&str>) -> (BTreeSet<String>, String) {
-    let fns = functions_in(text);
-    let mut code = text.to_string();
-    if let Some(root) = embedded_root {
-        assert!(fns.contains_key(root), "no fn {root}");
-        let mut embedded = BTreeSet::from([root.to_string()]);
-        let mut todo = vec![root.to_string()];
-        while let Some(f) = todo.pop() {
-            for name in fns.keys() {
-                if fns[&f].contains(&format!("self.{name}(")) && embedded.insert(name.clone()) {
-                    todo.push(name.clone());
+/// The names of `fns` that squashed `code` calls: `self.f(`, `Self::f(` or a free `f(`
+/// (generic arguments allowed: `f::<N>(`); `x.f(` and `Other::f(` are someone else's.
+fn callees(code: &str, fns: &BTreeMap<String, Vec<String>>) -> BTreeSet<String> {
+    fns.keys()
+        .filter(|name| {
+            code.match_indices(name.as_str()).any(|(i, _)| {
+                let (before, after) = (&code[..i], &code[i + name.len()..]);
+                let called = after.starts_with('(') || after.starts_with("::<");
+                let free = !before
+                    .ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.' || c == ':');
+                called && (free || before.ends_with("self.") || before.ends_with("Self::"))
+            })
+        })
+        .cloned()
+        .collect()
+}
+
+/// `roots` and every function of `fns` they call, directly or not. Panics on a root `fns`
+/// does not define (the derivation would silently miss its calls).
+fn reachable(
+    roots: &BTreeSet<String>,
+    fns: &BTreeMap<String, Vec<String>>,
+    what: &str,
+) -> BTreeSet<String> {
+    for root in roots {
+        assert!(
+            fns.contains_key(root),
+            "{what}: `{root}` is called but not defined where this test looks"
+        );
+    }
+    let mut seen = roots.clone();
+    let mut todo: Vec<String> = roots.iter().cloned().collect();
+    while let Some(f) = todo.pop() {
+        for body in &fns[&f] {
+            for callee in callees(&squash(body), fns) {
+                if seen.insert(callee.clone()) {
+                    todo.push(callee);
                 }
             }
         }
-        for f in &embedded {
-            code = code.replace(fns[f].as_str(), "{}");
-        }
     }
-    // Whitespace removed, so calls chained across lines read as one.
-    let flat: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    seen
+}
+
+/// SDK operations (`self.db.get_item()`, `self.s3.put_object()`, ...) in squashed `code`.
+fn sdk_calls(code: &str, receiver: &str) -> BTreeSet<String> {
     let needle = format!("self.{receiver}.");
-    let ops = flat
-        .match_indices(&needle)
+    code.match_indices(&needle)
         .filter_map(|(i, _)| {
-            let rest = &flat[i + needle.len()..];
+            let rest = &code[i + needle.len()..];
             let op: String = rest
                 .chars()
-                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
                 .collect();
             rest[op.len()..].starts_with("()").then_some(op)
         })
-        .collect();
-    (ops, code)
+        .collect()
+}
+
+/// Methods called on a field or accessor `receiver` (`x.store.f(`, `x.store().f(`) in
+/// squashed `code`. (A local `store.f(` is set-up code: `ensure_table` and the like.)
+fn methods_called_on(code: &str, receiver: &str) -> BTreeSet<String> {
+    let mut methods = BTreeSet::new();
+    for needle in [format!(".{receiver}."), format!(".{receiver}().")] {
+        for (i, _) in code.match_indices(&needle) {
+            let rest = &code[i + needle.len()..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+                .collect();
+            if !name.is_empty() && rest[name.len()..].starts_with('(') && name != "clone" {
+                methods.insert(name);
+            }
+        }
+    }
+    methods
+}
+
+/// The code of each function besides the stores: the files its handler runs (their calls
+/// into `AssetStore` and `ObjectStore` are where the derivation starts), and its own module,
+/// where its S3 events come from. `local/` is the embedded backend, never run on AWS.
+fn function_code(handler: &str) -> (Vec<PathBuf>, PathBuf) {
+    let src = repo_root().join("server/src");
+    let events = src.join("notifications.rs");
+    let reconcile = src.join("reconcile.rs");
+    match handler {
+        // S3 notifications, through the event handler.
+        "s3-events" => (vec![events.clone()], events),
+        // The bucket's listing and the records (storage::inventory), then each repair
+        // through the same event handler.
+        "reconcile" => (vec![reconcile.clone(), events], reconcile),
+        // Everything else: pages, API, server functions, fair use, sign-in.
+        "web" => {
+            let files: Vec<PathBuf> = rust_files(&src)
+                .into_iter()
+                .filter(|f| {
+                    let rel = f.strip_prefix(&src).unwrap();
+                    !rel.starts_with("storage")
+                        && !rel.starts_with("local")
+                        && *f != src.join("objects.rs")
+                        && *f != events
+                        && *f != reconcile
+                })
+                .collect();
+            (files, src.join("service.rs"))
+        }
+        other => panic!(
+            "a function with Handler {other}: say in function_code which code it runs, so that \
+             its IAM actions can be derived"
+        ),
+    }
+}
+
+/// Whether a function's S3 calls can name an object version: its events carry S3's
+/// `versionId` unless its own module builds every event with `version_id: None` and asks
+/// the object store about no version itself (`head(.., None)`).
+fn names_versions(own: &str) -> bool {
+    let events = own
+        .match_indices("version_id:")
+        .any(|(i, _)| !own[i + "version_id:".len()..].starts_with("None"));
+    let direct = [".objects.head(", ".objects.delete("].iter().any(|call| {
+        own.match_indices(call).any(|(i, _)| {
+            let args = &own[i + call.len()..];
+            let mut depth = 1;
+            let end = args
+                .char_indices()
+                .find(|&(_, c)| {
+                    depth += match c {
+                        '(' => 1,
+                        ')' => -1,
+                        _ => 0,
+                    };
+                    depth == 0
+                })
+                .map_or(args.len(), |(at, _)| at);
+            !args[..end].ends_with(",None")
+        })
+    });
+    events || direct
 }
 
 /// Every storage module but `schema`: the table's set-up (create, describe, update, the
 /// one-time Scan) lives there by design and runs only for the embedded backend.
-fn storage_code() -> String {
+fn storage_files() -> Vec<PathBuf> {
     let dir = repo_root().join("server/src/storage");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -596,95 +849,136 @@ fn storage_code() -> String {
     files.sort();
     assert!(files.len() >= 5, "{files:?}");
     files
+}
+
+/// The text of these files, their unit tests left out.
+fn code_of(files: &[PathBuf]) -> String {
+    files
         .iter()
-        .map(|f| std::fs::read_to_string(f).unwrap())
+        .map(|f| without_tests(&std::fs::read_to_string(f).unwrap()).to_string())
         .collect::<Vec<_>>()
         .join("\n")
 }
 
-/// The IAM actions the store and object store need, from the calls they make.
-fn actions_the_code_needs() -> BTreeSet<String> {
-    let mut needed = BTreeSet::new();
-    let (ops, code) = calls(&storage_code(), "db", None);
-    for op in ops {
-        match op.as_str() {
-            "get_item" => drop(needed.insert("dynamodb:GetItem".into())),
-            "batch_get_item" => drop(needed.insert("dynamodb:BatchGetItem".into())),
-            "put_item" => drop(needed.insert("dynamodb:PutItem".into())),
-            "update_item" => drop(needed.insert("dynamodb:UpdateItem".into())),
-            "delete_item" => drop(needed.insert("dynamodb:DeleteItem".into())),
-            "query" => drop(needed.insert("dynamodb:Query".into())),
-            // A transaction needs the actions of the items it writes.
-            "transact_write_items" => {
-                for (builder, action) in [
-                    ("Put::builder()", "dynamodb:PutItem"),
-                    ("Update::builder()", "dynamodb:UpdateItem"),
-                    ("Delete::builder()", "dynamodb:DeleteItem"),
-                    ("ConditionCheck::builder()", "dynamodb:ConditionCheckItem"),
-                ] {
-                    if code.contains(builder) {
-                        needed.insert(action.into());
+fn storage_code() -> String {
+    code_of(&storage_files())
+}
+
+/// The IAM actions the function with this handler needs, each with the `AssetStore` and
+/// `ObjectStore` methods its code calls that need it: the DynamoDB and S3 operations in those
+/// methods and in everything they call in turn (storage without `schema`, objects.rs without
+/// the embedded-only `ensure_bucket`).
+fn actions_needed_by(handler: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let (files, own) = function_code(handler);
+    let code = squash(&code_of(&files));
+    let own = squash(&code_of(&[own]));
+    let versions = names_versions(&own);
+    let mut needed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut need = |action: &str, by: &str| {
+        needed
+            .entry(action.to_string())
+            .or_default()
+            .insert(by.to_string());
+    };
+
+    let storage = functions_in(&storage_code());
+    for root in methods_called_on(&code, "store") {
+        for f in reachable(&BTreeSet::from([root.clone()]), &storage, "AssetStore") {
+            let body = squash(&storage[&f].join("\n"));
+            for op in sdk_calls(&body, "db") {
+                match op.as_str() {
+                    "get_item" => need("dynamodb:GetItem", &root),
+                    "batch_get_item" => need("dynamodb:BatchGetItem", &root),
+                    "put_item" => need("dynamodb:PutItem", &root),
+                    "update_item" => need("dynamodb:UpdateItem", &root),
+                    "delete_item" => need("dynamodb:DeleteItem", &root),
+                    "query" => need("dynamodb:Query", &root),
+                    // A transaction needs the actions of the items it writes, wherever
+                    // among the functions it calls they are built.
+                    "transact_write_items" => {
+                        let built: String = reachable(&BTreeSet::from([f.clone()]), &storage, "")
+                            .iter()
+                            .flat_map(|g| storage[g].iter().map(|b| squash(b)))
+                            .collect();
+                        for (builder, action) in [
+                            ("Put::builder()", "dynamodb:PutItem"),
+                            ("Update::builder()", "dynamodb:UpdateItem"),
+                            ("Delete::builder()", "dynamodb:DeleteItem"),
+                            ("ConditionCheck::builder()", "dynamodb:ConditionCheckItem"),
+                        ] {
+                            if built.contains(builder) {
+                                need(action, &root);
+                            }
+                        }
                     }
+                    other => panic!(
+                        "server/src/storage calls DynamoDB `{other}` outside schema.rs: add its \
+                         IAM action here and to infra/template.yaml (or move table set-up to \
+                         schema.rs)"
+                    ),
                 }
             }
-            other => panic!(
-                "server/src/storage calls DynamoDB `{other}` outside schema.rs: add its IAM \
-                 action here and to infra/template.yaml (or move table set-up to schema.rs)"
-            ),
         }
     }
+
     let objects = std::fs::read_to_string(repo_root().join("server/src/objects.rs")).unwrap();
-    for op in calls(&objects, "s3", Some("ensure_bucket")).0 {
-        let action = match op.as_str() {
-            "put_object"
-            | "upload_part"
-            | "create_multipart_upload"
-            | "complete_multipart_upload" => "s3:PutObject",
-            "get_object" => "s3:GetObject",
-            "abort_multipart_upload" => "s3:AbortMultipartUpload",
-            "list_parts" => "s3:ListMultipartUploadParts",
-            // Both name a version when the event does (versioned bucket).
-            "head_object" => {
-                needed.insert("s3:GetObjectVersion".into());
-                "s3:GetObject"
+    let objects = functions_in(without_tests(&objects));
+    let mut object_roots = methods_called_on(&code, "objects");
+    object_roots.remove("ensure_bucket"); // the embedded backend's; the template owns the bucket
+    for root in object_roots {
+        for f in reachable(&BTreeSet::from([root.clone()]), &objects, "ObjectStore") {
+            let body = squash(&objects[&f].join("\n"));
+            for op in sdk_calls(&body, "s3") {
+                let action = match op.as_str() {
+                    "put_object"
+                    | "upload_part"
+                    | "create_multipart_upload"
+                    | "complete_multipart_upload" => "s3:PutObject",
+                    "get_object" => "s3:GetObject",
+                    "abort_multipart_upload" => "s3:AbortMultipartUpload",
+                    "list_parts" => "s3:ListMultipartUploadParts",
+                    "list_objects_v2" => "s3:ListBucket",
+                    // Both name a version when the event does (versioned bucket).
+                    "head_object" => {
+                        if versions {
+                            need("s3:GetObjectVersion", &root);
+                        }
+                        "s3:GetObject"
+                    }
+                    "delete_object" => {
+                        if versions {
+                            need("s3:DeleteObjectVersion", &root);
+                        }
+                        "s3:DeleteObject"
+                    }
+                    other => panic!(
+                        "objects.rs calls S3 `{other}` outside ensure_bucket: add its IAM \
+                         action here and to infra/template.yaml"
+                    ),
+                };
+                need(action, &root);
             }
-            "delete_object" => {
-                needed.insert("s3:DeleteObjectVersion".into());
-                "s3:DeleteObject"
-            }
-            other => panic!(
-                "objects.rs calls S3 `{other}` outside ensure_bucket: add its IAM action here \
-                 and to infra/template.yaml"
-            ),
-        };
-        needed.insert(action.into());
+        }
     }
     needed
 }
 
-/// Actions granted by the functions' inline policies (every statement Allow).
-fn granted_actions(t: &Value) -> BTreeSet<String> {
+/// Actions granted by one function's inline policies (every statement Allow).
+fn granted_actions(id: &str, f: &Value) -> BTreeSet<String> {
     let mut granted = BTreeSet::new();
-    for (id, f) in resources_of(t, "AWS::Serverless::Function") {
-        for policy in f["Properties"]["Policies"]
+    for policy in f["Properties"]["Policies"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+    {
+        let statements = policy["Statement"]
             .as_sequence()
-            .into_iter()
-            .flatten()
-        {
-            let statements = policy["Statement"]
-                .as_sequence()
-                .unwrap_or_else(|| panic!("{id}: only inline policy documents are expected"));
-            for s in statements {
-                assert_eq!(s["Effect"].as_str(), Some("Allow"), "{id}");
-                let actions = match &s["Action"] {
-                    Value::String(a) => vec![a.clone()],
-                    Value::Sequence(a) => a.iter().map(|a| str_of(a, "Action").into()).collect(),
-                    other => panic!("{id}: Action {other:?}"),
-                };
-                for a in actions {
-                    assert!(!a.contains('*'), "{id}: wildcard action {a}");
-                    granted.insert(a);
-                }
+            .unwrap_or_else(|| panic!("{id}: only inline policy documents are expected"));
+        for s in statements {
+            assert_eq!(s["Effect"].as_str(), Some("Allow"), "{id}");
+            for a in actions_of(s) {
+                assert!(!a.contains('*'), "{id}: wildcard action {a}");
+                granted.insert(a.to_string());
             }
         }
     }
@@ -693,16 +987,98 @@ fn granted_actions(t: &Value) -> BTreeSet<String> {
 
 #[test]
 fn iam_grants_exactly_what_the_code_calls() {
-    let needed = actions_the_code_needs();
-    assert!(needed.contains("dynamodb:GetItem") && needed.contains("s3:PutObject"));
-    let granted = granted_actions(&template());
-    let missing: Vec<_> = needed.difference(&granted).collect();
-    let extra: Vec<_> = granted.difference(&needed).collect();
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "infra/template.yaml's IAM has drifted from the code: missing {missing:?}, \
-         granted but never called {extra:?}"
+    let t = template();
+    let mut handlers = BTreeSet::new();
+    for (id, f) in resources_of(&t, "AWS::Serverless::Function") {
+        let handler = str_of(&f["Properties"]["Handler"], "Handler");
+        handlers.insert(handler);
+        let needed = actions_needed_by(handler);
+        let granted = granted_actions(id, f);
+        let missing: Vec<_> = needed
+            .iter()
+            .filter(|(a, _)| !granted.contains(*a))
+            .map(|(a, by)| format!("{a} (for {by:?})"))
+            .collect();
+        let extra: Vec<_> = granted
+            .iter()
+            .filter(|a| !needed.contains_key(*a))
+            .collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "infra/template.yaml's IAM for {id} (Handler {handler}) has drifted from its code: \
+             missing {missing:?}, granted but never called {extra:?}"
+        );
+    }
+    assert_eq!(
+        handlers,
+        BTreeSet::from(["reconcile", "s3-events", "web"]),
+        "each function's IAM is derived from its code"
     );
+
+    // The derivation sees the calls each function is known to make.
+    let by = |handler: &str, action: &str| -> BTreeSet<String> {
+        actions_needed_by(handler)
+            .remove(action)
+            .unwrap_or_default()
+    };
+    // The web function: its uploads, and the fair-use counter (storage/quota.rs).
+    assert!(by("web", "s3:PutObject").contains("presign_put"));
+    assert!(by("web", "dynamodb:UpdateItem").contains("count_request"));
+    // The S3-event function: what an arrived upload is stored as, and its deletion, of the
+    // version the event names.
+    assert!(by("s3-events", "s3:GetObjectVersion").contains("head"));
+    assert!(by("s3-events", "s3:DeleteObjectVersion").contains("delete"));
+    // Reconcile: the bucket's listing, the records (storage/inventory.rs), and the repairs
+    // through the event handler.
+    assert!(by("reconcile", "s3:ListBucket").contains("list_all"));
+    assert!(by("reconcile", "dynamodb:Query").contains("recorded_objects"));
+    assert!(by("reconcile", "dynamodb:BatchGetItem").contains("apply_event"));
+    assert!(by("reconcile", "dynamodb:DeleteItem").contains("apply_event"));
+    assert!(by("reconcile", "s3:DeleteObject").contains("delete"));
+}
+
+#[test]
+fn the_code_scan_finds_definitions_and_calls() {
+    let fns = functions_in(
+        "fn items<const N: usize>(pks: [String; N]) -> u8 { self.item(\"}\") }\n\
+         fn item(x: &str) { let s = '{'; put(x) }\n\
+         fn put(x: &str) { x.other(); Other::new() }\n\
+         fn declared(x: u8);\n\
+         fn other() {}",
+    );
+    assert_eq!(
+        fns.keys().collect::<Vec<_>>(),
+        ["item", "items", "other", "put"]
+    );
+    assert_eq!(
+        reachable(&BTreeSet::from(["items".into()]), &fns, ""),
+        BTreeSet::from(["item".into(), "items".into(), "put".into()])
+    );
+    assert_eq!(
+        squash("return\n  put(self\n  .db\n  .get_item()"),
+        "return put(self.db.get_item()"
+    );
+    assert_eq!(
+        sdk_calls(
+            "self.s3.list_objects_v2().bucket(b)self.s3.head_object()",
+            "s3"
+        ),
+        BTreeSet::from(["head_object".into(), "list_objects_v2".into()])
+    );
+    assert_eq!(
+        methods_called_on(
+            "self.store.get(a)s.store().list(b)my_store.x(c)x.store.clone()store.ensure(",
+            "store"
+        ),
+        BTreeSet::from(["get".into(), "list".into()])
+    );
+    assert!(names_versions("version_id:r.s3.version_id"));
+    assert!(names_versions(
+        "version_id:None,self.objects.head(&b,key,ev.v)"
+    ));
+    assert!(!names_versions(
+        "version_id:None,self.objects.head(&b,f(key),None)"
+    ));
 }
 
 /// Every statement of a function's inline policies.
@@ -745,52 +1121,58 @@ fn s3_object_permissions_reach_only_the_uploads_prefix() {
 
     let t = template();
     let (bucket, _) = the_resource(&t, "AWS::S3::Bucket");
-    let want = format!("${{{bucket}.Arn}}/{UPLOADS_PREFIX}*");
+    let objects = format!("${{{bucket}.Arn}}/{UPLOADS_PREFIX}*");
     // The S3-event function names the bucket by its name (see BUCKET_NAME above).
-    let by_name = format!(
+    let objects_by_name = format!(
         "arn:${{AWS::Partition}}:s3:::{}/{UPLOADS_PREFIX}*",
         bucket_name(&t)
     );
+    let bucket_arn = format!("{bucket}.Arn");
     let mut web_grants = 0;
     for (id, f) in resources_of(&t, "AWS::Serverless::Function") {
         let handler = str_of(&f["Properties"]["Handler"], "Handler");
         for s in statements(f) {
-            if !actions_of(s).iter().any(|a| a.starts_with("s3:")) {
+            let actions = actions_of(s);
+            if !actions.iter().any(|a| a.starts_with("s3:")) {
                 continue;
             }
-            // The S3-event function only reads and deletes arrived objects.
-            let want = match handler {
-                "web" => &want,
-                _ => {
-                    assert!(
-                        actions_of(s).iter().all(|a| [
-                            "s3:GetObject",
-                            "s3:GetObjectVersion",
-                            "s3:DeleteObject",
-                            "s3:DeleteObjectVersion"
-                        ]
-                        .contains(a)),
-                        "{id} is granted S3 actions {:?}",
-                        actions_of(s)
-                    );
-                    &by_name
-                }
-            };
             assert!(
-                actions_of(s).iter().all(|a| a.starts_with("s3:")),
-                "{id}: keep S3 actions in statements of their own: {:?}",
-                actions_of(s)
+                actions.iter().all(|a| a.starts_with("s3:")),
+                "{id}: keep S3 actions in statements of their own: {actions:?}"
             );
             let resources: Vec<&Value> = match &s["Resource"] {
                 Value::Sequence(r) => r.iter().collect(),
                 r => vec![r],
             };
+            // Listing is on the bucket itself, alone in its statement (object actions on the
+            // bucket's ARN would be meaningless, and the listing is not about objects).
+            if actions.contains(&"s3:ListBucket") {
+                assert_eq!(actions, ["s3:ListBucket"], "{id}: ListBucket on its own");
+                assert_ne!(handler, "web", "{id}: the web function lists nothing");
+                for r in resources {
+                    assert_eq!(
+                        get_att(r),
+                        Some(bucket_arn.as_str()),
+                        "{id}: s3:ListBucket on {r:?}, expected !GetAtt {bucket_arn}"
+                    );
+                }
+                continue;
+            }
+            // Only the web function writes objects (by the URLs it signs); the others read,
+            // delete, or abort what was uploaded.
+            assert!(
+                handler == "web" || !actions.contains(&"s3:PutObject"),
+                "{id} is granted s3:PutObject"
+            );
+            let want = match handler {
+                "s3-events" => &objects_by_name,
+                _ => &objects,
+            };
             for r in resources {
                 assert_eq!(
                     sub_text(r),
                     Some(want.as_str()),
-                    "{id}: S3 object actions {:?} on {r:?}, expected only !Sub {want}",
-                    actions_of(s)
+                    "{id}: S3 object actions {actions:?} on {r:?}, expected only !Sub {want}"
                 );
             }
             web_grants += usize::from(handler == "web");
@@ -1245,6 +1627,80 @@ fn failed_s3_events_are_parked_in_a_queue_after_bounded_retries() {
     );
 }
 
+#[test]
+fn reconcile_runs_daily_on_a_schedule_an_empty_parameter_disables() {
+    let t = template();
+    let (id, f) = function_with_handler(&t, "reconcile");
+    let p = &f["Properties"];
+    // Lambda's longest: a run lists the whole bucket and reads every record.
+    assert_eq!(p["Timeout"].as_u64(), Some(900), "{id}: Timeout");
+    // The same artifact as the other functions (the Globals').
+    for own in ["CodeUri", "Runtime", "Architectures"] {
+        assert!(p[own].is_null(), "{id} sets its own {own}");
+    }
+
+    let events: Vec<&Value> = p["Events"]
+        .as_mapping()
+        .unwrap_or_else(|| panic!("{id}: Events"))
+        .values()
+        .collect();
+    assert_eq!(events.len(), 1, "{id}: one event, its schedule");
+    assert_eq!(
+        events[0]["Type"].as_str(),
+        Some("ScheduleV2"),
+        "{id}: an EventBridge Scheduler schedule (SAM's ScheduleV2)"
+    );
+    let s = &events[0]["Properties"];
+    let at = |overrides: &[(&str, &str)]| {
+        let params = parameters(&t, overrides);
+        let state = match &s["State"] {
+            Value::Null => "ENABLED".to_string(),
+            state => resolve(&t, state, &params),
+        };
+        (resolve(&t, &s["ScheduleExpression"], &params), state)
+    };
+    assert_eq!(
+        at(&[]),
+        ("rate(1 day)".to_string(), "ENABLED".to_string()),
+        "{id}: daily by default"
+    );
+    assert_eq!(
+        at(&[("ReconcileSchedule", "cron(0 3 * * ? *)")]),
+        ("cron(0 3 * * ? *)".to_string(), "ENABLED".to_string()),
+        "{id}: ReconcileSchedule"
+    );
+    let (expression, state) = at(&[("ReconcileSchedule", "")]);
+    assert_eq!(state, "DISABLED", "{id}: an empty ReconcileSchedule");
+    assert!(
+        expression.starts_with("rate(") || expression.starts_with("cron("),
+        "{id}: a disabled schedule still needs a valid expression, found {expression:?}"
+    );
+    // Schedules are named in the account's default group: one per stack.
+    assert!(
+        s["OmitName"].as_bool() == Some(true)
+            || sub_text(&s["Name"]).is_some_and(|n| n.contains("${Stage}")),
+        "{id}: the schedule's Name carries the stage (or OmitName)"
+    );
+    // Lambda is invoked with a JSON object (the handler takes any JSON; Scheduler requires
+    // well-formed JSON for a Lambda target).
+    let input = str_of(&s["Input"], "the schedule's Input");
+    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(input)
+        .unwrap_or_else(|e| panic!("{id}: the schedule's Input is a JSON object: {e}"));
+
+    // A failed run is retried by the next one, not by Lambda (twice by default) or by
+    // Scheduler (185 times by default).
+    let lambda_retries = p["EventInvokeConfig"]["MaximumRetryAttempts"].as_u64();
+    assert!(
+        lambda_retries.is_some_and(|n| n <= 1),
+        "{id}: EventInvokeConfig MaximumRetryAttempts 0 or 1, found {lambda_retries:?}"
+    );
+    let scheduler_retries = s["RetryPolicy"]["MaximumRetryAttempts"].as_u64();
+    assert!(
+        scheduler_retries.is_some_and(|n| n <= 1),
+        "{id}: the schedule's RetryPolicy MaximumRetryAttempts 0 or 1, found {scheduler_retries:?}"
+    );
+}
+
 /// The resources whose data is Ferry's: the table (assets), the bucket (files) and the user
 /// pool (the owners).
 const DATA_RESOURCES: [&str; 3] = [
@@ -1377,6 +1833,28 @@ fn alarm_on<'a>(
     found.into_iter().next().unwrap()
 }
 
+/// The one alarm on a function's `Errors` (`AWS/Lambda`, its `FunctionName` only).
+fn errors_alarm_of<'a>(t: &'a Value, function: &str) -> (&'a str, &'a Value) {
+    let found: Vec<(&str, &Value)> = resources_of(t, "AWS::CloudWatch::Alarm")
+        .into_iter()
+        .filter(|(_, alarm)| {
+            alarm_metrics(alarm).iter().any(|(ns, m, dims)| {
+                *ns == "AWS/Lambda"
+                    && *m == "Errors"
+                    && dims.keys().copied().collect::<Vec<_>>() == ["FunctionName"]
+                    && ref_target(dims["FunctionName"]) == Some(function)
+            })
+        })
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one alarm on {function}'s Errors, found {:?}",
+        found.iter().map(|(id, _)| id).collect::<Vec<_>>()
+    );
+    found[0]
+}
+
 /// The alarm fires when its value goes above `threshold`, judged over at most 5 minutes.
 fn fires_above(id: &str, alarm: &Value, threshold: f64) {
     let p = &alarm["Properties"];
@@ -1407,7 +1885,7 @@ fn fires_above(id: &str, alarm: &Value, threshold: f64) {
 }
 
 #[test]
-fn alarms_watch_parked_events_event_errors_and_5xx() {
+fn alarms_watch_parked_events_function_errors_and_5xx() {
     let t = template();
 
     // (a) Any parked S3 event.
@@ -1430,21 +1908,18 @@ fn alarms_watch_parked_events_event_errors_and_5xx() {
     );
     fires_above(id, alarm, 0.0);
 
-    // (b) Any failed invocation of the s3-events function.
-    let (events_fn, _) = function_with_handler(&t, "s3-events");
-    let (id, alarm, dims) = alarm_on(&t, "AWS/Lambda", "Errors");
-    assert_eq!(
-        dims.keys().copied().collect::<Vec<_>>(),
-        ["FunctionName"],
-        "{id}"
-    );
-    assert_eq!(ref_target(dims["FunctionName"]), Some(events_fn), "{id}");
-    assert_eq!(
-        alarm["Properties"]["Statistic"].as_str(),
-        Some("Sum"),
-        "{id}"
-    );
-    fires_above(id, alarm, 0.0);
+    // (b) Any failed invocation of the s3-events function (retried by Lambda), and any
+    // failed reconcile run (not retried: the next run repairs what it left).
+    for handler in ["s3-events", "reconcile"] {
+        let (function, _) = function_with_handler(&t, handler);
+        let (id, alarm) = errors_alarm_of(&t, function);
+        assert_eq!(
+            alarm["Properties"]["Statistic"].as_str(),
+            Some("Sum"),
+            "{id}"
+        );
+        fires_above(id, alarm, 0.0);
+    }
 
     // (c) The HTTP API's 5xx answers: more than 1% of its requests.
     let (api, _) = the_resource(&t, "AWS::ApiGatewayV2::Api");
