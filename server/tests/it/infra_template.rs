@@ -8,7 +8,7 @@
 //!   bucket names point at the template's own table and bucket;
 //! - each function is granted exactly the IAM actions the DynamoDB and S3 calls its code
 //!   reaches need, and object permissions reach only the `uploads/` prefix the code writes
-//!   under;
+//!   under (but for reads by the function that lists the whole bucket);
 //! - handlers, HTTP API wiring, S3 event subscriptions and the reconcile schedule are what
 //!   the binary expects;
 //! - sign-in: the web function sets every sign-in variable the code reads, from Cognito's
@@ -1100,11 +1100,14 @@ fn actions_of(statement: &Value) -> Vec<&str> {
 }
 
 /// The key prefix every object the code creates lives under (`uploads/<id>`,
-/// `uploads/<owner>/<id>/<name>`, ...): the only part of the bucket the functions may touch.
+/// `uploads/<owner>/<id>/<name>`, ...): the only part of the bucket the functions may change,
+/// and all the web function may reach (browsers use its grants through the URLs it signs).
+/// The one exception: a function that lists the whole bucket may read (HeadObject) every
+/// key, since it asks about each object it found, wherever it is.
 const UPLOADS_PREFIX: &str = "uploads/";
 
 #[test]
-fn s3_object_permissions_reach_only_the_uploads_prefix() {
+fn s3_object_permissions_stay_under_the_uploads_prefix_but_listed_reads() {
     // The code builds every object key under the prefix.
     let storage = storage_code();
     let flat: String = storage.chars().filter(|c| !c.is_whitespace()).collect();
@@ -1128,9 +1131,12 @@ fn s3_object_permissions_reach_only_the_uploads_prefix() {
         bucket_name(&t)
     );
     let bucket_arn = format!("{bucket}.Arn");
+    let every_key = format!("${{{bucket}.Arn}}/*");
     let mut web_grants = 0;
     for (id, f) in resources_of(&t, "AWS::Serverless::Function") {
         let handler = str_of(&f["Properties"]["Handler"], "Handler");
+        let lists = granted_actions(id, f).contains("s3:ListBucket");
+        let mut reads_every_key = false;
         for s in statements(f) {
             let actions = actions_of(s);
             if !actions.iter().any(|a| a.starts_with("s3:")) {
@@ -1164,6 +1170,21 @@ fn s3_object_permissions_reach_only_the_uploads_prefix() {
                 handler == "web" || !actions.contains(&"s3:PutObject"),
                 "{id} is granted s3:PutObject"
             );
+            // HeadObject of whatever the listing found, on its own.
+            if resources
+                .iter()
+                .any(|r| sub_text(r) == Some(every_key.as_str()))
+            {
+                assert!(
+                    lists && handler != "web",
+                    "{id}: object actions on every key are for a function that lists the \
+                     bucket (and signs no URL)"
+                );
+                assert_eq!(actions, ["s3:GetObject"], "{id}: only reads on every key");
+                assert_eq!(resources.len(), 1, "{id}");
+                reads_every_key = true;
+                continue;
+            }
             let want = match handler {
                 "s3-events" => &objects_by_name,
                 _ => &objects,
@@ -1177,6 +1198,12 @@ fn s3_object_permissions_reach_only_the_uploads_prefix() {
             }
             web_grants += usize::from(handler == "web");
         }
+        assert_eq!(
+            reads_every_key, lists,
+            "{id}: a function that lists the whole bucket may HeadObject each key it finds \
+             (s3:GetObject on !Sub {every_key}), or objects outside {UPLOADS_PREFIX} fail its \
+             repairs with AccessDenied"
+        );
     }
     assert!(web_grants > 0, "the web function is granted no S3 action");
 }
