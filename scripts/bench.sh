@@ -10,18 +10,20 @@
 #     256 MiB multipart), hashing and not, beside a bare XHR PUT from the same page, boto3's
 #     `upload_file` (the infra tools' virtualenv) and `curl -T` (end2end/bench/page-upload.mjs);
 #   - browse: `/assets` server-rendering latency with 100 and 100,000 assets;
+#   - reconcile: `ferry reconcile` with 100,000 objects, 1% drifted and then none
+#     (server/benches/reconcile.rs; FERRY_BENCH_OBJECTS=<n> for fewer);
 #   - first-page: a cold first visit of each page on an emulated slow link, navigation to
 #     hydrated. With FERRY_BENCH_BASELINE=<commit>, that commit is built too (a worktree in
 #     $TMPDIR/ferry-bench-baseline: outside this tree, so this tree's .cargo/config.toml does
 #     not reach it; its own target dir, slow the first time) and served beside this tree, and
 #     the visits of both take turns.
-# Usage: scripts/bench.sh [uploads lambda transfer browse first-page] (default: all of them).
+# Usage: scripts/bench.sh [uploads lambda transfer browse reconcile first-page] (default: all).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$FERRY_ROOT"
 mkdir -p target/bench
 
-ALL=(uploads lambda transfer browse first-page)
+ALL=(uploads lambda transfer browse reconcile first-page)
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=("${ALL[@]}")
 for s in "${steps[@]}"; do
@@ -81,6 +83,11 @@ if wants browse; then
   RUST_LOG="${RUST_LOG:-error}" cargo bench -p server --bench browse
 fi
 
+if wants reconcile; then
+  say "cargo bench -p server --bench reconcile (100,000 objects put first: minutes)"
+  RUST_LOG="${RUST_LOG:-error}" cargo bench -p server --bench reconcile
+fi
+
 if wants first-page; then
   say "first visit on a slow link (release ferry serve, Chromium with network throttling)"
   serve_this_tree
@@ -115,7 +122,7 @@ report=target/bench/report.md
   echo "Written by \`scripts/bench.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'), at" \
     "$(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ' with changes'), on" \
     "$(nproc) cores; figures, never pass or fail. Ratios compare runs made side by side."
-  for name in uploads lambda page-upload browse first-page; do
+  for name in uploads lambda page-upload browse reconcile first-page; do
     file="target/bench/$name.md"
     [ -f "$file" ] || continue
     echo
