@@ -11,14 +11,13 @@ use super::{
         asset_from_item, asset_item, asset_pk, epoch_secs, n, now_millis, opt_s, put, s,
         status_keys, timestamp, upload_key, Item, ObjectItem, TTL_ATTRIBUTE,
     },
-    error::TableError,
+    error::{failed_condition, TableError},
 };
 use crate::keys::CursorKey;
 use app::domain::{
     media::validate_content_type, validate_filename, Asset, AssetId, AssetStatus, Caller, Owner,
 };
 use aws_sdk_dynamodb::{
-    operation::update_item::UpdateItemError,
     types::{KeysAndAttributes, ReturnValue},
     Client,
 };
@@ -224,14 +223,7 @@ impl AssetStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(UpdateItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(())
-            }
+            Err(e) if failed_condition(&e) => Ok(()),
             Err(e) => Err(TableError::backend(e)),
         }
     }
@@ -390,14 +382,7 @@ impl AssetStore {
                 .await
             {
                 Ok(out) => return asset_from_item(&out.attributes.unwrap_or_default()),
-                Err(e)
-                    if matches!(
-                        e.as_service_error(),
-                        Some(UpdateItemError::ConditionalCheckFailedException(_))
-                    ) =>
-                {
-                    continue
-                }
+                Err(e) if failed_condition(&e) => continue,
                 Err(e) => return Err(TableError::backend(e)),
             }
         }

@@ -50,3 +50,13 @@ impl TableError {
         TableError::Backend(crate::aws::error_chain(&e))
     }
 }
+
+/// Whether a write was refused only because its condition did not hold.
+pub(super) fn failed_condition<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    e.as_service_error()
+        .and_then(aws_sdk_dynamodb::error::ProvideErrorMetadata::code)
+        == Some("ConditionalCheckFailedException")
+}

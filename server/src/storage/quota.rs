@@ -7,9 +7,8 @@
 use super::{
     assets::AssetStore,
     codec::{n, s, TTL_ATTRIBUTE},
-    error::TableError,
+    error::{failed_condition, TableError},
 };
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 
 /// One client's count in one window.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,14 +48,7 @@ impl AssetStore {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(UpdateItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(false)
-            }
+            Err(e) if failed_condition(&e) => Ok(false),
             Err(e) => Err(TableError::backend(e)),
         }
     }

@@ -6,10 +6,9 @@
 use super::{
     assets::AssetStore,
     codec::{get_s, n, opt_n, s},
-    error::TableError,
+    error::{failed_condition, TableError},
 };
 use app::domain::{AssetId, PartPlan, UploadPlan};
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 
 pub(super) fn upload_pk(id: AssetId) -> String {
     format!("UPLOAD#{id}")
@@ -37,14 +36,7 @@ impl AssetStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(PutItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Err(TableError::UploadAlreadyStarted)
-            }
+            Err(e) if failed_condition(&e) => Err(TableError::UploadAlreadyStarted),
             Err(e) => Err(TableError::backend(e)),
         }
     }
