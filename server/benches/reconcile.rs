@@ -81,7 +81,11 @@ async fn main() {
         (drift / 2, drift / 2, 0),
         "{first}"
     );
-    assert_eq!(second.recorded + second.forgotten + second.failed, 0, "{second}");
+    assert_eq!(
+        second.recorded + second.forgotten + second.failed,
+        0,
+        "{second}"
+    );
 
     let mut md = String::new();
     writeln!(

@@ -13,9 +13,9 @@ pub mod keys;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod listener;
-pub mod metrics;
 #[cfg(feature = "local")]
 pub mod local;
+pub mod metrics;
 pub mod notifications;
 pub mod objects;
 pub mod reconcile;

@@ -457,7 +457,10 @@ async fn metrics_are_embedded_metric_format_lines_in_the_functions_logs() {
     let bucket = env.bucket().to_string();
     let event = s3_notification("ObjectCreated:Put", &bucket, "other/m.bin", 3, "0A");
     assert!(matches!(events.invoke(&event).await, Outcome::Response(_)));
-    assert!(matches!(events.invoke(&event).await, Outcome::Response(_)), "a redelivery");
+    assert!(
+        matches!(events.invoke(&event).await, Outcome::Response(_)),
+        "a redelivery"
+    );
 
     let log = web.log_text();
     assert_eq!(metric_sum(&log, "web", "Requests"), 2.0, "{log}");
