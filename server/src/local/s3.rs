@@ -272,37 +272,7 @@ impl Notifying {
     /// Every object of `bucket` kept under a digest name whose key is remembered, as
     /// (stored key, key).
     async fn long_keys_listed(&self, bucket: &str) -> S3Result<Vec<(String, String)>> {
-        let mut found = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let mut input = ListObjectsV2Input::builder();
-            input
-                .set_bucket(bucket.to_string())
-                .set_prefix(Some(format!("{LONG_KEYS}/")))
-                .set_start_after(after.take());
-            let input = input
-                .build()
-                .map_err(|e| s3s::s3_error!(InternalError, "{e}"))?;
-            let out = self
-                .inner
-                .list_objects_v2(internal_request(input))
-                .await?
-                .output;
-            for stored in out
-                .contents
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|o| o.key)
-            {
-                if let Some(key) = self.names.name(bucket, &stored).await {
-                    found.push((stored.clone(), key));
-                }
-                after = Some(stored);
-            }
-            if !out.is_truncated.unwrap_or(false) || after.is_none() {
-                return Ok(found);
-            }
-        }
+        Ok(self.names.all(bucket, LONG_KEYS).await)
     }
 
     /// HeadObject of what s3s-fs keeps as `stored` (`None` if it is gone).
@@ -896,12 +866,13 @@ impl S3 for Notifying {
         objects.truncate(max_keys);
         let mut contents = Vec::with_capacity(objects.len());
         for (stored, mut obj) in objects {
-            let head = self.head_stored(&bucket, &stored).await;
-            obj.e_tag = head.as_ref().and_then(|h| h.e_tag.clone());
-            if let Some(h) = head {
-                obj.size = obj.size.or(h.content_length);
-                obj.last_modified = obj.last_modified.or(h.last_modified);
-            }
+            // Gone since it was listed (or a name left by a crash): not listed.
+            let Some(head) = self.head_stored(&bucket, &stored).await else {
+                continue;
+            };
+            obj.e_tag = head.e_tag;
+            obj.size = obj.size.or(head.content_length);
+            obj.last_modified = obj.last_modified.or(head.last_modified);
             contents.push(obj);
         }
         let out = &mut resp.output;

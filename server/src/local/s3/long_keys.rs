@@ -54,11 +54,25 @@ impl LongKeys {
         }
     }
 
-    /// The key of the object stored as `stored`, if it was remembered.
-    pub async fn name(&self, bucket: &str, stored: &str) -> Option<String> {
-        tokio::fs::read_to_string(self.path(bucket, stored)?)
-            .await
-            .ok()
+    /// Every remembered object of `bucket`, as (stored key, key), its stored key being the
+    /// digest name under `stored_dir`.
+    pub async fn all(&self, bucket: &str, stored_dir: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let Ok(mut entries) = tokio::fs::read_dir(self.dir(bucket)).await else {
+            return out;
+        };
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let Some(digest) = entry.file_name().to_str().map(str::to_string) else {
+                continue;
+            };
+            if !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+                continue; // a name being written (`.tmp`)
+            }
+            if let Ok(key) = tokio::fs::read_to_string(entry.path()).await {
+                out.push((format!("{stored_dir}/{digest}"), key));
+            }
+        }
+        out
     }
 }
 
@@ -72,14 +86,17 @@ mod tests {
         let names = LongKeys::new(dir.path());
         let stored = ".ferry-long-keys/ab12";
         let key = format!("uploads/alice/{}", "x".repeat(300));
-        assert_eq!(names.name("b", stored).await, None);
+        assert!(names.all("b", ".ferry-long-keys").await.is_empty());
         names.remember("b", &key, stored).await;
-        assert_eq!(names.name("b", stored).await, Some(key));
-        assert_eq!(names.name("other", stored).await, None);
+        assert_eq!(
+            names.all("b", ".ferry-long-keys").await,
+            vec![(stored.to_string(), key)]
+        );
+        assert!(names.all("other", ".ferry-long-keys").await.is_empty());
         names.forget("b", stored).await;
-        assert_eq!(names.name("b", stored).await, None);
+        assert!(names.all("b", ".ferry-long-keys").await.is_empty());
         // Only digest names are kept.
         names.remember("b", "k", "plain/key.txt").await;
-        assert_eq!(names.name("b", "plain/key.txt").await, None);
+        assert!(names.all("b", ".ferry-long-keys").await.is_empty());
     }
 }
