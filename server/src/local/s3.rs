@@ -374,6 +374,33 @@ impl Notifying {
     }
 }
 
+/// Every file under a bucket's directory as its key (`/`-separated, relative to it), but
+/// Ferry's own (`.ferry-…` at the top) and names that are no UTF-8.
+fn walk_bucket(dir: &Path) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut pending = vec![(dir.to_path_buf(), String::new())];
+    while let Some((path, key_prefix)) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&path) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+                continue;
+            };
+            if key_prefix.is_empty() && name.starts_with(".ferry-") {
+                continue;
+            }
+            let key = format!("{key_prefix}{name}");
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => pending.push((entry.path(), format!("{key}/"))),
+                Ok(t) if t.is_file() => keys.push(key),
+                _ => {}
+            }
+        }
+    }
+    keys
+}
+
 /// A request Ferry makes of s3s-fs itself (it was authenticated as the client's).
 fn internal_request<T>(input: T) -> S3Request<T> {
     S3Request {
@@ -816,74 +843,83 @@ impl S3 for Notifying {
         self.inner.list_objects(req).await
     }
 
-    /// s3s-fs lists the files under the bucket's directory, without ETags: objects kept under
+    /// s3s-fs lists the files under the bucket's directory, without ETags, walking the whole
+    /// directory once per page through a blocking-pool hop per file; objects kept under
     /// digest names ([`stored_key`]) appear under those, outside any prefix asked for. Here
-    /// every object is listed under its key, in key order and with its ETag, as AWS does;
-    /// Ferry's own files never appear. (With a delimiter, long keys are left out.)
+    /// (without a delimiter) the bucket is walked in one blocking task, every object is listed
+    /// under its key, in key order and with its ETag, as AWS does, and Ferry's own files never
+    /// appear. With a delimiter s3s-fs answers, Ferry's files hidden and long keys left out.
     async fn list_objects_v2(
         &self,
         req: S3Request<ListObjectsV2Input>,
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
-        let bucket = req.input.bucket.clone();
-        let delimited = req.input.delimiter.is_some();
-        let prefix = req.input.prefix.clone().unwrap_or_default();
-        let after = match (&req.input.continuation_token, &req.input.start_after) {
+        if req.input.delimiter.is_some() {
+            let mut resp = self.inner.list_objects_v2(req).await?;
+            let out = &mut resp.output;
+            // s3s-fs echoes `EncodingType: url` without encoding the keys, and boto3 then
+            // decodes them (`a+b` became `a b`): the keys are sent as they are, and said so.
+            out.encoding_type = None;
+            if let Some(contents) = out.contents.as_mut() {
+                contents.retain(|o| !o.key.as_deref().unwrap_or("").starts_with(".ferry-"));
+            }
+            if let Some(prefixes) = out.common_prefixes.as_mut() {
+                prefixes.retain(|p| !p.prefix.as_deref().unwrap_or("").starts_with(".ferry-"));
+            }
+            return Ok(resp);
+        }
+        let input = req.input;
+        let bucket = input.bucket.clone();
+        let dir = self.root.join(&bucket);
+        if !tokio::fs::try_exists(&dir).await.unwrap_or(false) {
+            return Err(s3s::s3_error!(NoSuchBucket));
+        }
+        let prefix = input.prefix.clone().unwrap_or_default();
+        let after = match (&input.continuation_token, &input.start_after) {
             (Some(a), Some(b)) => Some(a.max(b).clone()),
             (a, b) => a.clone().or(b.clone()),
         };
-        let max_keys = req.input.max_keys.unwrap_or(1000).clamp(0, 1000) as usize;
-        let mut resp = self.inner.list_objects_v2(req).await?;
-        let out = &mut resp.output;
-        // The page's end: whatever s3s-fs listed up to here, Ferry's files included.
-        let end = out.next_continuation_token.clone();
-        let truncated = out.is_truncated.unwrap_or(false);
-        let mut objects: Vec<(String, Object)> = Vec::new();
-        for obj in out.contents.take().unwrap_or_default() {
-            match obj.key.clone() {
-                Some(stored) if !stored.starts_with(".ferry-") => objects.push((stored, obj)),
-                _ => {}
-            }
-        }
-        if let Some(prefixes) = out.common_prefixes.as_mut() {
-            prefixes.retain(|p| !p.prefix.as_deref().unwrap_or("").starts_with(".ferry-"));
-        }
-        if !delimited {
-            for (stored, key) in self.long_keys_listed(&bucket).await? {
-                let in_page = key.starts_with(&prefix)
-                    && after.as_ref().is_none_or(|a| &key > a)
-                    && (!truncated || end.as_ref().is_none_or(|e| &key <= e));
-                if in_page {
-                    let obj = Object {
-                        key: Some(key),
-                        ..Default::default()
-                    };
-                    objects.push((stored, obj));
-                }
-            }
-        }
-        objects.sort_by(|a, b| a.1.key.cmp(&b.1.key));
-        let cut = objects.len() > max_keys;
-        objects.truncate(max_keys);
-        let mut contents = Vec::with_capacity(objects.len());
-        for (stored, mut obj) in objects {
+        let max_keys = input.max_keys.unwrap_or(1000).clamp(0, 1000) as usize;
+        let files = tokio::task::spawn_blocking(move || walk_bucket(&dir))
+            .await
+            .map_err(|e| s3s::s3_error!(InternalError, "{e}"))?;
+        // (stored key, key)
+        let mut keys: Vec<(String, String)> = files.into_iter().map(|k| (k.clone(), k)).collect();
+        keys.extend(self.long_keys_listed(&bucket).await?);
+        keys.retain(|(_, key)| key.starts_with(&prefix) && after.as_ref().is_none_or(|a| key > a));
+        keys.sort_by(|a, b| a.1.cmp(&b.1));
+        let cut = keys.len() > max_keys;
+        keys.truncate(max_keys);
+        let mut contents = Vec::with_capacity(keys.len());
+        for (stored, key) in keys {
             // Gone since it was listed (or a name left by a crash): not listed.
             let Some(head) = self.head_stored(&bucket, &stored).await else {
                 continue;
             };
-            obj.e_tag = head.e_tag;
-            obj.size = obj.size.or(head.content_length);
-            obj.last_modified = obj.last_modified.or(head.last_modified);
-            contents.push(obj);
+            contents.push(Object {
+                key: Some(key),
+                e_tag: head.e_tag,
+                size: head.content_length,
+                last_modified: head.last_modified,
+                ..Default::default()
+            });
         }
-        let out = &mut resp.output;
-        if cut {
-            out.is_truncated = Some(true);
-            out.next_continuation_token = contents.last().and_then(|o| o.key.clone());
-        }
-        out.key_count =
-            Some((contents.len() + out.common_prefixes.as_ref().map_or(0, Vec::len)) as i32);
-        out.contents = Some(contents);
-        Ok(resp)
+        let output = ListObjectsV2Output {
+            name: Some(bucket),
+            prefix: input.prefix,
+            max_keys: Some(max_keys as i32),
+            key_count: Some(contents.len() as i32),
+            is_truncated: Some(cut),
+            next_continuation_token: if cut {
+                contents.last().and_then(|o| o.key.clone())
+            } else {
+                None
+            },
+            continuation_token: input.continuation_token,
+            start_after: input.start_after,
+            contents: Some(contents),
+            ..Default::default()
+        };
+        Ok(S3Response::new(output))
     }
 
     async fn create_multipart_upload(
