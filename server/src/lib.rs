@@ -66,7 +66,20 @@ pub fn app(site: site::Site, services: &services::Services) -> Router {
             std::sync::Arc::new(sources),
             headers::security_headers,
         ))
+        .layer(compression())
         .layer(TraceLayer::new_for_http())
+}
+
+/// Pages, server-function and REST answers compressed as the client accepts (brotli, else
+/// gzip; `Vary: accept-encoding`). The bundle's files are served precompressed
+/// (`site::pkg_service`), and an answer that already has a `Content-Encoding` is left as it
+/// is. No page carries a secret an attacker could guess byte by byte through its compressed
+/// size (BREACH): requests that change something are checked by origin, not by a token in
+/// the page.
+fn compression() -> tower_http::compression::CompressionLayer {
+    // Only brotli and gzip are built in (tower-http's features), at its levels for dynamic
+    // content (brotli 4).
+    tower_http::compression::CompressionLayer::new()
 }
 
 /// The application without [`auth::authenticate`]: whoever serves it must insert a

@@ -472,3 +472,36 @@ async fn metrics_are_embedded_metric_format_lines_in_the_functions_logs() {
     assert_eq!(metric_sum(&log, "s3-events", "EventsStale"), 1.0, "{log}");
     assert_eq!(metric_sum(&log, "s3-events", "EventsFailed"), 0.0, "{log}");
 }
+
+#[tokio::test]
+async fn the_web_function_answers_compressed_as_base64_when_the_client_accepts_it() {
+    let env = TestApp::start().await;
+    for n in 0..20 {
+        env.uploaded(&format!("file-{n:02}.txt"), b"bytes").await;
+    }
+    let table = env.services().settings.table_name.clone();
+    let artifact = Artifact::from_env();
+    let mut web = Function::start(&env.embedded, &artifact, "web", &table).await;
+    let mut event = apigw_event("GET", "/asset", "limit=20", None);
+    event["headers"]["accept-encoding"] = json!("gzip, deflate, br");
+    let answer = web.http_event(event).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.raw["isBase64Encoded"], true, "{}", answer.raw);
+    assert_eq!(
+        answer.raw["headers"]["content-encoding"], "br",
+        "{}",
+        answer.raw
+    );
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut brotli::Decompressor::new(&answer.bytes[..], 4096),
+        &mut text,
+    )
+    .unwrap();
+    let listed: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(20));
+    // Without Accept-Encoding: plain text, as before.
+    let plain = web.http("GET", "/asset", "limit=20", None).await;
+    assert_eq!(plain.raw["isBase64Encoded"], false, "{}", plain.raw);
+    assert_eq!(plain.body["items"].as_array().map(Vec::len), Some(20));
+}

@@ -11,6 +11,7 @@
 //! | `ownership` | every asset is its owner's: 404 to others on every route, per-owner listings and cursors, administrators see all |
 //! | `bad_input` | every kind of bad input is a 4xx with a JSON message, table-driven, snapshotted |
 //! | `shell` | pages and static files: server-rendered, complete without JavaScript |
+//! | `compression` | answers compressed as the client accepts (brotli, gzip, none), reading the same |
 //! | `headers` | the security headers on every response; every inline script carries the policy's nonce |
 //! | `storage` | the asset table's contract against the embedded DynamoDB and S3 |
 //! | `embedded_s3` | the embedded S3 checks checksums as AWS does: a mismatch is `BadDigest` and changes nothing; parts keep theirs and completion combines them |
@@ -30,6 +31,7 @@ mod api;
 mod architecture;
 mod auth;
 mod bad_input;
+mod compression;
 mod config;
 mod crash;
 mod embedded_s3;
