@@ -12,9 +12,15 @@ use leptos::prelude::*;
 pub fn error_page(e: &FerryError) -> impl IntoView {
     let status = e.status();
     set_response_status(status);
+    let heading = if status == http::StatusCode::NOT_FOUND {
+        "Not found"
+    } else {
+        "Something went wrong"
+    };
     view! {
+        <leptos_meta::Title text=heading />
         <section class="panel panel-error" role="alert">
-            <h1>{if status == http::StatusCode::NOT_FOUND { "Not found" } else { "Something went wrong" }}</h1>
+            <h1>{heading}</h1>
             <p>{e.to_string()}</p>
             <p>
                 <a href="/assets">"Back to all assets"</a>

@@ -1,50 +1,14 @@
-import { test, expect, hydrated, allowConsoleErrors } from './fixtures';
-import { APIRequestContext, Page } from '@playwright/test';
-
-/** The headers an upload ticket says to send (its URL is signed with them); the length is
- * set by the request itself. */
-function told(ticket: { headers: Record<string, string> }): Record<string, string> {
-  return Object.fromEntries(Object.entries(ticket.headers).filter(([k]) => k !== 'content-length'));
-}
+import { test, expect, hydrated, allowConsoleErrors, seed, told } from './fixtures';
+import type { Status } from './fixtures';
+import { Page } from '@playwright/test';
 
 /**
  * The browse and detail pages against the real server. Tests run in parallel against one
  * server, so each works inside its own file-name prefix (the search box scopes the view).
  */
 
-type Status = 'CREATED' | 'RECEIVED' | 'UPLOADED' | 'DELETED';
-
 function uniquePrefix(label: string): string {
   return `${label}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}-`;
-}
-
-/** Creates an asset through the REST API and brings it to `status` the way clients do. */
-async function seed(
-  request: APIRequestContext,
-  name: string,
-  status: Status,
-  body: string | Buffer = `contents of ${name}`,
-  type = 'text/plain',
-): Promise<string> {
-  const created = await request.post('/asset', {
-    data: { filename: name, content_type: type, size: Buffer.byteLength(body) },
-  });
-  expect(created.status()).toBe(201);
-  const ticket = await created.json();
-  const id: string = ticket.id;
-  if (status === 'CREATED') return id;
-  const put = await request.put(ticket.upload_url, {
-    headers: told(ticket),
-    data: typeof body === 'string' ? Buffer.from(body) : body,
-  });
-  expect(put.status()).toBe(200);
-  // The S3 event has been recorded once the object can be downloaded.
-  await expect.poll(async () => (await request.get(`/asset/${id}`)).status()).toBe(202);
-  if (status === 'RECEIVED') return id;
-  expect((await request.put(`/asset/${id}`)).status()).toBe(202);
-  if (status === 'UPLOADED') return id;
-  expect((await request.delete(`/asset/${id}`)).status()).toBe(204);
-  return id;
 }
 
 function rowOf(page: Page, id: string) {
@@ -80,7 +44,7 @@ test('seeded assets in every state appear with the right badges, also without Ja
   await expect(rowOf(page, ids.UPLOADED).getByRole('link', { name: /^Download/ })).toBeVisible();
   await expect(rowOf(page, ids.CREATED).getByRole('link', { name: /^Download/ })).toHaveCount(0);
   await expect(rowOf(page, ids.DELETED).getByRole('button', { name: /^Restore/ })).toBeVisible();
-  await expect(rowOf(page, ids.RECEIVED).getByRole('button', { name: /^Mark .* as uploaded/ })).toBeVisible();
+  await expect(rowOf(page, ids.RECEIVED).getByRole('button', { name: /^Mark uploaded: / })).toBeVisible();
   // Sizes in human units, times relative with the exact time on hover.
   await expect(rowOf(page, ids.UPLOADED).locator('td[data-label=Size]')).toHaveText(/^\d+ B$/);
   await expect(rowOf(page, ids.UPLOADED).locator('td[data-label=Created] time')).toHaveAttribute(
@@ -341,7 +305,7 @@ test('the detail page confirms a RECEIVED upload and follows pending ones', asyn
   const id = await seed(request, `${prefix}in.txt`, 'RECEIVED');
   await page.goto(`/assets/${id}`);
   await hydrated(page);
-  await page.getByRole('button', { name: `Mark ${prefix}in.txt as uploaded` }).click();
+  await page.getByRole('button', { name: `Mark uploaded: ${prefix}in.txt` }).click();
   await expect(page.locator('.detail-head .badge')).toHaveText('UPLOADED');
   await expect(page.getByTestId('toast').filter({ hasText: 'Marked' })).toBeVisible();
 
@@ -422,7 +386,7 @@ test.describe('without JavaScript', () => {
     await expect(row.locator('.badge')).toHaveText('RECEIVED');
 
     // Each button posts its form to the server function, which redirects back to the page.
-    await row.getByRole('button', { name: `Mark ${name} as uploaded` }).click();
+    await row.getByRole('button', { name: `Mark uploaded: ${name}` }).click();
     await expect(row.locator('.badge')).toHaveText('UPLOADED');
     expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe(view);
     await row.getByRole('button', { name: `Delete ${name}` }).click();

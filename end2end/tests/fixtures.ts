@@ -1,4 +1,4 @@
-import { test as base, expect, Page } from '@playwright/test';
+import { test as base, expect, Page, APIRequestContext } from '@playwright/test';
 
 /**
  * Every test fails if the page logs a console error or throws: hydration mismatches,
@@ -73,4 +73,41 @@ export async function dropFiles(page: Page, files: Spec[]) {
 
 export function row(page: Page, name: string) {
   return page.locator(`[data-testid=upload-row][data-name="${name}"]`);
+}
+
+/** The headers an upload ticket says to send (its URL is signed with them); the length is
+ * set by the request itself. */
+export function told(ticket: { headers: Record<string, string> }): Record<string, string> {
+  return Object.fromEntries(Object.entries(ticket.headers).filter(([k]) => k !== 'content-length'));
+}
+
+export type Status = 'CREATED' | 'RECEIVED' | 'UPLOADED' | 'DELETED';
+
+/** Creates an asset through the REST API and brings it to `status` the way clients do. */
+export async function seed(
+  request: APIRequestContext,
+  name: string,
+  status: Status,
+  body: string | Buffer = `contents of ${name}`,
+  type = 'text/plain',
+): Promise<string> {
+  const created = await request.post('/asset', {
+    data: { filename: name, content_type: type, size: Buffer.byteLength(body) },
+  });
+  expect(created.status()).toBe(201);
+  const ticket = await created.json();
+  const id: string = ticket.id;
+  if (status === 'CREATED') return id;
+  const put = await request.put(ticket.upload_url, {
+    headers: told(ticket),
+    data: typeof body === 'string' ? Buffer.from(body) : body,
+  });
+  expect(put.status()).toBe(200);
+  // The S3 event has been recorded once the object can be downloaded.
+  await expect.poll(async () => (await request.get(`/asset/${id}`)).status()).toBe(202);
+  if (status === 'RECEIVED') return id;
+  expect((await request.put(`/asset/${id}`)).status()).toBe(202);
+  if (status === 'UPLOADED') return id;
+  expect((await request.delete(`/asset/${id}`)).status()).toBe(204);
+  return id;
 }

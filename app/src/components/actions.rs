@@ -116,7 +116,7 @@ fn MarkUploadedForm(asset: Asset, class: &'static str, changed: Callback<Asset>)
             <button
                 type="submit"
                 class=class
-                aria-label=format!("Mark {} as uploaded", asset.filename)
+                aria-label=format!("Mark uploaded: {}", asset.filename)
             >
                 "Mark uploaded"
             </button>

@@ -88,7 +88,7 @@ pub fn ToastRegion() -> impl IntoView {
     let toaster = Toaster::get();
     view! {
         <section class="toasts" aria-label="Notifications">
-            <ul role="status" aria-live="polite" aria-atomic="false">
+            <ul aria-live="polite" aria-atomic="false">
                 <For each=move || toaster.toasts.get() key=|t| t.id let:toast>
                     {
                         let id = toast.id;

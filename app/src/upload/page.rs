@@ -61,8 +61,9 @@ pub fn UploadPage() -> impl IntoView {
     }
 }
 
-/// Where files are dropped; also a button (Enter, Space or a click open the file picker)
-/// with buttons for the file and folder pickers inside.
+/// Where files are dropped: a labelled region (not a control itself, so the two picker
+/// buttons inside are what the keyboard reaches; a click anywhere else on it opens the file
+/// picker too).
 #[component]
 fn DropZone(uploader: Uploader, limits: Limits) -> impl IntoView {
     let dragging = RwSignal::new(false);
@@ -76,9 +77,8 @@ fn DropZone(uploader: Uploader, limits: Limits) -> impl IntoView {
         <div
             class="dropzone"
             class:dragging=move || dragging.get()
-            role="button"
-            tabindex="0"
-            aria-label="Add files: drop files or folders here, paste them, or press Enter to choose files"
+            role="region"
+            aria-labelledby="dropzone-title"
             aria-describedby="upload-limits"
             data-testid="dropzone"
             on:dragover=move |ev: leptos::ev::DragEvent| {
@@ -91,12 +91,6 @@ fn DropZone(uploader: Uploader, limits: Limits) -> impl IntoView {
                 dragging.set(false);
                 uploader.dropped(ev);
             }
-            on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                if ev.key() == "Enter" || ev.key() == " " {
-                    ev.prevent_default();
-                    platform::click("file-input");
-                }
-            }
             on:click=move |ev: leptos::ev::MouseEvent| {
                 // Clicks on the buttons inside open their own pickers.
                 if !platform::from_button(&ev) {
@@ -107,7 +101,7 @@ fn DropZone(uploader: Uploader, limits: Limits) -> impl IntoView {
             <svg class="dropzone-icon" viewBox="0 0 24 24" aria-hidden="true">
                 <path d="M12 16V4m0 0-5 5m5-5 5 5M4 16v3a1 1 0 0 0 1 1h14a1 1 0 0 0 1-1v-3" />
             </svg>
-            <p class="dropzone-title">"Drop files or folders here"</p>
+            <p id="dropzone-title" class="dropzone-title">"Drop files or folders here"</p>
             <p class="dropzone-hint">"or paste them (Ctrl/⌘+V), or"</p>
             <div class="dropzone-actions">
                 <button type="button" class="btn" on:click=move |_| platform::click("file-input")>

@@ -1,0 +1,73 @@
+import { test, expect, hydrated, seed, dropFiles, row } from './fixtures';
+import AxeBuilder from '@axe-core/playwright';
+import { Page } from '@playwright/test';
+
+/**
+ * axe-core on every page and state the other tests visit, in both colour schemes and at a
+ * desktop and a phone width: WCAG 2.0/2.1 A and AA and axe's best practices. Any violation
+ * fails the test, naming the rule and where.
+ */
+
+const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
+
+async function noViolations(page: Page, what: string) {
+  const result = await new AxeBuilder({ page }).withTags(TAGS).analyze();
+  const found = result.violations.map(
+    (v) => `${what}: ${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  );
+  expect(found, 'axe violations').toEqual([]);
+}
+
+for (const scheme of ['light', 'dark'] as const) {
+  for (const width of [1280, 390]) {
+    test(`no axe violations, ${scheme}, ${width} px wide`, async ({ page, request }) => {
+      test.setTimeout(60_000);
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.setViewportSize({ width, height: 900 });
+      const prefix = `a11y-${scheme}-${width}-${Date.now().toString(36)}-`;
+      const received = await seed(request, `${prefix}received.txt`, 'RECEIVED');
+      await seed(request, `${prefix}uploaded.txt`, 'UPLOADED');
+      await seed(request, `${prefix}created.txt`, 'CREATED');
+      await seed(request, `${prefix}deleted.txt`, 'DELETED');
+
+      // The upload page, idle, then with an upload in progress (its PUT held back).
+      await page.goto('/');
+      await hydrated(page);
+      await noViolations(page, 'upload page');
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      await page.route(/X-Amz-Signature/, async (route) => {
+        await held;
+        await route.continue();
+      });
+      await dropFiles(page, [{ name: `${prefix}progress.txt`, type: 'text/plain', text: 'in progress' }]);
+      await expect(row(page, `${prefix}progress.txt`)).toBeVisible();
+      await noViolations(page, 'upload in progress');
+      release();
+      await expect(row(page, `${prefix}progress.txt`).getByTestId('row-state')).toHaveText('Uploaded');
+      await page.unroute(/X-Amz-Signature/);
+
+      // The browse page, full, then with a toast shown (a confirmation).
+      await page.goto(`/assets?q=${encodeURIComponent(prefix)}`);
+      await hydrated(page);
+      await noViolations(page, 'browse page');
+      await page.getByRole('button', { name: `Mark uploaded: ${prefix}received.txt` }).click();
+      await expect(page.getByTestId('toast').first()).toBeVisible();
+      await noViolations(page, 'browse page with a toast');
+
+      // An asset's page, then with its delete dialog open.
+      await page.goto(`/assets/${received}`);
+      await hydrated(page);
+      await noViolations(page, 'asset page');
+      await page.getByRole('button', { name: /^Delete/ }).first().click();
+      await expect(page.getByRole('dialog')).toBeVisible();
+      await noViolations(page, 'delete dialog');
+
+      // Nothing found: an unknown page, and an asset id that is none.
+      await page.goto('/no-such-page');
+      await noViolations(page, 'unknown page');
+      await page.goto('/assets/not-an-id');
+      await noViolations(page, 'malformed asset id');
+    });
+  }
+}
