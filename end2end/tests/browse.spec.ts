@@ -226,6 +226,9 @@ test('images get a thumbnail preview', async ({ page, request }) => {
   const img = page.getByTestId('preview-image');
   await expect(img).toHaveAttribute('alt', `Preview of ${prefix}dot.png`);
   await expect.poll(() => img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth)).toBe(1);
+  // It fills the box its placeholder held (20rem high), whatever its own size: nothing
+  // below it moved when it loaded.
+  expect((await img.boundingBox())!.height).toBe(320);
 });
 
 test('delete asks first, then Undo restores the asset', async ({ page, request }) => {

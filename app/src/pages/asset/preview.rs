@@ -50,11 +50,15 @@ pub fn Preview(live: Signal<Asset>, kind: FileKind) -> impl IntoView {
             return view! { <p class="muted">{why}</p> }.into_any();
         }
         match kind {
+            // The image takes the box its placeholder held, so nothing below it moves.
             FileKind::Image => match image.get() {
-                None => loading(),
+                None => view! {
+                    <div class="preview-loading preview-box" role="status">"Loading preview…"</div>
+                }
+                .into_any(),
                 Some(Ok(url)) => view! {
                     <img
-                        class="preview-image"
+                        class="preview-image preview-box"
                         src=url
                         alt=format!("Preview of {name}")
                         data-testid="preview-image"
