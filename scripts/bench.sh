@@ -12,18 +12,21 @@
 #   - browse: `/assets` server-rendering latency with 100 and 100,000 assets;
 #   - reconcile: `ferry reconcile` with 100,000 objects, 1% drifted and then none
 #     (server/benches/reconcile.rs; FERRY_BENCH_OBJECTS=<n> for fewer);
+#   - lighthouse: Lighthouse's four scores and main metrics for each page, mobile and desktop
+#     presets, against a release `ferry serve` with 31 assets (end2end/bench/lighthouse.mjs);
 #   - first-page: a cold first visit of each page on an emulated slow link, navigation to
 #     hydrated. With FERRY_BENCH_BASELINE=<commit>, that commit is built too (a worktree in
 #     $TMPDIR/ferry-bench-baseline: outside this tree, so this tree's .cargo/config.toml does
 #     not reach it; its own target dir, slow the first time) and served beside this tree, and
 #     the visits of both take turns.
-# Usage: scripts/bench.sh [uploads lambda transfer browse reconcile first-page] (default: all).
+# Usage: scripts/bench.sh [uploads lambda transfer browse reconcile lighthouse first-page]
+# (default: all).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$FERRY_ROOT"
 mkdir -p target/bench
 
-ALL=(uploads lambda transfer browse reconcile first-page)
+ALL=(uploads lambda transfer browse reconcile lighthouse first-page)
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=("${ALL[@]}")
 for s in "${steps[@]}"; do
@@ -88,6 +91,17 @@ if wants reconcile; then
   RUST_LOG="${RUST_LOG:-error}" cargo bench -p server --bench reconcile
 fi
 
+if wants lighthouse; then
+  say "Lighthouse, mobile and desktop, on each page (release ferry serve, Chromium)"
+  # A Ferry of its own: the audit's 31 assets, not the other benchmarks'.
+  serve_this_tree
+  lh_data="$(mktemp -d)"
+  dirs+=("$lh_data")
+  lh_port="$(free_port)"
+  serve target/release/ferry "$FERRY_ROOT/target/site" "$lh_data" "$lh_port"
+  (cd end2end && node bench/lighthouse.mjs "http://127.0.0.1:$lh_port" "$FERRY_ROOT/target/bench/lighthouse.md")
+fi
+
 if wants first-page; then
   say "first visit on a slow link (release ferry serve, Chromium with network throttling)"
   serve_this_tree
@@ -122,7 +136,7 @@ report=target/bench/report.md
   echo "Written by \`scripts/bench.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'), at" \
     "$(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ' with changes'), on" \
     "$(nproc) cores; figures, never pass or fail. Ratios compare runs made side by side."
-  for name in uploads lambda page-upload browse reconcile first-page; do
+  for name in uploads lambda page-upload browse reconcile lighthouse first-page; do
     file="target/bench/$name.md"
     [ -f "$file" ] || continue
     echo
