@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Packs the built browser bundle into <site>/pkg/ under content-hashed names (safe to cache
-for a year), each with a gzip twin, and writes pkg/manifest.json naming them.
+for a year), each with a gzip twin, and writes pkg/manifest.json naming them. The JavaScript
+(the glue and the split loader) is minified with esbuild.
 
 Usage: pack-site.py <work dir> <site dir> <stylesheet>
 
@@ -21,6 +22,7 @@ import hashlib
 import json
 import pathlib
 import re
+import subprocess
 import sys
 
 
@@ -36,6 +38,24 @@ def write(pkg: pathlib.Path, name: str, data: bytes) -> str:
     # mtime=0: the same input packs to the same bytes.
     (pkg / f"{name}.gz").write_bytes(gzip.compress(data, compresslevel=9, mtime=0))
     return name
+
+
+ESBUILD = pathlib.Path("end2end/node_modules/.bin/esbuild")
+
+
+def minify(js: str) -> str:
+    """JavaScript minified by esbuild (whitespace, syntax, local names); its ES imports,
+    exports and property names stay as they are."""
+    if not ESBUILD.exists():
+        sys.exit(f"pack-site: {ESBUILD} is missing: run scripts/bootstrap.sh")
+    done = subprocess.run(
+        [str(ESBUILD), "--minify", "--format=esm", "--loader=js", "--log-level=warning"],
+        input=js,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
 
 
 def main() -> None:
@@ -54,6 +74,7 @@ def main() -> None:
     glue = (work / "bindgen" / "ferry.js").read_text()
     loader_path = work / "split" / "__wasm_split.js"
     if not loader_path.exists():
+        glue = minify(glue)
         manifest["js"] = write(pkg, f"ferry.{digest(glue.encode())}.js", glue.encode())
     else:
         loader = loader_path.read_text()
@@ -74,8 +95,8 @@ def main() -> None:
         loader, m = re.subn(r'from "\./ferry\.js"', f'from "./{js}"', loader)
         if n == 0 or m != 1:
             sys.exit(f"pack-site: {n} loader imports in the glue, {m} glue imports in the loader")
-        manifest["js"] = write(pkg, js, glue.encode())
-        manifest["split"] = write(pkg, split, loader.encode())
+        manifest["js"] = write(pkg, js, minify(glue).encode())
+        manifest["split"] = write(pkg, split, minify(loader).encode())
         prefetch = json.loads((work / "split" / "prefetch.json").read_text())
         manifest["preloads"] = {
             lazy: [stems[stem] for stem in needed] for lazy, needed in sorted(prefetch.items())
