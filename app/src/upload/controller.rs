@@ -390,16 +390,25 @@ impl Uploader {
     {
         let mut waits = 0;
         loop {
-            let answer = call().await;
-            let wait = answer.as_ref().err().and_then(paced_wait);
-            match wait {
-                Some(ms) if waits < MAX_PACED_WAITS && !abort.is_aborted() => {
-                    self.set_state(id, ItemState::Paced);
-                    platform::sleep(ms).await;
-                    waits += 1;
-                }
-                _ => return answer,
+            match call().await {
+                Err(e) if !abort.is_aborted() && self.paced(id, &e, &mut waits).await => {}
+                answer => return answer,
             }
+        }
+    }
+
+    /// If `e` is the server's `429` and fewer than [`MAX_PACED_WAITS`] waits were made
+    /// (`waits`, counted here), shows the file as [`ItemState::Paced`], waits as long as the
+    /// server said and returns `true`: ask again.
+    async fn paced(self, id: ItemId, e: &FerryError, waits: &mut u32) -> bool {
+        match paced_wait(e) {
+            Some(ms) if *waits < MAX_PACED_WAITS => {
+                self.set_state(id, ItemState::Paced);
+                platform::sleep(ms).await;
+                *waits += 1;
+                true
+            }
+            _ => false,
         }
     }
 
@@ -418,23 +427,18 @@ impl Uploader {
         loop {
             let (url, headers) = match sign().await {
                 Ok(signed) => signed,
-                Err(e) => match paced_wait(&e) {
-                    Some(ms) if paced < MAX_PACED_WAITS => {
-                        self.set_state(id, ItemState::Paced);
-                        platform::sleep(ms).await;
-                        if abort.is_aborted() {
-                            return Err(Stop::Aborted);
-                        }
-                        paced += 1;
-                        continue;
+                Err(e) if self.paced(id, &e, &mut paced).await => {
+                    if abort.is_aborted() {
+                        return Err(Stop::Aborted);
                     }
-                    _ => {
-                        return Err(Stop::Failed {
-                            message: e.to_string(),
-                            retryable: e.status().is_server_error(),
-                        })
-                    }
-                },
+                    continue;
+                }
+                Err(e) => {
+                    return Err(Stop::Failed {
+                        message: e.to_string(),
+                        retryable: e.status().is_server_error(),
+                    })
+                }
             };
             self.update(id, |i| {
                 if matches!(i.state, ItemState::RetryWaiting { .. } | ItemState::Paced) {
