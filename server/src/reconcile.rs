@@ -231,12 +231,7 @@ impl Reconciler {
     /// An abandoned upload's repair: unless its file is there after all (a `Record` of a
     /// later run then takes it), its multipart upload is aborted and its records removed.
     async fn expire(&self, upload: &AbandonedUpload) -> Result<Done, String> {
-        let there = self
-            .objects
-            .head(&upload.bucket, &upload.key, None)
-            .await
-            .map_err(|e| e.to_string())?;
-        if there.is_some() {
+        if self.exists(&upload.bucket, &upload.key).await? {
             return Ok(Done::Unchanged("its file is there"));
         }
         let multipart = self
@@ -264,36 +259,51 @@ impl Reconciler {
 
     /// Applies one repair if it is still needed (see the module docs).
     pub async fn repair(&self, repair: &Repair) -> Result<Done, String> {
-        let key = match repair {
-            Repair::Record(o) => &o.key,
-            Repair::Forget(r) => &r.key,
-            Repair::Expire(u) => return self.expire(u).await,
-        };
-        let there = self
-            .objects
-            .head(&self.bucket, key, None)
-            .await
-            .map_err(|e| e.to_string())?
-            .is_some();
-        let (kind, event_name, event_time) = match repair {
-            Repair::Record(_) if !there => return Ok(Done::Unchanged("the object is gone")),
-            Repair::Forget(_) if there => return Ok(Done::Unchanged("the object is there again")),
-            Repair::Record(o) => (
-                ObjectEventKind::Created {
+        match repair {
+            Repair::Expire(u) => self.expire(u).await,
+            Repair::Record(o) => {
+                if !self.exists(&self.bucket, &o.key).await? {
+                    return Ok(Done::Unchanged("the object is gone"));
+                }
+                let kind = ObjectEventKind::Created {
                     size: o.size,
                     etag: o.etag.trim_matches('"').to_string(),
                     facts: Default::default(),
-                },
-                "ObjectCreated:Reconciled",
-                o.last_modified,
-            ),
-            Repair::Forget(_) => (
-                ObjectEventKind::Removed,
-                "ObjectRemoved:Reconciled",
-                chrono::Utc::now(),
-            ),
-            Repair::Expire(_) => unreachable!("handled above"),
-        };
+                };
+                self.as_event(&o.key, kind, "ObjectCreated:Reconciled", o.last_modified)
+                    .await
+            }
+            Repair::Forget(r) => {
+                if self.exists(&self.bucket, &r.key).await? {
+                    return Ok(Done::Unchanged("the object is there again"));
+                }
+                let now = chrono::Utc::now();
+                self.as_event(
+                    &r.key,
+                    ObjectEventKind::Removed,
+                    "ObjectRemoved:Reconciled",
+                    now,
+                )
+                .await
+            }
+        }
+    }
+
+    /// Whether S3 holds `bucket`/`key` now (HeadObject).
+    async fn exists(&self, bucket: &str, key: &str) -> Result<bool, String> {
+        let head = self.objects.head(bucket, key, None).await;
+        Ok(head.map_err(|e| e.to_string())?.is_some())
+    }
+
+    /// Applies a fact about `key` as the S3 event that would have told it, with a sequencer
+    /// below any real one after what the table recorded, unless the table already has it.
+    async fn as_event(
+        &self,
+        key: &str,
+        kind: ObjectEventKind,
+        event_name: &str,
+        event_time: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Done, String> {
         let state = self
             .store
             .object_state(&self.bucket, key)
@@ -313,7 +323,7 @@ impl Reconciler {
         };
         let event = ObjectEvent {
             bucket: self.bucket.clone(),
-            key: key.clone(),
+            key: key.to_string(),
             kind,
             event_name: event_name.into(),
             event_time,
