@@ -269,12 +269,6 @@ impl Notifying {
         }
     }
 
-    /// Every object of `bucket` kept under a digest name whose key is remembered, as
-    /// (stored key, key).
-    async fn long_keys_listed(&self, bucket: &str) -> S3Result<Vec<(String, String)>> {
-        Ok(self.names.all(bucket, LONG_KEYS).await)
-    }
-
     /// HeadObject of what s3s-fs keeps as `stored` (`None` if it is gone).
     async fn head_stored(&self, bucket: &str, stored: &str) -> Option<HeadObjectOutput> {
         let mut input = HeadObjectInput::builder();
@@ -884,7 +878,7 @@ impl S3 for Notifying {
             .map_err(|e| s3s::s3_error!(InternalError, "{e}"))?;
         // (stored key, key)
         let mut keys: Vec<(String, String)> = files.into_iter().map(|k| (k.clone(), k)).collect();
-        keys.extend(self.long_keys_listed(&bucket).await?);
+        keys.extend(self.names.all(&bucket, LONG_KEYS).await);
         keys.retain(|(_, key)| key.starts_with(&prefix) && after.as_ref().is_none_or(|a| key > a));
         keys.sort_by(|a, b| a.1.cmp(&b.1));
         let cut = keys.len() > max_keys;
