@@ -133,7 +133,15 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
         Some(&args.data_dir),
     )?;
     let access = server::auth::Access::from_settings(&args.settings.access, &key, Some(addr))?;
-    let storage = Storage::start(&args, addr, &key).await?;
+    let backends = Backends {
+        backend: args.backend,
+        data_dir: &args.data_dir,
+        durability: args.durability,
+        listen: &args.listen,
+        origins: app_origins(addr),
+    };
+    let storage = Storage::start(&backends, args.settings.clone(), &key).await?;
+    storage.announce(&args.data_dir);
     let services = storage.services().with_access(access);
     tracing::info!(
         table = %services.settings.table_name,
@@ -171,35 +179,27 @@ async fn serve(args: ServeArgs) -> Result<(), Error> {
 /// `ferry reconcile`: each repair on a line, then the counts. Fails if any repair failed.
 async fn reconcile(args: server::config::ReconcileArgs) -> Result<(), Error> {
     use server::reconcile::{Done, Reconciler};
-    let storage = match args.backend {
-        Backend::Aws => Storage::Aws(Box::new(
-            Services::from_env(args.settings, &ServerKey::ephemeral()).await,
-        )),
-        #[cfg(feature = "local")]
+    // The embedded store's key is the data dir's; against AWS none is needed (no cursors or
+    // cookies are handed out).
+    let key = match args.backend {
+        Backend::Aws => ServerKey::ephemeral(),
         Backend::Embedded => {
             server::data_dir::make_private(&args.data_dir)
                 .map_err(|e| format!("cannot open data dir {}: {e}", args.data_dir.display()))?;
-            let key = ServerKey::load(
+            ServerKey::load(
                 args.settings.access.cookie_key.as_deref(),
                 Some(&args.data_dir),
-            )?;
-            Storage::Embedded(Box::new(
-                server::services::Embedded::start_with(
-                    &args.data_dir,
-                    args.settings,
-                    &[],
-                    &Default::default(),
-                    args.durability,
-                    &key,
-                )
-                .await?,
-            ))
-        }
-        #[cfg(not(feature = "local"))]
-        Backend::Embedded => {
-            return Err("this build has no embedded backends: use --backend aws".into())
+            )?
         }
     };
+    let backends = Backends {
+        backend: args.backend,
+        data_dir: &args.data_dir,
+        durability: args.durability,
+        listen: &Default::default(),
+        origins: vec![],
+    };
+    let storage = Storage::start(&backends, args.settings, &key).await?;
     let reconciler = Reconciler::new(&storage.services());
     let counts = reconciler
         .run(args.dry_run, |repair, done| match done {
@@ -228,44 +228,62 @@ enum Storage {
     Aws(Box<Services>),
 }
 
+/// Where storage is, and (embedded) how its endpoints serve.
+#[cfg_attr(not(feature = "local"), allow(dead_code))] // all but `backend`: the embedded's
+struct Backends<'a> {
+    backend: Backend,
+    data_dir: &'a std::path::Path,
+    durability: server::config::Durability,
+    listen: &'a server::config::ListenLimits,
+    /// Origins the embedded S3 takes browser uploads from.
+    origins: Vec<String>,
+}
+
 impl Storage {
     async fn start(
-        args: &ServeArgs,
-        addr: std::net::SocketAddr,
+        at: &Backends<'_>,
+        settings: server::config::Settings,
         key: &ServerKey,
     ) -> Result<Storage, Error> {
-        let settings = args.settings.clone();
-        match args.backend {
+        match at.backend {
             Backend::Aws => Ok(Storage::Aws(Box::new(
                 Services::from_env(settings, key).await,
             ))),
             #[cfg(feature = "local")]
             Backend::Embedded => {
-                let origins = app_origins(addr);
                 let embedded = server::services::Embedded::start_with(
-                    &args.data_dir,
+                    at.data_dir,
                     settings,
-                    &origins,
-                    &args.listen,
-                    args.durability,
+                    &at.origins,
+                    at.listen,
+                    at.durability,
                     key,
                 )
                 .await?;
-                tracing::info!(
-                    dynamodb = %embedded.dynamodb_endpoint,
-                    s3 = %embedded.s3_endpoint,
-                    access_key = %embedded.credentials.access_key,
-                    "embedded backends up (secret key in {}/credentials.json)",
-                    args.data_dir.display()
-                );
                 Ok(Storage::Embedded(Box::new(embedded)))
             }
             #[cfg(not(feature = "local"))]
             Backend::Embedded => {
-                let _ = (addr, key);
+                let _ = (at, settings, key);
                 Err("this build has no embedded backends: use --backend aws".into())
             }
         }
+    }
+
+    /// Logs where the embedded backends answer (`ferry serve`).
+    fn announce(&self, data_dir: &std::path::Path) {
+        #[cfg(feature = "local")]
+        if let Storage::Embedded(embedded) = self {
+            tracing::info!(
+                dynamodb = %embedded.dynamodb_endpoint,
+                s3 = %embedded.s3_endpoint,
+                access_key = %embedded.credentials.access_key,
+                "embedded backends up (secret key in {}/credentials.json)",
+                data_dir.display()
+            );
+        }
+        #[cfg(not(feature = "local"))]
+        let _ = (self, data_dir);
     }
 
     fn services(&self) -> Services {
@@ -296,7 +314,6 @@ impl Storage {
 
 /// Origins the embedded S3 accepts browser uploads from: the app's own address, and its
 /// `localhost` spelling when bound to loopback.
-#[cfg(feature = "local")]
 fn app_origins(addr: std::net::SocketAddr) -> Vec<String> {
     let mut origins = vec![format!("http://{addr}")];
     if addr.ip().is_loopback() {
