@@ -51,6 +51,21 @@ const ferryEnv = {
   FERRY_MAX_UPLOAD_BYTES: String(120 * 1024 * 1024),
 };
 
+/** A `ferry serve` on `port` with its own data dir, ready once `url` answers. */
+function ferryServe(port: number, dir: string, url: string, env: Record<string, string> = {}) {
+  return {
+    command: `${ferry} serve`,
+    cwd: repoRoot,
+    url,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe' as const,
+    stderr: 'pipe' as const,
+    gracefulShutdown: { signal: 'SIGTERM' as const, timeout: 5_000 },
+    env: { ...ferryEnv, FERRY_ADDR: `127.0.0.1:${port}`, FERRY_DATA_DIR: dir, ...env },
+  };
+}
+
 export default defineConfig({
   testDir: './tests',
   timeout: 30_000,
@@ -76,21 +91,7 @@ export default defineConfig({
   ],
   // Started in this order (the issuer before the Ferry that uses it), stopped after the run.
   webServer: [
-    {
-      command: `${ferry} serve`,
-      cwd: repoRoot,
-      url: `${baseURL}/`,
-      reuseExistingServer: false,
-      timeout: 60_000,
-      stdout: 'pipe',
-      stderr: 'pipe',
-      gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
-      env: {
-        ...ferryEnv,
-        FERRY_ADDR: `127.0.0.1:${port}`,
-        FERRY_DATA_DIR: dataDir,
-      },
-    },
+    ferryServe(port, dataDir, `${baseURL}/`),
     {
       command: 'node oidc/provider.mjs',
       cwd: __dirname,
@@ -102,42 +103,16 @@ export default defineConfig({
       gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
       env: { OIDC_PORT: String(oidcPort), FERRY_E2E_AUTH_URL: authURL },
     },
-    {
-      command: `${ferry} serve`,
-      cwd: repoRoot,
-      // Any answer will do (with sign-in, pages redirect and the API answers 401).
-      url: `${authURL}/favicon.ico`,
-      reuseExistingServer: false,
-      timeout: 60_000,
-      stdout: 'pipe',
-      stderr: 'pipe',
-      gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
-      env: {
-        ...ferryEnv,
-        FERRY_ADDR: `127.0.0.1:${authPort}`,
-        FERRY_DATA_DIR: authDataDir,
-        FERRY_AUTH: 'oidc',
-        FERRY_OIDC_ISSUER: issuer,
-        FERRY_OIDC_CLIENT_ID: 'ferry-e2e',
-        FERRY_OIDC_CLIENT_SECRET: 'ferry-e2e-secret',
-        FERRY_PUBLIC_URL: authURL,
-      },
-    },
-    {
-      command: `${ferry} serve`,
-      cwd: repoRoot,
-      url: `${limitedURL}/`,
-      reuseExistingServer: false,
-      timeout: 60_000,
-      stdout: 'pipe',
-      stderr: 'pipe',
-      gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
-      env: {
-        ...ferryEnv,
-        FERRY_ADDR: `127.0.0.1:${limitedPort}`,
-        FERRY_DATA_DIR: limitedDataDir,
-        FERRY_UPLOAD_RATE_LIMIT: String(LIMITED_UPLOADS_PER_MINUTE),
-      },
-    },
+    // Any answer will do (with sign-in, pages redirect and the API answers 401).
+    ferryServe(authPort, authDataDir, `${authURL}/favicon.ico`, {
+      FERRY_AUTH: 'oidc',
+      FERRY_OIDC_ISSUER: issuer,
+      FERRY_OIDC_CLIENT_ID: 'ferry-e2e',
+      FERRY_OIDC_CLIENT_SECRET: 'ferry-e2e-secret',
+      FERRY_PUBLIC_URL: authURL,
+    }),
+    ferryServe(limitedPort, limitedDataDir, `${limitedURL}/`, {
+      FERRY_UPLOAD_RATE_LIMIT: String(LIMITED_UPLOADS_PER_MINUTE),
+    }),
   ],
 });
