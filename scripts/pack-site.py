@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Packs the built browser bundle into <site>/pkg/ under content-hashed names (safe to cache
 for a year), each with a gzip twin, and writes pkg/manifest.json naming them. The JavaScript
-(the glue and the split loader) is minified with esbuild.
+(the glue and the split loader) and the stylesheet (which the server inlines into every page)
+are minified with esbuild.
 
 Usage: pack-site.py <work dir> <site dir> <stylesheet>
 
@@ -43,14 +44,16 @@ def write(pkg: pathlib.Path, name: str, data: bytes) -> str:
 ESBUILD = pathlib.Path("end2end/node_modules/.bin/esbuild")
 
 
-def minify(js: str) -> str:
-    """JavaScript minified by esbuild (whitespace, syntax, local names); its ES imports,
-    exports and property names stay as they are."""
+def minify(text: str, loader: str = "js") -> str:
+    """JavaScript (`loader` js) or CSS (css) minified by esbuild: whitespace, syntax, and a
+    script's local names; its ES imports, exports and property names stay as they are. No
+    target is given, so nothing is rewritten for older browsers."""
     if not ESBUILD.exists():
         sys.exit(f"pack-site: {ESBUILD} is missing: run scripts/bootstrap.sh")
+    form = ["--format=esm"] if loader == "js" else []
     done = subprocess.run(
-        [str(ESBUILD), "--minify", "--format=esm", "--loader=js", "--log-level=warning"],
-        input=js,
+        [str(ESBUILD), "--minify", *form, f"--loader={loader}", "--log-level=warning"],
+        input=text,
         capture_output=True,
         text=True,
         check=True,
@@ -63,7 +66,7 @@ def main() -> None:
     pkg = site / "pkg"
     pkg.mkdir(parents=True, exist_ok=True)
 
-    css = pathlib.Path(stylesheet).read_bytes()
+    css = minify(pathlib.Path(stylesheet).read_text(), "css").encode()
     main_wasm = (work / "ferry.wasm").read_bytes()
     manifest = {
         "css": write(pkg, f"ferry.{digest(css)}.css", css),

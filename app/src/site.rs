@@ -1,20 +1,39 @@
 //! The built browser assets (stylesheet, JS glue, WebAssembly) and the `<head>` tags that load
 //! them.
 //!
+//! A page paints from its first response, before any script: the stylesheet the server has
+//! read is inlined (no request stands between the HTML and the first paint), and the script
+//! that hydrates the page (`site/boot.js`) starts fetching the WebAssembly only once the page
+//! has been painted, all of its modules side by side. A cargo-leptos layout (the server has
+//! not read the stylesheet) links the stylesheet instead.
+//!
 //! `scripts/build-site.sh` writes content-hashed files into `<site_root>/pkg/` and a
 //! `manifest.json` naming them, so they can be cached forever. Without a manifest (e.g. a
 //! `cargo leptos build` layout) the plain `ferry.css` / `ferry.js` / `ferry.wasm` names are used.
 //!
 //! The bundle is split at the lazy routes: the manifest also names the split modules' loader
-//! and, for each lazy view, the modules it needs, which the server preloads for the route a
-//! page renders ([`preload_lazy_view`]), so hydration never waits for a module it could have
-//! fetched at once. (Leptos's own `WasmSplitManifest` mechanism misses the lazy routes of
+//! and, for each lazy view, the modules it needs, which the server names in the page for the
+//! route it renders ([`preload_lazy_view`]), so hydration never waits for a module it could
+//! have fetched at once. (Leptos's own `WasmSplitManifest` mechanism misses the lazy routes of
 //! every `SsrMode::Async` page after the first: `leptos_axum` provides its record of them
 //! only after rendering has begun.)
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
+
+/// The `<meta name>` of the tags naming the modules a page's route needs (read by `boot.js`).
+const MODULE_META: &str = "ferry-module";
+
+/// Hydrates the page once it is painted; the server puts `js` and `wasm` before it. Sent
+/// without its comment lines.
+static BOOT_SCRIPT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    include_str!("site/boot.js")
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+});
 
 /// File names (relative to `/pkg/`) of the stylesheet, the wasm-bindgen JS glue and the module.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +50,10 @@ pub struct SiteAssets {
     /// For each lazy view or function, the split modules it needs (file stems under `/pkg/`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub preloads: BTreeMap<String, Vec<String>>,
+    /// The stylesheet's text, inlined into every page when the server has read it (not part
+    /// of the manifest: the server reads the file the manifest names).
+    #[serde(skip)]
+    pub inline_css: Option<Arc<str>>,
 }
 
 impl SiteAssets {
@@ -43,37 +66,47 @@ impl SiteAssets {
             hashed: false,
             split: None,
             preloads: BTreeMap::new(),
+            inline_css: None,
         }
     }
 }
 
-/// Stylesheet plus the module preloads and the script that hydrates the page (with the
-/// response's CSP nonce).
+/// The stylesheet (inline when the server has read it) and the script that hydrates the page
+/// once it is painted, both with the response's CSP nonce.
 #[component]
 pub fn HeadAssets(assets: SiteAssets) -> impl IntoView {
-    let SiteAssets { css, js, wasm, .. } = assets;
-    let js_href = format!("/pkg/{js}");
-    let wasm_href = format!("/pkg/{wasm}");
+    let SiteAssets {
+        css,
+        js,
+        wasm,
+        inline_css,
+        ..
+    } = assets;
     let script = format!(
-        "import init, {{ hydrate }} from {js:?};\
-         init({{ module_or_path: {wasm:?} }}).then(() => hydrate());",
-        js = js_href,
-        wasm = wasm_href
+        "const js = {js:?}, wasm = {wasm:?};\n{boot}",
+        boot = BOOT_SCRIPT.as_str(),
+        js = format!("/pkg/{js}"),
+        wasm = format!("/pkg/{wasm}"),
     );
+    let style = match inline_css {
+        Some(text) => {
+            view! { <style nonce=leptos::nonce::use_nonce() inner_html=text.to_string()></style> }
+                .into_any()
+        }
+        None => view! { <link rel="stylesheet" href=format!("/pkg/{css}") /> }.into_any(),
+    };
     view! {
-        <link rel="stylesheet" href=format!("/pkg/{css}") />
-        <link rel="modulepreload" href=js_href />
-        <link rel="preload" href=wasm_href r#as="fetch" r#type="application/wasm" crossorigin="" />
+        {style}
         <script type="module" nonce=leptos::nonce::use_nonce() inner_html=script></script>
     }
 }
 
-/// Preloads the split modules of the lazy view `view` (`upload_route` for `UploadRoute`'s),
-/// and their loader, in the `<head>` of the page the server is rendering: the lazy routes
-/// call it as they are matched. In the browser it does nothing, and is compiled out: the
-/// loader fetches what a lazy route needs as it is matched.
+/// Names the split modules of the lazy view `view` (`upload_route` for `UploadRoute`'s), and
+/// their loader, in the `<head>` of the page the server is rendering, for `boot.js` to fetch
+/// with the main module: the lazy routes call it as they are matched. In the browser it does
+/// nothing, and is compiled out: the loader fetches what a lazy route needs as it is matched.
 pub fn preload_lazy_view(view: &str) {
-    use leptos_meta::Link;
+    use leptos_meta::Meta;
     if !crate::platform::RENDERS_PAGES {
         return;
     }
@@ -90,12 +123,10 @@ pub fn preload_lazy_view(view: &str) {
         .filter(|(lazy, _)| lazy.starts_with(&prefix))
         .flat_map(|(_, modules)| modules);
     // `to_html` on a `leptos_meta` tag registers it for the page's `<head>`.
-    for module in modules {
-        let href = format!("/pkg/{module}.wasm");
-        _ = view! {
-            <Link rel="preload" href as_="fetch" type_="application/wasm" crossorigin="" />
-        }
-        .to_html();
+    let hrefs = modules
+        .map(|module| format!("/pkg/{module}.wasm"))
+        .chain([format!("/pkg/{split}")]);
+    for href in hrefs {
+        _ = view! { <Meta name=MODULE_META content=href /> }.to_html();
     }
-    _ = view! { <Link rel="modulepreload" href=format!("/pkg/{split}") /> }.to_html();
 }

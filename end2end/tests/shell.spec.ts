@@ -28,6 +28,27 @@ test.describe('without JavaScript', () => {
   });
 });
 
+test('every page paints before it fetches any script or WebAssembly, then hydrates', async ({ page }) => {
+  const res = await page.request.post('/asset', { data: { filename: 'paint.txt', content_type: 'text/plain' } });
+  const id = (await res.json()).id;
+  for (const path of ['/', '/assets', `/assets/${id}`, '/no-such-page']) {
+    await page.goto(path);
+    await hydrated(page);
+    const { fcp, fetched } = await page.evaluate(() => ({
+      fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime,
+      fetched: performance
+        .getEntriesByType('resource')
+        .filter((r) => new URL(r.name).pathname.startsWith('/pkg/'))
+        .map((r) => ({ path: new URL(r.name).pathname, start: r.startTime })),
+    }));
+    expect(fcp, `${path}: painted`).toBeGreaterThan(0);
+    // The stylesheet came with the page; the bundle only after the first paint.
+    expect(fetched.filter((r) => r.path.endsWith('.css')), path).toEqual([]);
+    expect(fetched.some((r) => r.path.endsWith('.wasm')), path).toBe(true);
+    expect(fetched.filter((r) => r.start < fcp!), `${path}: fetched before the paint at ${fcp}`).toEqual([]);
+  }
+});
+
 test('the theme toggle works once hydrated and is remembered', async ({ page }) => {
   await page.emulateMedia({ colorScheme: 'light' });
   await page.goto('/');

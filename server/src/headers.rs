@@ -2,11 +2,12 @@
 //! the app needs, `X-Content-Type-Options: nosniff` and a `Referrer-Policy`.
 //!
 //! Inline scripts (the early theme script, the module script that hydrates the page, Leptos'
-//! serialised resources and, under `cargo leptos watch`, its reload script) are allowed by a
-//! nonce made per response: [`security_headers`] puts it into the request's extensions as a
-//! [`CspNonce`], the page renderer hands it to Leptos (`leptos::nonce::Nonce`), which writes it
-//! on every `<script>` it renders, and the response's policy names it. Nothing else runs
-//! inline: no `'unsafe-inline'`, no `'unsafe-eval'` (`'wasm-unsafe-eval'` compiles the bundle).
+//! serialised resources and, under `cargo leptos watch`, its reload script) and the inlined
+//! stylesheet are allowed by a nonce made per response: [`security_headers`] puts it into the
+//! request's extensions as a [`CspNonce`], the page renderer hands it to Leptos
+//! (`leptos::nonce::Nonce`), which writes it on every `<script>` and `<style>` it renders, and
+//! the response's policy names it. Nothing else is inline: no `'unsafe-inline'`, no
+//! `'unsafe-eval'` (`'wasm-unsafe-eval'` compiles the bundle), no `style` attributes.
 
 use axum::{
     extract::{Request, State},
@@ -51,7 +52,7 @@ pub fn content_security_policy(nonce: &str, sources: &Sources) -> String {
     [
         "default-src 'self'".to_string(),
         format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"),
-        "style-src 'self'".to_string(),
+        format!("style-src 'self' 'nonce-{nonce}'"),
         format!("img-src 'self'{s3}"),
         format!("connect-src 'self'{s3}{reload}"),
         "object-src 'none'".to_string(),
@@ -113,7 +114,7 @@ mod tests {
             content_security_policy("abc", &sources),
             "default-src 'self'; \
              script-src 'self' 'nonce-abc' 'wasm-unsafe-eval'; \
-             style-src 'self'; \
+             style-src 'self' 'nonce-abc'; \
              img-src 'self' http://127.0.0.1:9000; \
              connect-src 'self' http://127.0.0.1:9000; \
              object-src 'none'; \

@@ -3,7 +3,10 @@
 use app::SiteAssets;
 use axum::http::{header, HeaderValue};
 use leptos::prelude::LeptosOptions;
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 use tower::ServiceBuilder;
 use tower_http::{
     services::ServeDir,
@@ -37,18 +40,27 @@ pub enum SiteError {
         path: PathBuf,
         source: serde_json::Error,
     },
+    #[error("{path} cannot be inlined into a page: it is not UTF-8 or it closes a <style>")]
+    Stylesheet { path: PathBuf },
 }
 
 impl Site {
     /// Loads the site built under `site_root`. A missing manifest is not an error (the page
-    /// still renders; hydration needs the unhashed bundle files), a corrupt one is.
+    /// still renders; hydration needs the unhashed bundle files), a corrupt one is. The
+    /// stylesheet a manifest names is read, to be inlined into every page.
     pub fn load(site_root: &Path) -> Result<Site, SiteError> {
-        let manifest = site_root.join(PKG_DIR).join(MANIFEST);
+        let pkg = site_root.join(PKG_DIR);
+        let manifest = pkg.join(MANIFEST);
         let assets = match std::fs::read(&manifest) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| SiteError::Manifest {
-                path: manifest.clone(),
-                source,
-            })?,
+            Ok(bytes) => {
+                let mut assets: SiteAssets =
+                    serde_json::from_slice(&bytes).map_err(|source| SiteError::Manifest {
+                        path: manifest.clone(),
+                        source,
+                    })?;
+                assets.inline_css = Some(inline_stylesheet(&pkg.join(&assets.css))?);
+                assets
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 tracing::warn!(
                     path = %manifest.display(),
@@ -71,6 +83,22 @@ impl Site {
             .build();
         Ok(Site { options, assets })
     }
+}
+
+/// The text of the stylesheet at `path`, if it can stand inside a `<style>` element.
+fn inline_stylesheet(path: &Path) -> Result<Arc<str>, SiteError> {
+    let bytes = std::fs::read(path).map_err(|source| SiteError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let unfit = || SiteError::Stylesheet {
+        path: path.to_path_buf(),
+    };
+    let text = String::from_utf8(bytes).map_err(|_| unfit())?;
+    if text.to_ascii_lowercase().contains("</style") {
+        return Err(unfit());
+    }
+    Ok(text.into())
 }
 
 /// Serves `/pkg/*` with precompressed `.gz` variants and the right cache policy.

@@ -34,18 +34,20 @@ fn csp(r: &Reply) -> String {
         .to_string()
 }
 
-/// Every `<script …>…</script>` of a page: its attributes (as written) and its text.
-fn scripts(html: &str) -> Vec<(String, String)> {
+/// Every `<{tag} …>…</{tag}>` of a page (`script`, `style`): its attributes (as written) and
+/// its text.
+fn elements(html: &str, tag: &str) -> Vec<(String, String)> {
+    let (open, close) = (format!("<{tag}"), format!("</{tag}>"));
     let mut found = vec![];
     let mut rest = html;
-    while let Some(start) = rest.find("<script") {
-        let after = &rest[start + "<script".len()..];
-        let open_end = after.find('>').expect("a closed <script> tag");
+    while let Some(start) = rest.find(&open) {
+        let after = &rest[start + open.len()..];
+        let open_end = after.find('>').expect("a closed opening tag");
         let attributes = after[..open_end].to_string();
         let body = &after[open_end + 1..];
-        let close = body.find("</script>").expect("a </script>");
-        found.push((attributes, body[..close].to_string()));
-        rest = &body[close..];
+        let end = body.find(&close).expect("a closing tag");
+        found.push((attributes, body[..end].to_string()));
+        rest = &body[end..];
     }
     found
 }
@@ -130,7 +132,7 @@ async fn every_response_carries_the_security_headers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_inline_script_carries_the_nonce_the_policy_names() {
+async fn every_inline_script_and_style_carries_the_nonce_the_policy_names() {
     let site = hashed_site();
     let app = TestApp::start().await.serving_site(site.path());
     let id = app.uploaded("notes.txt", b"some notes").await;
@@ -165,7 +167,21 @@ async fn every_inline_script_carries_the_nonce_the_policy_names() {
         assert!(nonce.len() >= 22, "{path}: a 128-bit nonce, not {nonce}");
         assert!(nonces.insert(nonce.clone()), "{path}: a nonce used twice");
 
-        let scripts = scripts(&r.raw);
+        // The inlined stylesheet, allowed by the same nonce and nothing else inline.
+        assert_eq!(
+            directive(&csp, "style-src"),
+            ["'self'".to_string(), format!("'nonce-{nonce}'")],
+            "{path}"
+        );
+        let styles = elements(&r.raw, "style");
+        assert_eq!(styles.len(), 1, "{path}: one inlined stylesheet");
+        assert_eq!(
+            attribute(&styles[0].0, "nonce"),
+            Some(nonce.as_str()),
+            "{path}"
+        );
+
+        let scripts = elements(&r.raw, "script");
         let inline: Vec<_> = scripts
             .iter()
             .filter(|(attributes, _)| attribute(attributes, "src").is_none())

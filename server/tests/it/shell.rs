@@ -81,16 +81,21 @@ async fn upload_page_is_server_rendered_with_layout_and_hashed_assets() {
         .markup()
         .contains(r#"<a href="/" aria-current="page">Upload</a>"#));
     assert!(r.markup().contains("Colour theme: system"));
-    // The hashed bundle from the manifest, and the favicon.
+    // The page paints from this response alone: the manifest's stylesheet is inlined, and
+    // nothing is fetched before the first paint (no stylesheet link, no preload); the script
+    // that hydrates names the hashed bundle, and the favicon is linked.
+    assert!(r.raw.contains(">body{color:red}</style>"));
+    for early in [
+        r#"rel="stylesheet""#,
+        r#"rel="preload""#,
+        r#"rel="modulepreload""#,
+    ] {
+        assert!(!r.raw.contains(early), "{early}");
+    }
     assert!(r
         .markup()
-        .contains(&format!(r#"<link rel="stylesheet" href="/pkg/{CSS}">"#)));
-    assert!(r
-        .markup()
-        .contains(&format!(r#"<link rel="modulepreload" href="/pkg/{JS}">"#)));
-    assert!(r
-        .markup()
-        .contains(&format!(r#"init({{ module_or_path: "/pkg/{WASM}" }})"#)));
+        .contains(&format!(r#"const js = "/pkg/{JS}", wasm = "/pkg/{WASM}";"#)));
+    assert!(r.markup().contains("requestAnimationFrame"));
     assert!(r
         .markup()
         .contains(r#"<link rel="icon" href="/favicon.ico""#));
@@ -328,12 +333,38 @@ async fn without_a_manifest_unhashed_names_are_used_and_revalidated() {
 
     let r = app.get("/").await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.markup().contains(r#"href="/pkg/ferry.css""#));
-    assert!(r.markup().contains(r#"module_or_path: "/pkg/ferry.wasm""#));
+    // The server has not read the stylesheet: it is linked.
+    assert!(r
+        .markup()
+        .contains(r#"<link rel="stylesheet" href="/pkg/ferry.css">"#));
+    assert!(r.markup().contains(r#"wasm = "/pkg/ferry.wasm""#));
 
     let r = app.get("/pkg/ferry.css").await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.headers[header::CACHE_CONTROL], "no-cache");
+}
+
+#[test]
+fn a_stylesheet_that_cannot_be_inlined_is_a_clear_error() {
+    for (what, css) in [
+        ("missing", None),
+        ("not UTF-8", Some(b"a{content:'\xff'}".as_slice())),
+        (
+            "closing its element",
+            Some(b"a{}</STYLE><script>".as_slice()),
+        ),
+    ] {
+        let site = hashed_site();
+        let path = site.path().join("pkg").join(CSS);
+        match css {
+            Some(css) => std::fs::write(&path, css).unwrap(),
+            None => std::fs::remove_file(&path).unwrap(),
+        }
+        let err = server::site::Site::load(site.path())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(CSS), "{what}: {err}");
+    }
 }
 
 #[test]
