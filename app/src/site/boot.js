@@ -20,6 +20,8 @@ const start = async () => {
   [wasm, ...modules].forEach(fetchEarly);
   const { default: init, hydrate } = await import(js);
   await init({ module_or_path: wasm });
+  // Instantiating and hydrating are two tasks, not one long one that blocks the page.
+  await new Promise((resolve) => setTimeout(resolve));
   hydrate();
 };
 // Once the first contentful paint is reported (or at the first change of visibility: a
