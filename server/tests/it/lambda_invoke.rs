@@ -322,18 +322,24 @@ async fn the_web_function_serves_pages_and_the_hashed_bundle_from_its_task_root(
     let manifest = artifact.manifest();
     let mut web = Function::start(&env.embedded, &artifact, "web", &table).await;
 
-    // The page links the bundle the manifest names.
+    // The page inlines the stylesheet and loads the bundle the manifest names.
     let res = web.http("GET", "/assets", "", None).await;
     assert_eq!(res.status, 200, "{res:?}");
     assert!(res.content_type.starts_with("text/html"), "{res:?}");
     let html = res.body.as_str().unwrap();
-    for kind in ["css", "js"] {
-        let name = manifest[kind].as_str().unwrap();
-        assert!(
-            html.contains(&format!("/pkg/{name}")),
-            "no {name} in the page"
-        );
-    }
+    let css = std::fs::read_to_string(
+        artifact
+            .task_root
+            .join("site/pkg")
+            .join(manifest["css"].as_str().unwrap()),
+    )
+    .unwrap();
+    assert!(
+        html.contains(&format!(">{css}</style>")),
+        "no inlined stylesheet"
+    );
+    let js = manifest["js"].as_str().unwrap();
+    assert!(html.contains(&format!("/pkg/{js}")), "no {js} in the page");
 
     // The wasm, gzip-encoded (binary: base64 in the Lambda response), cacheable for a year.
     let wasm = manifest["wasm"].as_str().unwrap();
