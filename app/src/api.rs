@@ -2,7 +2,7 @@
 //! its HTTP status), and the `#[server]` functions. REST handlers and server functions both
 //! call the same [`AssetBackend`] on the server: there is no second implementation.
 
-use crate::domain::{Asset, AssetId, AssetStatus, Owner};
+use crate::domain::{Asset, AssetId, AssetStatus, CreatedShare, Owner, ShareId, ShareLink};
 use leptos::prelude::*;
 use leptos::server_fn::{
     codec::{JsonEncoding, Post},
@@ -325,6 +325,13 @@ pub struct AssetList {
     pub viewer_is_admin: bool,
 }
 
+/// An asset's share links, newest first, and the longest validity a new one may have.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareList {
+    pub links: Vec<ShareLink>,
+    pub max_ttl_secs: u64,
+}
+
 /// Limits a client should know before it uploads (also enforced by the signature).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadLimits {
@@ -351,6 +358,9 @@ pub enum FerryError {
     NotFound(String),
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// It existed and no longer can be used (a revoked, expired or used-up share link).
+    #[error("{0}")]
+    Gone(String),
     #[error("{0}")]
     PreconditionFailed(String),
     #[error("{0}")]
@@ -386,6 +396,7 @@ impl FerryError {
             FerryError::Forbidden(_) => S::FORBIDDEN,
             FerryError::NotFound(_) => S::NOT_FOUND,
             FerryError::MethodNotAllowed(_) => S::METHOD_NOT_ALLOWED,
+            FerryError::Gone(_) => S::GONE,
             FerryError::PreconditionFailed(_) => S::PRECONDITION_FAILED,
             FerryError::PayloadTooLarge(_) => S::PAYLOAD_TOO_LARGE,
             FerryError::UnsupportedMediaType(_) => S::UNSUPPORTED_MEDIA_TYPE,
@@ -498,6 +509,30 @@ pub trait AssetBackend: Send + Sync + 'static {
         id: AssetId,
         upload_id: &str,
     ) -> Result<Asset, FerryError>;
+    /// A share link to an asset the caller owns and that can be downloaded now.
+    async fn create_share(
+        &self,
+        caller: &crate::domain::Caller,
+        id: AssetId,
+        share: crate::domain::NewShare,
+    ) -> Result<CreatedShare, FerryError>;
+    /// The asset's share links, newest first.
+    async fn shares(
+        &self,
+        caller: &crate::domain::Caller,
+        id: AssetId,
+    ) -> Result<ShareList, FerryError>;
+    /// Takes a link back: it never opens again (revoking twice changes nothing).
+    async fn revoke_share(
+        &self,
+        caller: &crate::domain::Caller,
+        id: AssetId,
+        share: ShareId,
+    ) -> Result<ShareLink, FerryError>;
+    /// Opens a share link for whoever holds it (no caller): counts the use and gives a fresh
+    /// short-lived download URL. An unknown token is a 404; a link that no longer opens
+    /// (revoked, expired, used up, its asset deleted) a 410 that says why.
+    async fn open_share(&self, token: &str) -> Result<DownloadLink, FerryError>;
 }
 
 /// The backend provided to server functions through context.
@@ -575,6 +610,41 @@ pub async fn delete_asset(id: AssetId) -> Result<Asset, FerryError> {
 pub async fn restore_asset(id: AssetId) -> Result<Asset, FerryError> {
     let (backend, caller) = service()?;
     backend.restore(&caller, id).await
+}
+
+#[server(prefix = "/api", endpoint = "create_share", input = StrictJson)]
+pub async fn create_share(
+    id: AssetId,
+    expires_in_secs: u64,
+    #[server(default)] max_uses: Option<u32>,
+) -> Result<CreatedShare, FerryError> {
+    let (backend, caller) = service()?;
+    let share = crate::domain::NewShare {
+        expires_in_secs,
+        max_uses,
+    };
+    backend.create_share(&caller, id, share).await
+}
+
+#[server(prefix = "/api", endpoint = "list_shares", input = StrictJson)]
+pub async fn list_shares(id: AssetId) -> Result<ShareList, FerryError> {
+    let (backend, caller) = service()?;
+    backend.shares(&caller, id).await
+}
+
+#[server(prefix = "/api", endpoint = "revoke_share", input = StrictJson)]
+pub async fn revoke_share(id: AssetId, share: ShareId) -> Result<ShareLink, FerryError> {
+    let (backend, caller) = service()?;
+    backend.revoke_share(&caller, id, share).await
+}
+
+/// Opens a share link (anyone may: the token is the permission): the JSON twin of
+/// `GET /s/<token>`, for programs that want the download URL rather than a redirect.
+#[server(prefix = "/api", endpoint = "open_share", input = StrictJson)]
+pub async fn open_share(token: String) -> Result<DownloadLink, FerryError> {
+    let backend = use_context::<SharedBackend>()
+        .ok_or_else(|| FerryError::Internal("no asset backend in context".into()))?;
+    backend.open_share(&token).await
 }
 
 #[server(prefix = "/api", endpoint = "start_multipart", input = StrictJson)]

@@ -59,6 +59,10 @@ for (const scheme of ['light', 'dark'] as const) {
       await page.goto(`/assets/${received}`);
       await hydrated(page);
       await noViolations(page, 'asset page');
+      // With a share link just made (its address shown) and listed.
+      await page.getByRole('button', { name: 'Create share link' }).click();
+      await expect(page.getByTestId('share-row')).toHaveCount(1);
+      await noViolations(page, 'asset page with a share link');
       await page.getByRole('button', { name: /^Delete/ }).first().click();
       await expect(page.getByRole('dialog')).toBeVisible();
       await noViolations(page, 'delete dialog');
@@ -68,6 +72,8 @@ for (const scheme of ['light', 'dark'] as const) {
       await noViolations(page, 'unknown page');
       await page.goto('/assets/not-an-id');
       await noViolations(page, 'malformed asset id');
+      await page.goto('/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+      await noViolations(page, 'unknown share link');
     });
   }
 }

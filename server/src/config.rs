@@ -417,6 +417,15 @@ pub struct Limits {
         value_parser = ttl
     )]
     pub max_download_ttl: Duration,
+    /// Longest a share link may be valid, in seconds (a person chooses up to this; each use
+    /// of the link gets a fresh download URL of `FERRY_DOWNLOAD_TTL_SECS`). 60 to 365 days.
+    #[arg(
+        long = "max-share-ttl-secs",
+        env = "FERRY_MAX_SHARE_TTL_SECS",
+        default_value = "2592000",
+        value_parser = share_ttl
+    )]
+    pub max_share_ttl: Duration,
     /// Files the upload page takes in one drop.
     #[arg(
         long,
@@ -506,6 +515,16 @@ fn seconds(s: &str) -> Result<Duration, String> {
 /// Seconds from 1 to seven days (what a presigned URL may live).
 fn ttl(s: &str) -> Result<Duration, String> {
     whole_seconds(s, MAX_PRESIGN_TTL.as_secs())
+}
+
+/// A minute to a year.
+fn share_ttl(s: &str) -> Result<Duration, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if (app::domain::ShareRules::MIN_TTL_SECS..=365 * 86_400).contains(&n) => {
+            Ok(Duration::from_secs(n))
+        }
+        _ => Err("expected whole seconds from 60 to 31536000 (365 days)".into()),
+    }
 }
 
 /// 0 to 30 days.
@@ -598,6 +617,8 @@ mod tests {
             &["ferry", "serve", "--max-files-per-batch", "0"],
             &["ferry", "serve", "--multipart-threshold-bytes", "1024"],
             &["ferry", "serve", "--max-upload-bytes", "-1"],
+            &["ferry", "serve", "--max-share-ttl-secs", "59"],
+            &["ferry", "serve", "--max-share-ttl-secs", "31536001"],
         ] {
             assert!(Cli::try_parse_from(bad).is_err(), "{bad:?}");
         }
@@ -611,6 +632,7 @@ mod tests {
         assert_eq!(l.upload_ttl, Duration::from_secs(900));
         assert_eq!(l.download_ttl, Duration::from_secs(60));
         assert_eq!(l.max_download_ttl, MAX_PRESIGN_TTL);
+        assert_eq!(l.max_share_ttl, Duration::from_secs(30 * 86_400));
         assert_eq!(l.max_files_per_batch, 100);
         assert_eq!(l.multipart_threshold, 64 * 1024 * 1024);
     }

@@ -21,6 +21,7 @@ pub mod objects;
 pub mod reconcile;
 pub mod service;
 pub mod services;
+pub mod shares;
 pub mod site;
 pub mod state;
 pub mod storage;

@@ -7,15 +7,19 @@ use crate::{
         is_s3_key, part_size_for, ObjectError, ObjectStore, PutConditions, StoredPart,
         MAX_KEY_BYTES, MAX_PART, MAX_PARTS,
     },
-    storage::{AssetStore, ListQuery, NewAsset, Scope, TableError},
+    shares::ShareToken,
+    storage::{room_for_another, AssetStore, ListQuery, NewAsset, Scope, ShareUse, TableError},
 };
 use app::{
     api::{
         AssetBackend, AssetList, ChecksumAlgorithm, DownloadLink, FerryError, ListParams,
-        MultipartTicket, NewUpload, OwnerFilter, PartRequest, PartUpload, UploadLimits,
+        MultipartTicket, NewUpload, OwnerFilter, PartRequest, PartUpload, ShareList, UploadLimits,
         UploadTicket, UploadedPart,
     },
-    domain::{Asset, AssetId, Caller, ObjectMetadata, PartPlan, UploadPlan},
+    domain::{
+        Asset, AssetId, Caller, CreatedShare, NewShare, ObjectMetadata, PartPlan, ShareId,
+        ShareLink, ShareRules, ShareState, UploadPlan,
+    },
 };
 use std::{sync::Arc, time::Duration};
 
@@ -112,6 +116,21 @@ fn check_object_ref(bucket: &str, key: &str) -> Result<(), FerryError> {
     }
     Ok(())
 }
+
+/// Only RECEIVED or UPLOADED assets have bytes to download (or to share).
+fn downloadable(asset: &Asset) -> Result<(), FerryError> {
+    if asset.status.is_downloadable() {
+        Ok(())
+    } else {
+        Err(FerryError::Forbidden(format!(
+            "the asset is {}: only RECEIVED or UPLOADED assets can be downloaded",
+            asset.status
+        )))
+    }
+}
+
+/// What anyone opening an unknown share link is told.
+const NO_SUCH_SHARE: &str = "No share link has this address: check that it was copied whole.";
 
 /// Upload ids are S3's; keep them to what S3 issues (printable, bounded).
 fn check_upload_id(upload_id: &str) -> Result<(), FerryError> {
@@ -370,12 +389,7 @@ impl AssetBackend for AssetService {
             Some(s) => Duration::from_secs(s).min(self.limits.max_download_ttl),
         };
         let asset = self.store.get_for(caller, id).await?;
-        if !asset.status.is_downloadable() {
-            return Err(FerryError::Forbidden(format!(
-                "the asset is {}: only RECEIVED or UPLOADED assets can be downloaded",
-                asset.status
-            )));
-        }
+        downloadable(&asset)?;
         let get = self
             .objects
             .presign_get(&asset.bucket, &asset.object_key, Some(&asset.filename), ttl)
@@ -609,6 +623,110 @@ impl AssetBackend for AssetService {
             .abort_multipart(&asset.bucket, &asset.object_key, upload_id)
             .await?;
         Ok(self.store.soft_delete(caller, id).await?)
+    }
+
+    async fn create_share(
+        &self,
+        caller: &Caller,
+        id: AssetId,
+        share: NewShare,
+    ) -> Result<CreatedShare, FerryError> {
+        ShareRules::check(&share, self.limits.max_share_ttl.as_secs())
+            .map_err(FerryError::BadRequest)?;
+        let asset = self.store.get_for(caller, id).await?;
+        downloadable(&asset)?;
+        let now = chrono::Utc::now();
+        if !room_for_another(&self.store.shares_of(id).await?, now) {
+            return Err(FerryError::PreconditionFailed(format!(
+                "this asset already has {} share links that open: revoke one first",
+                ShareRules::MAX_ACTIVE_PER_ASSET
+            )));
+        }
+        let token = ShareToken::generate().map_err(FerryError::Internal)?;
+        let expires_at = now + chrono::Duration::seconds(share.expires_in_secs as i64);
+        let link = self
+            .store
+            .create_share(
+                &token.hash(),
+                id,
+                asset.owner.as_ref(),
+                expires_at,
+                share.max_uses,
+            )
+            .await?;
+        Ok(CreatedShare {
+            link,
+            path: token.path(),
+        })
+    }
+
+    async fn shares(&self, caller: &Caller, id: AssetId) -> Result<ShareList, FerryError> {
+        self.store.get_for(caller, id).await?;
+        Ok(ShareList {
+            links: self.store.shares_of(id).await?,
+            max_ttl_secs: self.limits.max_share_ttl.as_secs(),
+        })
+    }
+
+    async fn revoke_share(
+        &self,
+        caller: &Caller,
+        id: AssetId,
+        share: ShareId,
+    ) -> Result<ShareLink, FerryError> {
+        self.store.get_for(caller, id).await?;
+        self.store
+            .revoke_share(id, share, chrono::Utc::now())
+            .await?
+            .ok_or_else(|| FerryError::NotFound("this asset has no such share link".into()))
+    }
+
+    async fn open_share(&self, token: &str) -> Result<DownloadLink, FerryError> {
+        let unknown = || FerryError::NotFound(NO_SUCH_SHARE.into());
+        let token = ShareToken::parse(token).ok_or_else(unknown)?;
+        let hash = token.hash();
+        let now = chrono::Utc::now();
+        let link = self.store.share(&hash).await?.ok_or_else(unknown)?;
+        let gone = |link: &ShareLink| {
+            FerryError::Gone(
+                link.state(now)
+                    .refusal()
+                    .unwrap_or("This share link no longer opens.")
+                    .into(),
+            )
+        };
+        if link.state(now) != ShareState::Active {
+            return Err(gone(&link));
+        }
+        // Its asset must still be there to download: deleted (or its file refused), the
+        // link stops working, and the use is not counted.
+        let asset = match self.store.get(link.asset_id).await {
+            Ok(asset) if asset.status.is_downloadable() => asset,
+            Ok(_) | Err(TableError::NotFound) => {
+                return Err(FerryError::Gone(
+                    "The shared file is no longer available.".into(),
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        match self.store.count_share_use(&hash, now).await? {
+            ShareUse::Counted(_) => {}
+            ShareUse::Refused(link) => return Err(gone(&link)),
+            ShareUse::Unknown => return Err(unknown()),
+        }
+        let get = self
+            .objects
+            .presign_get(
+                &asset.bucket,
+                &asset.object_key,
+                Some(&asset.filename),
+                self.limits.download_ttl,
+            )
+            .await?;
+        Ok(DownloadLink {
+            download_url: get.url,
+            expires_at: get.expires_at,
+        })
     }
 
     async fn metadata(

@@ -9,6 +9,7 @@ pub mod media;
 mod next;
 mod owner;
 mod parts;
+mod share;
 mod status;
 
 pub use arrival::{stored_type, ArrivalRules, Rejection, StoredFacts};
@@ -21,4 +22,7 @@ pub use id::{AssetId, InvalidAssetId};
 pub use next::safe_next;
 pub use owner::{Caller, InvalidOwner, Owner};
 pub use parts::{PartPlan, UploadPlan};
+pub use share::{
+    CreatedShare, InvalidShareId, NewShare, ShareId, ShareLink, ShareRules, ShareState,
+};
 pub use status::{AssetStatus, InvalidStatus};

@@ -60,6 +60,13 @@ pub fn remove_root_attribute(name: &str) {
 /// The browser renders no response: nothing to set.
 pub fn set_response_status(_status: http::StatusCode) {}
 
+/// `https://host[:port]` of the page.
+pub fn page_origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
+}
+
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }

@@ -52,6 +52,11 @@ pub fn set_response_status(status: http::StatusCode) {
     }
 }
 
+/// No page, no origin: links are made whole in the browser.
+pub fn page_origin() -> String {
+    String::new()
+}
+
 /// No browser storage on the server: nothing is remembered.
 pub fn storage_get(_key: &str) -> Option<String> {
     None

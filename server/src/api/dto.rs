@@ -4,8 +4,8 @@
 
 use crate::storage::timestamp as time;
 use app::{
-    api::{AssetList, DownloadLink, UploadTicket},
-    domain::{Asset, AssetStatus, ObjectMetadata},
+    api::{AssetList, DownloadLink, ShareList, UploadTicket},
+    domain::{Asset, AssetStatus, CreatedShare, ObjectMetadata, ShareLink, ShareState},
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -161,6 +161,93 @@ impl From<DownloadLink> for DownloadJson {
         DownloadJson {
             download_url: l.download_url,
             expires_at: time(l.expires_at),
+        }
+    }
+}
+
+/// The state of a share link, in lower case: `active`, `revoked`, `expired`, `used_up`.
+pub fn share_state_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["active", "revoked", "expired", "used_up"]))
+        .build()
+}
+
+fn share_state_name(state: ShareState) -> &'static str {
+    match state {
+        ShareState::Active => "active",
+        ShareState::Revoked => "revoked",
+        ShareState::Expired => "expired",
+        ShareState::UsedUp => "used_up",
+    }
+}
+
+/// A share link as its owner sees it (never its token).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShareJson {
+    #[schema(example = "01JDQ9R4T7W2B8N4C6T1R0X5YZ")]
+    pub id: String,
+    pub asset_id: String,
+    pub created_at: String,
+    pub expires_at: String,
+    /// Downloads the link allows; `null`: any number until it expires.
+    pub max_uses: Option<u32>,
+    /// Downloads it gave.
+    pub uses: u32,
+    pub revoked_at: Option<String>,
+    /// Whether it opens now, and if not, why.
+    #[schema(schema_with = share_state_schema)]
+    pub state: &'static str,
+}
+
+impl From<ShareLink> for ShareJson {
+    fn from(l: ShareLink) -> Self {
+        let state = share_state_name(l.state(chrono::Utc::now()));
+        ShareJson {
+            id: l.id.to_string(),
+            asset_id: l.asset_id.to_string(),
+            created_at: time(l.created_at),
+            expires_at: time(l.expires_at),
+            max_uses: l.max_uses,
+            uses: l.uses,
+            revoked_at: l.revoked_at.map(time),
+            state,
+        }
+    }
+}
+
+/// A link just made: its address is shown this once (the server keeps only its hash).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedShareJson {
+    /// `/s/<token>` on this server: whoever opens it gets a `303` to a fresh download URL.
+    #[schema(example = "/s/q3Xb0t8ZbQ2m0mJb6l1o3fT2h5v6VfHcQm5b0WwqkYc")]
+    pub path: String,
+    #[serde(flatten)]
+    pub link: ShareJson,
+}
+
+impl From<CreatedShare> for CreatedShareJson {
+    fn from(c: CreatedShare) -> Self {
+        CreatedShareJson {
+            path: c.path,
+            link: c.link.into(),
+        }
+    }
+}
+
+/// An asset's share links, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShareListJson {
+    pub links: Vec<ShareJson>,
+    /// The longest validity a new link may have, in seconds.
+    pub max_ttl_secs: u64,
+}
+
+impl From<ShareList> for ShareListJson {
+    fn from(l: ShareList) -> Self {
+        ShareListJson {
+            links: l.links.into_iter().map(Into::into).collect(),
+            max_ttl_secs: l.max_ttl_secs,
         }
     }
 }

@@ -73,6 +73,13 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// `res` (a page, say) marked as the answer to an internal error whose `cause` the
+/// [`errors_layer`] logs.
+pub fn with_internal_cause(mut res: Response, cause: String) -> Response {
+    res.extensions_mut().insert(InternalCause(cause));
+    res
+}
+
 /// A [`FerryError`] as a server function's response: the error itself as JSON (which the
 /// server function's client decodes), with its status.
 #[derive(Debug)]

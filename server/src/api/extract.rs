@@ -2,7 +2,10 @@
 //! typed query string, an optional JSON body.
 
 use super::error::ApiError;
-use app::{api::FerryError, domain::AssetId};
+use app::{
+    api::FerryError,
+    domain::{AssetId, ShareId},
+};
 use axum::{
     body::Bytes,
     extract::{
@@ -27,6 +30,20 @@ impl<S: Send + Sync> FromRequestParts<S> for AssetIdPath {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Path(id) = Path::<AssetId>::from_request_parts(parts, state).await?;
         Ok(AssetIdPath(id))
+    }
+}
+
+/// The `{id}/shares/{share}` of a share link route; either malformed is a 400.
+#[derive(Debug, Clone, Copy)]
+pub struct SharePath(pub AssetId, pub ShareId);
+
+impl<S: Send + Sync> FromRequestParts<S> for SharePath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path((id, share)) =
+            Path::<(AssetId, ShareId)>::from_request_parts(parts, state).await?;
+        Ok(SharePath(id, share))
     }
 }
 

@@ -1,10 +1,12 @@
 //! The REST API, seed-compatible: `/asset`, `/asset/{id}`, `/metadata`, plus
-//! `/asset/{id}/restore` and `/assets/{id}/download`. Handlers only parse and format; the
+//! `/asset/{id}/restore`, `/assets/{id}/download` and share links (`/asset/{id}/shares`,
+//! `/asset/{id}/shares/{share}`, and `/s/{token}` where anyone holding a link opens it). Handlers only parse and format; the
 //! [`AssetService`](crate::service::AssetService) does the work.
 //!
 //! - `routes`: the handlers, each annotated with its OpenAPI operation;
 //! - `extract`: extractors whose rejections are the API's own JSON errors;
 //! - `dto`: the typed response bodies;
+//! - `share_page`: `/s/{token}`, a share link opened (a redirect, or a page saying why not);
 //! - `error`: the error body, and the layer that logs internal errors once.
 //!
 //! The router and the OpenAPI 3.1 document (served at `/openapi.json`) are built from the
@@ -14,8 +16,12 @@ mod dto;
 mod error;
 mod extract;
 mod routes;
+mod share_page;
 
-pub use dto::{AssetJson, AssetListJson, DownloadJson, MetadataJson, StatusJson, UploadTicketJson};
+pub use dto::{
+    AssetJson, AssetListJson, CreatedShareJson, DownloadJson, MetadataJson, ShareJson,
+    ShareListJson, StatusJson, UploadTicketJson,
+};
 pub use error::{errors_layer, ApiError, ErrorBody, ServerFnError, INTERNAL_MESSAGE};
 pub use extract::{server_fn_bodies, MAX_BODY_BYTES};
 
@@ -81,6 +87,9 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::restore_asset))
         .routes(routes!(routes::download_redirect))
         .routes(routes!(routes::get_metadata))
+        .routes(routes!(routes::create_share, routes::list_shares))
+        .routes(routes!(routes::revoke_share))
+        .routes(routes!(share_page::open_share))
         .split_for_parts()
 }
 

@@ -2,14 +2,17 @@
 //! typed body. Their `#[utoipa::path]` annotations are the API reference (`/openapi.json`).
 
 use super::{
-    dto::{status_schema, AssetListJson, DownloadJson, MetadataJson, StatusJson, UploadTicketJson},
+    dto::{
+        status_schema, AssetListJson, CreatedShareJson, DownloadJson, MetadataJson, ShareJson,
+        ShareListJson, StatusJson, UploadTicketJson,
+    },
     error::{ApiError, ErrorBody},
-    extract::{param, ApiQuery, AssetIdPath, OptionalJson},
+    extract::{param, ApiQuery, AssetIdPath, OptionalJson, SharePath},
 };
 use crate::state::AppState;
 use app::{
     api::{FerryError, ListParams, NewUpload, OwnerFilter, SortOrder},
-    domain::{AssetStatus, Caller},
+    domain::{AssetStatus, Caller, NewShare},
 };
 use axum::{
     extract::State,
@@ -310,6 +313,94 @@ pub async fn restore_asset(
     Ok(Json(StatusJson {
         status: asset.status,
     }))
+}
+
+/// What `POST /asset/{id}/shares` takes.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)] // documents `NewShare`, which is what is parsed
+pub struct NewShareJson {
+    /// How long the link opens, in seconds: at least 60, at most the server's cap
+    /// (`max_ttl_secs` of the listing; `FERRY_MAX_SHARE_TTL_SECS`, 30 days by default).
+    #[schema(example = 86400)]
+    expires_in_secs: u64,
+    /// Downloads it allows, 1 to 10000; absent: any number until it expires.
+    max_uses: Option<u32>,
+}
+
+/// `POST /asset/{id}/shares`: a share link to a RECEIVED or UPLOADED asset. Its address
+/// (`path`) is in this answer only: the server keeps a hash of it.
+#[utoipa::path(
+    post,
+    path = "/asset/{id}/shares",
+    params(("id" = String, Path, description = "The asset's id (a ULID)")),
+    request_body(content = NewShareJson, description = "Validity and optional download limit"),
+    responses(
+        (status = 201, description = "The link, with its address", body = CreatedShareJson),
+        (status = 400, description = "Malformed id or body, a validity outside 60 s to the cap, or a limit outside 1 to 10000", body = ErrorBody),
+        (status = 403, description = "The asset is not RECEIVED or UPLOADED", body = ErrorBody),
+        (status = 404, description = "No such asset, or another owner's", body = ErrorBody),
+        (status = 412, description = "The asset already has 50 links that open", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+        (status = 500, description = "Storage failure", body = ErrorBody),
+    )
+)]
+pub async fn create_share(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    AssetIdPath(id): AssetIdPath,
+    OptionalJson(body): OptionalJson<NewShare>,
+) -> ApiResult<(StatusCode, Json<CreatedShareJson>)> {
+    let share = body.ok_or_else(|| {
+        ApiError::bad_request("a body is required: {\"expires_in_secs\": <seconds>}")
+    })?;
+    let created = state.backend.create_share(&caller, id, share).await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+/// `GET /asset/{id}/shares`: the asset's share links, newest first (one index Query).
+#[utoipa::path(
+    get,
+    path = "/asset/{id}/shares",
+    params(("id" = String, Path, description = "The asset's id (a ULID)")),
+    responses(
+        (status = 200, description = "Its links, with their uses and states", body = ShareListJson),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 404, description = "No such asset, or another owner's", body = ErrorBody),
+        (status = 500, description = "Storage failure", body = ErrorBody),
+    )
+)]
+pub async fn list_shares(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    AssetIdPath(id): AssetIdPath,
+) -> ApiResult<Json<ShareListJson>> {
+    Ok(Json(state.backend.shares(&caller, id).await?.into()))
+}
+
+/// `DELETE /asset/{id}/shares/{share}`: revokes a link; it never opens again. Revoking
+/// twice is fine.
+#[utoipa::path(
+    delete,
+    path = "/asset/{id}/shares/{share}",
+    params(
+        ("id" = String, Path, description = "The asset's id (a ULID)"),
+        ("share" = String, Path, description = "The link's id (a ULID)"),
+    ),
+    responses(
+        (status = 200, description = "The link, revoked", body = ShareJson),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 404, description = "No such asset (or another owner's), or no such link of it", body = ErrorBody),
+        (status = 500, description = "Storage failure", body = ErrorBody),
+    )
+)]
+pub async fn revoke_share(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    SharePath(id, share): SharePath,
+) -> ApiResult<Json<ShareJson>> {
+    Ok(Json(
+        state.backend.revoke_share(&caller, id, share).await?.into(),
+    ))
 }
 
 /// Which object.

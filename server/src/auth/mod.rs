@@ -194,12 +194,15 @@ pub fn router<S: Clone + Send + Sync + 'static>(access: Access) -> Router<S> {
 }
 
 /// Paths anyone may fetch signed out: the sign-in page and flow, the bundle and public
-/// files, the API description, and the server function that tells the header who (if
-/// anyone) is signed in.
+/// files, the API description, the server function that tells the header who (if anyone)
+/// is signed in, and share links (`/s/<token>` and the server function that opens one: the
+/// token is the permission).
 pub fn is_public(path: &str) -> bool {
     use leptos::server_fn::ServerFn;
     path == "/sign-in"
         || path.starts_with("/auth/")
+        || path.starts_with(crate::shares::SHARE_PREFIX)
+        || path == app::api::OpenShare::PATH
         || path.starts_with("/pkg/")
         || path == "/openapi.json"
         || path == app::account::CurrentViewer::PATH

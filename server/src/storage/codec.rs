@@ -195,7 +195,7 @@ pub(super) fn opt_n(item: &Item, key: &str) -> Result<Option<u64>, TableError> {
         .transpose()
 }
 
-fn parse_time(v: &str) -> Result<DateTime<Utc>, TableError> {
+pub(super) fn parse_time(v: &str) -> Result<DateTime<Utc>, TableError> {
     DateTime::parse_from_rfc3339(v)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| TableError::Corrupt(format!("`{v}` is not a timestamp")))

@@ -14,6 +14,7 @@ pub const INDEX_BY_ALL_CREATED: &str = "by_all_created";
 pub const INDEX_BY_ALL_STATUS: &str = "by_all_status";
 pub const INDEX_BY_ALL_NAME: &str = "by_all_name";
 pub const INDEX_BY_ALL_STATUS_NAME: &str = "by_all_status_name";
+pub const INDEX_BY_ASSET_SHARES: &str = "by_asset_shares";
 
 /// Indexes of older Ferrys, which the embedded backend's upgrade deletes once their
 /// replacements exist: one partition (`list_pk = "ASSET"` or the status) for every asset,
@@ -49,8 +50,9 @@ const fn index(
 
 /// Every index the store queries. Listings are partitioned by owner (`owner_pk`,
 /// `owner_status`); the all-owners listing of administrators by shard (`all_pk`,
-/// `all_status`), so no partition takes every asset's writes.
-pub const INDEXES: [IndexSpec; 8] = [
+/// `all_status`), so no partition takes every asset's writes. An asset's share links by
+/// `share_asset` (only share items carry it).
+pub const INDEXES: [IndexSpec; 9] = [
     index(INDEX_BY_OWNER_CREATED, "owner_pk", Some("id")),
     index(INDEX_BY_OWNER_STATUS, "owner_status", Some("id")),
     index(INDEX_BY_OWNER_NAME, "owner_pk", Some("name_key")),
@@ -59,6 +61,7 @@ pub const INDEXES: [IndexSpec; 8] = [
     index(INDEX_BY_ALL_STATUS, "all_status", Some("id")),
     index(INDEX_BY_ALL_NAME, "all_pk", Some("name_key")),
     index(INDEX_BY_ALL_STATUS_NAME, "all_status", Some("name_key")),
+    index(INDEX_BY_ASSET_SHARES, "share_asset", Some("id")),
 ];
 
 impl IndexSpec {
@@ -142,6 +145,7 @@ mod tests {
                 "name_key",
                 "all_pk",
                 "all_status",
+                "share_asset",
             ]
         );
         let names: Vec<_> = INDEXES.iter().map(|i| i.name).collect();

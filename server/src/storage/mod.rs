@@ -8,9 +8,11 @@
 //! | upload | `UPLOAD#<ulid>` | the asset's multipart upload: S3's `upload_id`, the declared `size` and the `part_size` (its plan) |
 //! | schema | `META#schema` | which upgrades an older table has had (embedded backend) |
 //! | quota | `QUOTA#<window start>#<client>` | how many upload tickets and part signatures one client asked for in one fair-use window (`requests`), and `expires_at` (the TTL attribute) |
+//! | share | `SHARE#<sha256 of the token>` | one share link: its `id`, the asset (`share_asset`, the index key), `created_at`, `link_expires`, `max_uses`, `uses`, `revoked_at`, the asset's `owner`, and `expires_at` (the TTL attribute: 30 days after the link expired) |
 //! | object | `OBJECT#<bucket>/<key>` | per-object event state: `owner`, owning `asset_id`, newest `sequencer` (and its padded `seq_key`), `present`, and the S3 metadata of the newest `ObjectCreated` event |
 //!
-//! Global secondary indexes ([`INDEXES`]; sparse: only asset items carry their keys), all
+//! Global secondary indexes ([`INDEXES`]; sparse: only asset items carry the first eight's
+//! keys, only share items `share_asset`), all
 //! projecting ALL. `owner_pk` is `OWNER#<owner>` or `UNOWNED`, `all_pk` is `ALL#<n>` (one of
 //! 8 shards of the id), and the `*_status` keys append `#<STATUS>`, so no partition takes
 //! every asset's writes:
@@ -22,6 +24,7 @@
 //! | `by_owner_name` | `owner_pk` | `name_key` | by file name; file name prefix search |
 //! | `by_owner_status_name` | `owner_status` | `name_key` | the same within one status |
 //! | `by_all_*` (four) | `all_pk` / `all_status` | `id` / `name_key` | administrators' all-owners listings, one Query per shard |
+//! | `by_asset_shares` | `share_asset` | `id` | one asset's share links, newest first |
 //!
 //! `name_key` is the lower-cased file name, `\u{1}`, then the id. Sorting by size is not
 //! offered: size changes when the object arrives (declared, then what S3 reports), and each
@@ -43,6 +46,7 @@
 //! - `uploads`: the multipart upload each asset started, and its part plan.
 //! - `inventory`: full passes for maintenance (the records whose object should exist, the
 //!   abandoned uploads) and the removal of an abandoned upload's records.
+//! - `shares`: share links (made, listed, used, revoked), found by the hash of their token.
 //! - `quota`: the fair-use counters (one conditional UpdateItem per counted request).
 //! - `schema`: creating the table, upgrading an old one (embedded backend only).
 //! - `error`: [`TableError`].
@@ -57,6 +61,7 @@ mod inventory;
 mod listing;
 mod quota;
 mod schema;
+mod shares;
 mod uploads;
 
 pub use assets::{AssetStore, NewAsset};
@@ -68,3 +73,4 @@ pub use indexes::{IndexSpec, INDEXES, RETIRED_INDEXES};
 pub use inventory::{holds_object, AbandonedUpload, RecordedObject};
 pub use listing::{ListQuery, Page};
 pub use quota::QuotaWindow;
+pub use shares::{room_for_another, ShareUse};

@@ -47,6 +47,7 @@ mod presigned_s3;
 mod properties;
 mod reconcile;
 mod seed_flows;
+mod shares;
 mod shell;
 mod state_machine;
 mod storage;

@@ -3,11 +3,13 @@
 //!
 //! - `metadata`: the fields, with what S3 has not reported yet said as such;
 //! - `preview`: images as a thumbnail, text as its first kilobyte;
-//! - `download`: download now, or a link of a chosen lifetime to copy.
+//! - `download`: download now, or a link of a chosen lifetime to copy;
+//! - `share`: share links that can be taken back (made, counted, revoked).
 
 mod download;
 mod metadata;
 mod preview;
+mod share;
 
 use crate::{
     api::{get_asset, FerryError},
@@ -22,6 +24,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use metadata::Metadata;
 use preview::Preview;
+use share::Sharing;
 
 const DELETE_DIALOG: &str = "confirm-delete-asset";
 
@@ -140,6 +143,10 @@ fn AssetDetail(
             <section class="panel" aria-labelledby="download-title">
                 <h2 id="download-title">"Download"</h2>
                 <DownloadPanel live />
+            </section>
+            <section class="panel" aria-labelledby="share-title">
+                <h2 id="share-title">"Share links"</h2>
+                <Sharing live />
             </section>
             <section class="panel panel-wide" aria-labelledby="meta-title">
                 <h2 id="meta-title">"Metadata"</h2>
