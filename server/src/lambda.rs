@@ -156,6 +156,16 @@ fn millis(since: std::time::Instant) -> f64 {
 pub async fn handle_s3_event(services: &Services, event: S3Event) -> Result<(), Error> {
     let started = std::time::Instant::now();
     let report = services.events.handle(&event).await;
+    // Thumbnails after the records, in this invocation (S3 invoked it asynchronously: no
+    // upload waits for it); their failures are logged, never a reason to deliver again.
+    services
+        .thumbnails
+        .follow(
+            &services.settings.bucket_name,
+            report.arrivals(),
+            report.removals(),
+        )
+        .await;
     let outcomes =
         |f: fn(&EventOutcome) -> bool| report.outcomes.iter().filter(|(_, o)| f(o)).count() as f64;
     metrics::emit(

@@ -25,6 +25,7 @@ pub mod shares;
 pub mod site;
 pub mod state;
 pub mod storage;
+pub mod thumbnails;
 
 use app::{api::SharedBackend, shell, App};
 use axum::{

@@ -132,6 +132,8 @@ pub struct Report {
     /// else's bucket): logged and skipped, never applied and never retried. Each with the
     /// bucket it named.
     pub foreign: Vec<(usize, String)>,
+    /// Records of Ferry's own thumbnails (`thumbnails/`), which are nobody's assets.
+    pub thumbnails: Vec<usize>,
     /// Records that can never apply (malformed): logged and skipped.
     pub invalid: Vec<(usize, InvalidRecord)>,
     /// Records that failed for a passing reason (backend error): the notification should be
@@ -142,6 +144,30 @@ pub struct Report {
 impl Report {
     pub fn is_retryable_failure(&self) -> bool {
         !self.failed.is_empty()
+    }
+
+    /// The assets whose object these events recorded (their thumbnails may be due).
+    pub fn arrivals(&self) -> Vec<app::domain::AssetId> {
+        self.outcomes
+            .iter()
+            .filter_map(|(_, o)| match o {
+                EventOutcome::Applied { asset_id, status } if status.is_downloadable() => {
+                    Some(*asset_id)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The assets whose object these events removed (their thumbnails go too).
+    pub fn removals(&self) -> Vec<app::domain::AssetId> {
+        self.outcomes
+            .iter()
+            .filter_map(|(_, o)| match o {
+                EventOutcome::Removed { asset_id: Some(id) } => Some(*id),
+                _ => None,
+            })
+            .collect()
     }
 }
 
@@ -191,6 +217,10 @@ impl EventHandler {
                     "skipping S3 event record for a bucket that is not Ferry's"
                 );
                 report.foreign.push((i, ev.bucket));
+                continue;
+            }
+            if crate::thumbnails::is_thumbnail_key(&ev.key) {
+                report.thumbnails.push(i);
                 continue;
             }
             match self.apply(&mut ev).await {

@@ -136,6 +136,39 @@ impl ObjectStore {
         })
     }
 
+    /// A presigned GET to show an image in a page: signed as of the start of the current
+    /// `window` (so the same object gets the same URL, which the browser caches, until the
+    /// window turns) and valid for two windows (at least one from now).
+    pub async fn presign_image(
+        &self,
+        bucket: &str,
+        key: &str,
+        window: Duration,
+    ) -> Result<String, ObjectError> {
+        let now = std::time::SystemTime::now();
+        let since_epoch = now
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let window_secs = window.as_secs().max(1);
+        let start =
+            std::time::UNIX_EPOCH + Duration::from_secs(since_epoch - since_epoch % window_secs);
+        let config = PresigningConfig::builder()
+            .start_time(start)
+            .expires_in(Duration::from_secs(2 * window_secs))
+            .build()
+            .map_err(ObjectError::backend)?;
+        let presigned = self
+            .s3
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .presigned(config)
+            .await
+            .map_err(ObjectError::backend)?;
+        Ok(presigned.uri().to_string())
+    }
+
     /// A presigned GET that downloads under the asset's file name.
     pub async fn presign_get(
         &self,

@@ -70,10 +70,13 @@ impl fmt::Display for Repair {
 }
 
 /// The repairs that make `recorded` (records of `bucket`'s objects) agree with `objects` (the
-/// bucket's listing), in key order.
+/// bucket's listing), in key order. Ferry's own thumbnails are nobody's assets: passed by.
 pub fn plan(bucket: &str, objects: &[ListedObject], recorded: &[RecordedObject]) -> Vec<Repair> {
-    let listed: BTreeMap<&str, &ListedObject> =
-        objects.iter().map(|o| (o.key.as_str(), o)).collect();
+    let listed: BTreeMap<&str, &ListedObject> = objects
+        .iter()
+        .filter(|o| !crate::thumbnails::is_thumbnail_key(&o.key))
+        .map(|o| (o.key.as_str(), o))
+        .collect();
     let held: BTreeMap<&str, &RecordedObject> = recorded
         .iter()
         .filter(|r| r.bucket == bucket)
@@ -429,5 +432,12 @@ mod tests {
         );
         assert!(plan("ours", &objects[1..2], &recorded[..1]).is_empty());
         assert!(plan("ours", &[], &[]).is_empty());
+        // A thumbnail is no asset's object.
+        assert!(plan(
+            "ours",
+            &[object("thumbnails/01JDQ7ZK3M5X9V2B8N4C6T1R0W.jpg")],
+            &[]
+        )
+        .is_empty());
     }
 }

@@ -143,6 +143,9 @@ fn check_upload_id(upload_id: &str) -> Result<(), FerryError> {
     Ok(())
 }
 
+/// How long the thumbnail URLs of the pages stay the same (they are valid for twice that).
+const THUMBNAIL_URL_WINDOW: Duration = Duration::from_secs(600);
+
 pub struct AssetService {
     store: Arc<AssetStore>,
     objects: Arc<ObjectStore>,
@@ -167,6 +170,25 @@ impl AssetService {
 
     pub fn store(&self) -> &AssetStore {
         &self.store
+    }
+
+    /// A presigned GET of the asset's thumbnail, if it has one and is not deleted (a
+    /// presigning failure leaves it without: the page shows its icon).
+    async fn add_thumbnail_url(&self, asset: &mut Asset) {
+        let Some(key) = asset.thumbnail_key.as_deref() else {
+            return;
+        };
+        if asset.status == app::domain::AssetStatus::Deleted {
+            return;
+        }
+        match self
+            .objects
+            .presign_image(&asset.bucket, key, THUMBNAIL_URL_WINDOW)
+            .await
+        {
+            Ok(url) => asset.thumbnail_url = Some(url),
+            Err(e) => tracing::error!(id = %asset.id, error = %e, "cannot presign a thumbnail"),
+        }
     }
 }
 
@@ -361,8 +383,12 @@ impl AssetBackend for AssetService {
                 },
             )
             .await?;
+        let mut items = page.items;
+        for asset in &mut items {
+            self.add_thumbnail_url(asset).await;
+        }
         Ok(AssetList {
-            items: page.items,
+            items,
             next_cursor: page.next_cursor,
             prev_cursor: page.prev_cursor,
             viewer_is_admin: caller.admin,
@@ -370,7 +396,9 @@ impl AssetBackend for AssetService {
     }
 
     async fn get(&self, caller: &Caller, id: AssetId) -> Result<Asset, FerryError> {
-        Ok(self.store.get_for(caller, id).await?)
+        let mut asset = self.store.get_for(caller, id).await?;
+        self.add_thumbnail_url(&mut asset).await;
+        Ok(asset)
     }
 
     async fn download_link(
@@ -401,7 +429,9 @@ impl AssetBackend for AssetService {
     }
 
     async fn mark_uploaded(&self, caller: &Caller, id: AssetId) -> Result<Asset, FerryError> {
-        Ok(self.store.mark_uploaded(caller, id).await?)
+        let mut asset = self.store.mark_uploaded(caller, id).await?;
+        self.add_thumbnail_url(&mut asset).await;
+        Ok(asset)
     }
 
     async fn delete(&self, caller: &Caller, id: AssetId) -> Result<Asset, FerryError> {
@@ -409,7 +439,9 @@ impl AssetBackend for AssetService {
     }
 
     async fn restore(&self, caller: &Caller, id: AssetId) -> Result<Asset, FerryError> {
-        Ok(self.store.restore(caller, id).await?)
+        let mut asset = self.store.restore(caller, id).await?;
+        self.add_thumbnail_url(&mut asset).await;
+        Ok(asset)
     }
 
     async fn start_multipart(

@@ -3,7 +3,7 @@
 
 use crate::{
     auth::Access, aws, config::Settings, keys::ServerKey, notifications::EventHandler,
-    objects::ObjectStore, service::AssetService, storage::AssetStore,
+    objects::ObjectStore, service::AssetService, storage::AssetStore, thumbnails::Thumbnailer,
 };
 use std::sync::Arc;
 
@@ -16,6 +16,8 @@ pub struct Services {
     pub assets: Arc<AssetService>,
     /// S3 notifications → the table (Lambda's `s3-events`, the embedded S3's events).
     pub events: Arc<EventHandler>,
+    /// Thumbnails of the images events recorded (after the events, never on a request).
+    pub thumbnails: Arc<Thumbnailer>,
     /// Who may ask: without [`Services::with_access`], nobody signs in (the local owner).
     pub access: Access,
     /// The origin browsers reach the bucket at (presigned URLs), for the pages'
@@ -38,12 +40,14 @@ impl Services {
             settings.limits.arrival_rules(),
         ));
         let access = Access::open(settings.access.public_url.as_ref());
+        let thumbnails = Arc::new(Thumbnailer::new(store.clone(), objects.clone()));
         Services {
             settings,
             store,
             objects,
             assets,
             events,
+            thumbnails,
             access,
             s3_origin: None,
         }
@@ -158,16 +162,22 @@ impl Embedded {
         store.ensure_table().await?;
 
         // The handler needs the S3 client, which needs the endpoint the sink is given to:
-        // it is set once both exist, before any request can be made.
-        let handler: Arc<std::sync::OnceLock<Arc<EventHandler>>> = Arc::default();
+        // it is set once both exist, before any request can be made. Thumbnails are made in
+        // a task of their own, after the event, so the upload's answer never waits for them.
+        type Handlers = (Arc<EventHandler>, Arc<Thumbnailer>, String);
+        let handler: Arc<std::sync::OnceLock<Handlers>> = Arc::default();
         let sink: local::s3::EventSink = {
             let handler = handler.clone();
             Arc::new(move |event| {
                 let handler = handler.get().cloned();
                 Box::pin(async move {
                     match handler {
-                        Some(handler) => {
-                            handler.handle(&event).await;
+                        Some((events, thumbnails, bucket)) => {
+                            let report = events.handle(&event).await;
+                            let (arrived, removed) = (report.arrivals(), report.removals());
+                            tokio::spawn(async move {
+                                thumbnails.follow(&bucket, arrived, removed).await
+                            });
                         }
                         None => tracing::error!("S3 event before the handler was ready"),
                     }
@@ -191,7 +201,11 @@ impl Embedded {
         let services = Services::new(settings, store, objects)
             .with_s3_origin()
             .await;
-        let _ = handler.set(services.events.clone());
+        let _ = handler.set((
+            services.events.clone(),
+            services.thumbnails.clone(),
+            services.settings.bucket_name.clone(),
+        ));
 
         Ok(Embedded {
             services,

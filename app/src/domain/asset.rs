@@ -35,6 +35,14 @@ pub struct Asset {
     /// S3's composite `<base64>-<parts>`), when the upload sent one.
     #[serde(default)]
     pub checksum_sha256: Option<String>,
+    /// Where its thumbnail is stored in the bucket (`thumbnails/<id>.<jpg|png>`), once made
+    /// (images only).
+    #[serde(default)]
+    pub thumbnail_key: Option<String>,
+    /// A presigned GET of the thumbnail, added by the server to the records it sends (never
+    /// stored).
+    #[serde(default)]
+    pub thumbnail_url: Option<String>,
 }
 
 /// The metadata S3 events record for one object (the seed lesson's `upload_metadata` item).

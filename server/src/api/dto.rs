@@ -59,6 +59,9 @@ pub struct AssetJson {
     /// The SHA-256 S3 verified when the object was uploaded with one (base64; a multipart
     /// object's is S3's composite `<base64>-<parts>`).
     pub checksum_sha256: Option<String>,
+    /// A presigned GET of its thumbnail (at most 320 pixels a side, JPEG or PNG), for an
+    /// image that has one and is not deleted; valid at least 10 minutes.
+    pub thumbnail_url: Option<String>,
 }
 
 /// Why an object was refused on arrival.
@@ -94,6 +97,7 @@ impl From<Asset> for AssetJson {
                 message: r.to_string(),
             }),
             checksum_sha256: a.checksum_sha256,
+            thumbnail_url: a.thumbnail_url,
         }
     }
 }

@@ -179,6 +179,8 @@ impl AssetStore {
             sequencer: None,
             rejection: None,
             checksum_sha256: None,
+            thumbnail_key: None,
+            thumbnail_url: None,
         };
         let pointer = ObjectItem {
             owner: asset.owner.clone(),
@@ -229,6 +231,32 @@ impl AssetStore {
     }
 
     /// The asset with this id, whoever owns it (one strongly consistent GetItem).
+    /// Records the thumbnail stored at `key` on asset `id`, if the asset still holds the
+    /// object it was made from (its ETag is `etag`): `false` when it does not any more.
+    pub async fn record_thumbnail(
+        &self,
+        id: AssetId,
+        etag: &str,
+        key: &str,
+    ) -> Result<bool, TableError> {
+        let result = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(asset_pk(id)))
+            .update_expression("SET thumbnail_key = :k")
+            .condition_expression("attribute_exists(pk) AND etag = :etag")
+            .expression_attribute_values(":k", s(key))
+            .expression_attribute_values(":etag", s(etag))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if failed_condition(&e) => Ok(false),
+            Err(e) => Err(TableError::backend(e)),
+        }
+    }
+
     pub async fn get(&self, id: AssetId) -> Result<Asset, TableError> {
         self.find(id).await?.ok_or(TableError::NotFound)
     }
@@ -416,6 +444,8 @@ mod tests {
             sequencer: None,
             rejection: None,
             checksum_sha256: None,
+            thumbnail_key: None,
+            thumbnail_url: None,
         };
         let to = |status, deleted_from| Step::To {
             status,

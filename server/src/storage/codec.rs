@@ -169,6 +169,7 @@ pub(super) fn asset_item(a: &Asset) -> Item {
             .map(|r| s(serde_json::to_string(r).expect("a rejection serialises"))),
     );
     opt("checksum_sha256", a.checksum_sha256.clone().map(s));
+    opt("thumbnail_key", a.thumbnail_key.clone().map(s));
     item
 }
 
@@ -238,6 +239,8 @@ pub(super) fn asset_from_item(item: &Item) -> Result<Asset, TableError> {
             .map(|r| serde_json::from_str(r).map_err(|_| corrupt("bad rejection")))
             .transpose()?,
         checksum_sha256: opt_s(item, "checksum_sha256").map(str::to_string),
+        thumbnail_key: opt_s(item, "thumbnail_key").map(str::to_string),
+        thumbnail_url: None,
     })
 }
 
@@ -355,6 +358,8 @@ mod tests {
             sequencer: Some("00AB".into()),
             rejection: None,
             checksum_sha256: None,
+            thumbnail_key: None,
+            thumbnail_url: None,
         }
     }
 

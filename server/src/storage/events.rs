@@ -467,6 +467,8 @@ fn asset_from_object(
         sequencer: Some(meta.sequencer.clone()),
         rejection: None,
         checksum_sha256: meta.checksum_sha256.clone(),
+        thumbnail_key: None,
+        thumbnail_url: None,
     }
 }
 
@@ -699,8 +701,9 @@ impl AssetStore {
             "sequencer = :seq",
             "updated_at = :now",
         ];
-        // An object arrived: the asset has its bytes and never expires.
-        let mut remove = vec![TTL_ATTRIBUTE];
+        // An object arrived: the asset has its bytes and never expires, and a thumbnail of
+        // an earlier object no longer shows it (a new one is made after this event).
+        let mut remove = vec![TTL_ATTRIBUTE, "thumbnail_key"];
         let mut values = vec![];
         match &meta.checksum_sha256 {
             Some(sum) => {

@@ -401,6 +401,8 @@ mod tests {
             sequencer: None,
             rejection: None,
             checksum_sha256: None,
+            thumbnail_key: None,
+            thumbnail_url: None,
         }
     }
 

@@ -414,7 +414,8 @@ async fn list_assets_pages_filters_and_shapes() {
             "sequencer",
             "deleted_from",
             "rejection",
-            "checksum_sha256"
+            "checksum_sha256",
+            "thumbnail_url"
         ])
     );
     assert_eq!(first["asset_id"], uploaded, "newest first");

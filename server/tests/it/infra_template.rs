@@ -779,10 +779,11 @@ fn methods_called_on(code: &str, receiver: &str) -> BTreeSet<String> {
 fn function_code(handler: &str) -> (Vec<PathBuf>, PathBuf) {
     let src = repo_root().join("server/src");
     let events = src.join("notifications.rs");
+    let thumbnails = src.join("thumbnails.rs");
     let reconcile = src.join("reconcile.rs");
     match handler {
-        // S3 notifications, through the event handler.
-        "s3-events" => (vec![events.clone()], events),
+        // S3 notifications, through the event handler, then the thumbnails they call for.
+        "s3-events" => (vec![events.clone(), thumbnails], events),
         // The bucket's listing and the records (storage::inventory), then each repair
         // through the same event handler.
         "reconcile" => (vec![reconcile.clone(), events], reconcile),
@@ -796,6 +797,7 @@ fn function_code(handler: &str) -> (Vec<PathBuf>, PathBuf) {
                         && !rel.starts_with("local")
                         && *f != src.join("objects.rs")
                         && *f != events
+                        && *f != thumbnails
                         && *f != reconcile
                 })
                 .collect();
@@ -923,42 +925,50 @@ fn actions_needed_by(handler: &str) -> BTreeMap<String, BTreeSet<String>> {
 
     let objects = std::fs::read_to_string(repo_root().join("server/src/objects.rs")).unwrap();
     let objects = functions_in(without_tests(&objects));
+    let mut s3_action = |op: &str, root: &str| {
+        let action = match op {
+            "put_object"
+            | "upload_part"
+            | "create_multipart_upload"
+            | "complete_multipart_upload" => "s3:PutObject",
+            "get_object" => "s3:GetObject",
+            "abort_multipart_upload" => "s3:AbortMultipartUpload",
+            "list_parts" => "s3:ListMultipartUploadParts",
+            "list_objects_v2" => "s3:ListBucket",
+            // Both name a version when the event does (versioned bucket).
+            "head_object" => {
+                if versions {
+                    need("s3:GetObjectVersion", root);
+                }
+                "s3:GetObject"
+            }
+            "delete_object" => {
+                if versions {
+                    need("s3:DeleteObjectVersion", root);
+                }
+                "s3:DeleteObject"
+            }
+            other => panic!(
+                "objects.rs calls S3 `{other}` outside ensure_bucket: add its IAM \
+                 action here and to infra/template.yaml"
+            ),
+        };
+        need(action, root);
+    };
     let mut object_roots = methods_called_on(&code, "objects");
     object_roots.remove("ensure_bucket"); // the embedded backend's; the template owns the bucket
+    object_roots.remove("client"); // its calls are read below, where they are made
     for root in object_roots {
         for f in reachable(&BTreeSet::from([root.clone()]), &objects, "ObjectStore") {
             let body = squash(&objects[&f].join("\n"));
             for op in sdk_calls(&body, "s3") {
-                let action = match op.as_str() {
-                    "put_object"
-                    | "upload_part"
-                    | "create_multipart_upload"
-                    | "complete_multipart_upload" => "s3:PutObject",
-                    "get_object" => "s3:GetObject",
-                    "abort_multipart_upload" => "s3:AbortMultipartUpload",
-                    "list_parts" => "s3:ListMultipartUploadParts",
-                    "list_objects_v2" => "s3:ListBucket",
-                    // Both name a version when the event does (versioned bucket).
-                    "head_object" => {
-                        if versions {
-                            need("s3:GetObjectVersion", &root);
-                        }
-                        "s3:GetObject"
-                    }
-                    "delete_object" => {
-                        if versions {
-                            need("s3:DeleteObjectVersion", &root);
-                        }
-                        "s3:DeleteObject"
-                    }
-                    other => panic!(
-                        "objects.rs calls S3 `{other}` outside ensure_bucket: add its IAM \
-                         action here and to infra/template.yaml"
-                    ),
-                };
-                need(action, &root);
+                s3_action(&op, &root);
             }
         }
+    }
+    // The object requests made through the client itself (thumbnails read and write bodies).
+    for op in sdk_calls(&code, "objects.client()") {
+        s3_action(&op, "client");
     }
     needed
 }
@@ -1162,6 +1172,33 @@ fn s3_object_permissions_stay_under_the_uploads_prefix_but_listed_reads() {
                         "{id}: s3:ListBucket on {r:?}, expected !GetAtt {bucket_arn}"
                     );
                 }
+                continue;
+            }
+            // Thumbnails (`server::thumbnails::PREFIX`): the S3-event function writes and
+            // deletes them, the web function signs reads of them; nothing else.
+            let thumbnail_keys = match handler {
+                "s3-events" => format!(
+                    "arn:${{AWS::Partition}}:s3:::{}/{}*",
+                    bucket_name(&t),
+                    server::thumbnails::PREFIX
+                ),
+                _ => format!("${{{bucket}.Arn}}/{}*", server::thumbnails::PREFIX),
+            };
+            if resources
+                .iter()
+                .any(|r| sub_text(r) == Some(thumbnail_keys.as_str()))
+            {
+                assert_eq!(
+                    resources.len(),
+                    1,
+                    "{id}: thumbnails in a statement of their own"
+                );
+                let allowed: &[&str] = match handler {
+                    "s3-events" => &["s3:PutObject", "s3:DeleteObject"],
+                    "web" => &["s3:GetObject"],
+                    _ => &[],
+                };
+                assert_eq!(actions, allowed, "{id}: thumbnail actions");
                 continue;
             }
             // Only the web function writes objects (by the URLs it signs); the others read,

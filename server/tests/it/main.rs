@@ -51,3 +51,4 @@ mod shares;
 mod shell;
 mod state_machine;
 mod storage;
+mod thumbnails;
