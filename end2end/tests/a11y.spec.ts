@@ -54,6 +54,12 @@ for (const scheme of ['light', 'dark'] as const) {
       await page.getByRole('button', { name: `Mark uploaded: ${prefix}received.txt` }).click();
       await expect(page.getByTestId('toast').first()).toBeVisible();
       await noViolations(page, 'browse page with a toast');
+      // As a grid of cards, then back to the table (the choice is kept in a cookie).
+      await page.getByRole('button', { name: 'Grid' }).click();
+      await expect(page.getByTestId('asset-grid')).toBeVisible();
+      await noViolations(page, 'browse page as a grid');
+      await page.getByRole('button', { name: 'List' }).click();
+      await expect(page.getByTestId('assets')).toBeVisible();
 
       // An asset's page, then with its delete dialog open.
       await page.goto(`/assets/${received}`);

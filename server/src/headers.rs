@@ -53,7 +53,8 @@ pub fn content_security_policy(nonce: &str, sources: &Sources) -> String {
         "default-src 'self'".to_string(),
         format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"),
         format!("style-src 'self' 'nonce-{nonce}'"),
-        format!("img-src 'self'{s3}"),
+        // `blob:`: pictures of the images picked for upload, before their bytes are sent.
+        format!("img-src 'self' blob:{s3}"),
         format!("connect-src 'self'{s3}{reload}"),
         "object-src 'none'".to_string(),
         "base-uri 'none'".to_string(),
@@ -115,7 +116,7 @@ mod tests {
             "default-src 'self'; \
              script-src 'self' 'nonce-abc' 'wasm-unsafe-eval'; \
              style-src 'self' 'nonce-abc'; \
-             img-src 'self' http://127.0.0.1:9000; \
+             img-src 'self' blob: http://127.0.0.1:9000; \
              connect-src 'self' http://127.0.0.1:9000; \
              object-src 'none'; \
              base-uri 'none'; \

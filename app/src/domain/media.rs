@@ -232,9 +232,29 @@ impl FileKind {
     }
 }
 
+/// Largest picked image the upload page shows a picture of (decoding is the browser's).
+pub const MAX_PREVIEW_BYTES: u64 = 50 * 1024 * 1024;
+
+/// Whether a picked file of `content_type` and `size` gets a picture in the upload queue:
+/// raster images a browser draws, not too large.
+pub fn previewable(content_type: &str, size: u64) -> bool {
+    matches!(
+        content_type,
+        "image/jpeg" | "image/png" | "image/gif" | "image/webp" | "image/avif"
+    ) && size <= MAX_PREVIEW_BYTES
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pictures_are_for_raster_images_of_a_sane_size() {
+        assert!(previewable("image/png", 10));
+        assert!(!previewable("image/svg+xml", 10));
+        assert!(!previewable("text/plain", 10));
+        assert!(!previewable("image/jpeg", 51 * 1024 * 1024));
+    }
 
     #[test]
     fn file_kinds() {

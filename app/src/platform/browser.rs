@@ -71,6 +71,25 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
 
+/// A preference this browser keeps for its person (a cookie of this site, a year long, which
+/// the server reads too, so pages render as chosen).
+pub fn preference_get(name: &str) -> Option<String> {
+    let cookies = document()
+        .dyn_into::<web_sys::HtmlDocument>()
+        .ok()?
+        .cookie()
+        .ok()?;
+    super::types::cookie_value(&cookies, name)
+}
+
+pub fn preference_set(name: &str, value: &str) {
+    if let Ok(doc) = document().dyn_into::<web_sys::HtmlDocument>() {
+        let _ = doc.set_cookie(&format!(
+            "{name}={value}; Path=/; Max-Age=31536000; SameSite=Lax"
+        ));
+    }
+}
+
 /// A value from `localStorage`.
 pub fn storage_get(key: &str) -> Option<String> {
     storage()?.get_item(key).ok()?

@@ -1,7 +1,8 @@
 //! The one seam between the browser and the server.
 //!
 //! Everything the app needs from its host — the clock, timers, page visibility, local
-//! storage, dialogs and focus, the clipboard, the page's origin, HTTP requests the browser makes itself, checksums
+//! storage, preferences (cookies the server reads too), dialogs and focus, the clipboard, the
+//! page's origin, HTTP requests the browser makes itself, checksums
 //! of what it sends, the files people pick, drop or paste, attributes of `<html>`, whether it
 //! renders pages, and the status of the response being rendered — is one small API with two
 //! implementations of the same signatures:
@@ -34,10 +35,10 @@ use server as host;
 
 pub use host::{
     can_hash, click, close_dialog, copy_text, dropped_files, fetch_range, focus, from_button,
-    now_ms, page_hidden, page_origin, pasted_files, pending_transition, picked_files, put,
-    remove_root_attribute, select_text, set_response_status, set_root_attribute, sha256_base64,
-    show_dialog, sleep, storage_get, storage_remove, storage_set, Abort, Blob, File, HostStorage,
-    RENDERS_PAGES,
+    now_ms, page_hidden, page_origin, pasted_files, pending_transition, picked_files,
+    preference_get, preference_set, put, remove_root_attribute, select_text, set_response_status,
+    set_root_attribute, sha256_base64, show_dialog, sleep, storage_get, storage_remove,
+    storage_set, Abort, Blob, File, HostStorage, RENDERS_PAGES,
 };
 pub use types::{PutOutcome, NOT_IN_A_BROWSER};
 

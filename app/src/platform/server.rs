@@ -57,6 +57,20 @@ pub fn page_origin() -> String {
     String::new()
 }
 
+/// A preference the browser sent with the request being rendered (its cookie).
+pub fn preference_get(name: &str) -> Option<String> {
+    let parts = use_context::<http::request::Parts>()?;
+    parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|cookies| super::types::cookie_value(cookies, name))
+}
+
+/// Preferences are set by the browser.
+pub fn preference_set(_name: &str, _value: &str) {}
+
 /// No browser storage on the server: nothing is remembered.
 pub fn storage_get(_key: &str) -> Option<String> {
     None
@@ -136,6 +150,10 @@ impl File {
     }
 
     pub fn blob(&self) -> Blob {
+        match self.never {}
+    }
+
+    pub fn preview_url(&self) -> Option<String> {
         match self.never {}
     }
 }

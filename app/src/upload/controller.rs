@@ -187,6 +187,7 @@ impl Uploader {
         self.next_id.set_value(id + 1);
         let size = picked.file.size();
         let content_type = picked.file.content_type();
+        let preview = picked.file.preview_url();
         let state =
             match limits.map(|l| queue::check_restrictions(&picked.path, size, &content_type, l)) {
                 Some(Err(message)) => ItemState::Failed {
@@ -216,6 +217,7 @@ impl Uploader {
                 sent: 0,
                 asset_id: None,
                 asset_status: None,
+                preview,
             })
         });
         queued

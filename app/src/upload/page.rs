@@ -250,6 +250,9 @@ fn Row(item: Item, uploader: Uploader) -> impl IntoView {
     view! {
         <li class=format!("row row-{class}") data-testid="upload-row" data-name=name.clone()>
             <div class="row-main">
+                {item.preview.clone().map(|src| view! {
+                    <img class="row-thumb" src=src alt="" width="40" height="40" data-testid="local-thumbnail" />
+                })}
                 <span class="row-name" title=name.clone()>{name.clone()}</span>
                 <span class="row-state" data-testid="row-state">{label}</span>
                 {item.asset_status.map(|status| view! { <StatusBadge status test_id="asset-status" /> })}

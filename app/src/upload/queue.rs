@@ -62,6 +62,8 @@ pub struct Item {
     pub asset_id: Option<AssetId>,
     /// The asset's server-side status, as last seen.
     pub asset_status: Option<AssetStatus>,
+    /// A `blob:` URL of a picked image, shown before its bytes are sent.
+    pub preview: Option<String>,
 }
 
 /// Everything a row shows of its file: the page draws the row again when its key changes.
@@ -320,6 +322,7 @@ mod tests {
             sent,
             asset_id: None,
             asset_status: None,
+            preview: None,
         }
     }
 

@@ -113,7 +113,7 @@ async fn every_response_carries_the_security_headers() {
         );
         assert_eq!(
             directive(&csp, "img-src"),
-            ["'self'", s3.as_str()],
+            ["'self'", "blob:", s3.as_str()],
             "{path}"
         );
         assert_eq!(directive(&csp, "form-action"), ["'self'"], "{path}");

@@ -6,9 +6,11 @@
 //!
 //! - `query`: the view a URL describes ([`BrowseQuery`]);
 //! - `toolbar`: search, filter, order and page size;
-//! - `table`: the rows (with an owner column for administrators), the pager, the empty
-//!   states, and the administrators' owner filter.
+//! - `table`: the rows (with an owner column for administrators) or the grid of cards with
+//!   thumbnails, the pager, the empty states, and the administrators' owner filter;
+//! - `display`: list or grid, each person's choice (a cookie the server reads).
 
+mod display;
 mod query;
 mod table;
 mod toolbar;
@@ -20,6 +22,7 @@ use crate::{
     platform::{self, set_response_status},
     poll::{poll_while_mounted, Poll},
 };
+use display::{Display, DisplayToggle};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -53,7 +56,8 @@ pub fn BrowsePage() -> impl IntoView {
 
     let delete_target = RwSignal::new(None::<Asset>);
     let pending = RwSignal::new(false);
-    let rows = move || listing.rows(delete_target, changed);
+    let display = RwSignal::new(Display::chosen());
+    let rows = move || listing.rows(delete_target, changed, display.get());
     let skeleton = || view! { <Skeleton /> }.into_any();
 
     view! {
@@ -66,6 +70,7 @@ pub fn BrowsePage() -> impl IntoView {
             </p>
         </section>
         <Toolbar query />
+        <DisplayToggle display />
         <div class="listing" aria-busy=move || pending.get().to_string()>
             {platform::pending_transition(skeleton, pending, rows)}
         </div>
@@ -135,6 +140,7 @@ impl Listing {
         &self,
         delete_target: RwSignal<Option<Asset>>,
         changed: Callback<Asset>,
+        display: Display,
     ) -> Option<AnyView> {
         let loaded = self.list.get()?;
         let result = self
@@ -148,7 +154,7 @@ impl Listing {
         Some(match result {
             Ok((q, page)) => view! {
                 {page.viewer_is_admin.then(|| view! { <OwnerChoice q=q.clone() /> })}
-                <AssetTable q page delete_target changed />
+                <AssetTable q page delete_target changed grid=display == Display::Grid />
             }
             .into_any(),
             Err(e) => view! {

@@ -1,5 +1,5 @@
-//! The listing itself: the table of assets (cards on narrow screens), the pager, the empty
-//! states and the loading skeleton.
+//! The listing itself: the table of assets (cards on narrow screens) or the grid of cards
+//! with thumbnails, the pager, the empty states and the loading skeleton.
 
 use super::query::BrowseQuery;
 use crate::{
@@ -14,13 +14,15 @@ use leptos_router::{hooks::use_navigate, NavigateOptions};
 /// The id of the page's delete confirmation dialog.
 pub(super) const DELETE_DIALOG: &str = "confirm-delete";
 
-/// The page of assets: a table (cards on narrow screens), then the pager.
+/// The page of assets: a table (cards on narrow screens) or, with `grid`, cards with
+/// thumbnails; then the pager.
 #[component]
 pub fn AssetTable(
     q: BrowseQuery,
     page: AssetList,
     delete_target: RwSignal<Option<Asset>>,
     changed: Callback<Asset>,
+    grid: bool,
 ) -> impl IntoView {
     if page.items.is_empty() {
         return view! { <Empty q /> }.into_any();
@@ -42,6 +44,30 @@ pub fn AssetTable(
     let first = q.cursor.is_some().then(|| q.first_page().href());
     // Administrators see whose each asset is (they may list several owners').
     let owners = page.viewer_is_admin.then_some(q.clone());
+    let pager = view! {
+        <nav class="pager" aria-label="Pages">
+            {pager_link(first, "« First", "first")}
+            {pager_link(prev, "‹ Previous", "prev")}
+            <span class="pager-count muted">
+                {format!("{count} on this page")}
+            </span>
+            {pager_link(next, "Next ›", "next")}
+        </nav>
+    };
+    if grid {
+        let cards = page
+            .items
+            .into_iter()
+            .map(|asset| view! { <AssetCard asset delete_target changed /> })
+            .collect_view();
+        return view! {
+            <ul class="asset-grid" data-testid="asset-grid" aria-label=caption>
+                {cards}
+            </ul>
+            {pager}
+        }
+        .into_any();
+    }
     let rows = page
         .items
         .into_iter()
@@ -68,16 +94,70 @@ pub fn AssetTable(
             </thead>
             <tbody>{rows}</tbody>
         </table>
-        <nav class="pager" aria-label="Pages">
-            {pager_link(first, "« First", "first")}
-            {pager_link(prev, "‹ Previous", "prev")}
-            <span class="pager-count muted">
-                {format!("{count} on this page")}
-            </span>
-            {pager_link(next, "Next ›", "next")}
-        </nav>
+        {pager}
     }
     .into_any()
+}
+
+/// One asset as a card: its thumbnail (an image's, once made) or its icon, name, status,
+/// size, and its actions.
+#[component]
+fn AssetCard(
+    asset: Asset,
+    delete_target: RwSignal<Option<Asset>>,
+    changed: Callback<Asset>,
+) -> impl IntoView {
+    let href = format!("/assets/{}", asset.id);
+    let kind = FileKind::of(&asset.content_type, &asset.filename);
+    let size = asset.size.map(human_bytes).unwrap_or_else(|| "—".into());
+    let picture = match asset.thumbnail_url.clone() {
+        // The name beside it says what it is: the image itself is decoration here.
+        Some(src) => view! {
+            <img
+                class="card-thumb"
+                src=src
+                alt=""
+                loading="lazy"
+                decoding="async"
+                width="160"
+                height="160"
+                data-testid="thumbnail"
+            />
+        }
+        .into_any(),
+        None => view! {
+            <span class="card-thumb card-icon">
+                <FileIcon kind />
+            </span>
+        }
+        .into_any(),
+    };
+    view! {
+        <li
+            class="asset-card"
+            data-testid="asset-card"
+            data-asset-id=asset.id.to_string()
+            data-status=asset.status.as_str()
+        >
+            <a class="card-link" href=href>
+                {picture}
+                <span class="card-name">{asset.filename.clone()}</span>
+            </a>
+            <span class="card-meta">
+                <StatusBadge status=asset.status />
+                <span class="muted small">{size}</span>
+            </span>
+            <span class="card-actions">
+                <AssetActions
+                    asset=asset.clone()
+                    dialog_id=DELETE_DIALOG
+                    delete_target
+                    changed
+                    compact=true
+                />
+            </span>
+        </li>
+    }
 }
 
 fn pager_link(href: Option<String>, label: &'static str, rel: &'static str) -> impl IntoView {

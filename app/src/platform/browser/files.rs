@@ -48,6 +48,14 @@ impl File {
     pub fn blob(&self) -> Blob {
         Blob(self.0.clone().into())
     }
+
+    /// A `blob:` URL of the file, for a picture of it before a byte is sent, when it is an
+    /// image the page can show (`domain::media::previewable`).
+    pub fn preview_url(&self) -> Option<String> {
+        crate::domain::media::previewable(&self.content_type(), self.size())
+            .then(|| web_sys::Url::create_object_url_with_blob(&self.0).ok())
+            .flatten()
+    }
 }
 
 /// Every file of a drop, folders walked recursively, sorted by path. The entries are taken
