@@ -325,6 +325,37 @@ pub struct AssetList {
     pub viewer_is_admin: bool,
 }
 
+/// A change made to many assets at once (the browse page's selection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BulkAction {
+    MarkUploaded,
+    Delete,
+    Restore,
+}
+
+impl BulkAction {
+    /// Most assets one request may change (a page's worth).
+    pub const MAX_ASSETS: usize = ListParams::MAX_LIMIT;
+
+    /// The past tense, for what a bulk action reports.
+    pub fn done(self) -> &'static str {
+        match self {
+            BulkAction::MarkUploaded => "marked uploaded",
+            BulkAction::Delete => "deleted",
+            BulkAction::Restore => "restored",
+        }
+    }
+}
+
+/// What a bulk action did to one asset: its new state, or why not (the others are done
+/// all the same).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkOutcome {
+    pub id: AssetId,
+    pub result: Result<Asset, FerryError>,
+}
+
 /// An asset's share links, newest first, and the longest validity a new one may have.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareList {
@@ -509,6 +540,14 @@ pub trait AssetBackend: Send + Sync + 'static {
         id: AssetId,
         upload_id: &str,
     ) -> Result<Asset, FerryError>;
+    /// `action` on each of `ids` (1 to [`BulkAction::MAX_ASSETS`], no repeats), each as its
+    /// own change: a refusal for one leaves the others done.
+    async fn bulk(
+        &self,
+        caller: &crate::domain::Caller,
+        action: BulkAction,
+        ids: Vec<AssetId>,
+    ) -> Result<Vec<BulkOutcome>, FerryError>;
     /// A share link to an asset the caller owns and that can be downloaded now.
     async fn create_share(
         &self,
@@ -610,6 +649,15 @@ pub async fn delete_asset(id: AssetId) -> Result<Asset, FerryError> {
 pub async fn restore_asset(id: AssetId) -> Result<Asset, FerryError> {
     let (backend, caller) = service()?;
     backend.restore(&caller, id).await
+}
+
+#[server(prefix = "/api", endpoint = "bulk_assets", input = StrictJson)]
+pub async fn bulk_assets(
+    action: BulkAction,
+    ids: Vec<AssetId>,
+) -> Result<Vec<BulkOutcome>, FerryError> {
+    let (backend, caller) = service()?;
+    backend.bulk(&caller, action, ids).await
 }
 
 #[server(prefix = "/api", endpoint = "create_share", input = StrictJson)]

@@ -12,9 +12,9 @@ use crate::{
 };
 use app::{
     api::{
-        AssetBackend, AssetList, ChecksumAlgorithm, DownloadLink, FerryError, ListParams,
-        MultipartTicket, NewUpload, OwnerFilter, PartRequest, PartUpload, ShareList, UploadLimits,
-        UploadTicket, UploadedPart,
+        AssetBackend, AssetList, BulkAction, BulkOutcome, ChecksumAlgorithm, DownloadLink,
+        FerryError, ListParams, MultipartTicket, NewUpload, OwnerFilter, PartRequest, PartUpload,
+        ShareList, UploadLimits, UploadTicket, UploadedPart,
     },
     domain::{
         Asset, AssetId, Caller, CreatedShare, NewShare, ObjectMetadata, PartPlan, ShareId,
@@ -127,6 +127,21 @@ fn downloadable(asset: &Asset) -> Result<(), FerryError> {
             asset.status
         )))
     }
+}
+
+/// A bulk action names 1 to `BulkAction::MAX_ASSETS` assets, each once.
+fn check_bulk(ids: &[AssetId]) -> Result<(), FerryError> {
+    if ids.is_empty() || ids.len() > BulkAction::MAX_ASSETS {
+        return Err(FerryError::BadRequest(format!(
+            "ids must name 1 to {} assets",
+            BulkAction::MAX_ASSETS
+        )));
+    }
+    let unique: std::collections::BTreeSet<_> = ids.iter().collect();
+    if unique.len() != ids.len() {
+        return Err(FerryError::BadRequest("ids names an asset twice".into()));
+    }
+    Ok(())
 }
 
 /// What anyone opening an unknown share link is told.
@@ -655,6 +670,25 @@ impl AssetBackend for AssetService {
             .abort_multipart(&asset.bucket, &asset.object_key, upload_id)
             .await?;
         Ok(self.store.soft_delete(caller, id).await?)
+    }
+
+    async fn bulk(
+        &self,
+        caller: &Caller,
+        action: BulkAction,
+        ids: Vec<AssetId>,
+    ) -> Result<Vec<BulkOutcome>, FerryError> {
+        check_bulk(&ids)?;
+        let mut outcomes = Vec::with_capacity(ids.len());
+        for id in ids {
+            let result = match action {
+                BulkAction::MarkUploaded => self.mark_uploaded(caller, id).await,
+                BulkAction::Delete => self.delete(caller, id).await,
+                BulkAction::Restore => self.restore(caller, id).await,
+            };
+            outcomes.push(BulkOutcome { id, result });
+        }
+        Ok(outcomes)
     }
 
     async fn create_share(

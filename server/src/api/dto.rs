@@ -4,7 +4,7 @@
 
 use crate::storage::timestamp as time;
 use app::{
-    api::{AssetList, DownloadLink, ShareList, UploadTicket},
+    api::{AssetList, BulkOutcome, DownloadLink, ShareList, UploadTicket},
     domain::{Asset, AssetStatus, CreatedShare, ObjectMetadata, ShareLink, ShareState},
 };
 use serde::Serialize;
@@ -166,6 +166,56 @@ impl From<DownloadLink> for DownloadJson {
             download_url: l.download_url,
             expires_at: time(l.expires_at),
         }
+    }
+}
+
+/// What a bulk action did to one asset.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkItemJson {
+    pub asset_id: String,
+    /// Whether the action was done (or the asset already was as asked).
+    pub done: bool,
+    /// Its state now, when done.
+    #[schema(schema_with = status_schema, nullable)]
+    pub state: Option<AssetStatus>,
+    /// Why not, when not done (the HTTP status it would have had alone in `status`).
+    pub error: Option<String>,
+    pub status: u16,
+}
+
+/// Every asset a bulk action named, in the order named.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkJson {
+    pub results: Vec<BulkItemJson>,
+}
+
+impl From<Vec<BulkOutcome>> for BulkJson {
+    fn from(outcomes: Vec<BulkOutcome>) -> Self {
+        let results = outcomes
+            .into_iter()
+            .map(|o| match o.result {
+                Ok(asset) => BulkItemJson {
+                    asset_id: o.id.to_string(),
+                    done: true,
+                    state: Some(asset.status),
+                    error: None,
+                    status: 200,
+                },
+                Err(e) => BulkItemJson {
+                    asset_id: o.id.to_string(),
+                    done: false,
+                    state: None,
+                    status: e.status().as_u16(),
+                    error: Some(match e {
+                        app::api::FerryError::Internal(_) => {
+                            super::error::INTERNAL_MESSAGE.to_string()
+                        }
+                        other => other.to_string(),
+                    }),
+                },
+            })
+            .collect();
+        BulkJson { results }
     }
 }
 

@@ -3,16 +3,16 @@
 
 use super::{
     dto::{
-        status_schema, AssetListJson, CreatedShareJson, DownloadJson, MetadataJson, ShareJson,
-        ShareListJson, StatusJson, UploadTicketJson,
+        status_schema, AssetListJson, BulkJson, CreatedShareJson, DownloadJson, MetadataJson,
+        ShareJson, ShareListJson, StatusJson, UploadTicketJson,
     },
     error::{ApiError, ErrorBody},
     extract::{param, ApiQuery, AssetIdPath, OptionalJson, SharePath},
 };
 use crate::state::AppState;
 use app::{
-    api::{FerryError, ListParams, NewUpload, OwnerFilter, SortOrder},
-    domain::{AssetStatus, Caller, NewShare},
+    api::{BulkAction, FerryError, ListParams, NewUpload, OwnerFilter, SortOrder},
+    domain::{AssetId, AssetStatus, Caller, NewShare},
 };
 use axum::{
     extract::State,
@@ -313,6 +313,43 @@ pub async fn restore_asset(
     Ok(Json(StatusJson {
         status: asset.status,
     }))
+}
+
+/// What `POST /asset/bulk` takes.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkRequestJson {
+    /// `mark_uploaded`, `delete` or `restore`.
+    #[schema(value_type = String, example = "delete")]
+    action: BulkAction,
+    /// 1 to 100 asset ids, each once.
+    #[schema(value_type = Vec<String>, example = json!(["01JDQ7ZK3M5X9V2B8N4C6T1R0W"]))]
+    ids: Vec<AssetId>,
+}
+
+/// `POST /asset/bulk`: one action on many assets, each as its own change. The answer says
+/// for each what was done and what could not be (another owner's asset is "not found", as
+/// alone); a refusal for one leaves the others done.
+#[utoipa::path(
+    post,
+    path = "/asset/bulk",
+    request_body(content = BulkRequestJson, description = "The action and the assets"),
+    responses(
+        (status = 200, description = "What happened to each asset", body = BulkJson),
+        (status = 400, description = "Malformed body, an unknown action, no ids, more than 100, or an id twice", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+    )
+)]
+pub async fn bulk_assets(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    OptionalJson(body): OptionalJson<BulkRequestJson>,
+) -> ApiResult<Json<BulkJson>> {
+    let body = body.ok_or_else(|| {
+        ApiError::bad_request("a body is required: {\"action\": …, \"ids\": […]}")
+    })?;
+    let outcomes = state.backend.bulk(&caller, body.action, body.ids).await?;
+    Ok(Json(outcomes.into()))
 }
 
 /// What `POST /asset/{id}/shares` takes.

@@ -31,6 +31,7 @@ mod api;
 mod architecture;
 mod auth;
 mod bad_input;
+mod bulk;
 mod compression;
 mod config;
 mod crash;

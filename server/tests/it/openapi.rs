@@ -210,6 +210,13 @@ fn cases(f: &Fixture, s: &Shares) -> Vec<Case> {
             500,
         )
         .broken(),
+        case(M::POST, "/asset/bulk", "/asset/bulk", 200).json(&format!(
+            r#"{{"action": "mark_uploaded", "ids": ["{uploaded}"]}}"#
+        )),
+        case(M::POST, "/asset/bulk", "/asset/bulk", 400).json(r#"{"action": "delete", "ids": []}"#),
+        case(M::POST, "/asset/bulk", "/asset/bulk", 415)
+            .json(r#"{"action": "delete", "ids": []}"#)
+            .typed("text/plain"),
         case(M::POST, shares, format!("/asset/{received}/shares"), 201)
             .json(r#"{"expires_in_secs": 600, "max_uses": 3}"#),
         case(M::POST, shares, format!("/asset/{received}/shares"), 400)
