@@ -71,6 +71,21 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
 
+/// Downloads what `url` answers (a link that ends at an attachment), leaving the page where
+/// it is.
+pub fn download(url: &str) {
+    let doc = document();
+    let Ok(a) = doc
+        .create_element("a")
+        .map(|e| e.unchecked_into::<web_sys::HtmlAnchorElement>())
+    else {
+        return;
+    };
+    a.set_href(url);
+    a.set_download("");
+    a.click();
+}
+
 /// A preference this browser keeps for its person (a cookie of this site, a year long, which
 /// the server reads too, so pages render as chosen).
 pub fn preference_get(name: &str) -> Option<String> {

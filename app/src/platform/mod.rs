@@ -34,8 +34,8 @@ mod server;
 use server as host;
 
 pub use host::{
-    can_hash, click, close_dialog, copy_text, dropped_files, fetch_range, focus, from_button,
-    now_ms, page_hidden, page_origin, pasted_files, pending_transition, picked_files,
+    can_hash, click, close_dialog, copy_text, download, dropped_files, fetch_range, focus,
+    from_button, now_ms, page_hidden, page_origin, pasted_files, pending_transition, picked_files,
     preference_get, preference_set, put, remove_root_attribute, select_text, set_response_status,
     set_root_attribute, sha256_base64, show_dialog, sleep, storage_get, storage_remove,
     storage_set, Abort, Blob, File, HostStorage, RENDERS_PAGES,

@@ -57,6 +57,9 @@ pub fn page_origin() -> String {
     String::new()
 }
 
+/// Downloads happen in a browser.
+pub fn download(_url: &str) {}
+
 /// A preference the browser sent with the request being rendered (its cookie).
 pub fn preference_get(name: &str) -> Option<String> {
     let parts = use_context::<http::request::Parts>()?;

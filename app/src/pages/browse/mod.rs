@@ -8,10 +8,13 @@
 //! - `toolbar`: search, filter, order and page size;
 //! - `table`: the rows (with an owner column for administrators) or the grid of cards with
 //!   thumbnails, the pager, the empty states, and the administrators' owner filter;
-//! - `display`: list or grid, each person's choice (a cookie the server reads).
+//! - `display`: list or grid, each person's choice (a cookie the server reads);
+//! - `selection`: rows selected (Shift for a range, all of the page), and the bar that acts
+//!   on them in one bulk request.
 
 mod display;
 mod query;
+mod selection;
 mod table;
 mod toolbar;
 
@@ -27,6 +30,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use query::BrowseQuery;
+use selection::{BulkBar, Selection};
 use table::{AssetTable, OwnerChoice, Skeleton, DELETE_DIALOG};
 use toolbar::Toolbar;
 
@@ -44,9 +48,14 @@ pub fn BrowsePage() -> impl IntoView {
     };
     // Another view: what polling found for the last one must not stand in for it if that
     // view comes back (the resource loads it afresh).
+    let selection = Selection::new();
     Effect::watch(
         move || query.get(),
-        move |_, _, _| listing.fresh.set(None),
+        move |_, _, _| {
+            listing.fresh.set(None);
+            // A selection is of the rows shown: another view starts with none.
+            selection.clear();
+        },
         false,
     );
     // An asset changed by an action: patch it into the rows shown.
@@ -57,7 +66,8 @@ pub fn BrowsePage() -> impl IntoView {
     let delete_target = RwSignal::new(None::<Asset>);
     let pending = RwSignal::new(false);
     let display = RwSignal::new(Display::chosen());
-    let rows = move || listing.rows(delete_target, changed, display.get());
+    let rows = move || listing.rows(delete_target, changed, display.get(), selection);
+    let shown_assets = Signal::derive(move || listing.items());
     let skeleton = || view! { <Skeleton /> }.into_any();
 
     view! {
@@ -71,6 +81,7 @@ pub fn BrowsePage() -> impl IntoView {
         </section>
         <Toolbar query />
         <DisplayToggle display />
+        <BulkBar selection rows=shown_assets changed />
         <div class="listing" aria-busy=move || pending.get().to_string()>
             {platform::pending_transition(skeleton, pending, rows)}
         </div>
@@ -96,6 +107,16 @@ impl Listing {
     fn current(&self) -> Option<AssetList> {
         let q = self.query.get_untracked().ok()?;
         shown(&q, self.fresh.get_untracked(), self.list.get_untracked()?).ok()
+    }
+
+    /// The assets shown now (tracked).
+    fn items(&self) -> Vec<Asset> {
+        let (Ok(q), Some(loaded)) = (self.query.get(), self.list.get()) else {
+            return vec![];
+        };
+        shown(&q, self.fresh.get(), loaded)
+            .map(|page| page.items)
+            .unwrap_or_default()
     }
 
     /// Shows `asset`'s new state in its row.
@@ -141,6 +162,7 @@ impl Listing {
         delete_target: RwSignal<Option<Asset>>,
         changed: Callback<Asset>,
         display: Display,
+        selection: Selection,
     ) -> Option<AnyView> {
         let loaded = self.list.get()?;
         let result = self
@@ -154,7 +176,7 @@ impl Listing {
         Some(match result {
             Ok((q, page)) => view! {
                 {page.viewer_is_admin.then(|| view! { <OwnerChoice q=q.clone() /> })}
-                <AssetTable q page delete_target changed grid=display == Display::Grid />
+                <AssetTable q page delete_target changed grid=display == Display::Grid selection />
             }
             .into_any(),
             Err(e) => view! {

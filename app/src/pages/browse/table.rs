@@ -1,11 +1,11 @@
 //! The listing itself: the table of assets (cards on narrow screens) or the grid of cards
 //! with thumbnails, the pager, the empty states and the loading skeleton.
 
-use super::query::BrowseQuery;
+use super::{query::BrowseQuery, selection::Selection};
 use crate::{
     api::{AssetList, OwnerFilter},
     components::{AssetActions, FileIcon, StatusBadge, Time},
-    domain::{media::FileKind, Asset},
+    domain::{media::FileKind, Asset, AssetId},
     format::human_bytes,
 };
 use leptos::prelude::*;
@@ -23,6 +23,7 @@ pub fn AssetTable(
     delete_target: RwSignal<Option<Asset>>,
     changed: Callback<Asset>,
     grid: bool,
+    selection: Selection,
 ) -> impl IntoView {
     if page.items.is_empty() {
         return view! { <Empty q /> }.into_any();
@@ -44,6 +45,37 @@ pub fn AssetTable(
     let first = q.cursor.is_some().then(|| q.first_page().href());
     // Administrators see whose each asset is (they may list several owners').
     let owners = page.viewer_is_admin.then_some(q.clone());
+    let order: std::sync::Arc<[AssetId]> = page.items.iter().map(|a| a.id).collect();
+    let select_all = {
+        let order = order.clone();
+        let all = {
+            let order = order.clone();
+            move || {
+                selection
+                    .ids
+                    .with(|s| order.iter().all(|id| s.contains(id)))
+            }
+        };
+        let some = {
+            let order = order.clone();
+            move || {
+                selection
+                    .ids
+                    .with(|s| order.iter().any(|id| s.contains(id)))
+            }
+        };
+        let all2 = all.clone();
+        view! {
+            <input
+                type="checkbox"
+                aria-label="Select all on this page"
+                data-testid="select-all"
+                prop:checked=all
+                prop:indeterminate=move || some() && !all2()
+                on:change=move |ev| selection.all(&order, event_target_checked(&ev))
+            />
+        }
+    };
     let pager = view! {
         <nav class="pager" aria-label="Pages">
             {pager_link(first, "« First", "first")}
@@ -58,9 +90,13 @@ pub fn AssetTable(
         let cards = page
             .items
             .into_iter()
-            .map(|asset| view! { <AssetCard asset delete_target changed /> })
+            .map(|asset| {
+                let order = order.clone();
+                view! { <AssetCard asset delete_target changed selection order /> }
+            })
             .collect_view();
         return view! {
+            <label class="select-all">{select_all} "Select all on this page"</label>
             <ul class="asset-grid" data-testid="asset-grid" aria-label=caption>
                 {cards}
             </ul>
@@ -73,7 +109,8 @@ pub fn AssetTable(
         .into_iter()
         .map(|asset| {
             let owners = owners.clone();
-            view! { <AssetRow asset owners delete_target changed /> }
+            let order = order.clone();
+            view! { <AssetRow asset owners delete_target changed selection order /> }
         })
         .collect_view();
     view! {
@@ -81,6 +118,7 @@ pub fn AssetTable(
             <caption class="visually-hidden">{caption}</caption>
             <thead>
                 <tr>
+                    <th scope="col" class="cell-select">{select_all}</th>
                     <th scope="col">"Name"</th>
                     {owners.is_some().then(|| view! { <th scope="col">"Owner"</th> })}
                     <th scope="col" class="num">"Size"</th>
@@ -106,7 +144,10 @@ fn AssetCard(
     asset: Asset,
     delete_target: RwSignal<Option<Asset>>,
     changed: Callback<Asset>,
+    selection: Selection,
+    order: std::sync::Arc<[AssetId]>,
 ) -> impl IntoView {
+    let check = select_box(&asset, selection, order);
     let href = format!("/assets/{}", asset.id);
     let kind = FileKind::of(&asset.content_type, &asset.filename);
     let size = asset.size.map(human_bytes).unwrap_or_else(|| "—".into());
@@ -139,6 +180,7 @@ fn AssetCard(
             data-asset-id=asset.id.to_string()
             data-status=asset.status.as_str()
         >
+            {check}
             <a class="card-link" href=href>
                 {picture}
                 <span class="card-name">{asset.filename.clone()}</span>
@@ -185,7 +227,10 @@ fn AssetRow(
     owners: Option<BrowseQuery>,
     delete_target: RwSignal<Option<Asset>>,
     changed: Callback<Asset>,
+    selection: Selection,
+    order: std::sync::Arc<[AssetId]>,
 ) -> impl IntoView {
+    let check = select_box(&asset, selection, order);
     let href = format!("/assets/{}", asset.id);
     let kind = FileKind::of(&asset.content_type, &asset.filename);
     let size = asset.size.map(human_bytes).unwrap_or_else(|| "—".into());
@@ -203,6 +248,7 @@ fn AssetRow(
     });
     view! {
         <tr data-asset-id=asset.id.to_string() data-status=asset.status.as_str()>
+            <td class="cell-select">{check}</td>
             <td class="cell-name" data-label="Name">
                 <FileIcon kind />
                 <span class="name-block">
@@ -236,6 +282,27 @@ fn AssetRow(
                 />
             </td>
         </tr>
+    }
+}
+
+/// The checkbox that selects `asset` (Shift: every row since the last one clicked).
+fn select_box(
+    asset: &Asset,
+    selection: Selection,
+    order: std::sync::Arc<[AssetId]>,
+) -> impl IntoView {
+    let id = asset.id;
+    view! {
+        <input
+            type="checkbox"
+            class="select-box"
+            aria-label=format!("Select {}", asset.filename)
+            data-testid="select"
+            prop:checked=move || selection.has(id)
+            on:click=move |ev: leptos::ev::MouseEvent| {
+                selection.click(&order, id, event_target_checked(&ev), ev.shift_key())
+            }
+        />
     }
 }
 

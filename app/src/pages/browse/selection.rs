@@ -1,0 +1,299 @@
+//! Many assets at once: which rows of the page are selected (checkboxes, Shift for a range,
+//! all of the page at once), and the bar that acts on them through one bulk request, saying
+//! what was done to each and what could not be; a bulk delete offers one Undo for all.
+
+use crate::{
+    api::{bulk_assets, BulkAction, BulkOutcome},
+    components::Toaster,
+    domain::{Asset, AssetId},
+};
+use leptos::prelude::*;
+use std::collections::BTreeSet;
+
+/// The rows selected on the page, and the last one clicked (where a Shift range starts).
+#[derive(Clone, Copy)]
+pub struct Selection {
+    pub ids: RwSignal<BTreeSet<AssetId>>,
+    anchor: RwSignal<Option<AssetId>>,
+}
+
+impl Selection {
+    pub fn new() -> Selection {
+        Selection {
+            ids: RwSignal::new(BTreeSet::new()),
+            anchor: RwSignal::new(None),
+        }
+    }
+
+    pub fn clear(&self) {
+        self.ids.set(BTreeSet::new());
+        self.anchor.set(None);
+    }
+
+    pub fn has(&self, id: AssetId) -> bool {
+        self.ids.with(|s| s.contains(&id))
+    }
+
+    /// `id` (of the page's `order`) set to `on`; with `range`, every row from the last one
+    /// clicked to it.
+    pub fn click(&self, order: &[AssetId], id: AssetId, on: bool, range: bool) {
+        let from = self.anchor.get_untracked().filter(|_| range);
+        self.ids.update(|s| *s = toggled(s, order, from, id, on));
+        self.anchor.set(Some(id));
+    }
+
+    /// Every row of the page, or none.
+    pub fn all(&self, order: &[AssetId], on: bool) {
+        self.ids.update(|s| {
+            for id in order {
+                if on {
+                    s.insert(*id);
+                } else {
+                    s.remove(id);
+                }
+            }
+        });
+    }
+}
+
+/// `selected` after a click on `id` of `order` that set it to `on`; with `from` (the row
+/// clicked before, for a Shift-click), every row between the two, both included.
+pub fn toggled(
+    selected: &BTreeSet<AssetId>,
+    order: &[AssetId],
+    from: Option<AssetId>,
+    id: AssetId,
+    on: bool,
+) -> BTreeSet<AssetId> {
+    let mut out = selected.clone();
+    let at = |x: AssetId| order.iter().position(|o| *o == x);
+    let span = match (from.and_then(at), at(id)) {
+        (Some(a), Some(b)) => order[a.min(b)..=a.max(b)].to_vec(),
+        _ => vec![id],
+    };
+    for x in span {
+        if on {
+            out.insert(x);
+        } else {
+            out.remove(&x);
+        }
+    }
+    out
+}
+
+/// What a bulk action tells the person: how many were done, and each that was not, why.
+pub fn summary(
+    action: BulkAction,
+    outcomes: &[BulkOutcome],
+    name: impl Fn(AssetId) -> String,
+) -> (String, Vec<String>) {
+    let done = outcomes.iter().filter(|o| o.result.is_ok()).count();
+    let head = format!(
+        "{} {done} asset{}",
+        capitalised(action.done()),
+        if done == 1 { "" } else { "s" }
+    );
+    let failures = outcomes
+        .iter()
+        .filter_map(|o| {
+            o.result
+                .as_ref()
+                .err()
+                .map(|e| format!("{}: {e}", name(o.id)))
+        })
+        .collect();
+    (head, failures)
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+/// `N selected` and the actions on them; shown while anything is selected.
+#[component]
+pub fn BulkBar(
+    selection: Selection,
+    /// The page's assets (for names and downloads).
+    rows: Signal<Vec<Asset>>,
+    changed: Callback<Asset>,
+) -> impl IntoView {
+    let toaster = Toaster::get();
+    let busy = RwSignal::new(false);
+    let count = move || selection.ids.with(BTreeSet::len);
+    let run = move |action: BulkAction| {
+        let ids: Vec<AssetId> = selection.ids.get_untracked().into_iter().collect();
+        let names = rows.get_untracked();
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            if act(action, ids, names, changed, toaster).await {
+                selection.clear();
+            }
+            let _ = busy.try_set(false);
+        });
+    };
+    let download = move |_| {
+        // Each file through its own link (a 303 to a presigned GET), never through the
+        // server; one after another, a second apart: a page starting a download while the
+        // last is still on its way would cancel it. (Browsers ask once before a page saves
+        // several files.)
+        let ids: Vec<AssetId> = selection
+            .ids
+            .get_untracked()
+            .into_iter()
+            .filter(|id| {
+                rows.get_untracked()
+                    .iter()
+                    .any(|a| a.id == *id && a.status.is_downloadable())
+            })
+            .collect();
+        leptos::task::spawn_local(async move {
+            for (i, id) in ids.into_iter().enumerate() {
+                if i > 0 {
+                    crate::platform::sleep(1_000).await;
+                }
+                crate::platform::download(&format!("/assets/{id}/download"));
+            }
+        });
+    };
+    view! {
+        <Show when=move || { count() > 0 }>
+            <div class="bulk-bar" role="region" aria-label="Selected assets" data-testid="bulk-bar">
+                <span class="bulk-count" aria-live="polite">
+                    {move || format!("{} selected", count())}
+                </span>
+                <button type="button" class="btn btn-quiet" disabled=move || busy.get() on:click=move |_| run(BulkAction::MarkUploaded)>
+                    "Mark uploaded"
+                </button>
+                <button type="button" class="btn btn-quiet" disabled=move || busy.get() on:click=download>
+                    "Download"
+                </button>
+                <button type="button" class="btn btn-quiet btn-danger" disabled=move || busy.get() on:click=move |_| run(BulkAction::Delete)>
+                    "Delete"
+                </button>
+                <button type="button" class="btn btn-quiet" disabled=move || busy.get() on:click=move |_| run(BulkAction::Restore)>
+                    "Restore"
+                </button>
+                <button type="button" class="btn btn-quiet" on:click=move |_| selection.clear()>
+                    "Clear selection"
+                </button>
+            </div>
+        </Show>
+    }
+}
+
+/// `action` on `ids` in one request, each asset's new state shown, and what was done (with
+/// one Undo for a delete) and what was not told; `true` when the request was answered. Its
+/// code (the request, reading the answers) is a module of its own, fetched on first use.
+#[leptos::lazy]
+async fn act(
+    action: BulkAction,
+    ids: Vec<AssetId>,
+    names: Vec<Asset>,
+    changed: Callback<Asset>,
+    toaster: Toaster,
+) -> bool {
+    let name = |id: AssetId| {
+        names
+            .iter()
+            .find(|a| a.id == id)
+            .map_or_else(|| id.to_string(), |a| a.filename.clone())
+    };
+    match bulk_assets(action, ids).await {
+        Ok(outcomes) => {
+            for o in &outcomes {
+                if let Ok(asset) = &o.result {
+                    changed.run(asset.clone());
+                }
+            }
+            let (head, failures) = summary(action, &outcomes, name);
+            let done: Vec<AssetId> = outcomes
+                .iter()
+                .filter(|o| o.result.is_ok())
+                .map(|o| o.id)
+                .collect();
+            if action == BulkAction::Delete && !done.is_empty() {
+                let undo = Callback::new(move |_| restore_all(done.clone(), changed));
+                toaster.with_action(head, "Undo", undo);
+            } else {
+                toaster.info(head);
+            }
+            for f in failures {
+                toaster.error(format!("Not {}: {f}", action.done()));
+            }
+            true
+        }
+        Err(e) => {
+            toaster.error(format!("Nothing {}: {e}", action.done()));
+            false
+        }
+    }
+}
+
+/// Undo of a bulk delete: every asset it deleted, restored in one request.
+fn restore_all(ids: Vec<AssetId>, changed: Callback<Asset>) {
+    let toaster = Toaster::get();
+    leptos::task::spawn_local(async move {
+        match bulk_assets(BulkAction::Restore, ids).await {
+            Ok(outcomes) => {
+                for o in &outcomes {
+                    if let Ok(asset) = &o.result {
+                        changed.run(asset.clone());
+                    }
+                }
+                let (head, failures) = summary(BulkAction::Restore, &outcomes, |id| id.to_string());
+                toaster.info(head);
+                for f in failures {
+                    toaster.error(format!("Not restored: {f}"));
+                }
+            }
+            Err(e) => toaster.error(format!("Nothing restored: {e}")),
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::FerryError;
+
+    fn ids(n: u8) -> Vec<AssetId> {
+        (0..n)
+            .map(|i| AssetId::from_ulid(ulid::Ulid::from_parts(1, u128::from(i))))
+            .collect()
+    }
+
+    #[test]
+    fn a_click_toggles_one_and_a_shift_click_a_range() {
+        let order = ids(6);
+        let none = BTreeSet::new();
+        let one = toggled(&none, &order, None, order[1], true);
+        assert_eq!(one, BTreeSet::from([order[1]]));
+        // Shift from 1 to 4: 1..=4; backwards works the same.
+        let range = toggled(&one, &order, Some(order[1]), order[4], true);
+        assert_eq!(range, order[1..=4].iter().copied().collect());
+        let back = toggled(&none, &order, Some(order[4]), order[2], true);
+        assert_eq!(back, order[2..=4].iter().copied().collect());
+        // A Shift-click that unchecks clears the range.
+        let cleared = toggled(&range, &order, Some(order[4]), order[3], false);
+        assert_eq!(cleared, BTreeSet::from([order[1], order[2]]));
+        // An anchor no longer on the page: just the one.
+        let gone = toggled(&none, &order[2..], Some(order[0]), order[3], true);
+        assert_eq!(gone, BTreeSet::from([order[3]]));
+    }
+
+    #[test]
+    fn a_summary_counts_what_was_done_and_names_what_was_not() {
+        let order = ids(3);
+        let ok = |id| BulkOutcome {
+            id,
+            result: Err(FerryError::NotFound("Asset not found".into())),
+        };
+        let outcomes = vec![ok(order[0])];
+        let (head, failures) = summary(BulkAction::Delete, &outcomes, |_| "a.txt".into());
+        assert_eq!(head, "Deleted 0 assets");
+        assert_eq!(failures, ["a.txt: Asset not found"]);
+    }
+}
