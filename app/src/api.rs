@@ -356,6 +356,13 @@ pub struct BulkOutcome {
     pub result: Result<Asset, FerryError>,
 }
 
+/// A share link made for one asset of a bulk request, or why not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedOutcome {
+    pub id: AssetId,
+    pub result: Result<CreatedShare, FerryError>,
+}
+
 /// An asset's share links, newest first, and the longest validity a new one may have.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareList {
@@ -548,6 +555,14 @@ pub trait AssetBackend: Send + Sync + 'static {
         action: BulkAction,
         ids: Vec<AssetId>,
     ) -> Result<Vec<BulkOutcome>, FerryError>;
+    /// A share link (`share`) for each of `ids` (as [`AssetBackend::bulk`] takes them), each
+    /// made or refused on its own.
+    async fn bulk_share(
+        &self,
+        caller: &crate::domain::Caller,
+        ids: Vec<AssetId>,
+        share: crate::domain::NewShare,
+    ) -> Result<Vec<SharedOutcome>, FerryError>;
     /// A share link to an asset the caller owns and that can be downloaded now.
     async fn create_share(
         &self,
@@ -658,6 +673,20 @@ pub async fn bulk_assets(
 ) -> Result<Vec<BulkOutcome>, FerryError> {
     let (backend, caller) = service()?;
     backend.bulk(&caller, action, ids).await
+}
+
+#[server(prefix = "/api", endpoint = "bulk_share", input = StrictJson)]
+pub async fn bulk_share(
+    ids: Vec<AssetId>,
+    expires_in_secs: u64,
+    #[server(default)] max_uses: Option<u32>,
+) -> Result<Vec<SharedOutcome>, FerryError> {
+    let (backend, caller) = service()?;
+    let share = crate::domain::NewShare {
+        expires_in_secs,
+        max_uses,
+    };
+    backend.bulk_share(&caller, ids, share).await
 }
 
 #[server(prefix = "/api", endpoint = "create_share", input = StrictJson)]

@@ -81,3 +81,26 @@ test('download in bulk fetches each file through its own link', async ({ page })
     .poll(() => [...saved].sort(), { timeout: 10_000 })
     .toEqual([`${prefix}one.txt`, `${prefix}two.txt`].sort());
 });
+
+test('share links are made in bulk, one per file, shown once to copy', async ({ page, browser }) => {
+  const prefix = `share-${Date.now().toString(36)}-`;
+  await seed(page.request, `${prefix}one.txt`, 'RECEIVED', 'first shared');
+  await seed(page.request, `${prefix}two.txt`, 'UPLOADED', 'second shared');
+  await page.goto(`/assets?q=${encodeURIComponent(prefix)}`);
+  await hydrated(page);
+  await page.getByTestId('select-all').check();
+  const bar = page.getByRole('region', { name: 'Selected assets' });
+  await bar.getByLabel('Share links valid for').selectOption({ label: 'for 1 day' });
+  await bar.getByRole('button', { name: 'Share' }).click();
+  const links = page.getByRole('region', { name: 'New share links' });
+  for (const [n, body] of [['one', 'first shared'], ['two', 'second shared']]) {
+    const url = await links.getByLabel(`Share link of ${prefix}${n}.txt`).inputValue();
+    expect(url).toMatch(/\/s\/[A-Za-z0-9_-]{43}$/);
+    const stranger = await browser.newContext();
+    const opened = await stranger.request.get(url);
+    expect(await opened.text()).toBe(body);
+    await stranger.close();
+  }
+  await links.getByRole('button', { name: 'Done' }).click();
+  await expect(links).toHaveCount(0);
+});

@@ -14,7 +14,7 @@ use app::{
     api::{
         AssetBackend, AssetList, BulkAction, BulkOutcome, ChecksumAlgorithm, DownloadLink,
         FerryError, ListParams, MultipartTicket, NewUpload, OwnerFilter, PartRequest, PartUpload,
-        ShareList, UploadLimits, UploadTicket, UploadedPart,
+        ShareList, SharedOutcome, UploadLimits, UploadTicket, UploadedPart,
     },
     domain::{
         Asset, AssetId, Caller, CreatedShare, NewShare, ObjectMetadata, PartPlan, ShareId,
@@ -687,6 +687,24 @@ impl AssetBackend for AssetService {
                 BulkAction::Restore => self.restore(caller, id).await,
             };
             outcomes.push(BulkOutcome { id, result });
+        }
+        Ok(outcomes)
+    }
+
+    async fn bulk_share(
+        &self,
+        caller: &Caller,
+        ids: Vec<AssetId>,
+        share: NewShare,
+    ) -> Result<Vec<SharedOutcome>, FerryError> {
+        check_bulk(&ids)?;
+        // The same rules for every link: a request that breaks them makes none.
+        ShareRules::check(&share, self.limits.max_share_ttl.as_secs())
+            .map_err(FerryError::BadRequest)?;
+        let mut outcomes = Vec::with_capacity(ids.len());
+        for id in ids {
+            let result = self.create_share(caller, id, share.clone()).await;
+            outcomes.push(SharedOutcome { id, result });
         }
         Ok(outcomes)
     }

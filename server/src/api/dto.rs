@@ -4,7 +4,7 @@
 
 use crate::storage::timestamp as time;
 use app::{
-    api::{AssetList, BulkOutcome, DownloadLink, ShareList, UploadTicket},
+    api::{AssetList, BulkOutcome, DownloadLink, ShareList, SharedOutcome, UploadTicket},
     domain::{Asset, AssetStatus, CreatedShare, ObjectMetadata, ShareLink, ShareState},
 };
 use serde::Serialize;
@@ -216,6 +216,57 @@ impl From<Vec<BulkOutcome>> for BulkJson {
             })
             .collect();
         BulkJson { results }
+    }
+}
+
+/// A share link made for one asset of a bulk request, or why not.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkShareItemJson {
+    pub asset_id: String,
+    pub done: bool,
+    /// The link's address (shown this once), when made.
+    pub path: Option<String>,
+    pub expires_at: Option<String>,
+    /// Why not, when not made (with the status it would have had alone).
+    pub error: Option<String>,
+    pub status: u16,
+}
+
+/// Every asset a bulk share named, in the order named.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkShareJson {
+    pub results: Vec<BulkShareItemJson>,
+}
+
+impl From<Vec<SharedOutcome>> for BulkShareJson {
+    fn from(outcomes: Vec<SharedOutcome>) -> Self {
+        let results = outcomes
+            .into_iter()
+            .map(|o| match o.result {
+                Ok(c) => BulkShareItemJson {
+                    asset_id: o.id.to_string(),
+                    done: true,
+                    path: Some(c.path),
+                    expires_at: Some(time(c.link.expires_at)),
+                    error: None,
+                    status: 201,
+                },
+                Err(e) => BulkShareItemJson {
+                    asset_id: o.id.to_string(),
+                    done: false,
+                    path: None,
+                    expires_at: None,
+                    status: e.status().as_u16(),
+                    error: Some(match e {
+                        app::api::FerryError::Internal(_) => {
+                            super::error::INTERNAL_MESSAGE.to_string()
+                        }
+                        other => other.to_string(),
+                    }),
+                },
+            })
+            .collect();
+        BulkShareJson { results }
     }
 }
 

@@ -88,6 +88,7 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::download_redirect))
         .routes(routes!(routes::get_metadata))
         .routes(routes!(routes::bulk_assets))
+        .routes(routes!(routes::bulk_share))
         .routes(routes!(routes::create_share, routes::list_shares))
         .routes(routes!(routes::revoke_share))
         .routes(routes!(share_page::open_share))

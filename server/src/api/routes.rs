@@ -3,8 +3,8 @@
 
 use super::{
     dto::{
-        status_schema, AssetListJson, BulkJson, CreatedShareJson, DownloadJson, MetadataJson,
-        ShareJson, ShareListJson, StatusJson, UploadTicketJson,
+        status_schema, AssetListJson, BulkJson, BulkShareJson, CreatedShareJson, DownloadJson,
+        MetadataJson, ShareJson, ShareListJson, StatusJson, UploadTicketJson,
     },
     error::{ApiError, ErrorBody},
     extract::{param, ApiQuery, AssetIdPath, OptionalJson, SharePath},
@@ -349,6 +349,47 @@ pub async fn bulk_assets(
         ApiError::bad_request("a body is required: {\"action\": …, \"ids\": […]}")
     })?;
     let outcomes = state.backend.bulk(&caller, body.action, body.ids).await?;
+    Ok(Json(outcomes.into()))
+}
+
+/// What `POST /asset/bulk/shares` takes.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkShareRequestJson {
+    /// 1 to 100 asset ids, each once.
+    #[schema(value_type = Vec<String>, example = json!(["01JDQ7ZK3M5X9V2B8N4C6T1R0W"]))]
+    ids: Vec<AssetId>,
+    /// How long each link opens, in seconds (60 to the server's cap).
+    expires_in_secs: u64,
+    /// Downloads each allows, 1 to 10000; absent: any number.
+    max_uses: Option<u32>,
+}
+
+/// `POST /asset/bulk/shares`: a share link for each asset named, each made or refused on
+/// its own (an asset without its file, or another owner's, is refused; the rest are made).
+#[utoipa::path(
+    post,
+    path = "/asset/bulk/shares",
+    request_body(content = BulkShareRequestJson, description = "The assets and the links' rules"),
+    responses(
+        (status = 200, description = "Each asset's link (its address shown this once), or why not", body = BulkShareJson),
+        (status = 400, description = "Malformed body, no ids, more than 100, an id twice, or a validity or limit outside the rules", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+    )
+)]
+pub async fn bulk_share(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    OptionalJson(body): OptionalJson<BulkShareRequestJson>,
+) -> ApiResult<Json<BulkShareJson>> {
+    let body = body.ok_or_else(|| {
+        ApiError::bad_request("a body is required: {\"ids\": […], \"expires_in_secs\": …}")
+    })?;
+    let share = NewShare {
+        expires_in_secs: body.expires_in_secs,
+        max_uses: body.max_uses,
+    };
+    let outcomes = state.backend.bulk_share(&caller, body.ids, share).await?;
     Ok(Json(outcomes.into()))
 }
 

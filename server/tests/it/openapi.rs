@@ -217,6 +217,14 @@ fn cases(f: &Fixture, s: &Shares) -> Vec<Case> {
         case(M::POST, "/asset/bulk", "/asset/bulk", 415)
             .json(r#"{"action": "delete", "ids": []}"#)
             .typed("text/plain"),
+        case(M::POST, "/asset/bulk/shares", "/asset/bulk/shares", 200).json(&format!(
+            r#"{{"ids": ["{received}"], "expires_in_secs": 600}}"#
+        )),
+        case(M::POST, "/asset/bulk/shares", "/asset/bulk/shares", 400)
+            .json(r#"{"ids": [], "expires_in_secs": 600}"#),
+        case(M::POST, "/asset/bulk/shares", "/asset/bulk/shares", 415)
+            .json(r#"{"ids": [], "expires_in_secs": 600}"#)
+            .typed("text/plain"),
         case(M::POST, shares, format!("/asset/{received}/shares"), 201)
             .json(r#"{"expires_in_secs": 600, "max_uses": 3}"#),
         case(M::POST, shares, format!("/asset/{received}/shares"), 400)

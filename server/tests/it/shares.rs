@@ -493,3 +493,59 @@ async fn a_storage_failure_opening_a_link_is_a_page_that_tells_nothing_inside() 
     assert!(r.markup().contains(server::api::INTERNAL_MESSAGE));
     assert!(!r.raw.contains("no-such-table"), "{}", r.raw);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_are_made_in_bulk_each_on_its_own() {
+    let app = TestApp::start().await;
+    let a = app.uploaded("a.txt", b"a").await;
+    let b = app.uploaded("b.txt", b"b").await;
+    let waiting = app
+        .post_json("/asset", r#"{"filename": "later.txt"}"#)
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .post_json(
+            "/asset/bulk/shares",
+            &json!({"ids": [a, waiting, b], "expires_in_secs": 3600, "max_uses": 1}).to_string(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+    let results = r.body["results"].as_array().unwrap();
+    let done: Vec<_> = results
+        .iter()
+        .map(|r| (r["done"].clone(), r["status"].clone()))
+        .collect();
+    assert_eq!(
+        done,
+        [
+            (json!(true), json!(201)),
+            (json!(false), json!(403)),
+            (json!(true), json!(201))
+        ]
+    );
+    // Each link opens its own file, once.
+    for (i, body) in [(0, &b"a"[..]), (2, &b"b"[..])] {
+        let path = results[i]["path"].as_str().unwrap();
+        assert_eq!(download(&app, path).await, body);
+        assert_eq!(app.get(path).await.status, StatusCode::GONE);
+    }
+    // The rules hold for the whole request: nothing is made when they are broken.
+    let r = app
+        .post_json(
+            "/asset/bulk/shares",
+            &json!({"ids": [a], "expires_in_secs": 1}).to_string(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = app
+        .post_json(
+            "/asset/bulk/shares",
+            &json!({"ids": [], "expires_in_secs": 3600}).to_string(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(links(&app, &a).await.len(), 1);
+}

@@ -3,9 +3,10 @@
 //! what was done to each and what could not be; a bulk delete offers one Undo for all.
 
 use crate::{
-    api::{bulk_assets, BulkAction, BulkOutcome},
+    api::{bulk_assets, bulk_share, BulkAction, BulkOutcome},
     components::Toaster,
-    domain::{Asset, AssetId},
+    domain::{Asset, AssetId, ShareRules},
+    platform,
 };
 use leptos::prelude::*;
 use std::collections::BTreeSet;
@@ -123,12 +124,32 @@ pub fn BulkBar(
     let toaster = Toaster::get();
     let busy = RwSignal::new(false);
     let count = move || selection.ids.with(BTreeSet::len);
+    // Share links just made for the selection: (file name, address), shown once.
+    let shared = RwSignal::new(Vec::<(String, String)>::new());
+    let share_secs = RwSignal::new(7 * 86_400u64);
+    let share = move |_| {
+        let ids: Vec<AssetId> = selection.ids.get_untracked().into_iter().collect();
+        let names = rows.get_untracked();
+        let secs = share_secs.get_untracked();
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            if let Done::Shared(made) = act(Job::Share(secs), ids, names, changed, toaster).await {
+                if !made.is_empty() {
+                    shared.set(made);
+                    selection.clear();
+                }
+            }
+            let _ = busy.try_set(false);
+        });
+    };
     let run = move |action: BulkAction| {
         let ids: Vec<AssetId> = selection.ids.get_untracked().into_iter().collect();
         let names = rows.get_untracked();
         busy.set(true);
         leptos::task::spawn_local(async move {
-            if act(action, ids, names, changed, toaster).await {
+            if let Done::Changed(true) =
+                act(Job::Change(action), ids, names, changed, toaster).await
+            {
                 selection.clear();
             }
             let _ = busy.try_set(false);
@@ -176,22 +197,127 @@ pub fn BulkBar(
                 <button type="button" class="btn btn-quiet" disabled=move || busy.get() on:click=move |_| run(BulkAction::Restore)>
                     "Restore"
                 </button>
+                <span class="bulk-share">
+                    <label for="bulk-share-validity" class="visually-hidden">"Share links valid for"</label>
+                    <select
+                        id="bulk-share-validity"
+                        on:change=move |ev| {
+                            if let Ok(s) = event_target_value(&ev).parse() {
+                                share_secs.set(s);
+                            }
+                        }
+                    >
+                        {ShareRules::CHOICES
+                            .into_iter()
+                            .map(|(s, label)| {
+                                view! {
+                                    <option value=s.to_string() selected=move || share_secs.get() == s>
+                                        {format!("for {label}")}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                    <button type="button" class="btn btn-quiet" disabled=move || busy.get() on:click=share>
+                        "Share"
+                    </button>
+                </span>
                 <button type="button" class="btn btn-quiet" on:click=move |_| selection.clear()>
                     "Clear selection"
                 </button>
             </div>
         </Show>
+        <SharedLinks shared />
+    }
+}
+
+/// The addresses of share links just made in bulk, each with its file's name, and Copy all.
+#[component]
+fn SharedLinks(shared: RwSignal<Vec<(String, String)>>) -> impl IntoView {
+    let toaster = Toaster::get();
+    let copy_all = move |_| {
+        let text = shared
+            .get_untracked()
+            .iter()
+            .map(|(name, url)| format!("{name}\t{url}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        leptos::task::spawn_local(async move {
+            if platform::copy_text(&text).await {
+                toaster.info("Share links copied");
+            } else {
+                toaster.error("The browser did not allow copying; select the links and copy them");
+            }
+        });
+    };
+    view! {
+        <Show when=move || !shared.with(Vec::is_empty)>
+            <div class="panel shared-links" role="region" aria-label="New share links" data-testid="shared-links">
+                <p class="muted small">
+                    "Copy them now: Ferry keeps only a fingerprint of each and cannot show them again."
+                </p>
+                <ul>
+                    {move || {
+                        shared
+                            .get()
+                            .into_iter()
+                            .map(|(name, url)| {
+                                view! {
+                                    <li>
+                                        <span class="shared-name">{name.clone()}</span>
+                                        <input class="mono" readonly prop:value=url aria-label=format!("Share link of {name}") />
+                                    </li>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </ul>
+                <p class="actions">
+                    <button type="button" class="btn" on:click=copy_all>"Copy all links"</button>
+                    <button type="button" class="btn btn-quiet" on:click=move |_| shared.set(vec![])>"Done"</button>
+                </p>
+            </div>
+        </Show>
+    }
+}
+
+/// What the bar asks of the selection.
+enum Job {
+    Change(BulkAction),
+    /// Share links valid this many seconds.
+    Share(u64),
+}
+
+/// What it came to.
+enum Done {
+    /// Whether the request was answered.
+    Changed(bool),
+    /// The links made (name, whole address).
+    Shared(Vec<(String, String)>),
+}
+
+/// One bulk request for `job` on `ids`, told to the person. Its code (the requests, reading
+/// the answers) is a module of its own, fetched on the first bulk action.
+#[leptos::lazy]
+async fn act(
+    job: Job,
+    ids: Vec<AssetId>,
+    names: Vec<Asset>,
+    changed: Callback<Asset>,
+    toaster: Toaster,
+) -> Done {
+    match job {
+        Job::Change(action) => Done::Changed(change(action, ids, &names, changed, toaster).await),
+        Job::Share(secs) => Done::Shared(share_all(ids, secs, &names, toaster).await),
     }
 }
 
 /// `action` on `ids` in one request, each asset's new state shown, and what was done (with
-/// one Undo for a delete) and what was not told; `true` when the request was answered. Its
-/// code (the request, reading the answers) is a module of its own, fetched on first use.
-#[leptos::lazy]
-async fn act(
+/// one Undo for a delete) and what was not told; `true` when the request was answered.
+async fn change(
     action: BulkAction,
     ids: Vec<AssetId>,
-    names: Vec<Asset>,
+    names: &[Asset],
     changed: Callback<Asset>,
     toaster: Toaster,
 ) -> bool {
@@ -228,6 +354,39 @@ async fn act(
         Err(e) => {
             toaster.error(format!("Nothing {}: {e}", action.done()));
             false
+        }
+    }
+}
+
+/// A share link valid `secs` for each of `ids` in one request: the ones made (name and whole
+/// address), each one not made told.
+async fn share_all(
+    ids: Vec<AssetId>,
+    secs: u64,
+    names: &[Asset],
+    toaster: Toaster,
+) -> Vec<(String, String)> {
+    let name = |id: AssetId| {
+        names
+            .iter()
+            .find(|a| a.id == id)
+            .map_or_else(|| id.to_string(), |a| a.filename.clone())
+    };
+    match bulk_share(ids, secs, None).await {
+        Ok(outcomes) => {
+            let origin = platform::page_origin();
+            let mut made = vec![];
+            for o in outcomes {
+                match o.result {
+                    Ok(c) => made.push((name(o.id), format!("{origin}{}", c.path))),
+                    Err(e) => toaster.error(format!("No share link for {}: {e}", name(o.id))),
+                }
+            }
+            made
+        }
+        Err(e) => {
+            toaster.error(format!("No share links: {e}"));
+            vec![]
         }
     }
 }
