@@ -183,6 +183,21 @@ pub struct BulkItemJson {
     pub status: u16,
 }
 
+/// The status and message one asset of a bulk request shows for `e`. An internal error's
+/// cause is logged here (the request itself succeeded, so the errors layer never sees it)
+/// and not shown.
+fn refusal(e: app::api::FerryError) -> (u16, String) {
+    let status = e.status().as_u16();
+    let message = match e {
+        app::api::FerryError::Internal(cause) => {
+            tracing::error!(error = %cause, "internal error (one asset of a bulk request)");
+            super::error::INTERNAL_MESSAGE.to_string()
+        }
+        other => other.to_string(),
+    };
+    (status, message)
+}
+
 /// Every asset a bulk action named, in the order named.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BulkJson {
@@ -201,18 +216,16 @@ impl From<Vec<BulkOutcome>> for BulkJson {
                     error: None,
                     status: 200,
                 },
-                Err(e) => BulkItemJson {
-                    asset_id: o.id.to_string(),
-                    done: false,
-                    state: None,
-                    status: e.status().as_u16(),
-                    error: Some(match e {
-                        app::api::FerryError::Internal(_) => {
-                            super::error::INTERNAL_MESSAGE.to_string()
-                        }
-                        other => other.to_string(),
-                    }),
-                },
+                Err(e) => {
+                    let (status, error) = refusal(e);
+                    BulkItemJson {
+                        asset_id: o.id.to_string(),
+                        done: false,
+                        state: None,
+                        error: Some(error),
+                        status,
+                    }
+                }
             })
             .collect();
         BulkJson { results }
@@ -251,19 +264,17 @@ impl From<Vec<SharedOutcome>> for BulkShareJson {
                     error: None,
                     status: 201,
                 },
-                Err(e) => BulkShareItemJson {
-                    asset_id: o.id.to_string(),
-                    done: false,
-                    path: None,
-                    expires_at: None,
-                    status: e.status().as_u16(),
-                    error: Some(match e {
-                        app::api::FerryError::Internal(_) => {
-                            super::error::INTERNAL_MESSAGE.to_string()
-                        }
-                        other => other.to_string(),
-                    }),
-                },
+                Err(e) => {
+                    let (status, error) = refusal(e);
+                    BulkShareItemJson {
+                        asset_id: o.id.to_string(),
+                        done: false,
+                        path: None,
+                        expires_at: None,
+                        error: Some(error),
+                        status,
+                    }
+                }
             })
             .collect();
         BulkShareJson { results }
