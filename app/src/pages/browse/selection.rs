@@ -321,12 +321,6 @@ async fn change(
     changed: Callback<Asset>,
     toaster: Toaster,
 ) -> bool {
-    let name = |id: AssetId| {
-        names
-            .iter()
-            .find(|a| a.id == id)
-            .map_or_else(|| id.to_string(), |a| a.filename.clone())
-    };
     match bulk_assets(action, ids).await {
         Ok(outcomes) => {
             for o in &outcomes {
@@ -334,14 +328,20 @@ async fn change(
                     changed.run(asset.clone());
                 }
             }
-            let (head, failures) = summary(action, &outcomes, name);
+            let (head, failures) = summary(action, &outcomes, |id| name_of(names, id));
             let done: Vec<AssetId> = outcomes
                 .iter()
                 .filter(|o| o.result.is_ok())
                 .map(|o| o.id)
                 .collect();
             if action == BulkAction::Delete && !done.is_empty() {
-                let undo = Callback::new(move |_| restore_all(done.clone(), changed));
+                let names = names.to_vec();
+                let undo = Callback::new(move |_| {
+                    let (ids, names) = (done.clone(), names.clone());
+                    leptos::task::spawn_local(async move {
+                        change(BulkAction::Restore, ids, &names, changed, toaster).await;
+                    });
+                });
                 toaster.with_action(head, "Undo", undo);
             } else {
                 toaster.info(head);
@@ -366,12 +366,7 @@ async fn share_all(
     names: &[Asset],
     toaster: Toaster,
 ) -> Vec<(String, String)> {
-    let name = |id: AssetId| {
-        names
-            .iter()
-            .find(|a| a.id == id)
-            .map_or_else(|| id.to_string(), |a| a.filename.clone())
-    };
+    let name = |id| name_of(names, id);
     match bulk_share(ids, secs, None).await {
         Ok(outcomes) => {
             let origin = platform::page_origin();
@@ -391,26 +386,12 @@ async fn share_all(
     }
 }
 
-/// Undo of a bulk delete: every asset it deleted, restored in one request.
-fn restore_all(ids: Vec<AssetId>, changed: Callback<Asset>) {
-    let toaster = Toaster::get();
-    leptos::task::spawn_local(async move {
-        match bulk_assets(BulkAction::Restore, ids).await {
-            Ok(outcomes) => {
-                for o in &outcomes {
-                    if let Ok(asset) = &o.result {
-                        changed.run(asset.clone());
-                    }
-                }
-                let (head, failures) = summary(BulkAction::Restore, &outcomes, |id| id.to_string());
-                toaster.info(head);
-                for f in failures {
-                    toaster.error(format!("Not restored: {f}"));
-                }
-            }
-            Err(e) => toaster.error(format!("Nothing restored: {e}")),
-        }
-    });
+/// The file name of `id` among `names` (its id if it is not there).
+fn name_of(names: &[Asset], id: AssetId) -> String {
+    names
+        .iter()
+        .find(|a| a.id == id)
+        .map_or_else(|| id.to_string(), |a| a.filename.clone())
 }
 
 #[cfg(test)]
