@@ -75,29 +75,26 @@ impl SiteAssets {
 /// once it is painted, both with the response's CSP nonce.
 #[component]
 pub fn HeadAssets(assets: SiteAssets) -> impl IntoView {
-    let SiteAssets {
-        css,
-        js,
-        wasm,
-        inline_css,
-        ..
-    } = assets;
     let script = format!(
         "const js = {js:?}, wasm = {wasm:?};\n{boot}",
+        js = format!("/pkg/{}", assets.js),
+        wasm = format!("/pkg/{}", assets.wasm),
         boot = BOOT_SCRIPT.as_str(),
-        js = format!("/pkg/{js}"),
-        wasm = format!("/pkg/{wasm}"),
     );
-    let style = match inline_css {
-        Some(text) => {
-            view! { <style nonce=leptos::nonce::use_nonce() inner_html=text.to_string()></style> }
-                .into_any()
-        }
-        None => view! { <link rel="stylesheet" href=format!("/pkg/{css}") /> }.into_any(),
-    };
+    let nonce = leptos::nonce::use_nonce().map(|n| n.to_string());
     view! {
-        {style}
-        <script type="module" nonce=leptos::nonce::use_nonce() inner_html=script></script>
+        <Stylesheet assets nonce=nonce.clone() />
+        <script type="module" nonce=nonce inner_html=script></script>
+    }
+}
+
+/// The stylesheet: inline with `nonce` when the server has read it, else linked. Every page
+/// the server sends has it this way (those without the bundle too).
+#[component]
+pub fn Stylesheet(assets: SiteAssets, nonce: Option<String>) -> impl IntoView {
+    match assets.inline_css {
+        Some(text) => view! { <style nonce=nonce inner_html=text.to_string()></style> }.into_any(),
+        None => view! { <link rel="stylesheet" href=format!("/pkg/{}", assets.css) /> }.into_any(),
     }
 }
 

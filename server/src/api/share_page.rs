@@ -7,7 +7,7 @@
 
 use super::error::{with_internal_cause, INTERNAL_MESSAGE};
 use crate::{headers::CspNonce, state::AppState};
-use app::{api::FerryError, SiteAssets};
+use app::{api::FerryError, site::Stylesheet, SiteAssets};
 use axum::{
     extract::{rejection::PathRejection, Path, State},
     http::{header, HeaderValue, StatusCode},
@@ -86,10 +86,6 @@ fn refused(e: FerryError, assets: &SiteAssets, nonce: Option<String>) -> Respons
 /// A whole page in Ferry's style: the stylesheet (inline with the response's nonce when
 /// the server has read it) and the message, as text.
 fn document(heading: &str, message: &str, assets: &SiteAssets, nonce: Option<String>) -> String {
-    let style = match &assets.inline_css {
-        Some(css) => view! { <style nonce=nonce inner_html=css.to_string()></style> }.into_any(),
-        None => view! { <link rel="stylesheet" href=format!("/pkg/{}", assets.css) /> }.into_any(),
-    };
     let page = view! {
         <html lang="en">
             <head>
@@ -100,7 +96,7 @@ fn document(heading: &str, message: &str, assets: &SiteAssets, nonce: Option<Str
                 <meta name="robots" content="noindex" />
                 <title>{format!("{heading} · Ferry")}</title>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                {style}
+                <Stylesheet assets=assets.clone() nonce />
             </head>
             <body>
                 <header class="site-header">
