@@ -36,6 +36,23 @@ async fn upload(app: &TestApp, name: &str, content_type: &str, bytes: Vec<u8>) -
     r.body["id"].as_str().unwrap().to_string()
 }
 
+/// The keys stored under the bucket's thumbnails prefix.
+async fn thumbnail_keys(app: &TestApp) -> Vec<String> {
+    let stored = app
+        .s3()
+        .list_objects_v2()
+        .bucket(app.bucket())
+        .prefix(server::thumbnails::PREFIX)
+        .send()
+        .await
+        .unwrap();
+    stored
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_string))
+        .collect()
+}
+
 /// The asset as the API shows it, once it has a thumbnail URL.
 async fn with_thumbnail(app: &TestApp, id: &str) -> Value {
     eventually(|| async {
@@ -112,16 +129,10 @@ async fn what_is_no_image_gets_no_thumbnail_and_stays_as_it_is() {
         assert!(a["thumbnail_url"].is_null(), "{a}");
         assert_eq!(a["state"], "RECEIVED", "{a}");
     }
-    let stored = app
-        .s3()
-        .list_objects_v2()
-        .bucket(app.bucket())
-        .prefix("thumbnails/")
-        .send()
-        .await
-        .unwrap();
-    let keys: Vec<_> = stored.contents().iter().filter_map(|o| o.key()).collect();
-    assert_eq!(keys, [format!("thumbnails/{real}.jpg")]);
+    assert_eq!(
+        thumbnail_keys(&app).await,
+        [format!("thumbnails/{real}.jpg")]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,16 +152,5 @@ async fn a_removed_object_takes_its_thumbnail_with_it() {
         .send()
         .await
         .unwrap();
-    eventually(|| async {
-        let stored = app
-            .s3()
-            .list_objects_v2()
-            .bucket(app.bucket())
-            .prefix("thumbnails/")
-            .send()
-            .await
-            .unwrap();
-        stored.contents().is_empty().then_some(())
-    })
-    .await;
+    eventually(|| async { thumbnail_keys(&app).await.is_empty().then_some(()) }).await;
 }
