@@ -2,7 +2,10 @@
 //! its HTTP status), and the `#[server]` functions. REST handlers and server functions both
 //! call the same [`AssetBackend`] on the server: there is no second implementation.
 
-use crate::domain::{Asset, AssetId, AssetStatus, CreatedShare, Owner, ShareId, ShareLink};
+use crate::domain::{
+    Asset, AssetId, AssetStatus, CreatedShare, Folder, FolderId, FolderRef, FolderView, Owner,
+    ShareId, ShareLink,
+};
 use leptos::prelude::*;
 use leptos::server_fn::{
     codec::{JsonEncoding, Post},
@@ -85,6 +88,10 @@ pub struct NewUpload {
     /// that part's URL (`sign_upload_part` requires it), and S3 combines them on completion.
     #[serde(default)]
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
+    /// Where the file goes (`root` or a folder id; absent: the top level). The folders of
+    /// a relative `filename` (`photos/2024/a.jpg`) are made inside it as needed.
+    #[serde(default)]
+    pub folder: Option<FolderRef>,
 }
 
 /// The checksums Ferry asks S3 to verify.
@@ -300,6 +307,12 @@ pub struct ListParams {
     pub sort: Option<SortOrder>,
     #[serde(default)]
     pub prefix: Option<String>,
+    /// One folder's folders and assets (`root`: the top level) instead of every asset.
+    #[serde(default)]
+    pub folder: Option<FolderRef>,
+    /// With `folder` and `prefix`: search the folder's subfolders too, at any depth.
+    #[serde(default)]
+    pub subfolders: Option<bool>,
 }
 
 impl ListParams {
@@ -314,6 +327,12 @@ impl ListParams {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssetList {
     pub items: Vec<Asset>,
+    /// A folder's listing: the folders among its rows (in the listing's order).
+    #[serde(default)]
+    pub folders: Vec<Folder>,
+    /// A folder's listing (not the top level's): the folder and its breadcrumbs.
+    #[serde(default)]
+    pub folder: Option<FolderView>,
     /// The page after this one, if any.
     pub next_cursor: Option<String>,
     /// The page before this one, if any (absent on the first page).
@@ -399,6 +418,9 @@ pub enum FerryError {
     /// It existed and no longer can be used (a revoked, expired or used-up share link).
     #[error("{0}")]
     Gone(String),
+    /// It clashes with what is stored (a folder name taken, a folder not empty).
+    #[error("{0}")]
+    Conflict(String),
     #[error("{0}")]
     PreconditionFailed(String),
     #[error("{0}")]
@@ -435,6 +457,7 @@ impl FerryError {
             FerryError::NotFound(_) => S::NOT_FOUND,
             FerryError::MethodNotAllowed(_) => S::METHOD_NOT_ALLOWED,
             FerryError::Gone(_) => S::GONE,
+            FerryError::Conflict(_) => S::CONFLICT,
             FerryError::PreconditionFailed(_) => S::PRECONDITION_FAILED,
             FerryError::PayloadTooLarge(_) => S::PAYLOAD_TOO_LARGE,
             FerryError::UnsupportedMediaType(_) => S::UNSUPPORTED_MEDIA_TYPE,
@@ -587,6 +610,39 @@ pub trait AssetBackend: Send + Sync + 'static {
     /// short-lived download URL. An unknown token is a 404; a link that no longer opens
     /// (revoked, expired, used up, its asset deleted) a 410 that says why.
     async fn open_share(&self, token: &str) -> Result<DownloadLink, FerryError>;
+    /// A folder the caller may see, with its breadcrumbs.
+    async fn folder(
+        &self,
+        caller: &crate::domain::Caller,
+        id: FolderId,
+    ) -> Result<FolderView, FerryError>;
+    /// A new folder of the caller's in `parent`; a name taken there (whatever its case) is
+    /// a `Conflict`.
+    async fn create_folder(
+        &self,
+        caller: &crate::domain::Caller,
+        parent: FolderRef,
+        name: &str,
+    ) -> Result<Folder, FerryError>;
+    async fn rename_folder(
+        &self,
+        caller: &crate::domain::Caller,
+        id: FolderId,
+        name: &str,
+    ) -> Result<Folder, FerryError>;
+    /// Deletes an empty folder; one that holds anything (deleted files too) is a `Conflict`.
+    async fn delete_folder(
+        &self,
+        caller: &crate::domain::Caller,
+        id: FolderId,
+    ) -> Result<(), FerryError>;
+    /// Moves each of `ids` (as [`AssetBackend::bulk`] takes them) into `to`, each on its own.
+    async fn move_assets(
+        &self,
+        caller: &crate::domain::Caller,
+        ids: Vec<AssetId>,
+        to: FolderRef,
+    ) -> Result<Vec<BulkOutcome>, FerryError>;
 }
 
 /// The backend provided to server functions through context.
@@ -673,6 +729,36 @@ pub async fn bulk_assets(
 ) -> Result<Vec<BulkOutcome>, FerryError> {
     let (backend, caller) = service()?;
     backend.bulk(&caller, action, ids).await
+}
+
+#[server(prefix = "/api", endpoint = "move_assets", input = StrictJson)]
+pub async fn move_assets(ids: Vec<AssetId>, to: FolderRef) -> Result<Vec<BulkOutcome>, FerryError> {
+    let (backend, caller) = service()?;
+    backend.move_assets(&caller, ids, to).await
+}
+
+#[server(prefix = "/api", endpoint = "get_folder", input = StrictJson)]
+pub async fn get_folder(id: FolderId) -> Result<FolderView, FerryError> {
+    let (backend, caller) = service()?;
+    backend.folder(&caller, id).await
+}
+
+#[server(prefix = "/api", endpoint = "create_folder", input = StrictJson)]
+pub async fn create_folder(parent: FolderRef, name: String) -> Result<Folder, FerryError> {
+    let (backend, caller) = service()?;
+    backend.create_folder(&caller, parent, &name).await
+}
+
+#[server(prefix = "/api", endpoint = "rename_folder", input = StrictJson)]
+pub async fn rename_folder(id: FolderId, name: String) -> Result<Folder, FerryError> {
+    let (backend, caller) = service()?;
+    backend.rename_folder(&caller, id, &name).await
+}
+
+#[server(prefix = "/api", endpoint = "delete_folder", input = StrictJson)]
+pub async fn delete_folder(id: FolderId) -> Result<(), FerryError> {
+    let (backend, caller) = service()?;
+    backend.delete_folder(&caller, id).await
 }
 
 #[server(prefix = "/api", endpoint = "bulk_share", input = StrictJson)]

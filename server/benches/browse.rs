@@ -1,14 +1,17 @@
 //! `/assets` server-rendering latency against the embedded store with 100 and 100,000
-//! assets. Run with `scripts/bench.sh` (or `cargo bench -p server --bench browse`); figures go
-//! to stdout and `target/bench/browse.md`.
+//! assets spread over folders (ten at the top level, ten in each of those; every asset in
+//! one of the hundred inner ones). Run with `scripts/bench.sh` (or `cargo bench -p server
+//! --bench browse`); figures go to stdout and `target/bench/browse.md`.
 //!
 //! Not a test: nothing here passes or fails on timing. Each size gets a fresh data dir,
-//! assets created through the store (one TransactWriteItems each, as uploads do), then the
-//! real router on a real socket, warmed up, then sequential GETs timed one by one.
+//! folders and assets created through the store (one TransactWriteItems each, as uploads
+//! do), then the real router on a real socket, warmed up, then sequential GETs timed one by
+//! one.
 
 #[allow(dead_code)] // not every benchmark needs every helper
 mod support;
 
+use app::domain::{Folder, Owner};
 use futures::{stream, StreamExt};
 use server::{config::Settings, services::Embedded, site::Site, storage::NewAsset};
 use std::{fmt::Write as _, time::Instant};
@@ -40,7 +43,7 @@ async fn main() {
             .await
             .expect("embedded backends");
         let started = Instant::now();
-        seed(&embedded, n).await;
+        let folders = seed(&embedded, n).await;
         let secs = started.elapsed().as_secs_f64();
         eprintln!("seeded {n} assets in {secs:.1} s");
         seeding.push((n, secs));
@@ -54,8 +57,10 @@ async fn main() {
         let server = tokio::spawn(async move { axum::serve(listener, app).await });
         let client = reqwest::Client::new();
 
-        // Page two of the default view: follow the first page's Next link.
-        let first = get(&client, &format!("{base}/assets")).await;
+        // One inner folder (a hundredth of the assets), and page two of it: follow its first
+        // page's Next link.
+        let inner = format!("{base}/assets?folder={}", folders[7].id);
+        let first = get(&client, &inner).await;
         let next = first
             .split("rel=\"next\"")
             .next()
@@ -63,11 +68,12 @@ async fn main() {
             .and_then(|href| href.split('"').next())
             .map(|href| href.replace("&amp;", "&"));
         let mut views: Vec<(&'static str, String)> = vec![
-            ("/assets (25, newest first)", format!("{base}/assets")),
-            ("/assets?limit=100", format!("{base}/assets?limit=100")),
+            ("/assets (top level: 10 folders)", format!("{base}/assets")),
+            ("/assets?folder= (25 of a folder)", inner.clone()),
+            ("/assets?folder=&limit=100", format!("{inner}&limit=100")),
             (
-                "/assets?q=file-00004 (search)",
-                format!("{base}/assets?q=file-00004"),
+                "/assets?q=file-00004&sub=1 (search all)",
+                format!("{base}/assets?q=file-00004&sub=1"),
             ),
             (
                 "/assets?status=created&sort=name",
@@ -75,7 +81,7 @@ async fn main() {
             ),
         ];
         if let Some(next) = next.filter(|n| n.starts_with("/assets?")) {
-            views.push(("/assets page 2 (cursor)", format!("{base}{next}")));
+            views.push(("/assets?folder= page 2 (cursor)", format!("{base}{next}")));
         }
         for (view, url) in views {
             for _ in 0..WARMUP {
@@ -118,21 +124,40 @@ fn sizes() -> Vec<usize> {
     }
 }
 
-async fn seed(embedded: &Embedded, n: usize) {
+/// Ten folders at the top level with ten folders each, and `n` assets spread over those
+/// hundred inner folders; returns the inner folders.
+async fn seed(embedded: &Embedded, n: usize) -> Vec<Folder> {
     let store = embedded.services.store.clone();
     let bucket = embedded.services.settings.bucket_name.clone();
+    let owner = Owner::local();
+    let mut inner = vec![];
+    for d in 0..10 {
+        let top = store
+            .create_folder(&owner, None, &format!("dir-{d}"))
+            .await
+            .expect("folder");
+        for s in 0..10 {
+            let sub = store
+                .create_folder(&owner, Some(&top), &format!("sub-{s}"))
+                .await
+                .expect("folder");
+            inner.push(sub);
+        }
+    }
     stream::iter(0..n)
         .map(|i| {
             let store = store.clone();
             let bucket = bucket.clone();
+            let folder = inner[i % inner.len()].clone();
             async move {
                 store
                     .create(NewAsset {
-                        owner: app::domain::Owner::local(),
+                        owner: Owner::local(),
                         bucket,
                         filename: Some(format!("file-{i:06}.txt")),
                         content_type: "text/plain".into(),
                         size: Some(1000 + i as u64),
+                        folder: Some(folder),
                     })
                     .await
                     .expect("create")
@@ -141,6 +166,7 @@ async fn seed(embedded: &Embedded, n: usize) {
         .buffer_unordered(SEED_CONCURRENCY)
         .for_each(|_| async {})
         .await;
+    inner
 }
 
 async fn get(client: &reqwest::Client, url: &str) -> String {

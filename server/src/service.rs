@@ -17,8 +17,9 @@ use app::{
         ShareList, SharedOutcome, UploadLimits, UploadTicket, UploadedPart,
     },
     domain::{
-        Asset, AssetId, Caller, CreatedShare, NewShare, ObjectMetadata, PartPlan, ShareId,
-        ShareLink, ShareRules, ShareState, UploadPlan,
+        split_path, validate_filename, Asset, AssetId, Caller, CreatedShare, Folder, FolderId,
+        FolderRef, FolderView, NewShare, ObjectMetadata, PartPlan, ShareId, ShareLink, ShareRules,
+        ShareState, UploadPlan,
     },
 };
 use std::{sync::Arc, time::Duration};
@@ -239,16 +240,43 @@ impl AssetService {
         Ok(declared_type)
     }
 
+    /// One of the caller's own folders (`None`: their top level); anyone else's, even for
+    /// an administrator, is not found: what the caller puts in it would be theirs.
+    async fn own_folder(
+        &self,
+        caller: &Caller,
+        at: FolderRef,
+    ) -> Result<Option<Folder>, FerryError> {
+        let Some(id) = at.id() else { return Ok(None) };
+        match self.store.folder_for(caller, id).await? {
+            f if f.owner == caller.owner => Ok(Some(f)),
+            _ => Err(TableError::FolderNotFound.into()),
+        }
+    }
+
     async fn create_record(
         &self,
         caller: &Caller,
         upload: NewUpload,
         declared_type: Option<&str>,
     ) -> Result<Asset, FerryError> {
+        // The folders of a relative path are made in the folder it goes to.
+        let filename = upload
+            .filename
+            .as_deref()
+            .map(validate_filename)
+            .transpose()
+            .map_err(TableError::from)?;
+        let base = self
+            .own_folder(caller, upload.folder.unwrap_or_default())
+            .await?;
+        let dirs = filename.as_deref().map_or(vec![], |f| split_path(f).0);
+        let folder = self.store.place(&caller.owner, base, &dirs).await?;
         let new = NewAsset {
             owner: caller.owner.clone(),
             bucket: self.bucket.clone(),
-            filename: upload.filename,
+            filename,
+            folder,
             content_type: declared_type
                 .unwrap_or("application/octet-stream")
                 .to_string(),
@@ -304,7 +332,16 @@ impl From<TableError> for FerryError {
             | TableError::InvalidCursor
             | TableError::CursorMismatch
             | TableError::InvalidPrefix
-            | TableError::SearchNeedsNameOrder => FerryError::BadRequest(e.to_string()),
+            | TableError::SearchNeedsNameOrder
+            | TableError::StatusInFolder
+            | TableError::SubfoldersNeedSearch
+            | TableError::FolderTooDeep
+            | TableError::InvalidFolderName(_)
+            | TableError::UnownedAsset => FerryError::BadRequest(e.to_string()),
+            TableError::FolderNotFound => FerryError::NotFound("Folder not found".into()),
+            TableError::FolderExists(_)
+            | TableError::FolderNotEmpty
+            | TableError::FolderJustChanged => FerryError::Conflict(e.to_string()),
             TableError::Contention => FerryError::Unavailable(e.to_string()),
             TableError::Corrupt(_) | TableError::Backend(_) => FerryError::Internal(e.to_string()),
         }
@@ -383,27 +420,64 @@ impl AssetBackend for AssetService {
     }
 
     async fn list(&self, caller: &Caller, params: ListParams) -> Result<AssetList, FerryError> {
-        let scope = scope_for(caller, params.owner)?;
-        let page = self
-            .store
-            .list(
-                scope,
-                ListQuery {
-                    status: params.status,
-                    limit: params.limit,
-                    // An empty cursor is no cursor, as an empty `?cursor=` is for REST.
-                    cursor: params.cursor.filter(|c| !c.is_empty()),
-                    sort: params.sort,
-                    prefix: params.prefix,
+        // A folder is one owner's: without an owner named, the caller's own.
+        let owner = match (&params.owner, params.folder) {
+            (None, Some(_)) => Some(OwnerFilter::Mine),
+            (owner, _) => owner.clone(),
+        };
+        let scope = scope_for(caller, owner)?;
+        let subfolders = params.subfolders.unwrap_or(false);
+        let (scope, within, viewed) = match (params.folder, scope) {
+            (None, _) if subfolders => {
+                return Err(FerryError::BadRequest(
+                    "`subfolders` searches under a `folder`: name one".into(),
+                ))
+            }
+            (None, scope) => (scope, None, None),
+            (Some(at), Scope::Owner(owner)) => {
+                let within = if subfolders { at.id() } else { None };
+                let scope = if subfolders {
+                    Scope::Owner(owner.clone())
+                } else {
+                    Scope::Folder(owner.clone(), at.id())
+                };
+                (scope, within, at.id().map(|id| (owner, id)))
+            }
+            (Some(_), _) => {
+                return Err(FerryError::BadRequest(
+                    "folders are one owner's: list a `folder` of your own, or name its owner"
+                        .into(),
+                ))
+            }
+        };
+        let query = ListQuery {
+            status: params.status,
+            limit: params.limit,
+            // An empty cursor is no cursor, as an empty `?cursor=` is for REST.
+            cursor: params.cursor.filter(|c| !c.is_empty()),
+            sort: params.sort,
+            prefix: params.prefix,
+            within,
+        };
+        // The folder (and its breadcrumbs) is read beside the page, not before it.
+        let view = async {
+            match viewed {
+                Some((owner, id)) => match self.store.folder_view(caller, id).await? {
+                    v if v.folder.owner == owner => Ok(Some(v)),
+                    _ => Err(TableError::FolderNotFound),
                 },
-            )
-            .await?;
+                None => Ok(None),
+            }
+        };
+        let (page, folder) = futures::try_join!(self.store.list(scope, query), view)?;
         let mut items = page.items;
         for asset in &mut items {
             self.add_thumbnail_url(asset).await;
         }
         Ok(AssetList {
             items,
+            folders: page.folders,
+            folder,
             next_cursor: page.next_cursor,
             prev_cursor: page.prev_cursor,
             viewer_is_admin: caller.admin,
@@ -686,6 +760,59 @@ impl AssetBackend for AssetService {
                 BulkAction::Delete => self.delete(caller, id).await,
                 BulkAction::Restore => self.restore(caller, id).await,
             };
+            outcomes.push(BulkOutcome { id, result });
+        }
+        Ok(outcomes)
+    }
+
+    async fn folder(&self, caller: &Caller, id: FolderId) -> Result<FolderView, FerryError> {
+        Ok(self.store.folder_view(caller, id).await?)
+    }
+
+    async fn create_folder(
+        &self,
+        caller: &Caller,
+        parent: FolderRef,
+        name: &str,
+    ) -> Result<Folder, FerryError> {
+        let parent = self.own_folder(caller, parent).await?;
+        Ok(self
+            .store
+            .create_folder(&caller.owner, parent.as_ref(), name)
+            .await?)
+    }
+
+    async fn rename_folder(
+        &self,
+        caller: &Caller,
+        id: FolderId,
+        name: &str,
+    ) -> Result<Folder, FerryError> {
+        Ok(self.store.rename_folder(caller, id, name).await?)
+    }
+
+    async fn delete_folder(&self, caller: &Caller, id: FolderId) -> Result<(), FerryError> {
+        Ok(self.store.delete_folder(caller, id).await?)
+    }
+
+    async fn move_assets(
+        &self,
+        caller: &Caller,
+        ids: Vec<AssetId>,
+        to: FolderRef,
+    ) -> Result<Vec<BulkOutcome>, FerryError> {
+        check_bulk(&ids)?;
+        let target = match to.id() {
+            Some(id) => Some(self.store.folder_for(caller, id).await?),
+            None => None,
+        };
+        let mut outcomes = Vec::with_capacity(ids.len());
+        for id in ids {
+            let result = self
+                .store
+                .move_asset(caller, id, target.as_ref())
+                .await
+                .map_err(FerryError::from);
             outcomes.push(BulkOutcome { id, result });
         }
         Ok(outcomes)

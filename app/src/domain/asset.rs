@@ -1,6 +1,6 @@
 //! The asset record and the S3 metadata its events carry.
 
-use super::{arrival::Rejection, id::AssetId, owner::Owner, status::AssetStatus};
+use super::{arrival::Rejection, folder::FolderId, id::AssetId, owner::Owner, status::AssetStatus};
 use serde::{Deserialize, Serialize};
 
 /// One asset: an object in S3 and what Ferry knows about it.
@@ -13,8 +13,12 @@ pub struct Asset {
     pub owner: Option<Owner>,
     pub bucket: String,
     pub object_key: String,
-    /// Name shown to people; may contain `/` for files dropped inside folders.
+    /// Name shown to people (a file dropped inside folders is named without them: its
+    /// folders are `folder_path`).
     pub filename: String,
+    /// The folders it is in, outermost first (empty: its owner's top level).
+    #[serde(default)]
+    pub folder_path: Vec<FolderId>,
     pub content_type: String,
     /// Declared at creation, then the size S3 reports.
     pub size: Option<u64>,
@@ -43,6 +47,13 @@ pub struct Asset {
     /// stored).
     #[serde(default)]
     pub thumbnail_url: Option<String>,
+}
+
+impl Asset {
+    /// The folder it is in (`None`: its owner's top level).
+    pub fn folder(&self) -> Option<FolderId> {
+        self.folder_path.last().copied()
+    }
 }
 
 /// The metadata S3 events record for one object (the seed lesson's `upload_metadata` item).

@@ -4,6 +4,7 @@
 mod arrival;
 mod asset;
 mod filename;
+mod folder;
 mod id;
 pub mod media;
 mod next;
@@ -17,6 +18,10 @@ pub use asset::{Asset, ObjectMetadata};
 pub use filename::{
     is_invisible_control, nfc, validate_filename, InvalidFilename, MAX_FILENAME_BYTES,
     MAX_SEGMENT_BYTES,
+};
+pub use folder::{
+    split_path, validate_folder_name, Crumb, Folder, FolderId, FolderRef, FolderView,
+    InvalidFolderName, InvalidFolderRef, MAX_FOLDER_DEPTH,
 };
 pub use id::{AssetId, InvalidAssetId};
 pub use next::safe_next;

@@ -348,6 +348,7 @@ impl Uploader {
             size: Some(size),
             checksum_sha256,
             checksum_algorithm: None,
+            folder: None, // FOLDER-TODO
         };
         let ticket = self
             .when_allowed(id, &job.abort, || create_upload(upload.clone()))

@@ -5,7 +5,9 @@
 use crate::storage::timestamp as time;
 use app::{
     api::{AssetList, BulkOutcome, DownloadLink, ShareList, SharedOutcome, UploadTicket},
-    domain::{Asset, AssetStatus, CreatedShare, ObjectMetadata, ShareLink, ShareState},
+    domain::{
+        Asset, AssetStatus, CreatedShare, Folder, FolderView, ObjectMetadata, ShareLink, ShareState,
+    },
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -33,8 +35,12 @@ pub struct AssetJson {
     /// Who owns it (the `sub` of the identity that created it); `null` for an object another
     /// tool put in the bucket outside `uploads/<owner>/` (only administrators see those).
     pub owner: Option<String>,
-    /// Shown to people; may contain `/` for files dropped inside folders.
+    /// Shown to people: the file's name, without its folders.
     pub filename: String,
+    /// The folder it is in (`null`: its owner's top level).
+    pub folder_id: Option<String>,
+    /// Every folder it is in, outermost first (empty at the top level).
+    pub folder_path: Vec<String>,
     #[schema(schema_with = status_schema)]
     pub state: AssetStatus,
     /// Declared at creation, then the size S3 reports.
@@ -78,7 +84,9 @@ impl From<Asset> for AssetJson {
     fn from(a: Asset) -> Self {
         AssetJson {
             asset_id: a.id.to_string(),
+            folder_id: a.folder().map(|f| f.to_string()),
             owner: a.owner.map(String::from),
+            folder_path: a.folder_path.iter().map(ToString::to_string).collect(),
             filename: a.filename,
             state: a.status,
             size: a.size,
@@ -110,11 +118,75 @@ pub struct AssetListJson {
     pub next_cursor: Option<String>,
     /// The page before this one, if any (never on the first page).
     pub prev_cursor: Option<String>,
+    /// A folder's listing (`folder=`): the folders among this page's rows, in its order.
+    pub folders: Vec<FolderJson>,
+    /// A folder's listing, except the top level's: the folder and its breadcrumbs.
+    pub folder: Option<FolderViewJson>,
+}
+
+/// One folder.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FolderJson {
+    #[schema(example = "01JDQ7ZK3M5X9V2B8N4C6T1R0W")]
+    pub folder_id: String,
+    pub name: String,
+    pub owner: String,
+    /// The folder it is in (`null`: the top level).
+    pub parent_id: Option<String>,
+    /// The folders it is in, outermost first.
+    pub ancestors: Vec<String>,
+    #[serde(rename = "createdAt")]
+    pub created_at: String,
+}
+
+impl From<Folder> for FolderJson {
+    fn from(f: Folder) -> Self {
+        FolderJson {
+            folder_id: f.id.to_string(),
+            parent_id: f.parent().map(|p| p.to_string()),
+            ancestors: f.ancestors.iter().map(ToString::to_string).collect(),
+            name: f.name,
+            owner: f.owner.into(),
+            created_at: time(f.created_at),
+        }
+    }
+}
+
+/// One step of a folder's breadcrumbs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CrumbJson {
+    pub folder_id: String,
+    pub name: String,
+}
+
+/// A folder and its breadcrumbs: its ancestors, outermost first, then itself.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FolderViewJson {
+    pub folder: FolderJson,
+    pub trail: Vec<CrumbJson>,
+}
+
+impl From<FolderView> for FolderViewJson {
+    fn from(v: FolderView) -> Self {
+        FolderViewJson {
+            folder: v.folder.into(),
+            trail: v
+                .trail
+                .into_iter()
+                .map(|c| CrumbJson {
+                    folder_id: c.id.to_string(),
+                    name: c.name,
+                })
+                .collect(),
+        }
+    }
 }
 
 impl From<AssetList> for AssetListJson {
     fn from(page: AssetList) -> Self {
         AssetListJson {
+            folders: page.folders.into_iter().map(FolderJson::from).collect(),
+            folder: page.folder.map(FolderViewJson::from),
             items: page.items.into_iter().map(AssetJson::from).collect(),
             next_cursor: page.next_cursor,
             prev_cursor: page.prev_cursor,

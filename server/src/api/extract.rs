@@ -4,7 +4,7 @@
 use super::error::ApiError;
 use app::{
     api::FerryError,
-    domain::{AssetId, ShareId},
+    domain::{AssetId, FolderId, ShareId},
 };
 use axum::{
     body::Bytes,
@@ -30,6 +30,19 @@ impl<S: Send + Sync> FromRequestParts<S> for AssetIdPath {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Path(id) = Path::<AssetId>::from_request_parts(parts, state).await?;
         Ok(AssetIdPath(id))
+    }
+}
+
+/// The `{id}` of a folder route; a malformed id is a 400 naming what is wrong.
+#[derive(Debug, Clone, Copy)]
+pub struct FolderIdPath(pub FolderId);
+
+impl<S: Send + Sync> FromRequestParts<S> for FolderIdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(id) = Path::<FolderId>::from_request_parts(parts, state).await?;
+        Ok(FolderIdPath(id))
     }
 }
 
@@ -208,6 +221,19 @@ pub mod param {
     /// `Option<String>`; `""` is `None`.
     pub fn non_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
         Ok(Option::<String>::deserialize(d)?.filter(|s| !s.is_empty()))
+    }
+
+    /// `true` or `false` for the parameter `name` (`""` is absent).
+    pub fn flag<'de, D: Deserializer<'de>>(d: D, name: &str) -> Result<Option<bool>, D::Error> {
+        match Option::<String>::deserialize(d)?.as_deref() {
+            None | Some("") => Ok(None),
+            Some("true") => Ok(Some(true)),
+            Some("false") => Ok(Some(false)),
+            Some(s) => Err(D::Error::custom(format!(
+                "{name} must be `true` or `false` (got `{}`)",
+                s.chars().take(40).collect::<String>()
+            ))),
+        }
     }
 
     /// A whole number from 1 for the parameter `name` (`""` is refused too).

@@ -89,6 +89,13 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::get_metadata))
         .routes(routes!(routes::bulk_assets))
         .routes(routes!(routes::bulk_share))
+        .routes(routes!(routes::bulk_move))
+        .routes(routes!(routes::create_folder))
+        .routes(routes!(
+            routes::get_folder,
+            routes::rename_folder,
+            routes::delete_folder
+        ))
         .routes(routes!(routes::create_share, routes::list_shares))
         .routes(routes!(routes::revoke_share))
         .routes(routes!(share_page::open_share))
@@ -113,6 +120,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/asset/{id}/{*rest}", any(routes::not_found))
         .route("/metadata/{*rest}", any(routes::not_found))
+        .route("/folder/{id}/{*rest}", any(routes::not_found))
         // Server functions are routes of their own; any other `/api/` path is a JSON 404,
         // not the page a browser would get.
         .route("/api/{*rest}", any(routes::no_such_server_fn))

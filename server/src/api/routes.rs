@@ -4,15 +4,16 @@
 use super::{
     dto::{
         status_schema, AssetListJson, BulkJson, BulkShareJson, CreatedShareJson, DownloadJson,
-        MetadataJson, ShareJson, ShareListJson, StatusJson, UploadTicketJson,
+        FolderJson, FolderViewJson, MetadataJson, ShareJson, ShareListJson, StatusJson,
+        UploadTicketJson,
     },
     error::{ApiError, ErrorBody},
-    extract::{param, ApiQuery, AssetIdPath, OptionalJson, SharePath},
+    extract::{param, ApiQuery, AssetIdPath, FolderIdPath, OptionalJson, SharePath},
 };
 use crate::state::AppState;
 use app::{
     api::{BulkAction, FerryError, ListParams, NewUpload, OwnerFilter, SortOrder},
-    domain::{AssetId, AssetStatus, Caller, NewShare},
+    domain::{AssetId, AssetStatus, Caller, FolderRef, NewShare},
 };
 use axum::{
     extract::State,
@@ -51,6 +52,11 @@ pub struct NewUploadJson {
     /// Multipart uploads only (`/api/start_multipart`); here a 400.
     #[schema(example = "SHA256")]
     checksum_algorithm: Option<String>,
+    /// Where the file goes: `root` (the default) or one of the caller's folder ids. The
+    /// folders of a relative `filename` are made inside it as needed, and the asset is
+    /// named without them.
+    #[schema(example = "root")]
+    folder: Option<String>,
 }
 
 /// `POST /asset`: a new asset (CREATED) and a presigned PUT for its bytes.
@@ -61,7 +67,8 @@ pub struct NewUploadJson {
     responses(
         (status = 201, description = "Asset created; PUT the bytes to `upload_url`", body = UploadTicketJson,
             headers(("location" = String, description = "`/asset/{id}`"))),
-        (status = 400, description = "Malformed body, file name or content type", body = ErrorBody),
+        (status = 400, description = "Malformed body, file name, content type or folder, or a path nesting folders more than 16 deep", body = ErrorBody),
+        (status = 404, description = "No such folder of the caller's", body = ErrorBody),
         (status = 413, description = "Declared size over the limit, or body over 1 MiB", body = ErrorBody),
         (status = 415, description = "Content type not allowed, or the body is not JSON", body = ErrorBody),
         (status = 429, description = "This client asked for more upload tickets and part signatures this minute than `FERRY_UPLOAD_RATE_LIMIT` allows", body = ErrorBody,
@@ -109,6 +116,10 @@ fn limit<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     param::positive(d, "limit")
 }
 
+fn subfolders<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    param::flag(d, "subfolders")
+}
+
 /// Which page of which listing. Unknown parameters are ignored; an empty `sort`, `prefix` or
 /// `cursor` counts as absent.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -138,6 +149,15 @@ pub struct ListAssetsQuery {
     /// `next_cursor` or `prev_cursor` of a page of the same listing.
     #[serde(default, deserialize_with = "param::non_empty")]
     cursor: Option<String>,
+    /// One folder's folders and assets instead of every asset: `root` (the top level) or a
+    /// folder id. Not with `status` (a status filter lists every folder).
+    #[serde(default, deserialize_with = "param::parsed_or_empty")]
+    #[param(value_type = Option<String>, example = "root")]
+    folder: Option<FolderRef>,
+    /// With `folder` and `prefix`: search its subfolders too, at any depth.
+    #[serde(default, deserialize_with = "subfolders")]
+    #[param(value_type = Option<bool>)]
+    subfolders: Option<bool>,
 }
 
 /// `GET /asset`: one page of the caller's assets, newest first by default (one index Query).
@@ -167,6 +187,8 @@ pub async fn list_assets(
                 cursor: q.cursor,
                 sort: q.sort,
                 prefix: q.prefix,
+                folder: q.folder,
+                subfolders: q.subfolders,
             },
         )
         .await?;
@@ -350,6 +372,167 @@ pub async fn bulk_assets(
     })?;
     let outcomes = state.backend.bulk(&caller, body.action, body.ids).await?;
     Ok(Json(outcomes.into()))
+}
+
+/// What `POST /asset/bulk/move` takes.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkMoveRequestJson {
+    /// 1 to 100 asset ids, each once.
+    #[schema(value_type = Vec<String>, example = json!(["01JDQ7ZK3M5X9V2B8N4C6T1R0W"]))]
+    ids: Vec<AssetId>,
+    /// Where to: `root` or a folder id (the assets' owner's).
+    #[schema(value_type = String, example = "root")]
+    folder: FolderRef,
+}
+
+/// `POST /asset/bulk/move`: moves each asset named into a folder, each on its own. Only
+/// the catalogue changes: no object is copied, its key and links stay the same.
+#[utoipa::path(
+    post,
+    path = "/asset/bulk/move",
+    request_body(content = BulkMoveRequestJson, description = "The assets and where to"),
+    responses(
+        (status = 200, description = "What happened to each asset (another owner's folder is \"not found\")", body = BulkJson),
+        (status = 400, description = "Malformed body, no ids, more than 100, or an id twice", body = ErrorBody),
+        (status = 404, description = "No such folder", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+    )
+)]
+pub async fn bulk_move(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    OptionalJson(body): OptionalJson<BulkMoveRequestJson>,
+) -> ApiResult<Json<BulkJson>> {
+    let body = body.ok_or_else(|| {
+        ApiError::bad_request("a body is required: {\"ids\": […], \"folder\": …}")
+    })?;
+    let outcomes = state
+        .backend
+        .move_assets(&caller, body.ids, body.folder)
+        .await?;
+    Ok(Json(outcomes.into()))
+}
+
+/// What `POST /folder` takes.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewFolderJson {
+    /// One path segment: no `/`, at most 255 bytes.
+    #[schema(example = "Photos")]
+    name: String,
+    /// Where: `root` (the default) or one of the caller's folder ids.
+    #[schema(value_type = Option<String>, example = "root")]
+    #[serde(default)]
+    parent: Option<FolderRef>,
+}
+
+/// `POST /folder`: a new folder of the caller's.
+#[utoipa::path(
+    post,
+    path = "/folder",
+    request_body(content = NewFolderJson, description = "Its name and where"),
+    responses(
+        (status = 201, description = "The folder", body = FolderJson,
+            headers(("location" = String, description = "`/folder/{id}`"))),
+        (status = 400, description = "Malformed body or name, or more than 16 deep", body = ErrorBody),
+        (status = 404, description = "No such parent folder of the caller's", body = ErrorBody),
+        (status = 409, description = "The parent has a folder of that name (whatever its case)", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+    )
+)]
+pub async fn create_folder(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    OptionalJson(body): OptionalJson<NewFolderJson>,
+) -> ApiResult<Response> {
+    let body = body.ok_or_else(|| ApiError::bad_request("a body is required: {\"name\": …}"))?;
+    let folder = state
+        .backend
+        .create_folder(&caller, body.parent.unwrap_or_default(), &body.name)
+        .await?;
+    let location = HeaderValue::from_str(&format!("/folder/{}", folder.id))
+        .map_err(|_| FerryError::Internal("unusable folder id in Location".into()))?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(FolderJson::from(folder)),
+    )
+        .into_response())
+}
+
+/// `GET /folder/{id}`: a folder and its breadcrumbs (list its contents with
+/// `GET /asset?folder={id}`).
+#[utoipa::path(
+    get,
+    path = "/folder/{id}",
+    params(("id" = String, Path, description = "The folder's id (a ULID)")),
+    responses(
+        (status = 200, description = "The folder", body = FolderViewJson),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 404, description = "No such folder, or another owner's", body = ErrorBody),
+    )
+)]
+pub async fn get_folder(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    FolderIdPath(id): FolderIdPath,
+) -> ApiResult<Json<FolderViewJson>> {
+    Ok(Json(state.backend.folder(&caller, id).await?.into()))
+}
+
+/// What `PATCH /folder/{id}` takes.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenameFolderJson {
+    #[schema(example = "Holidays")]
+    name: String,
+}
+
+/// `PATCH /folder/{id}`: renames a folder. What is in it, and every object, stays as it is.
+#[utoipa::path(
+    patch,
+    path = "/folder/{id}",
+    params(("id" = String, Path, description = "The folder's id (a ULID)")),
+    request_body(content = RenameFolderJson, description = "Its new name"),
+    responses(
+        (status = 200, description = "The folder, renamed", body = FolderJson),
+        (status = 400, description = "Malformed id, body or name", body = ErrorBody),
+        (status = 404, description = "No such folder, or another owner's", body = ErrorBody),
+        (status = 409, description = "Its parent has another folder of that name", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+    )
+)]
+pub async fn rename_folder(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    FolderIdPath(id): FolderIdPath,
+    OptionalJson(body): OptionalJson<RenameFolderJson>,
+) -> ApiResult<Json<FolderJson>> {
+    let body = body.ok_or_else(|| ApiError::bad_request("a body is required: {\"name\": …}"))?;
+    let folder = state.backend.rename_folder(&caller, id, &body.name).await?;
+    Ok(Json(folder.into()))
+}
+
+/// `DELETE /folder/{id}`: deletes an empty folder.
+#[utoipa::path(
+    delete,
+    path = "/folder/{id}",
+    params(("id" = String, Path, description = "The folder's id (a ULID)")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 404, description = "No such folder, or another owner's", body = ErrorBody),
+        (status = 409, description = "It holds files (deleted ones too) or folders, or something was put in it a moment ago", body = ErrorBody),
+    )
+)]
+pub async fn delete_folder(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    FolderIdPath(id): FolderIdPath,
+) -> ApiResult<StatusCode> {
+    state.backend.delete_folder(&caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// What `POST /asset/bulk/shares` takes.

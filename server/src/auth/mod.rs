@@ -218,6 +218,8 @@ fn is_api(path: &str) -> bool {
         || path.starts_with("/asset/")
         || path == "/metadata"
         || path.starts_with("/metadata/")
+        || path == "/folder"
+        || path.starts_with("/folder/")
 }
 
 /// Server functions that take JSON (all but the ones HTML forms post).
@@ -329,6 +331,8 @@ mod tests {
             "/asset",
             "/api/list_assets",
             "/metadata",
+            "/folder",
+            "/folder/01J0000000000000000000000",
             "/assets/x.y/download",
         ] {
             assert!(!is_public(p), "{p}");

@@ -9,13 +9,14 @@
 use super::{
     codec::{
         asset_from_item, asset_item, asset_pk, epoch_secs, n, now_millis, opt_s, put, s,
-        status_keys, timestamp, upload_key, Item, ObjectItem, TTL_ATTRIBUTE,
+        stamp_folder, status_keys, timestamp, upload_key, Item, ObjectItem, TTL_ATTRIBUTE,
     },
-    error::{failed_condition, TableError},
+    error::{failed_condition, failed_items, TableError},
 };
 use crate::keys::CursorKey;
 use app::domain::{
-    media::validate_content_type, validate_filename, Asset, AssetId, AssetStatus, Caller, Owner,
+    media::validate_content_type, split_path, validate_filename, Asset, AssetId, AssetStatus,
+    Caller, Folder, Owner,
 };
 use aws_sdk_dynamodb::{
     types::{KeysAndAttributes, ReturnValue},
@@ -46,6 +47,9 @@ pub struct NewAsset {
     pub filename: Option<String>,
     pub content_type: String,
     pub size: Option<u64>,
+    /// The folder it goes in (`None`: the owner's top level), which must be the owner's;
+    /// the file name's own folders are already made (the record is named without them).
+    pub folder: Option<Folder>,
 }
 
 /// What a state change makes of an asset, decided from the record as read.
@@ -160,7 +164,8 @@ impl AssetStore {
         let id = self.new_id();
         let now = now_millis();
         let object_key = upload_key(&new.owner, id, filename.as_deref());
-        let filename = filename.unwrap_or_else(|| id.to_string());
+        // The key keeps the path as sent; the record is named without its folders.
+        let filename = filename.map_or_else(|| id.to_string(), |f| split_path(&f).1.to_string());
         let asset = Asset {
             id,
             owner: Some(new.owner),
@@ -181,6 +186,7 @@ impl AssetStore {
             checksum_sha256: None,
             thumbnail_key: None,
             thumbnail_url: None,
+            folder_path: new.folder.as_ref().map(Folder::path).unwrap_or_default(),
         };
         let pointer = ObjectItem {
             owner: asset.owner.clone(),
@@ -196,14 +202,21 @@ impl AssetStore {
         if let Some(at) = expires_at {
             item.insert(TTL_ATTRIBUTE.into(), n(epoch_secs(at)));
         }
-        self.db
+        let mut tx = self
+            .db
             .transact_write_items()
             .transact_items(put(&self.table, item, new_only))
-            .transact_items(put(&self.table, pointer.to_item(), new_only))
-            .send()
-            .await
-            .map_err(TableError::backend)?;
-        Ok(asset)
+            .transact_items(put(&self.table, pointer.to_item(), new_only));
+        if let Some(folder) = &new.folder {
+            tx = tx.transact_items(stamp_folder(&self.table, folder.id));
+        }
+        match tx.send().await {
+            Ok(_) => Ok(asset),
+            Err(e) => match failed_items(e)?.get(2) {
+                Some(true) => Err(TableError::FolderNotFound),
+                _ => Err(TableError::Contention),
+            },
+        }
     }
 
     /// Moves the abandonment of an upload still waiting for its file to `expires_at` (a
@@ -297,6 +310,17 @@ impl AssetStore {
         &self,
         pks: [String; N],
     ) -> Result<[Option<Item>; N], TableError> {
+        let found = self.items_of(pks.to_vec()).await?;
+        Ok(found
+            .try_into()
+            .unwrap_or_else(|_| unreachable!("one result per key")))
+    }
+
+    /// The same for any number of keys (at most 100, BatchGetItem's limit).
+    pub(super) async fn items_of(&self, pks: Vec<String>) -> Result<Vec<Option<Item>>, TableError> {
+        if pks.is_empty() {
+            return Ok(vec![]);
+        }
         let mut found: Vec<Item> = vec![];
         let mut wanted = KeysAndAttributes::builder()
             .set_keys(Some(
@@ -323,10 +347,13 @@ impl AssetStore {
             match out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
                 Some(rest) if !rest.keys().is_empty() => wanted = rest,
                 _ => {
-                    return Ok(pks.map(|pk| {
-                        let at = found.iter().position(|i| opt_s(i, "pk") == Some(&pk));
-                        at.map(|at| found.swap_remove(at))
-                    }))
+                    return Ok(pks
+                        .iter()
+                        .map(|pk| {
+                            let at = found.iter().position(|i| opt_s(i, "pk") == Some(pk));
+                            at.map(|at| found.swap_remove(at))
+                        })
+                        .collect())
                 }
             }
         }
@@ -446,6 +473,7 @@ mod tests {
             checksum_sha256: None,
             thumbnail_key: None,
             thumbnail_url: None,
+            folder_path: vec![],
         };
         let to = |status, deleted_from| Step::To {
             status,

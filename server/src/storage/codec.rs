@@ -2,8 +2,8 @@
 //! to and from DynamoDB items. Pure functions; nothing here talks to the table.
 
 use super::error::TableError;
-use app::domain::{Asset, AssetId, AssetStatus, ObjectMetadata, Owner};
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use app::domain::{Asset, AssetId, AssetStatus, Folder, FolderId, ObjectMetadata, Owner};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::collections::HashMap;
 
@@ -97,6 +97,74 @@ pub(super) fn name_key(filename: &str, id: AssetId) -> String {
     format!("{}{NAME_KEY_SEPARATOR}{id}", filename.to_lowercase())
 }
 
+/// Starts a folder's `name_key`, so a folder lists before every file in name order (file
+/// names start with a printable character).
+pub(super) const FOLDER_KEY_MARK: char = '\u{1}';
+
+/// A folder's name-order sort key among the files of its parent: [`FOLDER_KEY_MARK`], then
+/// what [`name_key`] makes of its name and id.
+pub(super) fn folder_name_key(name: &str, id: FolderId) -> String {
+    format!(
+        "{FOLDER_KEY_MARK}{}{NAME_KEY_SEPARATOR}{id}",
+        name.to_lowercase()
+    )
+}
+
+/// The listing partition (`folder_pk`) of one of an owner's folders (`None`: their top
+/// level): `IN#<owner>#<folder id>` or `IN#<owner>#ROOT`. Every owned asset and every folder
+/// is in exactly one.
+pub(super) fn folder_pk(owner: &Owner, folder: Option<FolderId>) -> String {
+    match folder {
+        Some(id) => format!("IN#{owner}#{id}"),
+        None => format!("IN#{owner}#ROOT"),
+    }
+}
+
+pub(super) fn folder_item_pk(id: FolderId) -> String {
+    format!("FOLDER#{id}")
+}
+
+/// The item that reserves a name in a folder (case-insensitively), pointing at the folder
+/// that has it: how two folders of one name in one place are refused, even when made at
+/// the same moment.
+pub(super) fn folder_name_pk(owner: &Owner, parent: Option<FolderId>, name: &str) -> String {
+    format!(
+        "FOLDERNAME#{}#{}",
+        folder_pk(owner, parent),
+        name.to_lowercase()
+    )
+}
+
+/// A path of folder ids as stored (`folder_path`, `ancestors`): `/<id>/<id>/`, so that
+/// `contains(folder_path, "/<id>/")` finds everything under a folder. `None` when empty.
+pub(super) fn path_value(path: &[FolderId]) -> Option<String> {
+    (!path.is_empty()).then(|| {
+        let mut v = String::from("/");
+        for id in path {
+            v.push_str(&id.to_string());
+            v.push('/');
+        }
+        v
+    })
+}
+
+/// The needle of a subfolder search: `/<id>/`.
+pub(super) fn path_needle(id: FolderId) -> String {
+    format!("/{id}/")
+}
+
+fn parse_path(item: &Item, key: &str) -> Result<Vec<FolderId>, TableError> {
+    opt_s(item, key)
+        .unwrap_or_default()
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse()
+                .map_err(|_| TableError::Corrupt(format!("`{key}` holds a bad folder id")))
+        })
+        .collect()
+}
+
 pub(super) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
@@ -131,6 +199,23 @@ pub(super) fn put(table: &str, item: Item, condition: &str) -> TransactWriteItem
         .build()
 }
 
+/// Sets the folder's `added_at` if the folder still exists: part of every transaction that
+/// puts something in it.
+pub(super) fn stamp_folder(table: &str, id: FolderId) -> TransactWriteItem {
+    TransactWriteItem::builder()
+        .update(
+            Update::builder()
+                .table_name(table)
+                .key("pk", s(folder_item_pk(id)))
+                .update_expression("SET added_at = :now")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":now", s(timestamp(now_millis())))
+                .build()
+                .expect("update"),
+        )
+        .build()
+}
+
 pub(super) fn asset_item(a: &Asset) -> Item {
     let mut item = HashMap::from([
         ("pk".to_string(), s(asset_pk(a.id))),
@@ -149,6 +234,9 @@ pub(super) fn asset_item(a: &Asset) -> Item {
     ]);
     for (k, v) in status_keys(a.owner.as_ref(), a.id, a.status) {
         item.insert(k.to_string(), s(v));
+    }
+    if let Some(owner) = &a.owner {
+        item.insert("folder_pk".into(), s(folder_pk(owner, a.folder())));
     }
     let mut opt = |k: &str, v: Option<AttributeValue>| {
         if let Some(v) = v {
@@ -170,7 +258,44 @@ pub(super) fn asset_item(a: &Asset) -> Item {
     );
     opt("checksum_sha256", a.checksum_sha256.clone().map(s));
     opt("thumbnail_key", a.thumbnail_key.clone().map(s));
+    opt("folder_path", path_value(&a.folder_path).map(s));
     item
+}
+
+/// A folder's item: its record, and the keys that list it in its parent (`folder_pk`, `id`,
+/// `name_key`).
+pub(super) fn folder_item(f: &Folder) -> Item {
+    let mut item = HashMap::from([
+        ("pk".to_string(), s(folder_item_pk(f.id))),
+        ("kind".to_string(), s("folder")),
+        ("id".to_string(), s(f.id.to_string())),
+        ("owner".to_string(), s(f.owner.as_str())),
+        ("name".to_string(), s(&f.name)),
+        ("folder_pk".to_string(), s(folder_pk(&f.owner, f.parent()))),
+        ("name_key".to_string(), s(folder_name_key(&f.name, f.id))),
+        ("created_at".to_string(), s(timestamp(f.created_at))),
+    ]);
+    if let Some(path) = path_value(&f.ancestors) {
+        item.insert("ancestors".into(), s(path));
+    }
+    item
+}
+
+pub(super) fn folder_from_item(item: &Item) -> Result<Folder, TableError> {
+    Ok(Folder {
+        id: get_s(item, "id")?
+            .parse()
+            .map_err(|_| TableError::Corrupt("bad folder id".into()))?,
+        owner: parse_owner(get_s(item, "owner")?)?,
+        name: get_s(item, "name")?.to_string(),
+        ancestors: parse_path(item, "ancestors")?,
+        created_at: parse_time(get_s(item, "created_at")?)?,
+    })
+}
+
+/// Whether an item read from a listing index is a folder's (else an asset's).
+pub(super) fn is_folder_item(item: &Item) -> bool {
+    opt_s(item, "kind") == Some("folder")
 }
 
 pub(super) fn get_s<'a>(item: &'a Item, key: &str) -> Result<&'a str, TableError> {
@@ -241,7 +366,47 @@ pub(super) fn asset_from_item(item: &Item) -> Result<Asset, TableError> {
         checksum_sha256: opt_s(item, "checksum_sha256").map(str::to_string),
         thumbnail_key: opt_s(item, "thumbnail_key").map(str::to_string),
         thumbnail_url: None,
+        folder_path: parse_path(item, "folder_path")?,
     })
+}
+
+/// A row of a listing index: an asset, or (in a folder's listing) a folder. Rows live a
+/// page at a time, so the asset is not boxed.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Row {
+    Asset(Asset),
+    Folder(Folder),
+}
+
+impl Row {
+    pub fn from_item(item: &Item) -> Result<Row, TableError> {
+        if is_folder_item(item) {
+            folder_from_item(item).map(Row::Folder)
+        } else {
+            asset_from_item(item).map(Row::Asset)
+        }
+    }
+
+    /// Its id as a ULID (asset and folder ids have one form).
+    pub fn id(&self) -> AssetId {
+        match self {
+            Row::Asset(a) => a.id,
+            Row::Folder(f) => AssetId::from_ulid(f.id.ulid()),
+        }
+    }
+
+    /// Its `name_key`.
+    pub fn name_key(&self) -> String {
+        match self {
+            Row::Asset(a) => name_key(&a.filename, a.id),
+            Row::Folder(f) => folder_name_key(&f.name, f.id),
+        }
+    }
+
+    pub fn is_folder(&self) -> bool {
+        matches!(self, Row::Folder(_))
+    }
 }
 
 /// The object item: per-object event state and metadata.
@@ -360,6 +525,7 @@ mod tests {
             checksum_sha256: None,
             thumbnail_key: None,
             thumbnail_url: None,
+            folder_path: vec![],
         }
     }
 

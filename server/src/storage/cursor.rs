@@ -5,13 +5,13 @@
 //! another owner's listing; it holds the index position of the row it is next to.
 
 use super::{
-    codec::{name_key, NAME_KEY_SEPARATOR},
+    codec::{asset_pk, folder_item_pk, Row, NAME_KEY_SEPARATOR},
     error::TableError,
 };
 use crate::keys::CursorKey;
 use app::{
     api::SortOrder,
-    domain::{Asset, AssetId, AssetStatus, Owner},
+    domain::{AssetId, AssetStatus, FolderId, Owner},
 };
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +31,9 @@ pub enum Scope {
     Unowned,
     /// Everyone's: every shard of the all-owners indexes.
     All,
+    /// One of an owner's folders (`None`: their top level): its assets and folders, in
+    /// its partition of the folder indexes.
+    Folder(Owner, Option<FolderId>),
 }
 
 /// What a listing shows, normalised: the part of a query a cursor must agree with.
@@ -40,6 +43,9 @@ pub(super) struct Listing {
     pub status: Option<AssetStatus>,
     pub sort: SortOrder,
     pub prefix: Option<String>,
+    /// A search of an owner's assets narrowed to those under this folder (at any depth).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<FolderId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,24 +55,34 @@ pub(super) struct Cursor {
     listing: Listing,
     /// `true`: the page before `id`; `false`: the page after it.
     pub back: bool,
+    /// The row's id: an asset's, or a folder's when `folder` (the two have one form).
     pub id: AssetId,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub folder: bool,
     /// The row's `name_key` when the listing is in name order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_key: Option<String>,
 }
 
 impl Cursor {
-    /// The position of `asset` in `listing`, to read on from (`back`: towards the start).
-    pub fn at(listing: &Listing, asset: &Asset, back: bool) -> Cursor {
+    /// The position of `row` in `listing`, to read on from (`back`: towards the start).
+    pub fn at(listing: &Listing, row: &Row, back: bool) -> Cursor {
         Cursor {
             v: CURSOR_VERSION,
             listing: listing.clone(),
             back,
-            id: asset.id,
-            name_key: listing
-                .sort
-                .by_name()
-                .then(|| name_key(&asset.filename, asset.id)),
+            id: row.id(),
+            folder: row.is_folder(),
+            name_key: listing.sort.by_name().then(|| row.name_key()),
+        }
+    }
+
+    /// The table key (`pk`) of the row it names.
+    pub fn pk(&self) -> String {
+        if self.folder {
+            folder_item_pk(FolderId::from_ulid(self.id.ulid()))
+        } else {
+            asset_pk(self.id)
         }
     }
 
@@ -109,6 +125,7 @@ impl Cursor {
 
 #[cfg(test)]
 mod tests {
+    use super::super::codec::name_key;
     use super::*;
     use crate::keys::ServerKey;
     use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
@@ -123,6 +140,7 @@ mod tests {
             status,
             sort,
             prefix: prefix.map(str::to_string),
+            within: None,
         }
     }
 
@@ -141,6 +159,7 @@ mod tests {
                     listing: l.clone(),
                     back,
                     id,
+                    folder: false,
                     name_key: None,
                 };
                 assert_eq!(Cursor::decode(&c.encode(&key), &l, &key).unwrap(), c);
@@ -169,6 +188,7 @@ mod tests {
             listing: named.clone(),
             back: false,
             id,
+            folder: false,
             name_key: Some(name_key("Report.pdf", id)),
         };
         assert_eq!(Cursor::decode(&c.encode(&key), &named, &key).unwrap(), c);

@@ -4,6 +4,9 @@ use app::{
     api::ListParams,
     domain::{media::InvalidContentType, AssetStatus, InvalidFilename},
 };
+use aws_sdk_dynamodb::{
+    operation::transact_write_items::TransactWriteItemsError, types::CancellationReason,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TableError {
@@ -33,6 +36,24 @@ pub enum TableError {
     InvalidPrefix,
     #[error("a file name search lists by name: use sort `name` or `name_desc`")]
     SearchNeedsNameOrder,
+    #[error("a status filter lists every folder: leave out `folder`")]
+    StatusInFolder,
+    #[error("searching subfolders needs a file name search (`prefix`) in one owner's folder")]
+    SubfoldersNeedSearch,
+    #[error("folder not found")]
+    FolderNotFound,
+    #[error("there is already a folder named `{0}` here")]
+    FolderExists(String),
+    #[error("the folder is not empty: move or delete what is in it first")]
+    FolderNotEmpty,
+    #[error("something was just put in this folder; look at it again before deleting it")]
+    FolderJustChanged,
+    #[error("folders nest at most {} deep", app::domain::MAX_FOLDER_DEPTH)]
+    FolderTooDeep,
+    #[error(transparent)]
+    InvalidFolderName(#[from] app::domain::InvalidFolderName),
+    #[error("only an owner's files can be put in folders")]
+    UnownedAsset,
     #[error("this asset's multipart upload has already started")]
     UploadAlreadyStarted,
     #[error("too many concurrent updates to the same object; try again")]
@@ -59,4 +80,29 @@ where
     e.as_service_error()
         .and_then(aws_sdk_dynamodb::error::ProvideErrorMetadata::code)
         == Some("ConditionalCheckFailedException")
+}
+
+type TransactError<R> = aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, R>;
+
+/// Which items' conditions failed when a transaction was cancelled, item by item; a
+/// cancellation by a concurrent transaction is `Contention`, anything else a backend error.
+pub(super) fn failed_items<R: std::fmt::Debug>(
+    e: TransactError<R>,
+) -> Result<Vec<bool>, TableError> {
+    match e.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(tc)) => {
+            let reasons: &[CancellationReason] = tc.cancellation_reasons();
+            if reasons
+                .iter()
+                .any(|r| r.code() == Some("TransactionConflict"))
+            {
+                return Err(TableError::Contention);
+            }
+            Ok(reasons
+                .iter()
+                .map(|r| r.code() == Some("ConditionalCheckFailed"))
+                .collect())
+        }
+        _ => Err(TableError::backend(e)),
+    }
 }

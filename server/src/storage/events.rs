@@ -469,6 +469,7 @@ fn asset_from_object(
         checksum_sha256: meta.checksum_sha256.clone(),
         thumbnail_key: None,
         thumbnail_url: None,
+        folder_path: vec![],
     }
 }
 

@@ -15,6 +15,8 @@ pub const INDEX_BY_ALL_STATUS: &str = "by_all_status";
 pub const INDEX_BY_ALL_NAME: &str = "by_all_name";
 pub const INDEX_BY_ALL_STATUS_NAME: &str = "by_all_status_name";
 pub const INDEX_BY_ASSET_SHARES: &str = "by_asset_shares";
+pub const INDEX_BY_FOLDER_CREATED: &str = "by_folder_created";
+pub const INDEX_BY_FOLDER_NAME: &str = "by_folder_name";
 
 /// Indexes of older Ferrys, which the embedded backend's upgrade deletes once their
 /// replacements exist: one partition (`list_pk = "ASSET"` or the status) for every asset,
@@ -51,8 +53,9 @@ const fn index(
 /// Every index the store queries. Listings are partitioned by owner (`owner_pk`,
 /// `owner_status`); the all-owners listing of administrators by shard (`all_pk`,
 /// `all_status`), so no partition takes every asset's writes. An asset's share links by
-/// `share_asset` (only share items carry it).
-pub const INDEXES: [IndexSpec; 9] = [
+/// `share_asset` (only share items carry it). One folder's folders and assets by
+/// `folder_pk` (owned assets and folders carry it).
+pub const INDEXES: [IndexSpec; 11] = [
     index(INDEX_BY_OWNER_CREATED, "owner_pk", Some("id")),
     index(INDEX_BY_OWNER_STATUS, "owner_status", Some("id")),
     index(INDEX_BY_OWNER_NAME, "owner_pk", Some("name_key")),
@@ -62,6 +65,8 @@ pub const INDEXES: [IndexSpec; 9] = [
     index(INDEX_BY_ALL_NAME, "all_pk", Some("name_key")),
     index(INDEX_BY_ALL_STATUS_NAME, "all_status", Some("name_key")),
     index(INDEX_BY_ASSET_SHARES, "share_asset", Some("id")),
+    index(INDEX_BY_FOLDER_CREATED, "folder_pk", Some("id")),
+    index(INDEX_BY_FOLDER_NAME, "folder_pk", Some("name_key")),
 ];
 
 impl IndexSpec {
@@ -146,6 +151,7 @@ mod tests {
                 "all_pk",
                 "all_status",
                 "share_asset",
+                "folder_pk",
             ]
         );
         let names: Vec<_> = INDEXES.iter().map(|i| i.name).collect();

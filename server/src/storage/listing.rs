@@ -14,28 +14,28 @@
 
 use super::{
     assets::AssetStore,
-    codec::{
-        all_pk, asset_from_item, asset_pk, name_key, owner_pk, s, with_status, Item, ALL_SHARDS,
-    },
+    codec::{all_pk, folder_pk, owner_pk, path_needle, s, with_status, Item, Row, ALL_SHARDS},
     cursor::{Cursor, Listing, Scope},
     error::TableError,
     indexes::{
         INDEX_BY_ALL_CREATED, INDEX_BY_ALL_NAME, INDEX_BY_ALL_STATUS, INDEX_BY_ALL_STATUS_NAME,
-        INDEX_BY_OWNER_CREATED, INDEX_BY_OWNER_NAME, INDEX_BY_OWNER_STATUS,
-        INDEX_BY_OWNER_STATUS_NAME,
+        INDEX_BY_FOLDER_CREATED, INDEX_BY_FOLDER_NAME, INDEX_BY_OWNER_CREATED, INDEX_BY_OWNER_NAME,
+        INDEX_BY_OWNER_STATUS, INDEX_BY_OWNER_STATUS_NAME,
     },
 };
 use crate::keys::CursorKey;
 use app::{
     api::{ListParams, SortOrder},
-    domain::{Asset, AssetStatus},
+    domain::{Asset, AssetStatus, Folder, FolderId},
 };
 use std::collections::HashMap;
 
-/// A page of assets in the listing's order.
+/// A page of assets in the listing's order (and in a folder's listing, the folders among
+/// its rows, in the same order).
 #[derive(Debug, Clone)]
 pub struct Page {
     pub items: Vec<Asset>,
+    pub folders: Vec<Folder>,
     pub next_cursor: Option<String>,
     pub prev_cursor: Option<String>,
 }
@@ -49,6 +49,8 @@ pub struct ListQuery {
     pub sort: Option<SortOrder>,
     /// Case-insensitive file name prefix; lists in name order.
     pub prefix: Option<String>,
+    /// Narrows a search of an owner's assets to those under this folder, at any depth.
+    pub within: Option<FolderId>,
 }
 
 impl ListQuery {
@@ -80,11 +82,18 @@ impl ListQuery {
             }
             (Some(sort), _) => sort,
         };
+        if matches!(scope, Scope::Folder(..)) && self.status.is_some() {
+            return Err(TableError::StatusInFolder);
+        }
+        if self.within.is_some() && (prefix.is_none() || !matches!(scope, Scope::Owner(_))) {
+            return Err(TableError::SubfoldersNeedSearch);
+        }
         Ok(Listing {
             scope,
             status: self.status,
             sort,
             prefix,
+            within: self.within,
         })
     }
 }
@@ -97,13 +106,24 @@ struct QueryPlan {
     partition: String,
     forward: bool,
     prefix: Option<String>,
+    /// Keeps only the rows whose `folder_path` holds this (`/<id>/`).
+    within: Option<String>,
     start: Option<Item>,
 }
 
-/// The Queries of one page: one for an owner's (or the unowned) listing, one per shard for
-/// every owner's.
+/// The Queries of one page: one for an owner's (or the unowned, or a folder's) listing, one
+/// per shard for every owner's.
 fn query_plans(listing: &Listing, cursor: Option<&Cursor>) -> Vec<QueryPlan> {
     let by_name = listing.sort.by_name();
+    if let Scope::Folder(owner, folder) = &listing.scope {
+        let index = if by_name {
+            INDEX_BY_FOLDER_NAME
+        } else {
+            INDEX_BY_FOLDER_CREATED
+        };
+        let partition = folder_pk(owner, *folder);
+        return vec![one_plan(listing, cursor, index, "folder_pk", partition)];
+    }
     let (owner_index, all_index) = match (listing.status.is_some(), by_name) {
         (false, false) => (INDEX_BY_OWNER_CREATED, INDEX_BY_ALL_CREATED),
         (true, false) => (INDEX_BY_OWNER_STATUS, INDEX_BY_ALL_STATUS),
@@ -131,6 +151,7 @@ fn query_plans(listing: &Listing, cursor: Option<&Cursor>) -> Vec<QueryPlan> {
                 one_plan(listing, cursor, all_index, attr, partition)
             })
             .collect(),
+        Scope::Folder(..) => unreachable!("planned above"),
     }
 }
 
@@ -147,7 +168,7 @@ fn one_plan(
     // is where that row would be, which is what an exclusive start key means.
     let start = cursor.map(|c| {
         let mut start = HashMap::from([
-            ("pk".to_string(), s(asset_pk(c.id))),
+            ("pk".to_string(), s(c.pk())),
             (partition_attr.to_string(), s(&partition)),
         ]);
         match &c.name_key {
@@ -162,23 +183,24 @@ fn one_plan(
         partition,
         forward: ascending != back,
         prefix: listing.prefix.clone(),
+        within: listing.within.map(path_needle),
         start,
     }
 }
 
-/// An asset's position in the listing's index (its sort key there).
-fn position(listing: &Listing, a: &Asset) -> String {
+/// A row's position in the listing's index (its sort key there).
+fn position(listing: &Listing, row: &Row) -> String {
     if listing.sort.by_name() {
-        name_key(&a.filename, a.id)
+        row.name_key()
     } else {
-        a.id.to_string()
+        row.id().to_string()
     }
 }
 
 /// The rows of several shards' reads as one read: merged in the order they were read
 /// (`forward`: ascending positions), the first `limit` kept.
-fn merge(listing: &Listing, reads: Vec<Vec<Asset>>, forward: bool, limit: usize) -> Vec<Asset> {
-    let mut rows: Vec<(String, Asset)> = reads
+fn merge(listing: &Listing, reads: Vec<Vec<Row>>, forward: bool, limit: usize) -> Vec<Row> {
+    let mut rows: Vec<(String, Row)> = reads
         .into_iter()
         .flatten()
         .map(|a| (position(listing, &a), a))
@@ -210,7 +232,7 @@ fn shard_batch(want: usize, shards: usize) -> usize {
 /// unique, so a shard whose last row is that row has nothing unread that could make it.
 fn unfinished(
     listing: &Listing,
-    reads: &[(&[Asset], bool)],
+    reads: &[(&[Row], bool)],
     forward: bool,
     want: usize,
 ) -> Vec<usize> {
@@ -243,12 +265,11 @@ fn unfinished(
 fn page_links(
     listing: &Listing,
     cursor: Option<&Cursor>,
-    items: &[Asset],
+    items: &[Row],
     more: bool,
     key: &CursorKey,
 ) -> (Option<String>, Option<String>) {
-    let at =
-        |asset: Option<&Asset>, back: bool| asset.map(|a| Cursor::at(listing, a, back).encode(key));
+    let at = |row: Option<&Row>, back: bool| row.map(|r| Cursor::at(listing, r, back).encode(key));
     match cursor {
         None => (if more { at(items.last(), false) } else { None }, None),
         // Read backwards from a row: the rows after this page start at that row.
@@ -288,8 +309,16 @@ impl AssetStore {
         }
         let (next_cursor, prev_cursor) =
             page_links(&listing, cursor.as_ref(), &items, more, &self.cursor_key);
+        let (mut assets, mut folders) = (vec![], vec![]);
+        for row in items {
+            match row {
+                Row::Asset(a) => assets.push(a),
+                Row::Folder(f) => folders.push(f),
+            }
+        }
         Ok(Page {
-            items,
+            items: assets,
+            folders,
             next_cursor,
             prev_cursor,
         })
@@ -302,10 +331,10 @@ impl AssetStore {
         listing: &Listing,
         plans: Vec<QueryPlan>,
         want: usize,
-    ) -> Result<Vec<Asset>, TableError> {
+    ) -> Result<Vec<Row>, TableError> {
         let forward = plans.first().is_some_and(|p| p.forward);
         let batch = shard_batch(want, plans.len());
-        let mut shards: Vec<(QueryPlan, Vec<Asset>)> =
+        let mut shards: Vec<(QueryPlan, Vec<Row>)> =
             plans.into_iter().map(|p| (p, Vec::new())).collect();
         let mut reading: Vec<usize> = (0..shards.len()).collect();
         while !reading.is_empty() {
@@ -320,7 +349,7 @@ impl AssetStore {
                 read.extend(rows);
                 plan.start = next;
             }
-            let state: Vec<(&[Asset], bool)> = shards
+            let state: Vec<(&[Row], bool)> = shards
                 .iter()
                 .map(|(plan, rows)| (rows.as_slice(), plan.start.is_some()))
                 .collect();
@@ -331,12 +360,31 @@ impl AssetStore {
     }
 
     /// Up to `limit` rows of one Query, and where the next read of it starts (`None`: the
-    /// partition has no more).
+    /// partition has no more). A search within a folder keeps reading (the filter drops the
+    /// rows of other folders after DynamoDB counted them) until it has `limit` rows or the
+    /// partition ends.
     async fn query(
         &self,
-        plan: QueryPlan,
+        mut plan: QueryPlan,
         limit: usize,
-    ) -> Result<(Vec<Asset>, Option<Item>), TableError> {
+    ) -> Result<(Vec<Row>, Option<Item>), TableError> {
+        let mut rows = vec![];
+        loop {
+            let (read, next) = self.query_once(&plan, limit).await?;
+            rows.extend(read);
+            if plan.within.is_none() || rows.len() >= limit || next.is_none() {
+                rows.truncate(limit);
+                return Ok((rows, next));
+            }
+            plan.start = next;
+        }
+    }
+
+    async fn query_once(
+        &self,
+        plan: &QueryPlan,
+        limit: usize,
+    ) -> Result<(Vec<Row>, Option<Item>), TableError> {
         let mut condition = "#p = :p".to_string();
         let mut request = self
             .db
@@ -346,11 +394,16 @@ impl AssetStore {
             .scan_index_forward(plan.forward)
             .limit(limit as i32)
             .expression_attribute_names("#p", plan.partition_attr)
-            .expression_attribute_values(":p", s(plan.partition))
-            .set_exclusive_start_key(plan.start);
-        if let Some(prefix) = plan.prefix {
+            .expression_attribute_values(":p", s(&plan.partition))
+            .set_exclusive_start_key(plan.start.clone());
+        if let Some(prefix) = &plan.prefix {
             condition.push_str(" AND begins_with(name_key, :prefix)");
             request = request.expression_attribute_values(":prefix", s(prefix));
+        }
+        if let Some(needle) = &plan.within {
+            request = request
+                .filter_expression("contains(folder_path, :within)")
+                .expression_attribute_values(":within", s(needle));
         }
         let out = request
             .key_condition_expression(condition)
@@ -361,7 +414,7 @@ impl AssetStore {
             .items
             .unwrap_or_default()
             .iter()
-            .map(asset_from_item)
+            .map(Row::from_item)
             .collect::<Result<_, _>>()?;
         Ok((rows, out.last_evaluated_key))
     }
@@ -379,11 +432,12 @@ mod tests {
             status,
             sort,
             prefix: None,
+            within: None,
         }
     }
 
-    fn asset(n: u64, name: &str) -> Asset {
-        Asset {
+    fn asset(n: u64, name: &str) -> Row {
+        Row::Asset(Asset {
             id: AssetId::from_ulid(ulid::Ulid::from_parts(n, n as u128)),
             owner: Some(Owner::local()),
             bucket: "b".into(),
@@ -403,7 +457,8 @@ mod tests {
             checksum_sha256: None,
             thumbnail_key: None,
             thumbnail_url: None,
-        }
+            folder_path: vec![],
+        })
     }
 
     #[test]
@@ -458,7 +513,7 @@ mod tests {
             let plan = query_plans(&l, Some(&back)).remove(0);
             assert_eq!((plan.index, plan.forward), (index, !forward));
             let start = plan.start.unwrap();
-            assert_eq!(start["pk"], s(asset_pk(a.id)));
+            assert_eq!(start["pk"], s(format!("ASSET#{}", a.id())));
             assert_eq!(start[plan.partition_attr], s(partition));
             let sort_key = if sort.by_name() { "name_key" } else { "id" };
             assert!(start.contains_key(sort_key), "{sort:?}");
@@ -528,12 +583,19 @@ mod tests {
             vec![asset(3, "a"), asset(4, "c"), asset(5, "e")],
             vec![],
         ];
-        let names = |rows: Vec<Asset>| rows.into_iter().map(|a| a.filename).collect::<Vec<_>>();
+        let names = |rows: Vec<Row>| {
+            rows.into_iter()
+                .map(|r| match r {
+                    Row::Asset(a) => a.filename,
+                    Row::Folder(f) => f.name,
+                })
+                .collect::<Vec<_>>()
+        };
         assert_eq!(
             names(merge(&l, reads.clone(), true, 4)),
             ["a", "b", "c", "d"]
         );
-        let reversed: Vec<Vec<Asset>> = reads
+        let reversed: Vec<Vec<Row>> = reads
             .into_iter()
             .map(|r| r.into_iter().rev().collect())
             .collect();
@@ -562,7 +624,7 @@ mod tests {
             [asset(8, "g")],
         );
         // The first 4 by name are a, b, c, d: the cutoff is "d".
-        let reads: [(&[Asset], bool); 5] = [
+        let reads: [(&[Row], bool); 5] = [
             (&a, true),  // last "b" before the cutoff: its next rows may come before "d"
             (&b, true),  // last "x" after it: nothing unread of it can make the page
             (&c, false), // read to its end
@@ -572,7 +634,7 @@ mod tests {
         assert_eq!(unfinished(&l, &reads, true, 4), [0, 4]);
         // Backwards (name order read descending): the first 2 are x, g; the cutoff is "g",
         // the last row of the second shard, which therefore is done.
-        let back: [(&[Asset], bool); 3] = [(&b[1..], true), (&e, true), (&a[1..], true)];
+        let back: [(&[Row], bool); 3] = [(&b[1..], true), (&e, true), (&a[1..], true)];
         assert_eq!(unfinished(&l, &back, false, 2), [0]);
         // Fewer rows read than wanted: every shard with more is read further.
         assert_eq!(unfinished(&l, &reads, true, 20), [0, 1, 3, 4]);
@@ -586,7 +648,7 @@ mod tests {
             [asset(7, "p"), asset(6, "q")],
             [asset(2, "r"), asset(1, "s")],
         );
-        let newest: [(&[Asset], bool); 2] = [(&hi, true), (&lo, true)];
+        let newest: [(&[Row], bool); 2] = [(&hi, true), (&lo, true)];
         assert_eq!(unfinished(&by_time, &newest, false, 3), [0]);
         assert!(unfinished(&by_time, &newest, false, 2).is_empty());
     }

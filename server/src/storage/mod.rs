@@ -4,7 +4,9 @@
 //!
 //! | item | `pk` | what it holds |
 //! |---|---|---|
-//! | asset | `ASSET#<ulid>` | the [`Asset`](app::domain::Asset) record with its `owner`; `owner_pk`, `owner_status`, `all_pk`, `all_status`, `name_key` feed the indexes; while it waits for its file, `expires_at` ([`TTL_ATTRIBUTE`]: when it is abandoned) |
+//! | asset | `ASSET#<ulid>` | the [`Asset`](app::domain::Asset) record with its `owner`; `owner_pk`, `owner_status`, `all_pk`, `all_status`, `name_key`, `folder_pk` feed the indexes; `folder_path` (`/<id>/<id>/`: the folders it is in); while it waits for its file, `expires_at` ([`TTL_ATTRIBUTE`]: when it is abandoned) |
+//! | folder | `FOLDER#<ulid>` | a [`Folder`](app::domain::Folder): `owner`, `name`, `ancestors` (`/<id>/…/`), `created_at`, `added_at` (when something was last put in it); `folder_pk` (its parent's partition), `id` and `name_key` (`\u{1}` + lower-cased name: folders list first by name) feed the folder indexes |
+//! | folder name | `FOLDERNAME#<parent's folder_pk>#<lower-cased name>` | `folder`: the folder holding that name in that place (one per name, whatever its case) |
 //! | upload | `UPLOAD#<ulid>` | the asset's multipart upload: S3's `upload_id`, the declared `size` and the `part_size` (its plan) |
 //! | schema | `META#schema` | which upgrades an older table has had (embedded backend) |
 //! | quota | `QUOTA#<window start>#<client>` | how many upload tickets and part signatures one client asked for in one fair-use window (`requests`), and `expires_at` (the TTL attribute) |
@@ -12,7 +14,7 @@
 //! | object | `OBJECT#<bucket>/<key>` | per-object event state: `owner`, owning `asset_id`, newest `sequencer` (and its padded `seq_key`), `present`, and the S3 metadata of the newest `ObjectCreated` event |
 //!
 //! Global secondary indexes ([`INDEXES`]; sparse: only asset items carry the first eight's
-//! keys, only share items `share_asset`), all
+//! keys, only share items `share_asset`, only owned assets and folders `folder_pk`), all
 //! projecting ALL. `owner_pk` is `OWNER#<owner>` or `UNOWNED`, `all_pk` is `ALL#<n>` (one of
 //! 8 shards of the id), and the `*_status` keys append `#<STATUS>`, so no partition takes
 //! every asset's writes:
@@ -25,6 +27,8 @@
 //! | `by_owner_status_name` | `owner_status` | `name_key` | the same within one status |
 //! | `by_all_*` (four) | `all_pk` / `all_status` | `id` / `name_key` | administrators' all-owners listings, one Query per shard |
 //! | `by_asset_shares` | `share_asset` | `id` | one asset's share links, newest first |
+//! | `by_folder_created` | `folder_pk` | `id` | one folder's folders and assets by time (`IN#<owner>#<folder id or ROOT>`) |
+//! | `by_folder_name` | `folder_pk` | `name_key` | the same by name, folders first; a search in one folder |
 //!
 //! `name_key` is the lower-cased file name, `\u{1}`, then the id. Sorting by size is not
 //! offered: size changes when the object arrives (declared, then what S3 reports), and each
@@ -47,6 +51,7 @@
 //! - `inventory`: full passes for maintenance (the records whose object should exist, the
 //!   abandoned uploads) and the removal of an abandoned upload's records.
 //! - `shares`: share links (made, listed, used, revoked), found by the hash of their token.
+//! - `folders`: folders (made, found by name, renamed, deleted when empty) and moves.
 //! - `quota`: the fair-use counters (one conditional UpdateItem per counted request).
 //! - `schema`: creating the table, upgrading an old one (embedded backend only).
 //! - `error`: [`TableError`].
@@ -56,6 +61,7 @@ mod codec;
 mod cursor;
 mod error;
 mod events;
+mod folders;
 mod indexes;
 mod inventory;
 mod listing;

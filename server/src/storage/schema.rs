@@ -21,7 +21,9 @@ const SCHEMA_PK: &str = "META#schema";
 /// 2: asset items carry `name_key` (the name indexes).
 /// 3: asset and object items carry their `owner`, and listings are partitioned by owner
 /// (`owner_pk`, `owner_status`, `all_pk`, `all_status`; no more `list_pk`).
-const SCHEMA_VERSION: u64 = 3;
+/// 4: owned asset items carry `folder_pk` (the folder indexes): older ones are at their
+/// owner's top level, named as they were (a folder drop's path included).
+const SCHEMA_VERSION: u64 = 4;
 
 impl AssetStore {
     /// Creates the table and its indexes if missing (embedded backend, first start), and

@@ -388,7 +388,7 @@ async fn list_assets_pages_filters_and_shapes() {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(
         keys(&r.body),
-        BTreeSet::from(["items", "next_cursor", "prev_cursor"])
+        BTreeSet::from(["folder", "folders", "items", "next_cursor", "prev_cursor"])
     );
     assert_eq!(r.body["next_cursor"], Value::Null);
     assert_eq!(r.body["prev_cursor"], Value::Null);
@@ -401,6 +401,8 @@ async fn list_assets_pages_filters_and_shapes() {
             "asset_id",
             "owner",
             "filename",
+            "folder_id",
+            "folder_path",
             "state",
             "size",
             "createdAt",

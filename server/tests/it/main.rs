@@ -37,6 +37,7 @@ mod config;
 mod crash;
 mod embedded_s3;
 mod fair_use;
+mod folders;
 mod headers;
 mod infra_template;
 mod integrity;

@@ -111,7 +111,42 @@ impl Shares {
     }
 }
 
-fn cases(f: &Fixture, s: &Shares) -> Vec<Case> {
+/// Folders the cases use: one holding a file, one empty, and a sibling whose name is taken.
+struct Folders {
+    full: String,
+    empty: String,
+}
+
+impl Folders {
+    async fn make(f: &Fixture) -> Folders {
+        let make = |name: &'static str| {
+            let app = &f.app;
+            async move {
+                let r = app
+                    .post_json("/folder", &serde_json::json!({ "name": name }).to_string())
+                    .await;
+                assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
+                r.body["folder_id"].as_str().unwrap().to_string()
+            }
+        };
+        let full = make("Full").await;
+        let r = f
+            .app
+            .post_json(
+                "/asset",
+                &serde_json::json!({"filename": "in.txt", "folder": full, "content_type": "text/plain"})
+                    .to_string(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
+        Folders {
+            full,
+            empty: make("Empty").await,
+        }
+    }
+}
+
+fn cases(f: &Fixture, s: &Shares, d: &Folders) -> Vec<Case> {
     use Method as M;
     let (created, received, uploaded, deleted) = (&f.created, &f.received, &f.uploaded, &f.deleted);
     let one = "/asset/{id}";
@@ -119,6 +154,7 @@ fn cases(f: &Fixture, s: &Shares) -> Vec<Case> {
     let redirect = "/assets/{id}/download";
     let shares = "/asset/{id}/shares";
     let share = "/asset/{id}/shares/{share}";
+    let folder = "/folder/{id}";
     vec![
         case(M::POST, "/asset", "/asset", 201).json(r#"{"content_type": "text/plain"}"#),
         case(M::POST, "/asset", "/asset", 201)
@@ -270,6 +306,41 @@ fn cases(f: &Fixture, s: &Shares) -> Vec<Case> {
             500,
         )
         .broken(),
+        case(M::POST, "/asset", "/asset", 404).json(&format!(
+            r#"{{"filename": "a.txt", "folder": "{UNKNOWN_ID}", "content_type": "text/plain"}}"#
+        )),
+        case(M::POST, "/asset/bulk/move", "/asset/bulk/move", 200)
+            .json(&format!(r#"{{"ids": ["{received}"], "folder": "root"}}"#)),
+        case(M::POST, "/asset/bulk/move", "/asset/bulk/move", 400)
+            .json(r#"{"ids": [], "folder": "root"}"#),
+        case(M::POST, "/asset/bulk/move", "/asset/bulk/move", 404).json(&format!(
+            r#"{{"ids": ["{received}"], "folder": "{UNKNOWN_ID}"}}"#
+        )),
+        case(M::POST, "/asset/bulk/move", "/asset/bulk/move", 415)
+            .json(r#"{"ids": [], "folder": "root"}"#)
+            .typed("text/plain"),
+        case(M::POST, "/folder", "/folder", 201).json(r#"{"name": "New"}"#),
+        case(M::POST, "/folder", "/folder", 400).json(r#"{"name": "a/b"}"#),
+        case(M::POST, "/folder", "/folder", 404)
+            .json(&format!(r#"{{"name": "x", "parent": "{UNKNOWN_ID}"}}"#)),
+        case(M::POST, "/folder", "/folder", 409).json(r#"{"name": "FULL"}"#),
+        case(M::POST, "/folder", "/folder", 415)
+            .json(r#"{"name": "x"}"#)
+            .typed("text/plain"),
+        case(M::GET, folder, format!("/folder/{}", d.full), 200),
+        case(M::GET, folder, "/folder/nope", 400),
+        case(M::GET, folder, format!("/folder/{UNKNOWN_ID}"), 404),
+        case(M::PATCH, folder, format!("/folder/{}", d.empty), 200).json(r#"{"name": "Void"}"#),
+        case(M::PATCH, folder, "/folder/nope", 400).json(r#"{"name": "x"}"#),
+        case(M::PATCH, folder, format!("/folder/{UNKNOWN_ID}"), 404).json(r#"{"name": "x"}"#),
+        case(M::PATCH, folder, format!("/folder/{}", d.empty), 409).json(r#"{"name": "full"}"#),
+        case(M::PATCH, folder, format!("/folder/{}", d.empty), 415)
+            .json(r#"{"name": "x"}"#)
+            .typed("text/plain"),
+        case(M::DELETE, folder, format!("/folder/{}", d.full), 409),
+        case(M::DELETE, folder, "/folder/nope", 400),
+        case(M::DELETE, folder, format!("/folder/{UNKNOWN_ID}"), 404),
+        case(M::DELETE, folder, format!("/folder/{}", d.empty), 204),
         case(M::GET, "/s/{token}", s.open.clone(), 303).page(),
         case(M::GET, "/s/{token}", "/s/nope", 404).page(),
         case(M::GET, "/s/{token}", s.used_up.clone(), 410).page(),
@@ -344,7 +415,8 @@ async fn every_documented_operation_and_status_is_what_the_router_answers() {
     .await;
     let mut seen = BTreeSet::new();
     let shares = Shares::make(&f).await;
-    for c in cases(&f, &shares) {
+    let folders = Folders::make(&f).await;
+    for c in cases(&f, &shares, &folders) {
         let r = run(&f.app, &broken, &limited, &c).await;
         assert_eq!(
             r.status.as_u16(),

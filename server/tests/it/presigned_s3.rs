@@ -22,6 +22,7 @@ async fn new_upload(
             filename: Some(name.to_string()),
             content_type: ct.to_string(),
             size: Some(size),
+            folder: None,
         })
         .await
         .unwrap();
@@ -339,6 +340,7 @@ async fn multipart_upload_with_presigned_part_urls_completes_with_one_event() {
             filename: Some("big.bin".into()),
             content_type: "application/octet-stream".into(),
             size: Some(total as u64),
+            folder: None,
         })
         .await
         .unwrap();
@@ -487,7 +489,9 @@ async fn the_longest_name_round_trips_through_rest_and_the_embedded_s3() {
     // Stored and keyed in NFC: the name's 860 bytes, not the 1290 that were sent.
     assert_eq!(key, format!("uploads/local/{id}/{name}"));
     let asset = env.store().get(id.parse().unwrap()).await.unwrap();
-    assert_eq!(asset.filename, name);
+    // Its three folders were made (each a 254-byte name), and it is named without them.
+    assert_eq!(asset.filename, name.rsplit('/').next().unwrap());
+    assert_eq!(asset.folder_path.len(), 3);
     assert_eq!(asset.status, AssetStatus::Received);
     assert_eq!(asset.size, Some(body.len() as u64));
 
@@ -515,6 +519,7 @@ async fn the_longest_name_completes_a_multipart_upload_on_the_embedded_s3() {
             filename: Some(name.clone()),
             content_type: "text/plain".into(),
             size: Some(3),
+            folder: None,
         })
         .await
         .unwrap();

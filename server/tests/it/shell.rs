@@ -113,6 +113,7 @@ async fn browse_and_detail_pages_are_complete_without_javascript() {
         filename: Some(name.to_string()),
         content_type: ct.to_string(),
         size: Some(1500),
+        folder: None,
     };
     let alpha = env
         .store()

@@ -22,6 +22,7 @@ fn new_asset(env: &TestApp, name: &str) -> NewAsset {
         filename: Some(name.to_string()),
         content_type: "text/plain".to_string(),
         size: Some(5),
+        folder: None,
     }
 }
 
@@ -76,7 +77,9 @@ async fn create_then_get_by_id_and_by_object() {
         a.object_key,
         format!("uploads/local/{}/notes/hello world.txt", a.id)
     );
-    assert_eq!(a.filename, "notes/hello world.txt");
+    // Named without its folders (the service makes those, from the same path); the key
+    // keeps the path as sent.
+    assert_eq!(a.filename, "hello world.txt");
     assert_eq!(a.size, Some(5));
     assert!(a.etag.is_none() && a.sequencer.is_none());
 
@@ -762,6 +765,7 @@ async fn data_survives_a_restart() {
             filename: Some("keep.txt".into()),
             content_type: "text/plain".into(),
             size: None,
+            folder: None,
         })
         .await
         .unwrap();
@@ -879,7 +883,7 @@ async fn every_order_pages_both_ways_and_prefix_search_narrows() {
         "zeta.png",
         "Ärger.txt",
         "report-1.pdf",
-        "notes/report.md",
+        "notes.md",
     ];
     let mut ids = vec![];
     for name in names {
@@ -894,7 +898,7 @@ async fn every_order_pages_both_ways_and_prefix_search_narrows() {
         "a.txt",
         "ab.txt",
         "b.txt",
-        "notes/report.md",
+        "notes.md",
         "report-1.pdf",
         "report-1.pdf",
         "Report-2.pdf",
@@ -909,6 +913,7 @@ async fn every_order_pages_both_ways_and_prefix_search_narrows() {
         cursor: None,
         sort,
         prefix: prefix.map(str::to_string),
+        within: None,
     };
     let rev = |v: &[&str]| v.iter().rev().map(|s| s.to_string()).collect::<Vec<_>>();
     let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
@@ -956,10 +961,9 @@ async fn every_order_pages_both_ways_and_prefix_search_narrows() {
         own(&["Ärger.txt"])
     );
     assert!(walk(&env, q(None, None, Some("zzz"))).await.is_empty());
-    // A prefix matches the start of the name, not a folder's file.
     assert_eq!(
-        walk(&env, q(None, None, Some("notes/"))).await,
-        own(&["notes/report.md"])
+        walk(&env, q(None, None, Some("notes"))).await,
+        own(&["notes.md"])
     );
 
     // Status filter, in every order, with and without a search.

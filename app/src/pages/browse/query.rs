@@ -163,6 +163,8 @@ impl BrowseQuery {
             cursor: self.cursor.clone(),
             sort: Some(self.effective_sort()),
             prefix: (!self.q.is_empty()).then(|| self.q.clone()),
+            folder: None, // FOLDER-TODO
+            subfolders: None,
         }
     }
 
