@@ -60,6 +60,21 @@ for (const scheme of ['light', 'dark'] as const) {
       await noViolations(page, 'browse page as a grid');
       await page.getByRole('button', { name: 'List' }).click();
       await expect(page.getByTestId('assets')).toBeVisible();
+      // A folder with a folder in it, its new-folder form open; the move picker open.
+      const folder = await request.post('/folder', { data: { name: `${prefix}folder` } });
+      const folderId = (await folder.json()).folder_id;
+      await request.post('/folder', { data: { name: 'inside', parent: folderId } });
+      await page.goto(`/assets?folder=${folderId}`);
+      await hydrated(page);
+      await page.getByRole('button', { name: 'New folder' }).click();
+      await expect(page.getByLabel('Name of the new folder')).toBeVisible();
+      await noViolations(page, 'a folder, with its new-folder form');
+      await page.goto(`/assets?q=${encodeURIComponent(prefix)}`);
+      await hydrated(page);
+      await page.getByRole('checkbox', { name: `Select ${prefix}received.txt` }).check();
+      await page.getByRole('button', { name: 'Move to…' }).click();
+      await expect(page.getByRole('button', { name: 'Move here' })).toBeVisible();
+      await noViolations(page, 'browse page with the move picker');
 
       // An asset's page, then with its delete dialog open.
       await page.goto(`/assets/${received}`);

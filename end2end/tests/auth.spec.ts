@@ -268,8 +268,12 @@ test("the admin sees everyone's assets, with their owners", async ({ page, brows
   await expect(assetRow(page, aliceId)).toBeVisible();
   await expect(assetRow(page, bobId)).toHaveCount(0);
 
+  // An administrator's own files by default; everyone's when asked for.
   const admin = await personPage(browser, 'admin');
   await admin.page.goto(`/assets?q=${prefix}`);
+  await hydrated(admin.page);
+  await expect(admin.page.getByTestId('empty')).toBeVisible();
+  await admin.page.goto(`/assets?owner=all&q=${prefix}`);
   await hydrated(admin.page);
   await expect(assetRow(admin.page, aliceId).locator(CONTRACT.ownerCell)).toContainText('alice');
   await expect(assetRow(admin.page, bobId).locator(CONTRACT.ownerCell)).toContainText('bob');

@@ -339,7 +339,7 @@ test('keyboard and narrow screens: everything reachable, nothing overflows at 36
   // Keyboard: from the search box, Tab reaches the row's link, then its actions.
   await page.getByLabel('Search by file name').focus();
   const link = rowOf(page, id).locator('a.asset-link');
-  for (let i = 0; i < 12 && !(await link.evaluate((el) => el === document.activeElement)); i++) {
+  for (let i = 0; i < 20 && !(await link.evaluate((el) => el === document.activeElement)); i++) {
     await page.keyboard.press('Tab');
   }
   await expect(link).toBeFocused();

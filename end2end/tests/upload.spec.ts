@@ -99,11 +99,13 @@ test('a folder keeps its relative paths', async ({ page, request }) => {
   for (const name of ['holiday/notes.txt', 'holiday/day 1/beach.txt']) {
     await expect(row(page, name).getByTestId('row-state')).toHaveText('Uploaded');
   }
+  // Its key keeps the path as dropped; the asset is named without its folders, which were
+  // made (holiday, then day 1 inside it) to hold it.
   const list = await (await request.get('/asset?limit=100')).json();
-  const names = list.items.map((i: any) => i.filename);
-  expect(names).toContain('holiday/day 1/beach.txt');
-  const beach = list.items.find((i: any) => i.filename === 'holiday/day 1/beach.txt');
+  const beach = list.items.find((i: any) => /\/holiday\/day 1\/beach\.txt$/.test(i.object_key));
   expect(beach.object_key).toMatch(/^uploads\/local\/[0-9A-Z]{26}\/holiday\/day 1\/beach\.txt$/);
+  expect(beach.filename).toBe('beach.txt');
+  expect(beach.folder_path).toHaveLength(2);
   expect(await download(request, beach.asset_id)).toBe('sand');
   fs.rmSync(root, { recursive: true, force: true });
 });

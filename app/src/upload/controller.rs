@@ -8,7 +8,7 @@ use crate::{
     api::{
         create_upload, delete_asset, get_asset, mark_uploaded, FerryError, NewUpload, UploadLimits,
     },
-    domain::{Asset, AssetId, AssetStatus},
+    domain::{Asset, AssetId, AssetStatus, FolderId, FolderRef},
     platform::{self, Abort, Blob, File, HostStorage, Picked, PutOutcome},
 };
 use futures::future::LocalBoxFuture;
@@ -47,6 +47,8 @@ pub(super) struct Job {
     pub size: u64,
     /// The declared media type (none when the browser did not know it).
     pub content_type: Option<String>,
+    /// Where it goes (its own folders, from a folder drop, are made inside).
+    pub folder: FolderRef,
     pub file: File,
     pub abort: Abort,
 }
@@ -67,6 +69,8 @@ pub struct Uploader {
     /// Rate (bytes/s) and bytes left of each file in flight.
     speeds: RwSignal<HashMap<ItemId, (f64, u64)>>,
     handles: StoredValue<HashMap<ItemId, Handles>, HostStorage>,
+    /// The folder the page was opened for (`None`: the top level).
+    folder: Option<FolderId>,
     next_id: StoredValue<ItemId>,
 }
 
@@ -79,7 +83,10 @@ async fn send(up: Uploader, id: ItemId) {
 }
 
 impl Uploader {
-    pub fn new(limits: Resource<Result<UploadLimits, FerryError>>) -> Uploader {
+    pub fn new(
+        limits: Resource<Result<UploadLimits, FerryError>>,
+        folder: Option<FolderId>,
+    ) -> Uploader {
         Uploader {
             items: RwSignal::new(vec![]),
             notice: RwSignal::new(None),
@@ -88,6 +95,7 @@ impl Uploader {
             speeds: RwSignal::new(Default::default()),
             handles: StoredValue::new_with_storage(Default::default()),
             next_id: StoredValue::new(1),
+            folder,
         }
     }
 
@@ -300,6 +308,7 @@ impl Uploader {
             name,
             size,
             content_type: (!content_type.is_empty()).then_some(content_type),
+            folder: FolderRef::from(self.folder),
             file,
             abort,
         })
@@ -348,7 +357,7 @@ impl Uploader {
             size: Some(size),
             checksum_sha256,
             checksum_algorithm: None,
-            folder: None, // FOLDER-TODO
+            folder: Some(job.folder),
         };
         let ticket = self
             .when_allowed(id, &job.abort, || create_upload(upload.clone()))

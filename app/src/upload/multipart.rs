@@ -94,7 +94,7 @@ async fn ticket(
         checksum_sha256: None,
         // Each part then carries its SHA-256, signed into its URL.
         checksum_algorithm: platform::can_hash().then_some(ChecksumAlgorithm::Sha256),
-        folder: None, // FOLDER-TODO
+        folder: Some(job.folder),
     };
     let started = up
         .when_allowed(job.id, &job.abort, || {

@@ -6,21 +6,24 @@ use super::{
     queue::{percent, totals, Item, ItemState},
 };
 use crate::{
-    api::{get_upload_limits, FerryError, UploadLimits},
+    api::{get_folder, get_upload_limits, FerryError, UploadLimits},
     components::StatusBadge,
-    domain::AssetStatus,
+    domain::{AssetStatus, FolderId},
     format::human_bytes,
     platform,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 type Limits = Resource<Result<UploadLimits, FerryError>>;
 
 #[component]
 pub fn UploadPage() -> impl IntoView {
     let limits: Limits = Resource::new(|| (), |_| get_upload_limits());
-    let uploader = Uploader::new(limits);
+    // `?folder=<id>`: the folder the browse page sent the person from.
+    let folder = use_query_map().with_untracked(|m| m.get("folder"));
+    let uploader = Uploader::new(limits, folder.as_deref().and_then(|f| f.parse().ok()));
     let items = uploader.items();
 
     // Files pasted anywhere on the page join the queue (effects run only in the browser,
@@ -40,6 +43,7 @@ pub fn UploadPage() -> impl IntoView {
                 "Ferry records each object's size, ETag and S3 event details as it arrives."
             </p>
         </section>
+        {folder.map(|f| view! { <Destination folder=f /> })}
         <DropZone uploader limits />
         <FileInputs uploader />
         <div class="notice" role="alert">
@@ -58,6 +62,50 @@ pub fn UploadPage() -> impl IntoView {
                 />
             </ul>
         </Show>
+    }
+}
+
+/// The folder the files go to, with its breadcrumbs (linking back to it).
+#[component]
+fn Destination(folder: String) -> impl IntoView {
+    let id = folder.parse::<FolderId>();
+    let place = Resource::new(
+        move || id.clone(),
+        |id| async move {
+            match id {
+                Ok(id) => get_folder(id).await,
+                Err(e) => Err(FerryError::BadRequest(e.to_string())),
+            }
+        },
+    );
+    let line = move || {
+        place.get().map(|r| match r {
+            Ok(v) => {
+                let path = v
+                    .trail
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" / ");
+                let href = format!("/assets?folder={}", v.folder.id);
+                view! {
+                    "Files go to "
+                    <a href=href data-testid="destination">{format!("Home / {path}")}</a>
+                }
+                .into_any()
+            }
+            Err(e) => view! {
+                <span class="form-error" role="alert">
+                    {format!("This page was opened for a folder that cannot be used ({e}): files dropped here go to Home.")}
+                </span>
+            }
+            .into_any(),
+        })
+    };
+    view! {
+        <p class="destination">
+            <Transition fallback=|| "Finding the folder…">{line}</Transition>
+        </p>
     }
 }
 

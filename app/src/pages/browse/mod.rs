@@ -10,9 +10,12 @@
 //!   thumbnails, the pager, the empty states, and the administrators' owner filter;
 //! - `display`: list or grid, each person's choice (a cookie the server reads);
 //! - `selection`: rows selected (Shift for a range, all of the page), and the bar that acts
-//!   on them in one bulk request.
+//!   on them in one bulk request;
+//! - `folders`: the breadcrumbs and the folder's actions, folder rows and cards, and the
+//!   picker that moves the selection.
 
 mod display;
+mod folders;
 mod query;
 mod selection;
 mod table;
@@ -26,6 +29,7 @@ use crate::{
     poll::{poll_while_mounted, Poll},
 };
 use display::{Display, DisplayToggle};
+use folders::{FolderBar, MovePicker};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -68,6 +72,9 @@ pub fn BrowsePage() -> impl IntoView {
     let display = RwSignal::new(Display::chosen());
     let rows = move || listing.rows(delete_target, changed, display.get(), selection);
     let shown_assets = Signal::derive(move || listing.items());
+    let in_folders = Signal::derive(move || query.get().is_ok_and(|q| q.in_folders()));
+    let reload = Callback::new(move |_: ()| listing.reload());
+    let moving = RwSignal::new(false);
     let skeleton = || view! { <Skeleton /> }.into_any();
 
     view! {
@@ -81,7 +88,8 @@ pub fn BrowsePage() -> impl IntoView {
         </section>
         <Toolbar query />
         <DisplayToggle display />
-        <BulkBar selection rows=shown_assets changed />
+        <BulkBar selection rows=shown_assets changed folders=in_folders moving />
+        <MovePicker selection rows=shown_assets open=moving done=reload />
         <div class="listing" aria-busy=move || pending.get().to_string()>
             {platform::pending_transition(skeleton, pending, rows)}
         </div>
@@ -130,6 +138,12 @@ impl Listing {
         self.fresh.set(Some((q, shown)));
     }
 
+    /// Loads the view again (after a change that moves rows in or out of it).
+    fn reload(&self) {
+        self.fresh.set(None);
+        self.list.refetch();
+    }
+
     /// Keeps the first page (new uploads appear there) and pending rows fresh.
     fn poll(self) {
         poll_while_mounted(move || async move {
@@ -173,9 +187,12 @@ impl Listing {
             set_response_status(e.status());
         }
         let list = self.list;
+        let this = *self;
+        let reload = Callback::new(move |_: ()| this.reload());
         Some(match result {
             Ok((q, page)) => view! {
                 {page.viewer_is_admin.then(|| view! { <OwnerChoice q=q.clone() /> })}
+                {q.in_folders().then(|| view! { <FolderBar q=q.clone() view=page.folder.clone() reload /> })}
                 <AssetTable q page delete_target changed grid=display == Display::Grid selection />
             }
             .into_any(),

@@ -1,9 +1,12 @@
 //! The view a `/assets` URL describes, and the URL of a view: parsing (a value that names
 //! nothing is a 400), defaults left out, search text percent-encoded.
+//!
+//! A view is a folder's (the top level without `folder=`), unless it filters by status or
+//! names an owner other than oneself: those list every folder's assets at once.
 
 use crate::{
     api::{FerryError, ListParams, OwnerFilter, SortOrder},
-    domain::AssetStatus,
+    domain::{AssetStatus, FolderId, FolderRef},
 };
 use leptos_router::params::ParamsMap;
 
@@ -14,8 +17,8 @@ pub const DEFAULT_PAGE_SIZE: usize = 25;
 /// The view a `/assets` URL describes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct BrowseQuery {
-    /// Whose assets (administrators choose; `None`, left out of the URL, is the caller's
-    /// default: everything for administrators, one's own for everyone else).
+    /// Whose assets (administrators choose; `None`, left out of the URL, is one's own,
+    /// administrators' too: everyone's is `owner=all`).
     pub owner: Option<OwnerFilter>,
     pub status: Option<AssetStatus>,
     /// `None`: the default order (newest first; by name when searching).
@@ -24,6 +27,10 @@ pub struct BrowseQuery {
     pub q: String,
     pub limit: usize,
     pub cursor: Option<String>,
+    /// The folder shown (`None`: the top level).
+    pub folder: Option<FolderId>,
+    /// A search of the folder's subfolders too.
+    pub sub: bool,
 }
 
 impl BrowseQuery {
@@ -61,6 +68,20 @@ impl BrowseQuery {
                 })?,
         };
         let q = get("q").unwrap_or_default().trim().to_string();
+        let folder = get("folder")
+            .map(|f| f.parse::<FolderId>())
+            .transpose()
+            .map_err(|e| FerryError::BadRequest(e.to_string()))?;
+        let sub = match get("sub").as_deref() {
+            None | Some("0") => false,
+            Some("1") => true,
+            Some(other) => {
+                return Err(FerryError::BadRequest(format!(
+                    "`sub={}` is not 1 or 0",
+                    other.chars().take(20).collect::<String>()
+                )))
+            }
+        };
         // A search lists by name; a time order in the URL gives way to it.
         let sort = if !q.is_empty() && sort.is_some_and(|s| !s.by_name()) {
             None
@@ -74,7 +95,26 @@ impl BrowseQuery {
             q,
             limit,
             cursor: get("cursor"),
+            folder,
+            sub,
         })
+    }
+
+    /// Whether the view is a folder's (else every folder's assets at once: a status filter,
+    /// or another owner's or everyone's assets).
+    pub fn in_folders(&self) -> bool {
+        self.status.is_none() && matches!(self.owner, None | Some(OwnerFilter::Mine))
+    }
+
+    /// The same order and page size in `folder`, from its first page, not searching.
+    pub fn in_folder(&self, folder: Option<FolderId>) -> BrowseQuery {
+        BrowseQuery {
+            folder,
+            q: String::new(),
+            sub: false,
+            cursor: None,
+            ..self.clone()
+        }
     }
 
     /// The order the listing is actually in.
@@ -89,11 +129,17 @@ impl BrowseQuery {
     /// The URL of this view (defaults left out, so URLs stay short and stable).
     pub fn href(&self) -> String {
         let mut pairs: Vec<(&str, String)> = vec![];
+        if let Some(folder) = self.folder {
+            pairs.push(("folder", folder.to_string()));
+        }
         if let Some(owner) = &self.owner {
             pairs.push(("owner", owner.to_param()));
         }
         if !self.q.is_empty() {
             pairs.push(("q", self.q.clone()));
+            if self.sub {
+                pairs.push(("sub", "1".into()));
+            }
         }
         if let Some(st) = self.status {
             pairs.push(("status", st.as_str().to_ascii_lowercase()));
@@ -157,14 +203,14 @@ impl BrowseQuery {
 
     pub fn params(&self) -> ListParams {
         ListParams {
-            owner: self.owner.clone(),
+            owner: Some(self.owner.clone().unwrap_or(OwnerFilter::Mine)),
             status: self.status,
             limit: Some(self.limit),
             cursor: self.cursor.clone(),
             sort: Some(self.effective_sort()),
             prefix: (!self.q.is_empty()).then(|| self.q.clone()),
-            folder: None, // FOLDER-TODO
-            subfolders: None,
+            folder: self.in_folders().then(|| FolderRef::from(self.folder)),
+            subfolders: (self.in_folders() && self.sub && !self.q.is_empty()).then_some(true),
         }
     }
 
@@ -221,6 +267,8 @@ mod tests {
             q: "rep".into(),
             limit: 50,
             cursor: Some("abc_-".into()),
+            folder: None,
+            sub: false,
         };
         let href = view.href();
         assert_eq!(
@@ -259,13 +307,46 @@ mod tests {
             let owner = Some(owner);
             assert_eq!(view.owner, owner);
             assert_eq!(view.params().owner, owner);
+            assert_eq!(view.in_folders(), view.owner == Some(OwnerFilter::Mine));
             assert_eq!(view.href(), format!("/assets?{query}"));
             assert_eq!(view.first_page().owner, owner, "kept across pages");
         }
-        // No filter: the caller's default, and a URL without one.
+        // No filter: one's own (administrators' too), and a URL without one.
         assert_eq!(parse("").unwrap().owner, None);
+        assert_eq!(parse("").unwrap().params().owner, Some(OwnerFilter::Mine));
         assert_eq!(parse("owner=").unwrap().href(), "/assets");
         for bad in ["owner=bob", "owner=user:", "owner=user:a/b"] {
+            assert_eq!(
+                parse(bad).unwrap_err().status(),
+                http::StatusCode::BAD_REQUEST,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_folder_is_part_of_the_url_unless_every_folder_is_listed() {
+        let id = "01JDQ7ZK3M5X9V2B8N4C6T1R0W";
+        let view = parse(&format!("folder={id}&q=rep&sub=1")).unwrap();
+        assert_eq!(view.folder.unwrap().to_string(), id);
+        assert_eq!(view.href(), format!("/assets?folder={id}&q=rep&sub=1"));
+        let params = view.params();
+        assert_eq!(params.folder.unwrap().to_string(), id);
+        assert_eq!(params.subfolders, Some(true));
+        // Into another folder: same order, first page, no search.
+        let inner = view.in_folder(None);
+        assert_eq!(inner.href(), "/assets");
+        assert_eq!(inner.params().folder, Some(FolderRef::Root));
+        assert_eq!(inner.params().subfolders, None);
+        // A status filter, or another owner, lists every folder.
+        let filtered = parse(&format!("folder={id}&status=deleted")).unwrap();
+        assert_eq!(filtered.params().folder, None);
+        let theirs = parse("owner=all").unwrap();
+        assert_eq!(theirs.params().folder, None);
+        assert!(parse("owner=mine").unwrap().in_folders());
+        // Without a search, `sub` means nothing and is left out.
+        assert_eq!(parse("sub=1").unwrap().href(), "/assets");
+        for bad in ["folder=x", "folder=root", "sub=yes"] {
             assert_eq!(
                 parse(bad).unwrap_err().status(),
                 http::StatusCode::BAD_REQUEST,

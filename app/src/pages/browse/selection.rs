@@ -3,9 +3,12 @@
 //! what was done to each and what could not be; a bulk delete offers one Undo for all.
 
 use crate::{
-    api::{bulk_assets, bulk_share, BulkAction, BulkOutcome},
+    api::{
+        bulk_assets, bulk_share, create_folder, delete_folder, move_assets, rename_folder,
+        BulkAction, BulkOutcome, FerryError,
+    },
     components::Toaster,
-    domain::{Asset, AssetId, ShareRules},
+    domain::{Asset, AssetId, FolderId, FolderRef, ShareRules},
     platform,
 };
 use leptos::prelude::*;
@@ -84,14 +87,14 @@ pub fn toggled(
 
 /// What a bulk action tells the person: how many were done, and each that was not, why.
 pub fn summary(
-    action: BulkAction,
+    verb: &str,
     outcomes: &[BulkOutcome],
     name: impl Fn(AssetId) -> String,
 ) -> (String, Vec<String>) {
     let done = outcomes.iter().filter(|o| o.result.is_ok()).count();
     let head = format!(
         "{} {done} asset{}",
-        capitalised(action.done()),
+        capitalised(verb),
         if done == 1 { "" } else { "s" }
     );
     let failures = outcomes
@@ -120,6 +123,10 @@ pub fn BulkBar(
     /// The page's assets (for names and downloads).
     rows: Signal<Vec<Asset>>,
     changed: Callback<Asset>,
+    /// Whether the page lists the caller's folders (assets can be moved from here).
+    folders: Signal<bool>,
+    /// Whether the picker that moves the selection is open.
+    moving: RwSignal<bool>,
 ) -> impl IntoView {
     let toaster = Toaster::get();
     let busy = RwSignal::new(false);
@@ -197,6 +204,17 @@ pub fn BulkBar(
                 <button type="button" class="btn btn-quiet" disabled=move || busy.get() on:click=move |_| run(BulkAction::Restore)>
                     "Restore"
                 </button>
+                <Show when=move || folders.get()>
+                    <button
+                        type="button"
+                        class="btn btn-quiet"
+                        aria-expanded=move || moving.get().to_string()
+                        disabled=move || busy.get()
+                        on:click=move |_| moving.update(|m| *m = !*m)
+                    >
+                        "Move to…"
+                    </button>
+                </Show>
                 <span class="bulk-share">
                     <label for="bulk-share-validity" class="visually-hidden">"Share links valid for"</label>
                     <select
@@ -281,25 +299,32 @@ fn SharedLinks(shared: RwSignal<Vec<(String, String)>>) -> impl IntoView {
     }
 }
 
-/// What the bar asks of the selection.
-enum Job {
+/// What the bar (and the folder bar) asks of the server.
+pub(super) enum Job {
     Change(BulkAction),
     /// Share links valid this many seconds.
     Share(u64),
+    /// The selection into this folder.
+    Move(FolderRef),
+    NewFolder(FolderRef, String),
+    RenameFolder(FolderId, String),
+    DeleteFolder(FolderId),
 }
 
 /// What it came to.
-enum Done {
+pub(super) enum Done {
     /// Whether the request was answered.
     Changed(bool),
     /// The links made (name, whole address).
     Shared(Vec<(String, String)>),
+    /// A folder made, renamed or deleted (what to tell), or why not.
+    Folder(Result<String, FerryError>),
 }
 
 /// One bulk request for `job` on `ids`, told to the person. Its code (the requests, reading
 /// the answers) is a module of its own, fetched on the first bulk action.
 #[leptos::lazy]
-async fn act(
+pub(super) async fn act(
     job: Job,
     ids: Vec<AssetId>,
     names: Vec<Asset>,
@@ -309,6 +334,41 @@ async fn act(
     match job {
         Job::Change(action) => Done::Changed(change(action, ids, &names, changed, toaster).await),
         Job::Share(secs) => Done::Shared(share_all(ids, secs, &names, toaster).await),
+        Job::Move(to) => Done::Changed(move_all(ids, to, &names, toaster).await),
+        Job::NewFolder(parent, name) => Done::Folder(
+            create_folder(parent, name)
+                .await
+                .map(|f| format!("Folder “{}” made", f.name)),
+        ),
+        Job::RenameFolder(id, name) => Done::Folder(
+            rename_folder(id, name)
+                .await
+                .map(|f| format!("Folder renamed “{}”", f.name)),
+        ),
+        Job::DeleteFolder(id) => Done::Folder(
+            delete_folder(id)
+                .await
+                .map(|()| "Folder deleted".to_string()),
+        ),
+    }
+}
+
+/// `ids` into `to` in one request, what was moved and what was not told; `true` when the
+/// request was answered.
+async fn move_all(ids: Vec<AssetId>, to: FolderRef, names: &[Asset], toaster: Toaster) -> bool {
+    match move_assets(ids, to).await {
+        Ok(outcomes) => {
+            let (head, failures) = summary("moved", &outcomes, |id| name_of(names, id));
+            toaster.info(head);
+            for f in failures {
+                toaster.error(format!("Not moved: {f}"));
+            }
+            true
+        }
+        Err(e) => {
+            toaster.error(format!("Nothing moved: {e}"));
+            false
+        }
     }
 }
 
@@ -328,7 +388,7 @@ async fn change(
                     changed.run(asset.clone());
                 }
             }
-            let (head, failures) = summary(action, &outcomes, |id| name_of(names, id));
+            let (head, failures) = summary(action.done(), &outcomes, |id| name_of(names, id));
             let done: Vec<AssetId> = outcomes
                 .iter()
                 .filter(|o| o.result.is_ok())
@@ -432,7 +492,7 @@ mod tests {
             result: Err(FerryError::NotFound("Asset not found".into())),
         };
         let outcomes = vec![ok(order[0])];
-        let (head, failures) = summary(BulkAction::Delete, &outcomes, |_| "a.txt".into());
+        let (head, failures) = summary(BulkAction::Delete.done(), &outcomes, |_| "a.txt".into());
         assert_eq!(head, "Deleted 0 assets");
         assert_eq!(failures, ["a.txt: Asset not found"]);
     }

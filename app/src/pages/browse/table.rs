@@ -1,7 +1,11 @@
 //! The listing itself: the table of assets (cards on narrow screens) or the grid of cards
 //! with thumbnails, the pager, the empty states and the loading skeleton.
 
-use super::{query::BrowseQuery, selection::Selection};
+use super::{
+    folders::{upload_href, FolderCard, FolderRow},
+    query::BrowseQuery,
+    selection::Selection,
+};
 use crate::{
     api::{AssetList, OwnerFilter},
     components::{AssetActions, FileIcon, StatusBadge, Time},
@@ -25,10 +29,11 @@ pub fn AssetTable(
     grid: bool,
     selection: Selection,
 ) -> impl IntoView {
-    if page.items.is_empty() {
+    if page.items.is_empty() && page.folders.is_empty() {
         return view! { <Empty q /> }.into_any();
     }
     let count = page.items.len();
+    let folders = page.folders.clone();
     let sort = q.effective_sort();
     let caption = format!(
         "{count} asset{}, {}{}",
@@ -87,6 +92,10 @@ pub fn AssetTable(
         </nav>
     };
     if grid {
+        let folder_cards = folders
+            .into_iter()
+            .map(|folder| view! { <FolderCard folder q=q.clone() /> })
+            .collect_view();
         let cards = page
             .items
             .into_iter()
@@ -98,12 +107,19 @@ pub fn AssetTable(
         return view! {
             <label class="select-all">{select_all} "Select all on this page"</label>
             <ul class="asset-grid" data-testid="asset-grid" aria-label=caption>
+                {folder_cards}
                 {cards}
             </ul>
             {pager}
         }
         .into_any();
     }
+    // Every column after the name's: owner (administrators), size, status, two times, actions.
+    let columns = 5 + usize::from(owners.is_some());
+    let folder_rows = folders
+        .into_iter()
+        .map(|folder| view! { <FolderRow folder q=q.clone() columns /> })
+        .collect_view();
     let rows = page
         .items
         .into_iter()
@@ -130,7 +146,7 @@ pub fn AssetTable(
                     </th>
                 </tr>
             </thead>
-            <tbody>{rows}</tbody>
+            <tbody>{folder_rows} {rows}</tbody>
         </table>
         {pager}
     }
@@ -333,9 +349,9 @@ fn OwnerCell(asset: Asset, q: BrowseQuery) -> impl IntoView {
     }
 }
 
-/// Administrators choose whose assets to list: their own, everyone's, the ones that belong
-/// to no owner, or (from an owner cell's link) one owner's. A plain GET form keeping the rest
-/// of the view; once hydrated, a choice applies at once.
+/// Administrators choose whose assets to list: their own (in their folders), everyone's,
+/// the ones that belong to no owner, or (from an owner cell's link) one owner's. A plain GET
+/// form keeping the rest of the view; once hydrated, a choice applies at once.
 #[component]
 pub fn OwnerChoice(q: BrowseQuery) -> impl IntoView {
     let navigate = use_navigate();
@@ -344,8 +360,8 @@ pub fn OwnerChoice(q: BrowseQuery) -> impl IntoView {
         let Ok(owner) = event_target_value(&ev).parse::<OwnerFilter>() else {
             return;
         };
-        // All owners is an administrator's default: left out of the URL.
-        let owner = (owner != OwnerFilter::All).then_some(owner);
+        // One's own is the default: left out of the URL.
+        let owner = (owner != OwnerFilter::Mine).then_some(owner);
         let next = BrowseQuery {
             owner,
             ..view_now.first_page()
@@ -359,14 +375,14 @@ pub fn OwnerChoice(q: BrowseQuery) -> impl IntoView {
         );
     };
     let mut choices = vec![
-        (OwnerFilter::All, "All owners".to_string()),
         (OwnerFilter::Mine, "My assets".to_string()),
+        (OwnerFilter::All, "All owners".to_string()),
         (
             OwnerFilter::Unowned,
             "No owner (other tools' objects)".to_string(),
         ),
     ];
-    let shown = q.owner.clone().unwrap_or(OwnerFilter::All);
+    let shown = q.owner.clone().unwrap_or(OwnerFilter::Mine);
     if let OwnerFilter::Owner(o) = &shown {
         choices.push((shown.clone(), format!("Owner {o}")));
     }
@@ -421,7 +437,7 @@ fn Empty(q: BrowseQuery) -> impl IntoView {
         .into_any()
     } else if q.is_filtered() {
         let what = match (&q.status, q.q.as_str()) {
-            (None, "") => match q.owner.as_ref().unwrap_or(&OwnerFilter::All) {
+            (None, "") => match q.owner.as_ref().unwrap_or(&OwnerFilter::Mine) {
                 OwnerFilter::Owner(o) => format!("{o} has no assets."),
                 OwnerFilter::Unowned => "No objects without an owner.".to_string(),
                 _ => "No assets.".to_string(),
@@ -438,6 +454,17 @@ fn Empty(q: BrowseQuery) -> impl IntoView {
             <p>{what}</p>
             <p>
                 <a href="/assets">"Clear the search and filters"</a>
+            </p>
+        }
+        .into_any()
+    } else if q.folder.is_some() {
+        view! {
+            <h2>"This folder is empty"</h2>
+            <p>"Upload files into it, move files here, or make a folder in it."</p>
+            <p>
+                <a class="btn" href=upload_href(q.folder)>
+                    "Upload to this folder"
+                </a>
             </p>
         }
         .into_any()

@@ -87,6 +87,13 @@ pub fn Toolbar(query: Memo<Result<BrowseQuery, FerryError>>) -> impl IntoView {
                     view! { <input type="hidden" name="owner" value=owner.to_param() /> }
                 })
             }}
+            // The folder shown: kept by this form.
+            {move || {
+                views.current().folder.map(|folder| {
+                    view! { <input type="hidden" name="folder" value=folder.to_string() /> }
+                })
+            }}
+            <SubfoldersField views />
             <button type="submit" class="btn">
                 "Apply"
             </button>
@@ -133,6 +140,37 @@ fn SearchField(views: Views, search: RwSignal<String>, typed: StoredValue<u32>) 
                 on:input=on_input
             />
         </div>
+    }
+}
+
+/// Whether a search in a folder looks in its subfolders too (folder views only).
+#[component]
+fn SubfoldersField(views: Views) -> impl IntoView {
+    let on_change = move |ev: leptos::ev::Event| {
+        let on = event_target_checked(&ev);
+        let view = views.current();
+        views.go(
+            BrowseQuery {
+                sub: on,
+                cursor: None,
+                ..view
+            },
+            true,
+        );
+    };
+    view! {
+        <Show when=move || views.current().in_folders()>
+            <label class="field field-check">
+                <input
+                    type="checkbox"
+                    name="sub"
+                    value="1"
+                    prop:checked=move || views.current().sub
+                    on:change=on_change
+                />
+                "Search subfolders too"
+            </label>
+        </Show>
     }
 }
 
