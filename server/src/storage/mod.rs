@@ -37,14 +37,16 @@
 //! Reads and changes for a [`Caller`](app::domain::Caller) check the owner: another owner's
 //! asset or object is `NotFound`.
 //!
-//! Every request-path read is a GetItem or a Query; nothing Scans (only `schema`'s one-time
+//! Every request-path read is a GetItem, a Query or (a folder's breadcrumbs, an event's object
+//! and asset items) a BatchGetItem by key; nothing Scans (only `schema`'s one-time
 //! upgrade of a table made by an older version does, at start-up of the embedded backend).
 //! Get by id is one GetItem, `/metadata` is one GetItem of the object item.
 //!
 //! # Modules
 //!
 //! - `assets`: the [`AssetStore`] handle; creating, reading and changing asset records.
-//! - `listing`: one page of a listing = one Query (one per shard for every owner's).
+//! - `listing`: one page of a listing = one Query (one per shard for every owner's; a search
+//!   of a folder's subfolders reads on while its filter leaves the page short).
 //! - `events`: S3 events applied in sequencer order (a pure plan inside a retry loop).
 //! - `cursor`: page cursors. `codec`: items ↔ records. `indexes`: the index specs.
 //! - `uploads`: the multipart upload each asset started, and its part plan.
