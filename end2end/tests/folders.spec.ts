@@ -82,6 +82,13 @@ test('folders: breadcrumbs, Back and Forward, and a dropped folder landing in ne
   await page.getByRole('link', { name: 'raw', exact: true }).click();
   await expect(crumbs(page)).toHaveText(['Home', top, 'Inner', 'trip', 'photos', 'raw']);
   await expect(page.getByRole('link', { name: 'a.txt', exact: true })).toBeVisible();
+  // The file's page links back to its folder.
+  const raw = page.url();
+  await page.getByRole('link', { name: 'a.txt', exact: true }).click();
+  await expect(page.getByTestId('asset-folder')).toHaveText('Open its folder (5 deep)');
+  await page.getByTestId('asset-folder').click();
+  await expect(page).toHaveURL(raw);
+  await expect(crumbs(page)).toHaveText(['Home', top, 'Inner', 'trip', 'photos', 'raw']);
   // Not at the top level; found from there by a search of the subfolders.
   await page.goto('/assets?q=itinerary');
   await hydrated(page);

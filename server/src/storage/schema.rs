@@ -7,7 +7,7 @@
 
 use super::{
     assets::AssetStore,
-    codec::{asset_from_item, asset_item, n, opt_n, s, ObjectItem},
+    codec::{asset_from_item, asset_item, n, opt_n, s, ObjectItem, TTL_ATTRIBUTE},
     error::TableError,
     indexes::{attr_definition, key_attributes, key_element, IndexSpec, INDEXES, RETIRED_INDEXES},
 };
@@ -170,7 +170,12 @@ impl AssetStore {
                     let mut asset = asset_from_item(item)?;
                     asset.owner.get_or_insert_with(Owner::local);
                     assets += 1;
-                    asset_item(&asset)
+                    let mut put = asset_item(&asset);
+                    // An upload still waiting for its file keeps its abandonment time.
+                    if let Some(ttl) = item.get(TTL_ATTRIBUTE) {
+                        put.insert(TTL_ATTRIBUTE.into(), ttl.clone());
+                    }
+                    put
                 } else {
                     let mut object = ObjectItem::from_item(item)?;
                     if object.owner.is_some() {

@@ -1110,6 +1110,8 @@ async fn a_table_from_an_older_ferry_is_upgraded_once_to_the_local_owner_and_own
             .item("status", s("CREATED"))
             .item("created_at", s("2026-01-01T00:00:00.000Z"))
             .item("updated_at", s("2026-01-01T00:00:00.000Z"))
+            // Still waiting for its file: abandoned at this time (the TTL attribute).
+            .item("expires_at", AttributeValue::N("4102444800".into()))
             .send()
             .await
             .unwrap();
@@ -1212,6 +1214,18 @@ async fn a_table_from_an_older_ferry_is_upgraded_once_to_the_local_owner_and_own
         .unwrap();
     assert!(!raw.contains_key("list_pk"), "{raw:?}");
     assert_eq!(raw["owner_pk"], s("OWNER#local"));
+    // At the owner's top level (a folder listing finds them), still to be abandoned when
+    // their files do not come.
+    assert_eq!(raw["folder_pk"], s("IN#local#ROOT"));
+    assert_eq!(raw["expires_at"], AttributeValue::N("4102444800".into()));
+    let top = store
+        .list(
+            Scope::Folder(Owner::local(), None),
+            by_name(SortOrder::Name, None, None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(names_of(top), ["apple.txt", "Zebra.txt"]);
     // The object item is the local owner's too: only it (or an administrator) sees it.
     let local_user = Caller {
         owner: Owner::local(),

@@ -46,6 +46,25 @@ fn size(n: Option<u64>) -> AnyView {
     }
 }
 
+/// The folder an owned asset is in, as a link to it (its names are on that page).
+fn folder_link(asset: &Asset) -> AnyView {
+    match (asset.owner.is_some(), asset.folder()) {
+        (false, _) => {
+            view! { <span class="muted">"none (only an owner's files are in folders)"</span> }
+                .into_any()
+        }
+        (true, None) => {
+            view! { <a href="/assets" data-testid="asset-folder">"Home"</a> }.into_any()
+        }
+        (true, Some(id)) => view! {
+            <a href=format!("/assets?folder={id}") data-testid="asset-folder">
+                {format!("Open its folder ({} deep)", asset.folder_path.len())}
+            </a>
+        }
+        .into_any(),
+    }
+}
+
 #[component]
 pub fn Metadata(asset: Asset) -> impl IntoView {
     let rows: Vec<(&str, AnyView)> = vec![
@@ -61,6 +80,7 @@ pub fn Metadata(asset: Asset) -> impl IntoView {
             },
         ),
         ("File name", text(asset.filename.clone())),
+        ("Folder", folder_link(&asset)),
         ("Content type", text(asset.content_type.clone())),
         ("Size", size(asset.size)),
         (
