@@ -71,6 +71,18 @@ export async function dropFiles(page: Page, files: Spec[]) {
   await page.dispatchEvent('[data-testid=dropzone]', 'drop', { dataTransfer: dt });
 }
 
+/** Drops a directory of the disk on the drop zone as a desktop file manager does: a native
+ * drag and drop through the DevTools protocol, so the page gets real FileSystemEntry objects. */
+export async function dropDirectory(page: Page, dir: string) {
+  const cdp = await page.context().newCDPSession(page);
+  const box = (await page.getByTestId('dropzone').boundingBox())!;
+  const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+  const data = { items: [], files: [dir], dragOperationsMask: 1 };
+  for (const type of ['dragEnter', 'dragOver', 'drop'] as const) {
+    await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
+  }
+}
+
 export function row(page: Page, name: string) {
   return page.locator(`[data-testid=upload-row][data-name="${name}"]`);
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test, expect, hydrated, seed, row, allowConsoleErrors } from './fixtures';
+import { test, expect, hydrated, seed, row, allowConsoleErrors, dropDirectory } from './fixtures';
 import type { Page } from '@playwright/test';
 
 /**
@@ -60,13 +60,7 @@ test('folders: breadcrumbs, Back and Forward, and a dropped folder landing in ne
   fs.mkdirSync(path.join(dir, 'photos', 'raw'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'itinerary.txt'), 'day 1: sea');
   fs.writeFileSync(path.join(dir, 'photos', 'raw', 'a.txt'), 'raw a');
-  const cdp = await page.context().newCDPSession(page);
-  const box = (await page.getByTestId('dropzone').boundingBox())!;
-  const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
-  const data = { items: [], files: [dir], dragOperationsMask: 1 };
-  for (const type of ['dragEnter', 'dragOver', 'drop'] as const) {
-    await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
-  }
+  await dropDirectory(page, dir);
   for (const name of ['trip/itinerary.txt', 'trip/photos/raw/a.txt']) {
     await expect(row(page, name).getByTestId('row-state')).toHaveText('Uploaded');
   }

@@ -1,4 +1,4 @@
-import { test, expect, hydrated, allowConsoleErrors, dropFiles, row } from './fixtures';
+import { test, expect, hydrated, allowConsoleErrors, dropFiles, dropDirectory, row } from './fixtures';
 import { Page, APIRequestContext } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -396,15 +396,7 @@ test('dropping a real folder (as the OS does) keeps its relative paths', async (
   fs.mkdirSync(path.join(dir, 'photos', 'raw'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'itinerary.txt'), 'day 1: sea');
   fs.writeFileSync(path.join(dir, 'photos', 'raw', 'a.txt'), 'raw a');
-  // A native drag-and-drop of the directory through the DevTools protocol: the page gets
-  // real FileSystemEntry objects, as from a desktop file manager.
-  const cdp = await page.context().newCDPSession(page);
-  const box = (await page.getByTestId('dropzone').boundingBox())!;
-  const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
-  const data = { items: [], files: [dir], dragOperationsMask: 1 };
-  for (const type of ['dragEnter', 'dragOver', 'drop'] as const) {
-    await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
-  }
+  await dropDirectory(page, dir);
   for (const name of ['trip/itinerary.txt', 'trip/photos/raw/a.txt']) {
     await expect(row(page, name).getByTestId('row-state')).toHaveText('Uploaded');
   }
