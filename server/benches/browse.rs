@@ -1,6 +1,7 @@
 //! `/assets` server-rendering latency against the embedded store with 100 and 100,000
-//! assets spread over folders (ten at the top level, ten in each of those; every asset in
-//! one of the hundred inner ones). Run with `scripts/bench.sh` (or `cargo bench -p server
+//! assets in folders: ten at the top level with ten in each, the assets spread over those
+//! hundred inner ones, except 50 in an eleventh top-level folder, `busy`, whose pages are
+//! measured (the same two pages of 25 whatever the table holds). Run with `scripts/bench.sh` (or `cargo bench -p server
 //! --bench browse`); figures go to stdout and `target/bench/browse.md`.
 //!
 //! Not a test: nothing here passes or fails on timing. Each size gets a fresh data dir,
@@ -43,7 +44,7 @@ async fn main() {
             .await
             .expect("embedded backends");
         let started = Instant::now();
-        let folders = seed(&embedded, n).await;
+        let busy = seed(&embedded, n).await;
         let secs = started.elapsed().as_secs_f64();
         eprintln!("seeded {n} assets in {secs:.1} s");
         seeding.push((n, secs));
@@ -57,9 +58,8 @@ async fn main() {
         let server = tokio::spawn(async move { axum::serve(listener, app).await });
         let client = reqwest::Client::new();
 
-        // One inner folder (a hundredth of the assets), and page two of it: follow its first
-        // page's Next link.
-        let inner = format!("{base}/assets?folder={}", folders[7].id);
+        // The busy folder, and page two of it: follow its first page's Next link.
+        let inner = format!("{base}/assets?folder={}", busy.id);
         let first = get(&client, &inner).await;
         let next = first
             .split("rel=\"next\"")
@@ -68,9 +68,9 @@ async fn main() {
             .and_then(|href| href.split('"').next())
             .map(|href| href.replace("&amp;", "&"));
         let mut views: Vec<(&'static str, String)> = vec![
-            ("/assets (top level: 10 folders)", format!("{base}/assets")),
-            ("/assets?folder= (25 of a folder)", inner.clone()),
-            ("/assets?folder=&limit=100", format!("{inner}&limit=100")),
+            ("/assets (top level: 11 folders)", format!("{base}/assets")),
+            ("/assets?folder= (25 of 50)", inner.clone()),
+            ("/assets?folder=&limit=100 (50)", format!("{inner}&limit=100")),
             (
                 "/assets?q=file-00004&sub=1 (search all)",
                 format!("{base}/assets?q=file-00004&sub=1"),
@@ -124,9 +124,9 @@ fn sizes() -> Vec<usize> {
     }
 }
 
-/// Ten folders at the top level with ten folders each, and `n` assets spread over those
-/// hundred inner folders; returns the inner folders.
-async fn seed(embedded: &Embedded, n: usize) -> Vec<Folder> {
+/// Ten folders at the top level with ten folders each, and `n` assets: 50 in an eleventh
+/// top-level folder (returned), the rest spread over the hundred inner folders.
+async fn seed(embedded: &Embedded, n: usize) -> Folder {
     let store = embedded.services.store.clone();
     let bucket = embedded.services.settings.bucket_name.clone();
     let owner = Owner::local();
@@ -144,11 +144,19 @@ async fn seed(embedded: &Embedded, n: usize) -> Vec<Folder> {
             inner.push(sub);
         }
     }
+    let busy = store
+        .create_folder(&owner, None, "busy")
+        .await
+        .expect("folder");
     stream::iter(0..n)
         .map(|i| {
             let store = store.clone();
             let bucket = bucket.clone();
-            let folder = inner[i % inner.len()].clone();
+            let folder = if i < 50 {
+                busy.clone()
+            } else {
+                inner[i % inner.len()].clone()
+            };
             async move {
                 store
                     .create(NewAsset {
@@ -166,7 +174,7 @@ async fn seed(embedded: &Embedded, n: usize) -> Vec<Folder> {
         .buffer_unordered(SEED_CONCURRENCY)
         .for_each(|_| async {})
         .await;
-    inner
+    busy
 }
 
 async fn get(client: &reqwest::Client, url: &str) -> String {
