@@ -70,7 +70,10 @@ async fn main() {
         let mut views: Vec<(&'static str, String)> = vec![
             ("/assets (top level: 11 folders)", format!("{base}/assets")),
             ("/assets?folder= (25 of 50)", inner.clone()),
-            ("/assets?folder=&limit=100 (50)", format!("{inner}&limit=100")),
+            (
+                "/assets?folder=&limit=100 (50)",
+                format!("{inner}&limit=100"),
+            ),
             (
                 "/assets?q=file-00004&sub=1 (search all)",
                 format!("{base}/assets?q=file-00004&sub=1"),

@@ -137,9 +137,9 @@ impl BrowseQuery {
         }
         if !self.q.is_empty() {
             pairs.push(("q", self.q.clone()));
-            if self.sub {
-                pairs.push(("sub", "1".into()));
-            }
+        }
+        if self.sub {
+            pairs.push(("sub", "1".into()));
         }
         if let Some(st) = self.status {
             pairs.push(("status", st.as_str().to_ascii_lowercase()));
@@ -344,8 +344,10 @@ mod tests {
         let theirs = parse("owner=all").unwrap();
         assert_eq!(theirs.params().folder, None);
         assert!(parse("owner=mine").unwrap().in_folders());
-        // Without a search, `sub` means nothing and is left out.
-        assert_eq!(parse("sub=1").unwrap().href(), "/assets");
+        // Without a search, `sub` is kept (the box stays ticked) and asks for nothing.
+        let ticked = parse("sub=1").unwrap();
+        assert_eq!(ticked.href(), "/assets?sub=1");
+        assert_eq!(ticked.params().subfolders, None);
         for bad in ["folder=x", "folder=root", "sub=yes"] {
             assert_eq!(
                 parse(bad).unwrap_err().status(),
