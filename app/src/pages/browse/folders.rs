@@ -259,9 +259,24 @@ fn FolderIcon() -> impl IntoView {
 }
 
 /// Where the selection goes: a folder chosen by walking down from Home (its folders, by
-/// name), then Move here; `done` runs once they moved.
+/// name), then Move here; `done` runs once they moved. Its folders are asked for only while
+/// it is open.
 #[component]
 pub fn MovePicker(
+    selection: Selection,
+    rows: Signal<Vec<Asset>>,
+    open: RwSignal<bool>,
+    done: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <Show when=move || open.get()>
+            <Picker selection rows open done />
+        </Show>
+    }
+}
+
+#[component]
+fn Picker(
     selection: Selection,
     rows: Signal<Vec<Asset>>,
     open: RwSignal<bool>,
@@ -345,20 +360,18 @@ pub fn MovePicker(
         })
     };
     view! {
-        <Show when=move || open.get()>
-            <div class="panel move-picker" role="region" aria-label="Move to a folder" data-testid="move-picker">
-                <Transition fallback=|| view! { <p class="muted">"Loading folders…"</p> }>
-                    {place}
-                </Transition>
-                <p class="actions">
-                    <button type="button" class="btn" disabled=move || busy.get() on:click=move_here>
-                        "Move here"
-                    </button>
-                    <button type="button" class="btn btn-quiet" on:click=move |_| open.set(false)>
-                        "Cancel"
-                    </button>
-                </p>
-            </div>
-        </Show>
+        <div class="panel move-picker" role="region" aria-label="Move to a folder" data-testid="move-picker">
+            <Transition fallback=|| view! { <p class="muted">"Loading folders…"</p> }>
+                {place}
+            </Transition>
+            <p class="actions">
+                <button type="button" class="btn" disabled=move || busy.get() on:click=move_here>
+                    "Move here"
+                </button>
+                <button type="button" class="btn btn-quiet" on:click=move |_| open.set(false)>
+                    "Cancel"
+                </button>
+            </p>
+        </div>
     }
 }
