@@ -281,6 +281,18 @@ pub(super) fn folder_item(f: &Folder) -> Item {
     item
 }
 
+/// The item that reserves `name` for `folder` in its parent ([`folder_name_pk`]).
+pub(super) fn folder_name_item(folder: &Folder, name: &str) -> Item {
+    HashMap::from([
+        (
+            "pk".to_string(),
+            s(folder_name_pk(&folder.owner, folder.parent(), name)),
+        ),
+        ("kind".to_string(), s("folder_name")),
+        ("folder".to_string(), s(folder.id.to_string())),
+    ])
+}
+
 pub(super) fn folder_from_item(item: &Item) -> Result<Folder, TableError> {
     Ok(Folder {
         id: get_s(item, "id")?

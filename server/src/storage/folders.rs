@@ -12,8 +12,8 @@
 use super::{
     assets::AssetStore,
     codec::{
-        asset_pk, folder_from_item, folder_item, folder_item_pk, folder_name_pk, folder_pk, get_s,
-        now_millis, path_value, put, s, stamp_folder, timestamp, Item,
+        asset_pk, folder_from_item, folder_item, folder_item_pk, folder_name_item, folder_name_pk,
+        folder_pk, get_s, now_millis, path_value, put, s, stamp_folder, timestamp,
     },
     error::{failed_items, TableError},
     indexes::INDEX_BY_FOLDER_CREATED,
@@ -29,8 +29,9 @@ use chrono::Duration;
 /// index read lags the write that put it there.
 const SETTLE: Duration = Duration::seconds(3);
 
-/// Attempts at a move that loses a race with another write before giving up.
-const MOVE_ATTEMPTS: usize = 8;
+/// Attempts at a change that loses a race with another write (a move, finding or making a
+/// folder by name) before giving up.
+const RACE_ATTEMPTS: usize = 8;
 
 impl AssetStore {
     /// The folder with this id if `caller` may see it (its owner, or an administrator);
@@ -98,7 +99,7 @@ impl AssetStore {
             .transact_items(put(&self.table, folder_item(&folder), new_only))
             .transact_items(put(
                 &self.table,
-                self.name_item(&folder, &folder.name),
+                folder_name_item(&folder, &folder.name),
                 new_only,
             ));
         if let Some(parent) = parent {
@@ -126,7 +127,7 @@ impl AssetStore {
         name: &str,
     ) -> Result<Folder, TableError> {
         let name = validate_folder_name(name)?;
-        for _ in 0..MOVE_ATTEMPTS {
+        for _ in 0..RACE_ATTEMPTS {
             let pk = folder_name_pk(owner, parent.map(|p| p.id), &name);
             if let Some(item) = self.item(pk).await? {
                 let id = get_s(&item, "folder")?
@@ -163,17 +164,6 @@ impl AssetStore {
             at = Some(self.child_folder(owner, at.as_ref(), dir).await?);
         }
         Ok(at)
-    }
-
-    fn name_item(&self, folder: &Folder, name: &str) -> Item {
-        Item::from([
-            (
-                "pk".to_string(),
-                s(folder_name_pk(&folder.owner, folder.parent(), name)),
-            ),
-            ("kind".to_string(), s("folder_name")),
-            ("folder".to_string(), s(folder.id.to_string())),
-        ])
     }
 
     /// Renames a folder the caller may change; `FolderExists` if its parent has another
@@ -216,7 +206,7 @@ impl AssetStore {
             tx = tx
                 .transact_items(put(
                     &self.table,
-                    self.name_item(&renamed, &name),
+                    folder_name_item(&renamed, &name),
                     "attribute_not_exists(pk)",
                 ))
                 .transact_items(self.delete_name(&old));
@@ -314,7 +304,7 @@ impl AssetStore {
         id: AssetId,
         to: Option<&Folder>,
     ) -> Result<Asset, TableError> {
-        for _ in 0..MOVE_ATTEMPTS {
+        for _ in 0..RACE_ATTEMPTS {
             let old = self.get_for(caller, id).await?;
             let Some(owner) = old.owner.clone() else {
                 return Err(TableError::UnownedAsset);
@@ -330,14 +320,16 @@ impl AssetStore {
                 .table_name(&self.table)
                 .key("pk", s(asset_pk(id)))
                 .expression_attribute_values(":fp", s(folder_pk(&owner, to.map(|f| f.id))))
-                .expression_attribute_values(":now", s(timestamp(now_millis())))
-                .update_expression(match path_value(&path) {
-                    Some(_) => "SET folder_pk = :fp, folder_path = :path, updated_at = :now",
-                    None => "SET folder_pk = :fp, updated_at = :now REMOVE folder_path",
-                });
-            if let Some(p) = path_value(&path) {
-                update = update.expression_attribute_values(":path", s(p));
-            }
+                .expression_attribute_values(":now", s(timestamp(now_millis())));
+            update = match path_value(&path) {
+                Some(p) => update
+                    .update_expression(
+                        "SET folder_pk = :fp, folder_path = :path, updated_at = :now",
+                    )
+                    .expression_attribute_values(":path", s(p)),
+                None => update
+                    .update_expression("SET folder_pk = :fp, updated_at = :now REMOVE folder_path"),
+            };
             update = match path_value(&old.folder_path) {
                 Some(p) => update
                     .condition_expression("folder_path = :was")

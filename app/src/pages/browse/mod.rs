@@ -70,10 +70,10 @@ pub fn BrowsePage() -> impl IntoView {
     let delete_target = RwSignal::new(None::<Asset>);
     let pending = RwSignal::new(false);
     let display = RwSignal::new(Display::chosen());
-    let rows = move || listing.rows(delete_target, changed, display.get(), selection);
+    let reload = Callback::new(move |_: ()| listing.reload());
+    let rows = move || listing.rows(delete_target, changed, reload, display.get(), selection);
     let shown_assets = Signal::derive(move || listing.items());
     let in_folders = Signal::derive(move || query.get().is_ok_and(|q| q.in_folders()));
-    let reload = Callback::new(move |_: ()| listing.reload());
     let moving = RwSignal::new(false);
     let skeleton = || view! { <Skeleton /> }.into_any();
 
@@ -175,6 +175,7 @@ impl Listing {
         &self,
         delete_target: RwSignal<Option<Asset>>,
         changed: Callback<Asset>,
+        reload: Callback<()>,
         display: Display,
         selection: Selection,
     ) -> Option<AnyView> {
@@ -187,8 +188,6 @@ impl Listing {
             set_response_status(e.status());
         }
         let list = self.list;
-        let this = *self;
-        let reload = Callback::new(move |_: ()| this.reload());
         Some(match result {
             Ok((q, page)) => view! {
                 {page.viewer_is_admin.then(|| view! { <OwnerChoice q=q.clone() /> })}
